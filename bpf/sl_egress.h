@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * sl_egress.h - TC egress accounting: bytes sent back to tagged agents.
+ *
+ * A reply leaves from the protected port, so its source port is the one the
+ * bitmap is asked about, and its tuple is the agent's tuple reversed.
+ * Untagged or unprotected traffic costs one parse and one array lookup.
+ */
+#ifndef SL_EGRESS_H
+#define SL_EGRESS_H
+
+/* The sl_conn_tags key of the connection a reply belongs to. */
+static __always_inline void sl_reverse_conn_key(const struct sl_pkt *pkt, struct sl_conn_key *key)
+{
+	key->family = pkt->family;
+	key->proto = pkt->proto;
+	key->sport = pkt->dport;
+	key->dport = pkt->sport;
+	__builtin_memcpy(key->saddr, pkt->daddr, sizeof(key->saddr));
+	__builtin_memcpy(key->daddr, pkt->saddr, sizeof(key->daddr));
+}
+
+static __always_inline void sl_egress_count(void *data, void *data_end, __u32 pkt_len)
+{
+	struct sl_cursor cur = { .pos = data, .end = data_end };
+	struct sl_agent_counters *counters;
+	struct sl_conn_key key = {};
+	struct sl_pkt pkt = {};
+	struct sl_conn_tag *tag;
+	struct sl_config *cfg;
+	__u32 zero = 0;
+
+	if (sl_parse(&cur, &pkt) != SL_REASON_ALLOWED)
+		return;
+	cfg = bpf_map_lookup_elem(&sl_config, &zero);
+	if (!cfg || !sl_port_protected(cfg, bpf_ntohs(pkt.sport)))
+		return;
+	sl_reverse_conn_key(&pkt, &key);
+	tag = bpf_map_lookup_elem(&sl_conn_tags, &key);
+	if (!tag || !sl_agent_id_valid(tag->agent_id))
+		return;
+	counters = bpf_map_lookup_elem(&sl_agent_stats, &tag->agent_id);
+	if (counters) {
+		counters->tx_packets++;
+		counters->tx_bytes += pkt_len;
+	}
+	sl_stat_add(SL_STAT_EGRESS_PACKETS, 1);
+	sl_stat_add(SL_STAT_EGRESS_BYTES, pkt_len);
+}
+
+#endif /* SL_EGRESS_H */

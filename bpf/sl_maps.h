@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * sl_maps.h - every map of sluice, one line each on what it is for.
+ *
+ * Names are exactly the SL_MAP_* strings of sluice_abi.h, and every map is
+ * pinned by name: the loader opens the object with pin_root_path
+ * SL_PIN_DIR, so XDP, both TC programs, sluicectl and sluiced share one set.
+ *
+ * Userspace-only writers: sl_config, sl_exact, sl_src_*, sl_conn_tags,
+ * sl_agents.  BPF writes sl_agent_state and sl_syn_src (atomics), and the
+ * per-CPU counters, limiter and ring buffer.  sl_clock alone is private
+ * and unpinned.
+ */
+#ifndef SL_MAPS_H
+#define SL_MAPS_H
+
+/* The policy's kernel settings: flags, protected ports, lookup gates. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_config SEC(".maps");
+
+/* Exact sources (/32, /128): deny deadline and bound agent, one hash probe.
+ * Written only from syscalls, so no preallocation: memory grows with use. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SL_MAX_EXACT);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sl_addr_key);
+	__type(value, struct sl_src_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_exact SEC(".maps");
+
+/* IPv4 prefixes shorter than /32 (LPM tries require BPF_F_NO_PREALLOC). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SL_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sl_lpm_v4_key);
+	__type(value, struct sl_src_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_src_v4 SEC(".maps");
+
+/* IPv6 prefixes shorter than /128. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SL_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sl_lpm_v6_key);
+	__type(value, struct sl_src_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_src_v6 SEC(".maps");
+
+/* Connections sluiced authenticated: 5-tuple -> agent (sluiced writes). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SL_MAX_CONN_TAGS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sl_conn_key);
+	__type(value, struct sl_conn_tag);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_conn_tags SEC(".maps");
+
+/* Agents by id (dense ids: an array, never a hash): flags, ban, limits. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SL_MAX_AGENTS);
+	__type(key, __u32);
+	__type(value, struct sl_agent);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_agents SEC(".maps");
+
+/* Agents' GCRA bucket clocks; shared by all CPUs, updated with atomics. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SL_MAX_AGENTS);
+	__type(key, __u32);
+	__type(value, struct sl_agent_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_agent_state SEC(".maps");
+
+/* Per-agent traffic counters, per CPU so increments need no atomics. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SL_MAX_AGENTS);
+	__type(key, __u32);
+	__type(value, struct sl_agent_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_agent_stats SEC(".maps");
+
+/* Per-source SYN buckets (v4 /32, v6 /64); LRU so a spoofed flood evicts
+ * old sources instead of failing inserts. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SL_MAX_SYN_SOURCES);
+	__type(key, struct sl_addr_key);
+	__type(value, struct sl_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_syn_src SEC(".maps");
+
+/* Verdict, reason, event and egress counters: enum sl_stat slots, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SL_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_stats SEC(".maps");
+
+/* The flood summariser's per-CPU window (see sl_events.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_event_limiter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_evlimit SEC(".maps");
+
+/* BPF-private (not in the ABI, not pinned): each CPU's last reading of the
+ * coarse clock and the jiffy it was taken in; see sl_clock_read(). */
+struct sl_clock_cache {
+	__u64 jiffies;
+	__u64 coarse_ns;
+};
+
+/* Per-CPU clock cache.  Deliberately unpinned: nothing outside reads it,
+ * and a fresh, empty cache per loaded object is correct. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_clock_cache);
+} sl_clock SEC(".maps");
+
+/* Drop, would-drop and RST events for sluiced's audit writer. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SL_RINGBUF_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_events SEC(".maps");
+
+#endif /* SL_MAPS_H */

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * sl_parse.h - the one packet parser, shared by XDP and both TC programs.
+ *
+ * Contract of sl_parse():
+ *   It reads the frame between cur->pos and cur->end and never a byte past
+ *   cur->end.  It returns an enum sl_reason:
+ *     SL_REASON_ALLOWED        a TCP or UDP packet: every field of *pkt is
+ *                              valid; the caller goes on to judge it;
+ *     SL_REASON_NOT_IP         L2 shorter than its headers, a third VLAN tag,
+ *                              or an ethertype that is not IPv4/IPv6: pass;
+ *     SL_REASON_NOT_PROTECTED  IP, but neither TCP nor UDP: pass;
+ *     SL_REASON_FRAGMENT       a non-first IPv4/IPv6 fragment (no L4 header
+ *                              to judge; the first fragment was): pass;
+ *     SL_REASON_V6_EXT         an IPv6 next header the parser does not walk:
+ *                              pass (see sl_v6_upper());
+ *     SL_REASON_MALFORMED      an IP or L4 header truncated or invalid: drop.
+ *   pkt->family is set (and the addresses valid) as soon as the IP header
+ *   was read, so events for later failures still name the source.
+ *
+ * Why truncated L2 passes while truncated L3/L4 drops: a short or non-IP
+ * frame is not ours to judge (ARP, LLDP, runts the NIC let through), but an
+ * IP packet whose headers lie about their length is either broken or an
+ * evasion attempt (tiny first fragments, RFC 1858), and passing it would let
+ * it past every check below.
+ */
+#ifndef SL_PARSE_H
+#define SL_PARSE_H
+
+/* Where the parser is: the next unread byte and the end of the packet. */
+struct sl_cursor {
+	void *pos;
+	void *end;
+};
+
+/* What the parser learned about one packet. */
+struct sl_pkt {
+	void *l3;		/* struct iphdr or struct ipv6hdr */
+	void *l4;		/* struct tcphdr or struct udphdr */
+	__u32 saddr[4];		/* network order; v4 in [0], the rest zero */
+	__u32 daddr[4];
+	__u16 sport;		/* network order */
+	__u16 dport;		/* network order */
+	__u8 family;		/* enum sl_family */
+	__u8 proto;		/* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 tcp_flags;		/* 0 for UDP */
+	__u8 l3_plain;		/* IPv4 without options / IPv6 without extensions */
+};
+
+struct sl_vlan_hdr {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+struct sl_v6_ext_hdr {		/* hop-by-hop, routing, destination options */
+	__u8 nexthdr;
+	__u8 hdrlen;		/* in 8-byte units, not counting the first */
+};
+
+struct sl_v6_frag_hdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;
+	__be32 identification;
+};
+
+/* Returns @len bytes at the cursor and steps past them, or NULL when they
+ * are not all in the packet.  @len must be a constant for the verifier. */
+static __always_inline void *sl_pull(struct sl_cursor *cur, __u32 len)
+{
+	void *p = cur->pos;
+
+	if (p + len > cur->end)
+		return NULL;
+	cur->pos = p + len;
+	return p;
+}
+
+/* Ethernet and up to SL_MAX_VLAN_DEPTH tags; *proto gets the inner ethertype. */
+static __always_inline __u32 sl_parse_l2(struct sl_cursor *cur, __u16 *proto)
+{
+	struct ethhdr *eth = sl_pull(cur, sizeof(*eth));
+	struct sl_vlan_hdr *vlan;
+
+	if (!eth)
+		return SL_REASON_NOT_IP;
+	*proto = bpf_ntohs(eth->h_proto);
+#pragma unroll
+	for (int i = 0; i < SL_MAX_VLAN_DEPTH; i++) {
+		if (*proto != SL_ETH_P_8021Q && *proto != SL_ETH_P_8021AD)
+			break;
+		vlan = sl_pull(cur, sizeof(*vlan));
+		if (!vlan)
+			return SL_REASON_NOT_IP;
+		*proto = bpf_ntohs(vlan->encap_proto);
+	}
+	return SL_REASON_ALLOWED;
+}
+
+static __always_inline __u32 sl_parse_ipv4(struct sl_cursor *cur, struct sl_pkt *pkt)
+{
+	struct iphdr *ip = sl_pull(cur, sizeof(*ip));
+	__u32 hdr_len;
+	__u8 vihl;
+
+	if (!ip)
+		return SL_REASON_MALFORMED;
+	pkt->l3 = ip;
+	pkt->family = SL_AF_INET;
+	pkt->saddr[0] = ip->saddr;
+	pkt->daddr[0] = ip->daddr;
+	vihl = *(__u8 *)ip;	/* version and ihl: raw byte, no bitfield order */
+	hdr_len = (vihl & 0x0F) * 4;
+	if (vihl >> 4 != SL_IPV4_VERSION || hdr_len < SL_IPV4_MIN_IHL * 4 ||
+	    bpf_ntohs(ip->tot_len) < hdr_len)
+		return SL_REASON_MALFORMED;
+	/* Options: hdr_len is at most 60, a bound the verifier can follow. */
+	cur->pos = (void *)ip + hdr_len;
+	if (cur->pos > cur->end)
+		return SL_REASON_MALFORMED;
+	pkt->l3_plain = hdr_len == SL_IPV4_MIN_IHL * 4;
+	if (ip->frag_off & bpf_htons(SL_IP_OFFSET))
+		return SL_REASON_FRAGMENT;
+	pkt->proto = ip->protocol;
+	return SL_REASON_ALLOWED;
+}
+
+/* One generic extension header: steps over (hdrlen + 1) * 8 bytes. */
+static __always_inline __u32 sl_skip_v6_ext(struct sl_cursor *cur, __u8 *nexthdr)
+{
+	struct sl_v6_ext_hdr *h = cur->pos;
+	__u32 len;
+
+	if ((void *)(h + 1) > cur->end)
+		return SL_REASON_MALFORMED;
+	len = ((__u32)h->hdrlen + 1) * SL_IPV6_EXT_UNIT;
+	if (cur->pos + len > cur->end)
+		return SL_REASON_MALFORMED;
+	*nexthdr = h->nexthdr;
+	cur->pos += len;
+	return SL_REASON_ALLOWED;
+}
+
+static __always_inline __u32 sl_skip_v6_frag(struct sl_cursor *cur, __u8 *nexthdr)
+{
+	struct sl_v6_frag_hdr *f = sl_pull(cur, sizeof(*f));
+
+	if (!f)
+		return SL_REASON_MALFORMED;
+	if (f->frag_off & bpf_htons(SL_IPV6_FRAG_OFFSET))
+		return SL_REASON_FRAGMENT;
+	*nexthdr = f->nexthdr;
+	return SL_REASON_ALLOWED;
+}
+
+static __always_inline bool sl_v6_is_walked_ext(__u8 nexthdr)
+{
+	return nexthdr == SL_IPV6_HOPOPTS || nexthdr == SL_IPV6_ROUTING ||
+	       nexthdr == SL_IPV6_DSTOPTS || nexthdr == SL_IPV6_FRAGMENT;
+}
+
+/* Walks at most SL_MAX_V6_EXT_HDRS extension headers to the upper layer. */
+static __always_inline __u32 sl_walk_v6_ext(struct sl_cursor *cur, __u8 *nexthdr)
+{
+	__u32 reason;
+
+#pragma unroll
+	for (int i = 0; i < SL_MAX_V6_EXT_HDRS; i++) {
+		if (!sl_v6_is_walked_ext(*nexthdr))
+			return SL_REASON_ALLOWED;
+		if (*nexthdr == SL_IPV6_FRAGMENT)
+			reason = sl_skip_v6_frag(cur, nexthdr);
+		else
+			reason = sl_skip_v6_ext(cur, nexthdr);
+		if (reason != SL_REASON_ALLOWED)
+			return reason;
+	}
+	/* Still an extension header after the bound: not walked, passed. */
+	return sl_v6_is_walked_ext(*nexthdr) ? SL_REASON_V6_EXT : SL_REASON_ALLOWED;
+}
+
+/*
+ * What follows the walked extension headers.  TCP and UDP are judged and
+ * ICMPv6 is NOT_PROTECTED.  Anything else - AH, ESP, Mobility, HIP, Shim6,
+ * experimental or unassigned numbers - is V6_EXT: a middlebox cannot tell an
+ * unknown extension header from an unknown upper-layer protocol (RFC 7045
+ * 2.2), and AH/ESP hide the ports anyway.  It passes rather than drops so
+ * IPsec and new protocols keep working; the V6_EXT counter tells the
+ * operator how much traffic went by unjudged.
+ */
+static __always_inline __u32 sl_v6_upper(__u8 nexthdr)
+{
+	if (nexthdr == IPPROTO_TCP || nexthdr == IPPROTO_UDP)
+		return SL_REASON_ALLOWED;
+	return nexthdr == SL_IPV6_ICMP ? SL_REASON_NOT_PROTECTED : SL_REASON_V6_EXT;
+}
+
+static __always_inline __u32 sl_parse_ipv6(struct sl_cursor *cur, struct sl_pkt *pkt)
+{
+	struct ipv6hdr *ip6 = sl_pull(cur, sizeof(*ip6));
+	__u8 nexthdr;
+	__u32 reason;
+
+	if (!ip6)
+		return SL_REASON_MALFORMED;
+	pkt->l3 = ip6;
+	pkt->family = SL_AF_INET6;
+	__builtin_memcpy(pkt->saddr, &ip6->saddr, sizeof(pkt->saddr));
+	__builtin_memcpy(pkt->daddr, &ip6->daddr, sizeof(pkt->daddr));
+	if (*(__u8 *)ip6 >> 4 != SL_IPV6_VERSION)
+		return SL_REASON_MALFORMED;
+	nexthdr = ip6->nexthdr;
+	pkt->l3_plain = !sl_v6_is_walked_ext(nexthdr);
+	reason = sl_walk_v6_ext(cur, &nexthdr);
+	if (reason != SL_REASON_ALLOWED)
+		return reason;
+	pkt->proto = nexthdr;
+	return sl_v6_upper(nexthdr);
+}
+
+static __always_inline __u32 sl_parse_tcp(struct sl_cursor *cur, struct sl_pkt *pkt)
+{
+	struct tcphdr *tcp = sl_pull(cur, sizeof(*tcp));
+	__u32 hdr_len;
+
+	if (!tcp)
+		return SL_REASON_MALFORMED;
+	hdr_len = (((__u8 *)tcp)[SL_TCP_DOFF_OFF] >> 4) * 4;
+	if (hdr_len < SL_TCP_MIN_DOFF * 4 || (void *)tcp + hdr_len > cur->end)
+		return SL_REASON_MALFORMED;
+	pkt->l4 = tcp;
+	pkt->sport = tcp->source;
+	pkt->dport = tcp->dest;
+	pkt->tcp_flags = ((__u8 *)tcp)[SL_TCP_FLAGS_OFF];
+	return SL_REASON_ALLOWED;
+}
+
+static __always_inline __u32 sl_parse_udp(struct sl_cursor *cur, struct sl_pkt *pkt)
+{
+	struct udphdr *udp = sl_pull(cur, sizeof(*udp));
+
+	if (!udp)
+		return SL_REASON_MALFORMED;
+	pkt->l4 = udp;
+	pkt->sport = udp->source;
+	pkt->dport = udp->dest;
+	return SL_REASON_ALLOWED;
+}
+
+/* See the contract at the top of this file.  *pkt must be zeroed. */
+static __always_inline __u32 sl_parse(struct sl_cursor *cur, struct sl_pkt *pkt)
+{
+	__u32 reason;
+	__u16 proto;
+
+	reason = sl_parse_l2(cur, &proto);
+	if (reason != SL_REASON_ALLOWED)
+		return reason;
+	if (proto == SL_ETH_P_IP)
+		reason = sl_parse_ipv4(cur, pkt);
+	else if (proto == SL_ETH_P_IPV6)
+		reason = sl_parse_ipv6(cur, pkt);
+	else
+		return SL_REASON_NOT_IP;
+	if (reason != SL_REASON_ALLOWED)
+		return reason;
+	if (pkt->proto == IPPROTO_TCP)
+		return sl_parse_tcp(cur, pkt);
+	if (pkt->proto == IPPROTO_UDP)
+		return sl_parse_udp(cur, pkt);
+	return SL_REASON_NOT_PROTECTED;
+}
+
+#endif /* SL_PARSE_H */

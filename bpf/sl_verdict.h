@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * sl_verdict.h - the judge: composed stages over one struct sl_judge.
+ *
+ * Order (DESIGN.md, "the order of checks"), cheapest and broadest first so
+ * the common packet leaves early:
+ *   parse -> protected port? -> source (deny, identity) -> agent (ban,
+ *   packet and byte budget) -> SYN (per-source, per-agent buckets) -> allow.
+ * Each stage returns true to go on, or records a decision with sl_decide()
+ * and returns false.
+ *
+ * Lookups are gated so the common path pays only for what a policy uses:
+ * sl_exact only when sl_config.n_exact, each LPM trie only when its count is
+ * non-zero, sl_conn_tags never for SYNs, bucket state only for agents with a
+ * limit, the clock only for a finite deadline, a bucket or an event.
+ *
+ * Failed lookups fail open: every map read here is an array (cannot miss
+ * for a valid index) or a table whose miss means "nothing known about this
+ * packet".  A miss never turns into a drop.
+ */
+#ifndef SL_VERDICT_H
+#define SL_VERDICT_H
+
+static __always_inline bool sl_port_protected(const struct sl_config *cfg, __u16 port)
+{
+	return (cfg->ports[port / 64] >> (port % 64)) & 1;
+}
+
+static __always_inline bool sl_stage_port(struct sl_judge *j)
+{
+	/* The bitmap is indexed by the port in host order. */
+	if (!sl_port_protected(j->cfg, bpf_ntohs(j->pkt.dport)))
+		return sl_decide(j, SL_VERDICT_PASS, SL_REASON_NOT_PROTECTED);
+	return true;
+}
+
+/* --- source: deny list and identity ---------------------------------------- */
+
+static __always_inline struct sl_src_value *sl_lookup_exact(const struct sl_pkt *pkt)
+{
+	struct sl_addr_key key = { .family = pkt->family };
+
+	__builtin_memcpy(key.addr, pkt->saddr, sizeof(key.addr));
+	return bpf_map_lookup_elem(&sl_exact, &key);
+}
+
+static __always_inline struct sl_src_value *sl_lookup_prefix_v4(const struct sl_pkt *pkt)
+{
+	struct sl_lpm_v4_key key = { .prefixlen = 32, .addr = pkt->saddr[0] };
+
+	return bpf_map_lookup_elem(&sl_src_v4, &key);
+}
+
+static __always_inline struct sl_src_value *sl_lookup_prefix_v6(const struct sl_pkt *pkt)
+{
+	struct sl_lpm_v6_key key = { .prefixlen = 128 };
+
+	__builtin_memcpy(key.addr, pkt->saddr, sizeof(key.addr));
+	return bpf_map_lookup_elem(&sl_src_v6, &key);
+}
+
+/* The longest prefix of the family's trie, if that trie has entries. */
+static __always_inline struct sl_src_value *sl_lookup_prefix(const struct sl_judge *j)
+{
+	if (j->pkt.family == SL_AF_INET)
+		return j->cfg->n_prefix_v4 ? sl_lookup_prefix_v4(&j->pkt) : NULL;
+	return j->cfg->n_prefix_v6 ? sl_lookup_prefix_v6(&j->pkt) : NULL;
+}
+
+/*
+ * One lookup decides: userspace stored in every entry the effective deny
+ * deadline and agent over all entries containing it, so an exact hit never
+ * needs the tries and the longest prefix needs no shorter one.
+ */
+static __always_inline bool sl_stage_source(struct sl_judge *j)
+{
+	struct sl_src_value *src = NULL;
+
+	if (j->cfg->n_exact)
+		src = sl_lookup_exact(&j->pkt);
+	if (!src)
+		src = sl_lookup_prefix(j);
+	if (!src)
+		return true;
+	if (sl_deadline_active(j, src->eff_deny_until_ns))
+		return sl_decide(j, SL_VERDICT_DROP, SL_REASON_DENY);
+	j->src_agent_id = src->eff_agent_id;
+	return true;
+}
+
+/* --- agent: ban and budgets ------------------------------------------------ */
+
+/* The agent sluiced tagged this connection with; 0 when untagged. */
+static __always_inline __u32 sl_lookup_conn_agent(const struct sl_pkt *pkt)
+{
+	struct sl_conn_key key = {
+		.family = pkt->family,
+		.sport = pkt->sport,
+		.dport = pkt->dport,
+		.proto = pkt->proto,
+	};
+	struct sl_conn_tag *tag;
+
+	__builtin_memcpy(key.saddr, pkt->saddr, sizeof(key.saddr));
+	__builtin_memcpy(key.daddr, pkt->daddr, sizeof(key.daddr));
+	tag = bpf_map_lookup_elem(&sl_conn_tags, &key);
+	return tag ? tag->agent_id : 0;
+}
+
+/* RST only where it can be built: XDP, TCP that is not itself a RST, and
+ * plain L3 (no IPv4 options or IPv6 extensions to rewrite); else drop. */
+static __always_inline __u32 sl_ban_verdict(const struct sl_judge *j)
+{
+	const struct sl_pkt *pkt = &j->pkt;
+
+	if (j->hook == SL_HOOK_XDP && (j->agent->flags & SL_AGENT_F_BAN_RST) &&
+	    pkt->proto == IPPROTO_TCP && !(pkt->tcp_flags & SL_TCP_RST) && pkt->l3_plain)
+		return SL_VERDICT_RST;
+	return SL_VERDICT_DROP;
+}
+
+static __always_inline struct sl_agent_state *sl_agent_state_get(struct sl_judge *j)
+{
+	return bpf_map_lookup_elem(&sl_agent_state, &j->agent_id);
+}
+
+/*
+ * Packet, then byte budget.  A packet dropped by the byte budget stays
+ * charged to the packet budget: it did arrive and cost work, and GCRA stays
+ * correct (the bucket is only ever ahead by what was really sent).
+ */
+static __always_inline bool sl_stage_budgets(struct sl_judge *j)
+{
+	struct sl_agent *agent = j->agent;
+	struct sl_agent_state *state;
+	__u64 cost_ns;
+
+	if (!agent->pkt_interval_ns && !agent->byte_interval_q16)
+		return true;
+	state = sl_agent_state_get(j);
+	if (!state)
+		return true;
+	if (agent->pkt_interval_ns &&
+	    !sl_gcra(&state->pkt_tat_ns, sl_now(j), agent->pkt_interval_ns, agent->pkt_burst_ns))
+		return sl_decide(j, SL_VERDICT_DROP, SL_REASON_PKT_BUDGET);
+	if (!agent->byte_interval_q16)
+		return true;
+	cost_ns = ((__u64)j->pkt_len * agent->byte_interval_q16) >> SL_Q16_SHIFT;
+	if (!sl_gcra(&state->byte_tat_ns, sl_now(j), cost_ns, agent->byte_burst_ns))
+		return sl_decide(j, SL_VERDICT_DROP, SL_REASON_BYTE_BUDGET);
+	return true;
+}
+
+/*
+ * Which agent: a connection tag (sluiced authenticated the connection) wins
+ * over the identity of the source.  A SYN opens a new connection, which
+ * cannot be tagged yet: it skips the hash probe.
+ */
+static __always_inline bool sl_stage_agent(struct sl_judge *j)
+{
+	__u32 agent_id = j->src_agent_id;
+	__u32 tagged;
+
+	if (!sl_is_syn(&j->pkt)) {
+		tagged = sl_lookup_conn_agent(&j->pkt);
+		if (tagged)
+			agent_id = tagged;
+	}
+	j->agent = sl_agent_get(agent_id);
+	if (!j->agent)
+		return true;
+	j->agent_id = agent_id;
+	if (sl_deadline_active(j, j->agent->banned_until_ns))
+		return sl_decide(j, sl_ban_verdict(j), SL_REASON_BANNED);
+	return sl_stage_budgets(j);
+}
+
+/* --- SYN buckets ----------------------------------------------------------- */
+
+/* The per-source key: the whole v4 address, the /64 of a v6 one. */
+static __always_inline void sl_syn_source_key(const struct sl_pkt *pkt, struct sl_addr_key *key)
+{
+	key->family = pkt->family;
+	key->addr[0] = pkt->saddr[0];
+	if (pkt->family == SL_AF_INET6) {
+#pragma unroll
+		for (int i = 1; i < SL_V6_SOURCE_WORDS; i++)
+			key->addr[i] = pkt->saddr[i];
+	}
+}
+
+/*
+ * A source seen for the first time gets a full bucket already charged with
+ * this SYN.  BPF_NOEXIST: when another CPU created it first, charge theirs.
+ */
+static __always_inline bool sl_syn_source_first(struct sl_addr_key *key, __u64 now,
+						__u64 interval_ns, __u64 burst_ns)
+{
+	struct sl_bucket fresh = { .tat_ns = now + interval_ns };
+	struct sl_bucket *bucket;
+
+	if (interval_ns > burst_ns)
+		return false;
+	if (!bpf_map_update_elem(&sl_syn_src, key, &fresh, BPF_NOEXIST))
+		return true;
+	bucket = bpf_map_lookup_elem(&sl_syn_src, key);
+	return bucket ? sl_gcra(&bucket->tat_ns, now, interval_ns, burst_ns) : true;
+}
+
+static __always_inline bool sl_syn_source_conforms(struct sl_judge *j)
+{
+	__u64 interval_ns = j->cfg->syn_src_interval_ns;
+	__u64 burst_ns = j->cfg->syn_src_burst_ns;
+	struct sl_addr_key key = {};
+	struct sl_bucket *bucket;
+
+	if (!interval_ns)
+		return true;
+	sl_syn_source_key(&j->pkt, &key);
+	bucket = bpf_map_lookup_elem(&sl_syn_src, &key);
+	if (!bucket)
+		return sl_syn_source_first(&key, sl_now(j), interval_ns, burst_ns);
+	return sl_gcra(&bucket->tat_ns, sl_now(j), interval_ns, burst_ns);
+}
+
+static __always_inline bool sl_syn_agent_conforms(struct sl_judge *j)
+{
+	struct sl_agent *agent = j->agent;
+	struct sl_agent_state *state;
+
+	if (!agent || !agent->syn_interval_ns)
+		return true;
+	state = sl_agent_state_get(j);
+	if (!state)
+		return true;
+	return sl_gcra(&state->syn_tat_ns, sl_now(j), agent->syn_interval_ns, agent->syn_burst_ns);
+}
+
+static __always_inline bool sl_stage_syn(struct sl_judge *j)
+{
+	if (!sl_is_syn(&j->pkt))
+		return true;
+	if (!sl_syn_source_conforms(j))
+		return sl_decide(j, SL_VERDICT_DROP, SL_REASON_SYN_SOURCE);
+	if (!sl_syn_agent_conforms(j))
+		return sl_decide(j, SL_VERDICT_DROP, SL_REASON_SYN_AGENT);
+	return true;
+}
+
+/* --- the judge ------------------------------------------------------------- */
+
+/* Parses and judges the frame at @cur into j->verdict and j->reason. */
+static __always_inline void sl_judge_packet(struct sl_judge *j, struct sl_cursor *cur)
+{
+	__u32 reason = sl_parse(cur, &j->pkt);
+
+	if (reason != SL_REASON_ALLOWED) {
+		sl_decide(j, reason == SL_REASON_MALFORMED ? SL_VERDICT_DROP : SL_VERDICT_PASS,
+			  reason);
+		return;
+	}
+	/* An ARRAY lookup of index 0 cannot fail; the verifier wants the check. */
+	if (!j->cfg) {
+		sl_decide(j, SL_VERDICT_PASS, SL_REASON_NOT_PROTECTED);
+		return;
+	}
+	if (sl_stage_port(j) && sl_stage_source(j) && sl_stage_agent(j) && sl_stage_syn(j))
+		sl_decide(j, SL_VERDICT_PASS, SL_REASON_ALLOWED);
+}
+
+/* Monitor mode: a drop (or RST) becomes a pass, remembered for the event. */
+static __always_inline void sl_apply_monitor(struct sl_judge *j)
+{
+	if (j->verdict == SL_VERDICT_PASS || !j->cfg || !(j->cfg->flags & SL_CFG_F_MONITOR))
+		return;
+	j->monitored_verdict = j->verdict;
+	j->verdict = SL_VERDICT_PASS;
+}
+
+/* Sets up @j for a frame and judges it, monitor mode applied. */
+static __always_inline void sl_judge_frame(struct sl_judge *j, void *data, void *data_end,
+					   __u32 pkt_len, __u32 ifindex, __u32 hook)
+{
+	struct sl_cursor cur = { .pos = data, .end = data_end };
+	__u32 zero = 0;
+
+	j->cfg = bpf_map_lookup_elem(&sl_config, &zero);
+	j->pkt_len = pkt_len;
+	j->ifindex = ifindex;
+	j->hook = hook;
+	sl_judge_packet(j, &cur);
+	sl_apply_monitor(j);
+}
+
+#endif /* SL_VERDICT_H */

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * sluice_abi.h - the one contract between the kernel half (bpf/) and the
+ * userspace half (user/) of sluice.
+ *
+ * Every map key and value, every event, verdict, reason and stats slot, every
+ * map name and the pin directory is defined here and nowhere else.  BPF code
+ * includes it after vmlinux.h; user code after <linux/types.h>.  All structs
+ * use fixed-width types with explicit padding so that clang -target bpf and
+ * the host compiler agree on every offset (checked by _Static_assert below).
+ *
+ * Time: every *_ns deadline in a map is CLOCK_MONOTONIC nanoseconds, the
+ * clock behind bpf_ktime_get_coarse_ns(); userspace reads it with
+ * clock_gettime(CLOCK_MONOTONIC_COARSE).  0 means "never set"; SL_FOREVER
+ * means "never expires".
+ */
+#ifndef SLUICE_ABI_H
+#define SLUICE_ABI_H
+
+/* Where attach pins maps and links so that enforcement outlives sluicectl. */
+#define SL_PIN_DIR		"/sys/fs/bpf/sluice"
+/* Pinned XDP links live here as "xdp_<ifname>"; TC programs as "tc_<ifname>_<dir>". */
+#define SL_PIN_LINK_DIR		SL_PIN_DIR "/links"
+
+/* Map names; the BPF map definitions in bpf/sl_maps.h carry the same names. */
+#define SL_MAP_CONFIG		"sl_config"
+#define SL_MAP_EXACT		"sl_exact"
+#define SL_MAP_SRC_V4		"sl_src_v4"
+#define SL_MAP_SRC_V6		"sl_src_v6"
+#define SL_MAP_CONN_TAGS	"sl_conn_tags"
+#define SL_MAP_AGENTS		"sl_agents"
+#define SL_MAP_AGENT_STATE	"sl_agent_state"
+#define SL_MAP_AGENT_STATS	"sl_agent_stats"
+#define SL_MAP_SYN_SRC		"sl_syn_src"
+#define SL_MAP_STATS		"sl_stats"
+#define SL_MAP_EVLIMIT		"sl_evlimit"
+#define SL_MAP_EVENTS		"sl_events"
+
+/* Capacities.  Each is a map's max_entries; override at build time. */
+#ifndef SL_MAX_AGENTS
+#define SL_MAX_AGENTS		4096	/* agent ids 1..4095 index arrays; 0 = no agent */
+#endif
+#ifndef SL_MAX_EXACT
+#define SL_MAX_EXACT		65536	/* exact v4 /32 and v6 /128 sources */
+#endif
+#ifndef SL_MAX_PREFIXES
+#define SL_MAX_PREFIXES		16384	/* shorter prefixes, per address family */
+#endif
+#ifndef SL_MAX_CONN_TAGS
+#define SL_MAX_CONN_TAGS	262144	/* authenticated connections sluiced tagged */
+#endif
+#ifndef SL_MAX_SYN_SOURCES
+#define SL_MAX_SYN_SOURCES	262144	/* per-source SYN buckets (LRU: a flood evicts) */
+#endif
+#ifndef SL_RINGBUF_BYTES
+#define SL_RINGBUF_BYTES	(1U << 20)	/* ~13k events buffered for the reader */
+#endif
+
+#define SL_NAME_MAX		64	/* agent and plan names, NUL included */
+#define SL_PORT_WORDS		(65536 / 64)	/* protected-port bitmap, 1 bit a port */
+#define SL_FOREVER		(~0ULL)	/* a deadline that never passes */
+/* Per-source SYN buckets for IPv6 are kept per /64: one host owns a /64. */
+#define SL_V6_SOURCE_PREFIX	64
+
+enum sl_family {
+	SL_AF_NONE = 0,
+	SL_AF_INET = 4,
+	SL_AF_INET6 = 6,
+};
+
+/* What the program does with a packet. */
+enum sl_verdict {
+	SL_VERDICT_PASS = 0,
+	SL_VERDICT_DROP = 1,
+	SL_VERDICT_RST = 2,	/* answered with a TCP RST (XDP only), then dropped */
+	SL_VERDICT_MAX,
+};
+
+/* Why.  Every packet gets exactly one reason, counted in sl_stats. */
+enum sl_reason {
+	SL_REASON_ALLOWED = 0,	  /* judged and allowed */
+	SL_REASON_NOT_IP,	  /* not IPv4/IPv6 (ARP, LLDP, ...) or L2 too short */
+	SL_REASON_NOT_PROTECTED,  /* destination port not protected, or not TCP/UDP */
+	SL_REASON_FRAGMENT,	  /* non-first fragment: no ports, passed (see parser) */
+	SL_REASON_V6_EXT,	  /* IPv6 extension header the parser does not walk */
+	SL_REASON_MALFORMED,	  /* IP/L4 header truncated or invalid */
+	SL_REASON_DENY,		  /* source in the deny list */
+	SL_REASON_BANNED,	  /* agent banned */
+	SL_REASON_PKT_BUDGET,	  /* agent over its packet budget */
+	SL_REASON_BYTE_BUDGET,	  /* agent over its byte budget */
+	SL_REASON_SYN_SOURCE,	  /* per-source SYN bucket empty */
+	SL_REASON_SYN_AGENT,	  /* per-agent SYN bucket empty */
+	SL_REASON_MAX,
+};
+
+/*
+ * Per-CPU counters in sl_stats, one u64 per slot.  The first slots count
+ * verdicts, then one slot per reason (same order as enum sl_reason), then the
+ * event pipeline and egress.
+ */
+enum sl_stat {
+	SL_STAT_PASS = 0,
+	SL_STAT_DROP,
+	SL_STAT_RST,
+	SL_STAT_MONITOR,	/* would have been dropped, passed in monitor mode */
+	SL_STAT_ALLOWED,
+	SL_STAT_NOT_IP,
+	SL_STAT_NOT_PROTECTED,
+	SL_STAT_FRAGMENT,
+	SL_STAT_V6_EXT,
+	SL_STAT_MALFORMED,
+	SL_STAT_DENY,
+	SL_STAT_BANNED,
+	SL_STAT_PKT_BUDGET,
+	SL_STAT_BYTE_BUDGET,
+	SL_STAT_SYN_SOURCE,
+	SL_STAT_SYN_AGENT,
+	SL_STAT_EVENTS_SENT,	  /* events written to the ring buffer */
+	SL_STAT_EVENTS_SUPPRESSED,/* events folded into a later event's count */
+	SL_STAT_EVENTS_LOST,	  /* ring buffer full */
+	SL_STAT_EGRESS_PACKETS,	  /* TC egress packets of tagged connections */
+	SL_STAT_EGRESS_BYTES,
+	SL_STAT_MAX,
+};
+
+/* The stats slot that counts a reason; reasons and their slots share order. */
+static inline __u32 sl_reason_stat(__u32 reason)
+{
+	return SL_STAT_ALLOWED + reason;
+}
+
+/* sl_config.flags */
+#define SL_CFG_F_MONITOR	(1U << 0)	/* count would-drops, drop nothing */
+
+/* sl_config: the single element of the sl_config array. */
+struct sl_config {
+	__u32 flags;
+	__u32 events_per_sec;	   /* per-CPU ring-buffer event budget; 0 = none */
+	__u32 n_exact;		   /* entries in sl_exact; 0 skips the lookup */
+	__u32 n_prefix_v4;	   /* entries in sl_src_v4; 0 skips the lookup */
+	__u32 n_prefix_v6;	   /* entries in sl_src_v6; 0 skips the lookup */
+	__u32 _pad0;
+	__u64 syn_src_interval_ns; /* per-source SYN GCRA: ns per SYN; 0 = off */
+	__u64 syn_src_burst_ns;	   /* ... tolerance: burst * interval */
+	__u64 generation;	   /* bumped by every policy load */
+	__u64 ports[SL_PORT_WORDS];/* bit p set: destination port p is protected */
+};
+
+/* Key of sl_exact and sl_syn_src: one address (v6 SYN keys are /64). */
+struct sl_addr_key {
+	__u32 family;		/* enum sl_family */
+	__u32 addr[4];		/* network order; v4 in addr[0], rest zero */
+};
+
+/* Keys of the LPM tries (prefixlen first, as LPM tries require). */
+struct sl_lpm_v4_key {
+	__u32 prefixlen;
+	__u32 addr;		/* network order */
+};
+
+struct sl_lpm_v6_key {
+	__u32 prefixlen;
+	__u32 addr[4];		/* network order */
+};
+
+/* sl_src_value.own: why an entry exists (several may be true at once). */
+#define SL_SRC_POLICY_DENY	(1U << 0)	/* in the policy's deny list */
+#define SL_SRC_BLOCK		(1U << 1)	/* `sluicectl block`, until block_until_ns */
+#define SL_SRC_IDENT		(1U << 2)	/* policy binds this source to own_agent */
+
+/*
+ * Value of sl_exact and of both LPM tries.  The "own" fields say what this
+ * very entry was created for; the "eff" fields are what the packet path
+ * reads, computed in userspace over every entry that contains this one
+ * (deny: the latest deadline of any containing deny; agent: the longest
+ * containing identity).  That lets the XDP path decide with one lookup.
+ */
+struct sl_src_value {
+	__u64 eff_deny_until_ns;	/* 0 = not denied */
+	__u32 eff_agent_id;		/* 0 = no agent bound */
+	__u32 own;			/* SL_SRC_* */
+	__u64 block_until_ns;		/* SL_SRC_BLOCK deadline */
+	__u32 own_agent_id;		/* SL_SRC_IDENT agent */
+	__u32 _pad0;
+};
+
+/* Key of sl_conn_tags: the connection as the agent sends it. */
+struct sl_conn_key {
+	__u32 family;		/* enum sl_family */
+	__u16 sport;		/* network order */
+	__u16 dport;		/* network order */
+	__u32 saddr[4];		/* network order; v4 in [0] */
+	__u32 daddr[4];
+	__u32 proto;		/* IPPROTO_TCP / IPPROTO_UDP */
+};
+
+struct sl_conn_tag {
+	__u32 agent_id;
+	__u32 _pad0;
+	__u64 tagged_ns;	/* when sluiced authenticated the connection */
+};
+
+/* sl_agent.flags */
+#define SL_AGENT_F_ACTIVE	(1U << 0)	/* slot holds an agent */
+#define SL_AGENT_F_BAN_RST	(1U << 1)	/* answer a banned agent's TCP with RST */
+
+/*
+ * sl_agents[agent_id]: what the policy and bans say of one agent.  Written
+ * only by userspace; the plan's limits are resolved into the agent so the
+ * packet path needs no plan lookup.  Rates are GCRA: one "interval" of
+ * bucket time per unit, at most "burst" ahead of now.
+ */
+struct sl_agent {
+	char name[SL_NAME_MAX];
+	char plan[SL_NAME_MAX];
+	__u32 flags;			/* SL_AGENT_F_* */
+	__u32 _pad0;
+	__u64 banned_until_ns;		/* 0 = not banned */
+	__u64 syn_interval_ns;		/* 0 = no SYN limit */
+	__u64 syn_burst_ns;
+	__u64 pkt_interval_ns;		/* 0 = no packet budget */
+	__u64 pkt_burst_ns;
+	__u64 byte_interval_q16;	/* ns per byte, 16.16 fixed point; 0 = none */
+	__u64 byte_burst_ns;
+};
+
+/*
+ * sl_agent_state[agent_id]: bucket clocks (GCRA "theoretical arrival time"),
+ * updated by BPF with atomics; userspace only zeroes them when limits change.
+ * Kept apart from sl_agent so a policy write never tears a running bucket.
+ */
+struct sl_agent_state {
+	__u64 syn_tat_ns;
+	__u64 pkt_tat_ns;
+	__u64 byte_tat_ns;
+	__u64 _pad0;
+};
+
+/* sl_syn_src value: one per-source SYN bucket. */
+struct sl_bucket {
+	__u64 tat_ns;
+};
+
+/* sl_agent_stats[agent_id], per CPU. */
+struct sl_agent_counters {
+	__u64 rx_packets;
+	__u64 rx_bytes;
+	__u64 drops;
+	__u64 syns;
+	__u64 tx_packets;	/* TC egress towards the agent */
+	__u64 tx_bytes;
+};
+
+/* sl_evlimit[0], per CPU: the flood summariser's window. */
+struct sl_event_limiter {
+	__u64 window_start_ns;
+	__u32 sent_in_window;
+	__u32 suppressed;	/* not yet reported in an event's .suppressed */
+};
+
+/* sl_event.flags */
+#define SL_EV_F_MONITOR		(1U << 0)	/* verdict was drop, monitor mode passed it */
+#define SL_EV_F_TC		(1U << 1)	/* seen by TC ingress, not XDP */
+
+/* One ring-buffer record per sampled decision. */
+struct sl_event {
+	__u64 ts_ns;
+	__u32 ifindex;
+	__u32 agent_id;
+	__u32 suppressed;	/* decisions folded into this one since the last event */
+	__u32 pkt_len;
+	__u8 verdict;		/* enum sl_verdict */
+	__u8 reason;		/* enum sl_reason */
+	__u8 family;		/* enum sl_family */
+	__u8 proto;
+	__u16 sport;		/* network order */
+	__u16 dport;		/* network order */
+	__u32 saddr[4];
+	__u32 daddr[4];
+	__u32 flags;		/* SL_EV_F_* */
+	__u32 _pad0;
+};
+
+_Static_assert(sizeof(struct sl_addr_key) == 20, "sl_addr_key layout");
+_Static_assert(sizeof(struct sl_src_value) == 32, "sl_src_value layout");
+_Static_assert(sizeof(struct sl_conn_key) == 44, "sl_conn_key layout");
+_Static_assert(sizeof(struct sl_agent) == 2 * SL_NAME_MAX + 64, "sl_agent layout");
+_Static_assert(sizeof(struct sl_event) == 72, "sl_event layout");
+_Static_assert(sizeof(struct sl_config) == 48 + 8 * SL_PORT_WORDS, "sl_config layout");
+
+#endif /* SLUICE_ABI_H */

@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xdp-cost.c - what sluice_xdp costs per packet, path by path, next to an
+ * empty XDP program, all through BPF_PROG_TEST_RUN in one run.
+ *
+ * The maps hold a policy of realistic size (deny /32s, deny and identity
+ * prefixes for both families, agents, tagged connections) so the lookups
+ * walk real tables.  Each path's state keeps it on that path for the whole
+ * repeat: buckets with huge bursts always conform, empty ones (TAT an hour
+ * ahead) always reject.  Rounds interleave all paths so drift hits them
+ * alike; the table shows medians.
+ *
+ * Not measured: the RST path.  XDP_TX rewrites the frame in place and the
+ * test runner does not restore it between repeats, so every repeat after
+ * the first would measure a different (unprotected) frame.
+ *
+ *   xdp-cost [-r REPEAT] [-n ROUNDS]
+ *
+ * Prints results; it never fails on a number.  Needs root.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "sluice_abi.h"
+#include "sluice.skel.h"
+#include "empty.skel.h"
+#include "../../tests/bpf/frame.h"
+
+#define NSEC_PER_SEC	1000000000ULL
+#define HOUR_NS		(3600 * NSEC_PER_SEC)
+#define MAX_ROUNDS	15
+#define RUN_BUDGET_NS	(NSEC_PER_SEC / 2)	/* one measured run at most ~0.5 s */
+#define POLICY_EXACT	2000		/* deny /32s in the policy */
+#define POLICY_PREFIX	200		/* deny /24s (v4) and /48s (v6) */
+#define POLICY_TAGS	5000		/* tagged connections besides the measured ones */
+#define GENEROUS_BURST_NS (1000 * HOUR_NS)	/* bursts no path can exhaust */
+#define EMPTY_AHEAD_NS	(10 * GENEROUS_BURST_NS)	/* a TAT this far ahead never conforms */
+
+enum bench_agent {
+	BA_TAGGED = 1,		/* within generous budgets */
+	BA_SOURCE = 2,		/* bound to 198.18.1.0/24 and 2001:db8:1::/48 by identity */
+	BA_BANNED = 3,
+	BA_BUDGET_EMPTY = 4,
+	BA_SYN_EMPTY = 5,
+};
+
+static struct sluice_bpf *skel;
+static struct empty_bpf *empty;
+static struct ring_buffer *ring;
+static struct sl_config cfg;
+
+struct path {
+	const char *name;
+	const char *verdict;
+	__u32 reason;		/* enum sl_reason the path must end in */
+	struct frame_spec spec;
+	void (*prepare)(void);	/* per-path config tweak, undone after */
+	void (*restore)(void);
+	__u8 frame[FR_MAX];
+	__u32 len;
+	double ns[MAX_ROUNDS];
+	double median;
+};
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * NSEC_PER_SEC + (__u64)ts.tv_nsec;
+}
+
+static int fd_of(struct bpf_map *map)
+{
+	return bpf_map__fd(map);
+}
+
+static void write_config(void)
+{
+	__u32 zero = 0;
+
+	bpf_map_update_elem(fd_of(skel->maps.sl_config), &zero, &cfg, BPF_ANY);
+}
+
+static void monitor_on(void)
+{
+	cfg.flags |= SL_CFG_F_MONITOR;
+	write_config();
+}
+
+static void monitor_off(void)
+{
+	cfg.flags &= ~SL_CFG_F_MONITOR;
+	write_config();
+}
+
+/* --- the policy -------------------------------------------------------------------- */
+
+static void put_src(struct bpf_map *map, const void *key, __u64 deny_until, __u32 agent)
+{
+	struct sl_src_value v = { .eff_deny_until_ns = deny_until, .eff_agent_id = agent };
+
+	bpf_map_update_elem(fd_of(map), key, &v, BPF_ANY);
+}
+
+/* Deny /32s in 198.19.0.0/16 plus the two the deny paths hit. */
+static void fill_exact(void)
+{
+	struct sl_addr_key key = { .family = SL_AF_INET };
+
+	for (__u32 i = 0; i < POLICY_EXACT; i++) {
+		key.addr[0] = htonl(0xC6130000 | i);	/* 198.19.x.y */
+		put_src(skel->maps.sl_exact, &key, SL_FOREVER, 0);
+	}
+	key.addr[0] = htonl(0xC612FE01);		/* 198.18.254.1 */
+	put_src(skel->maps.sl_exact, &key, SL_FOREVER, 0);
+	cfg.n_exact = POLICY_EXACT + 1;
+}
+
+static void fill_prefixes(void)
+{
+	struct sl_lpm_v4_key k4 = { .prefixlen = 24 };
+	struct sl_lpm_v6_key k6 = { .prefixlen = 48 };
+
+	for (__u32 i = 0; i < POLICY_PREFIX; i++) {
+		k4.addr = htonl(0xC6130000 | i << 8);		/* 198.19.i.0/24 */
+		put_src(skel->maps.sl_src_v4, &k4, SL_FOREVER, 0);
+		k6.addr[0] = htonl(0x20010db8);
+		k6.addr[1] = htonl(0xF0000000 | i << 16);	/* 2001:db8:f0ii::/48 */
+		put_src(skel->maps.sl_src_v6, &k6, SL_FOREVER, 0);
+	}
+	k4.addr = htonl(0xC612FD00);				/* 198.18.253.0/24: deny */
+	put_src(skel->maps.sl_src_v4, &k4, SL_FOREVER, 0);
+	k4.addr = htonl(0xC6120100);				/* 198.18.1.0/24: identity */
+	put_src(skel->maps.sl_src_v4, &k4, 0, BA_SOURCE);
+	k4.addr = htonl(0xC6120200);				/* 198.18.2.0/24: banned */
+	put_src(skel->maps.sl_src_v4, &k4, 0, BA_BANNED);
+	k4.addr = htonl(0xC6120300);				/* 198.18.3.0/24: SYN-limited */
+	put_src(skel->maps.sl_src_v4, &k4, 0, BA_SYN_EMPTY);
+	memset(k6.addr, 0, sizeof(k6.addr));
+	k6.addr[0] = htonl(0x20010db8);
+	k6.addr[1] = htonl(0x00010000);				/* 2001:db8:1::/48: identity */
+	put_src(skel->maps.sl_src_v6, &k6, 0, BA_SOURCE);
+	cfg.n_prefix_v4 = POLICY_PREFIX + 4;
+	cfg.n_prefix_v6 = POLICY_PREFIX + 1;
+}
+
+static void put_agent(__u32 id, struct sl_agent a)
+{
+	snprintf(a.name, sizeof(a.name), "bench-%u", id);
+	a.flags |= SL_AGENT_F_ACTIVE;
+	bpf_map_update_elem(fd_of(skel->maps.sl_agents), &id, &a, BPF_ANY);
+}
+
+/* Budgets so generous they always conform, yet every bucket is charged. */
+static const struct sl_agent generous = {
+	.pkt_interval_ns = 1, .pkt_burst_ns = GENEROUS_BURST_NS,
+	.byte_interval_q16 = 1 << 16, .byte_burst_ns = GENEROUS_BURST_NS,
+	.syn_interval_ns = 1, .syn_burst_ns = GENEROUS_BURST_NS,
+};
+
+static void fill_agents(void)
+{
+	struct sl_agent_state empty_state = { .pkt_tat_ns = now_ns() + EMPTY_AHEAD_NS,
+					      .syn_tat_ns = now_ns() + EMPTY_AHEAD_NS };
+	struct sl_agent a;
+	__u32 id;
+
+	put_agent(BA_TAGGED, generous);
+	put_agent(BA_SOURCE, generous);
+	a = generous;
+	a.banned_until_ns = SL_FOREVER;
+	put_agent(BA_BANNED, a);
+	put_agent(BA_BUDGET_EMPTY, generous);
+	put_agent(BA_SYN_EMPTY, generous);
+	id = BA_BUDGET_EMPTY;
+	bpf_map_update_elem(fd_of(skel->maps.sl_agent_state), &id, &empty_state, BPF_ANY);
+	id = BA_SYN_EMPTY;
+	empty_state.pkt_tat_ns = 0;
+	bpf_map_update_elem(fd_of(skel->maps.sl_agent_state), &id, &empty_state, BPF_ANY);
+}
+
+static void tag(const struct frame_spec *spec, __u32 agent_id)
+{
+	struct frame_spec s = frame_defaults(*spec);
+	struct sl_conn_key key = { .family = s.family, .sport = htons(s.sport),
+				   .dport = htons(s.dport), .proto = s.proto };
+	struct sl_conn_tag t = { .agent_id = agent_id };
+
+	frame_addr(s.family, s.src, key.saddr);
+	frame_addr(s.family, s.dst, key.daddr);
+	bpf_map_update_elem(fd_of(skel->maps.sl_conn_tags), &key, &t, BPF_ANY);
+}
+
+/* Other agents' connections, so the tag hash is not trivially small. */
+static void fill_tags(void)
+{
+	struct frame_spec s = { .src = "198.18.100.1" };
+
+	for (__u32 i = 0; i < POLICY_TAGS; i++) {
+		s.sport = (__u16)(10000 + i);
+		tag(&s, BA_TAGGED);
+	}
+}
+
+/* The per-source SYN bucket of 198.18.4.1: empty. */
+static void fill_syn_sources(void)
+{
+	struct sl_addr_key key = { .family = SL_AF_INET };
+	struct sl_bucket b = { .tat_ns = now_ns() + EMPTY_AHEAD_NS };
+
+	key.addr[0] = htonl(0xC6120401);
+	bpf_map_update_elem(fd_of(skel->maps.sl_syn_src), &key, &b, BPF_ANY);
+}
+
+static void fill_policy(void)
+{
+	cfg.events_per_sec = 1000;
+	cfg.syn_src_interval_ns = 1;
+	cfg.syn_src_burst_ns = GENEROUS_BURST_NS;
+	cfg.ports[FR_PORT_PROTECTED / 64] |= 1ULL << (FR_PORT_PROTECTED % 64);
+	fill_exact();
+	fill_prefixes();
+	fill_agents();
+	fill_tags();
+	fill_syn_sources();
+	write_config();
+}
+
+/* --- the paths -------------------------------------------------------------------- */
+
+#define SYN .tcp_flags = FR_TCP_SYN
+
+static struct path paths[] = {
+	{ "unprotected port", "PASS", SL_REASON_NOT_PROTECTED, { .dport = FR_PORT_OTHER } },
+	{ "not IP (ARP)", "PASS", SL_REASON_NOT_IP, { .ethertype = FR_ETH_P_ARP } },
+	{ "v6 ESP (V6_EXT)", "PASS", SL_REASON_V6_EXT, { .family = 6, .proto = FR_NEXTHDR_ESP } },
+	{ "non-first fragment", "PASS", SL_REASON_FRAGMENT, { .frag = 185 } },
+	{ "allowed, no agent, v4", "PASS", SL_REASON_ALLOWED, { .src = "198.18.50.1" } },
+	{ "allowed, tagged agent in budget, v4", "PASS", SL_REASON_ALLOWED, { .src = "198.18.0.10", .payload = 100 } },
+	{ "allowed, tagged agent in budget, v6", "PASS", SL_REASON_ALLOWED, { .family = 6, .payload = 100 } },
+	{ "allowed, tagged agent, qinq v6 hop-by-hop", "PASS", SL_REASON_ALLOWED, { .family = 6, .vlans = 2,
+	  .n_ext = 1, .ext = { FR_NEXTHDR_HOP }, .payload = 100 } },
+	{ "allowed, identity agent in budget, v6", "PASS", SL_REASON_ALLOWED, { .family = 6, .src = "2001:db8:1::5" } },
+	{ "allowed SYN: source + agent buckets, v4", "PASS", SL_REASON_ALLOWED, { SYN, .src = "198.18.1.7" } },
+	{ "allowed SYN: source + agent buckets, v6", "PASS", SL_REASON_ALLOWED, { SYN, .family = 6,
+	  .src = "2001:db8:1::7" } },
+	{ "deny exact", "DROP", SL_REASON_DENY, { .src = "198.18.254.1" } },
+	{ "deny prefix", "DROP", SL_REASON_DENY, { .src = "198.18.253.9" } },
+	{ "banned agent (identity)", "DROP", SL_REASON_BANNED, { .src = "198.18.2.2" } },
+	{ "banned agent (tagged)", "DROP", SL_REASON_BANNED, { .src = "198.18.0.11" } },
+	{ "packet budget drop", "DROP", SL_REASON_PKT_BUDGET, { .src = "198.18.0.12" } },
+	{ "SYN source bucket drop", "DROP", SL_REASON_SYN_SOURCE, { SYN, .src = "198.18.4.1" } },
+	{ "SYN agent bucket drop", "DROP", SL_REASON_SYN_AGENT, { SYN, .src = "198.18.3.3" } },
+	{ "malformed (tcp doff 4)", "DROP", SL_REASON_MALFORMED, { .doff = 4, .payload = 40 } },
+	{ "monitor: deny would-drop", "PASS*", SL_REASON_DENY, { .src = "198.18.254.1" }, monitor_on, monitor_off },
+};
+#define N_PATHS (sizeof(paths) / sizeof(paths[0]))
+
+static void tag_paths(void)
+{
+	tag(&paths[5].spec, BA_TAGGED);
+	tag(&paths[6].spec, BA_TAGGED);
+	tag(&paths[7].spec, BA_TAGGED);
+	tag(&paths[14].spec, BA_BANNED);
+	tag(&paths[15].spec, BA_BUDGET_EMPTY);
+}
+
+/* --- measuring ------------------------------------------------------------------------ */
+
+/* ns per packet of one BPF_PROG_TEST_RUN of @repeat, or < 0 on error. */
+static double run_once(int prog_fd, const __u8 *frame, __u32 len, __u32 repeat, __u32 *retval)
+{
+	static __u8 out[FR_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(prog_fd, &opts))
+		return -errno;
+	if (retval)
+		*retval = opts.retval;
+	return (double)opts.duration;	/* the kernel's average over the repeat */
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	double sorted[MAX_ROUNDS];
+
+	memcpy(sorted, v, n * sizeof(*v));
+	qsort(sorted, n, sizeof(*sorted), cmp_double);
+	return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
+static double measure_path(struct path *p, __u32 repeat, __u32 *retval)
+{
+	double ns;
+
+	if (p->prepare)
+		p->prepare();
+	ns = run_once(bpf_program__fd(skel->progs.sluice_xdp), p->frame, p->len, repeat, retval);
+	if (p->restore)
+		p->restore();
+	ring_buffer__consume(ring);	/* a reader keeps the ring from filling */
+	return ns;
+}
+
+/* Caps the repeat so the slowest path's run stays within RUN_BUDGET_NS. */
+static __u32 fit_repeat(__u32 repeat)
+{
+	double worst = 1;
+
+	for (size_t i = 0; i < N_PATHS; i++) {
+		double ns = measure_path(&paths[i], 10000, NULL);
+
+		if (ns > worst)
+			worst = ns;
+	}
+	if (worst * repeat > RUN_BUDGET_NS)
+		repeat = (__u32)(RUN_BUDGET_NS / worst);
+	return repeat < 1000 ? 1000 : repeat;
+}
+
+static __u64 reason_count(__u32 reason)
+{
+	__u32 slot = sl_reason_stat(reason);
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *v = calloc(ncpu, sizeof(*v)), sum = 0;
+
+	if (v && !bpf_map_lookup_elem(fd_of(skel->maps.sl_stats), &slot, v))
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			sum += v[cpu];
+	free(v);
+	return sum;
+}
+
+/* A benchmark of the wrong path is worse than none: check each lands where
+ * its name says before timing it. */
+static int check_paths(void)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < N_PATHS; i++) {
+		__u64 before = reason_count(paths[i].reason);
+
+		measure_path(&paths[i], 1, NULL);
+		if (reason_count(paths[i].reason) != before + 1) {
+			fprintf(stderr, "xdp-cost: path '%s' did not end in reason %u\n",
+				paths[i].name, paths[i].reason);
+			bad = 1;
+		}
+	}
+	return bad;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	(void)ctx, (void)data, (void)size;
+	return 0;
+}
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBBPF_DEBUG ? 0 : vfprintf(stderr, fmt, ap);
+}
+
+static int load(void)
+{
+	struct bpf_map *map;
+	int err;
+
+	skel = sluice_bpf__open();
+	if (!skel)
+		return -errno;
+	bpf_object__for_each_map(map, skel->obj)
+		bpf_map__set_pin_path(map, NULL);	/* never touch SL_PIN_DIR */
+	err = sluice_bpf__load(skel);
+	if (err)
+		return err;
+	empty = empty_bpf__open_and_load();
+	if (!empty)
+		return -errno;
+	ring = ring_buffer__new(fd_of(skel->maps.sl_events), on_event, NULL, NULL);
+	return ring ? 0 : -errno;
+}
+
+static void print_table(double empty_ns, __u32 repeat, int rounds)
+{
+	double worst = 0;
+	const char *worst_name = "";
+
+	printf("\nsluice_xdp cost per packet: BPF_PROG_TEST_RUN, repeat %u, median of %d rounds\n\n",
+	       repeat, rounds);
+	printf("%-44s %-7s %10s %9s\n", "path", "verdict", "ns/packet", "x empty");
+	printf("%-44s %-7s %10.2f %9.2f\n", "empty XDP program (baseline)", "PASS", empty_ns, 1.0);
+	for (size_t i = 0; i < N_PATHS; i++) {
+		printf("%-44s %-7s %10.2f %9.2f\n", paths[i].name, paths[i].verdict,
+		       paths[i].median, paths[i].median / empty_ns);
+		if (paths[i].median > worst) {
+			worst = paths[i].median;
+			worst_name = paths[i].name;
+		}
+	}
+	printf("\n(PASS* = monitor mode passes a would-drop)\nworst path: %s\n", worst_name);
+	printf("worst-path/empty ratio: %.2f\n", worst / empty_ns);
+}
+
+static void usage(const char *argv0)
+{
+	fprintf(stderr, "usage: %s [-r REPEAT] [-n ROUNDS (1..%d)]\n", argv0, MAX_ROUNDS);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	__u32 repeat = 1000000, retval;
+	double empty_ns[MAX_ROUNDS];
+	int rounds = 7, opt, err;
+	cpu_set_t set;
+
+	while ((opt = getopt(argc, argv, "r:n:")) != -1) {
+		if (opt == 'r')
+			repeat = (__u32)strtoul(optarg, NULL, 0);
+		else if (opt == 'n')
+			rounds = atoi(optarg);
+		else
+			usage(argv[0]);
+	}
+	if (rounds < 1 || rounds > MAX_ROUNDS || !repeat)
+		usage(argv[0]);
+	/* One CPU: per-CPU state and caches stay put; the comparison is fair. */
+	CPU_ZERO(&set);
+	CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	libbpf_set_print(print_libbpf);
+	err = load();
+	if (err) {
+		fprintf(stderr, "xdp-cost: cannot load BPF programs (root?): %s\n", strerror(-err));
+		return 1;
+	}
+	fill_policy();
+	for (size_t i = 0; i < N_PATHS; i++)
+		paths[i].len = (__u32)frame_build(&paths[i].spec, paths[i].frame);
+	tag_paths();
+	if (check_paths())
+		return 1;
+	repeat = fit_repeat(repeat);
+	for (int r = 0; r < rounds; r++) {
+		empty_ns[r] = run_once(bpf_program__fd(empty->progs.empty_xdp), paths[0].frame,
+				       paths[0].len, repeat, NULL);
+		for (size_t i = 0; i < N_PATHS; i++) {
+			paths[i].ns[r] = measure_path(&paths[i], repeat, &retval);
+			if (paths[i].ns[r] < 0) {
+				fprintf(stderr, "xdp-cost: %s: test run failed\n", paths[i].name);
+				return 1;
+			}
+		}
+	}
+	for (size_t i = 0; i < N_PATHS; i++)
+		paths[i].median = median(paths[i].ns, rounds);
+	print_table(median(empty_ns, rounds), repeat, rounds);
+	ring_buffer__free(ring);
+	empty_bpf__destroy(empty);
+	sluice_bpf__destroy(skel);
+	return 0;
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_maps.c - policy loads, blocks and bans written into real maps.
+ *
+ * The maps are created by loading the BPF object with its pins under a
+ * private directory in bpffs (removed at exit), so nothing touches a live
+ * /sys/fs/bpf/sluice.  Needs root; a load failure fails every case.
+ */
+#include <errno.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "attach.h"
+#include "check.h"
+#include "log.h"
+#include "maps.h"
+#include "sluice.skel.h"
+
+static char pin_dir[128];
+
+#define KEY_A "a3c5e2f1b0d9c8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3"
+
+static const char *policy_a =
+	"{\"version\":1,\"backends\":{\"main\":{\"url\":\"http://127.0.0.1:9000/mcp\"}},"
+	"\"kernel\":{\"protected_ports\":[8470,9000],\"deny\":[\"192.0.2.0/24\",\"2001:db8::/32\"],"
+	"\"syn_per_source\":{\"rate\":100,\"burst\":200}},"
+	"\"plans\":{\"free\":{\"kernel\":{\"syn\":{\"rate\":5,\"burst\":10}}}},"
+	"\"agents\":{\"bot\":{\"keys_sha256\":[\"" KEY_A "\"],\"plan\":\"free\","
+	"\"sources\":[\"198.18.0.2/32\"]},"
+	"\"other\":{\"plan\":\"free\",\"sources\":[\"198.18.1.0/24\"]}}}";
+
+/* Same as A, plus a deny entry, minus agent "other", port 9000 gone. */
+static const char *policy_b =
+	"{\"version\":1,\"backends\":{\"main\":{\"url\":\"http://127.0.0.1:9000/mcp\"}},"
+	"\"kernel\":{\"protected_ports\":[8470],\"deny\":[\"192.0.2.0/24\",\"2001:db8::/32\","
+	"\"203.0.113.7\"],\"monitor\":true},"
+	"\"plans\":{\"free\":{\"kernel\":{\"syn\":{\"rate\":5,\"burst\":10}}}},"
+	"\"agents\":{\"bot\":{\"plan\":\"free\",\"sources\":[\"198.18.0.2/32\"]}}}";
+
+static struct policy *parse(const char *text)
+{
+	struct pol_errors errs = {};
+	struct policy *pol = NULL;
+
+	if (policy_parse(text, strlen(text), &pol, &errs)) {
+		pol_errors_print(&errs, "inline", stderr);
+		pol_errors_free(&errs);
+		return NULL;
+	}
+	return pol;
+}
+
+static int apply(struct sl_maps *m, const char *text)
+{
+	struct sl_apply_report rep;
+	struct policy *pol = parse(text);
+	int err;
+
+	if (!pol)
+		return -EINVAL;
+	err = sl_maps_apply_policy(m, pol, &rep);
+	policy_free(pol);
+	return err;
+}
+
+static bool lookup_v4_prefix(struct sl_maps *m, const char *addr, __u32 len,
+			     struct sl_src_value *v)
+{
+	struct sl_lpm_v4_key k = { .prefixlen = len };
+
+	inet_pton(AF_INET, addr, &k.addr);
+	return !bpf_map_lookup_elem(m->src_v4, &k, v);
+}
+
+static bool lookup_exact_v4(struct sl_maps *m, const char *addr, struct sl_src_value *v)
+{
+	struct sl_addr_key k = { .family = SL_AF_INET };
+
+	inet_pton(AF_INET, addr, &k.addr[0]);
+	return !bpf_map_lookup_elem(m->exact, &k, v);
+}
+
+static void test_apply(struct sl_maps *m)
+{
+	struct sl_src_value v;
+	struct sl_config cfg;
+	int bot, other;
+
+	TEST_CASE("policy load writes ports, deny, identities and agents") {
+		CHECK(apply(m, policy_a) == 0, "apply failed");
+		CHECK(sl_maps_read_config(m, &cfg) == 0, "config");
+		CHECK(cfg.ports[8470 / 64] & (1ULL << (8470 % 64)), "port 8470 not protected");
+		CHECK(cfg.ports[9000 / 64] & (1ULL << (9000 % 64)), "port 9000 not protected");
+		CHECK(cfg.n_exact == 1 && cfg.n_prefix_v4 == 2 && cfg.n_prefix_v6 == 1,
+		      "counts %u %u %u", cfg.n_exact, cfg.n_prefix_v4, cfg.n_prefix_v6);
+		CHECK(cfg.syn_src_interval_ns == 10000000ULL, "syn interval %llu",
+		      (unsigned long long)cfg.syn_src_interval_ns);
+		CHECK(lookup_v4_prefix(m, "192.0.2.0", 24, &v) && v.eff_deny_until_ns == SL_FOREVER,
+		      "deny prefix");
+		bot = sl_maps_agent_id(m, "bot");
+		other = sl_maps_agent_id(m, "other");
+		CHECK(bot > 0 && other > 0 && bot != other, "ids %d %d", bot, other);
+		CHECK(lookup_exact_v4(m, "198.18.0.2", &v) && (int)v.eff_agent_id == bot,
+		      "identity of bot");
+		CHECK(lookup_v4_prefix(m, "198.18.1.0", 24, &v) && (int)v.eff_agent_id == other,
+		      "identity of other");
+	}
+}
+
+struct watcher {
+	struct sl_maps *m;
+	atomic_bool stop;
+	atomic_long checks, misses;
+};
+
+/* Looks the entries both policies share up as fast as it can. */
+static void *watch(void *arg)
+{
+	struct watcher *w = arg;
+	struct sl_src_value v;
+	struct sl_config cfg;
+
+	while (!atomic_load(&w->stop)) {
+		bool ok = lookup_v4_prefix(w->m, "192.0.2.0", 24, &v) &&
+			  v.eff_deny_until_ns == SL_FOREVER &&
+			  lookup_exact_v4(w->m, "198.18.0.2", &v) && v.eff_agent_id &&
+			  !sl_maps_read_config(w->m, &cfg) && cfg.n_exact && cfg.n_prefix_v4 &&
+			  (cfg.ports[8470 / 64] & (1ULL << (8470 % 64)));
+
+		atomic_fetch_add(&w->checks, 1);
+		if (!ok)
+			atomic_fetch_add(&w->misses, 1);
+	}
+	return NULL;
+}
+
+static void test_diff_keeps_shared_entries(struct sl_maps *m)
+{
+	struct watcher w = { .m = m };
+	pthread_t tid;
+	int err = 0;
+
+	TEST_CASE("reloading keeps entries both policies have present throughout") {
+		CHECK(pthread_create(&tid, NULL, watch, &w) == 0, "thread");
+		for (int i = 0; i < 200 && !err; i++)
+			err = apply(m, i % 2 ? policy_a : policy_b);
+		atomic_store(&w.stop, true);
+		pthread_join(tid, NULL);
+		CHECK(err == 0, "apply %d", err);
+		CHECK(atomic_load(&w.checks) > 1000, "only %ld checks",
+		      (long)atomic_load(&w.checks));
+		CHECK(atomic_load(&w.misses) == 0, "%ld of %ld checks missed a shared entry",
+		      (long)atomic_load(&w.misses), (long)atomic_load(&w.checks));
+	}
+}
+
+static void test_ids_stable_and_removed(struct sl_maps *m)
+{
+	struct sl_agent a;
+	int bot_before, other_before;
+	__u32 id;
+
+	TEST_CASE("agent ids survive reloads; a removed agent's slot is cleared") {
+		CHECK(apply(m, policy_a) == 0, "apply a");
+		bot_before = sl_maps_agent_id(m, "bot");
+		other_before = sl_maps_agent_id(m, "other");
+		CHECK(apply(m, policy_b) == 0, "apply b");
+		CHECK(sl_maps_agent_id(m, "bot") == bot_before, "bot moved");
+		CHECK(sl_maps_agent_id(m, "other") == -ENOENT, "other still there");
+		id = (__u32)other_before;
+		CHECK(!bpf_map_lookup_elem(m->agents, &id, &a) && !a.flags, "slot not cleared");
+	}
+}
+
+static void test_block_and_ban(struct sl_maps *m)
+{
+	struct sl_prefix p;
+	struct sl_src_value v;
+	struct sl_agent a;
+	const char *why;
+	__u32 id;
+
+	TEST_CASE("blocks and bans survive a policy load; unblock removes only the block") {
+		CHECK(apply(m, policy_a) == 0, "apply");
+		sl_prefix_parse("192.0.2.0/24", &p, &why);
+		CHECK(sl_maps_block(m, &p, sl_now_ns() + 60000000000ULL) == 0, "block");
+		sl_prefix_parse("198.51.100.9", &p, &why);
+		CHECK(sl_maps_block(m, &p, SL_FOREVER) == 0, "block exact");
+		CHECK(sl_maps_ban(m, "bot", SL_FOREVER) == 0, "ban");
+		CHECK(sl_maps_ban(m, "nobody", SL_FOREVER) == -ENOENT, "ban unknown");
+		CHECK(apply(m, policy_b) == 0, "reload");
+		CHECK(lookup_exact_v4(m, "198.51.100.9", &v) && v.own == SL_SRC_BLOCK, "block lost");
+		id = (__u32)sl_maps_agent_id(m, "bot");
+		CHECK(!bpf_map_lookup_elem(m->agents, &id, &a) && a.banned_until_ns == SL_FOREVER,
+		      "ban lost");
+		CHECK(sl_maps_unblock(m, &p) == 0, "unblock");
+		CHECK(!lookup_exact_v4(m, "198.51.100.9", &v), "still blocked");
+		CHECK(sl_maps_unblock(m, &p) == -ENOENT, "unblock twice");
+		sl_prefix_parse("192.0.2.0/24", &p, &why);
+		CHECK(sl_maps_unblock(m, &p) == 0, "unblock the policy-denied prefix");
+		CHECK(lookup_v4_prefix(m, "192.0.2.0", 24, &v) && v.own == SL_SRC_POLICY_DENY,
+		      "policy deny lost with the block");
+	}
+}
+
+static void cleanup(struct sluice_bpf *skel)
+{
+	char cmd[256];
+
+	if (skel)
+		sluice_bpf__destroy(skel);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pin_dir);
+	if (system(cmd))
+		fprintf(stderr, "cannot remove %s\n", pin_dir);
+}
+
+int main(int argc, char **argv)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	struct sluice_bpf *skel = NULL;
+	struct sl_maps m;
+	int err = -1;
+
+	(void)argc;
+	test_init(argv[0]);
+	sl_log_hook_libbpf();
+	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/sluice-test-maps-%d", getpid());
+	opts.pin_root_path = pin_dir;
+	TEST_CASE("maps load and pin under a private directory") {
+		CHECK(sl_ensure_bpffs() == 0, "bpffs");
+		CHECK(mkdir(pin_dir, 0700) == 0, "mkdir %s: %s", pin_dir, strerror(errno));
+		skel = sluice_bpf__open_opts(&opts);
+		CHECK(skel, "open");
+		err = skel ? sluice_bpf__load(skel) : -1;
+		CHECK(err == 0, "load %d", err);
+		if (!err)
+			err = sl_maps_open(&m, pin_dir);
+		CHECK(err == 0, "open pinned maps %d", err);
+	}
+	if (!err) {
+		test_apply(&m);
+		test_diff_keeps_shared_entries(&m);
+		test_ids_stable_and_removed(&m);
+		test_block_and_ban(&m);
+		sl_maps_close(&m);
+	}
+	cleanup(skel);
+	return test_finish();
+}

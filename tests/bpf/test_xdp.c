@@ -1,0 +1,1342 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_xdp.c - sluice's BPF programs on crafted frames, via BPF_PROG_TEST_RUN.
+ *
+ * A table of fixtures (description, frame, map setup, expected verdict and
+ * reason, expected extras) runs through sluice_xdp and again through
+ * sluice_tc_ingress.  Every run checks the program's return value, the
+ * exact delta of every sl_stats slot (so every path must count its verdict
+ * and reason, and nothing else), the events it wrote, and the agent's
+ * counters.  Special cases follow the table: the event summariser, ring
+ * buffer overflow and TC egress accounting.
+ *
+ * Maps are never pinned: pinning is switched off before load, so the test
+ * never touches /sys/fs/bpf/sluice.  Time is deterministic: buckets and
+ * deadlines are set relative to CLOCK_MONOTONIC_COARSE, the clock the
+ * programs read (tat = now + 1 h is an empty bucket, 0 a full one).  The
+ * process is pinned to one CPU so per-CPU state (event limiter) is the one
+ * the next run sees.  Needs root; a failed load fails the test.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <linux/if_link.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "check.h"
+#include "sluice_abi.h"
+#include "sluice.skel.h"
+#include "frame.h"
+
+#define NSEC_PER_SEC	1000000000ULL
+#define HOUR_NS		(3600 * NSEC_PER_SEC)
+#define MS_NS		1000000ULL
+#define MAX_EVENTS	32768
+#define TEST_AGENTS	8		/* agent ids the tests use are below this */
+/* The programs' clock is the coarse clock as cached at a tick (sl_judge.h):
+ * it may lag the test's reading by up to two ticks (10 ms each at HZ=100). */
+#define CLOCK_SLACK_NS	(20 * MS_NS)
+
+enum agent_ids {
+	AG_NONE = 0,
+	AG_TAGGED = 1,		/* reached through a connection tag */
+	AG_SOURCE = 2,		/* reached through the source's identity */
+	AG_EGRESS = 3,
+};
+
+/* --- environment ------------------------------------------------------------ */
+
+static struct sluice_bpf *skel;
+static struct ring_buffer *ring;
+static struct sl_event events[MAX_EVENTS];
+static size_t n_events;
+static struct sl_config cfg;	/* written to sl_config before each run */
+static int ncpu;
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	if (size >= sizeof(struct sl_event) && n_events < MAX_EVENTS)
+		memcpy(&events[n_events], data, sizeof(struct sl_event));
+	n_events++;
+	return 0;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * NSEC_PER_SEC + (__u64)ts.tv_nsec;
+}
+
+static int map_fd(struct bpf_map *map)
+{
+	return bpf_map__fd(map);
+}
+
+static void delete_all(struct bpf_map *map)
+{
+	__u8 key[64], next[64];
+	int fd = map_fd(map);
+
+	while (!bpf_map_get_next_key(fd, NULL, next)) {
+		memcpy(key, next, sizeof(key));
+		if (bpf_map_delete_elem(fd, key))
+			break;
+	}
+}
+
+/* Writes the same value on every CPU of a per-CPU map. */
+static void percpu_set(struct bpf_map *map, __u32 key, const void *value)
+{
+	size_t size = (bpf_map__value_size(map) + 7) & ~7u;
+	__u8 *values = calloc(ncpu, size);
+
+	for (int cpu = 0; cpu < ncpu; cpu++)
+		memcpy(values + cpu * size, value, bpf_map__value_size(map));
+	bpf_map_update_elem(map_fd(map), &key, values, BPF_ANY);
+	free(values);
+}
+
+/* Sums a per-CPU value of @n u64 words over CPUs. */
+static void percpu_sum(struct bpf_map *map, __u32 key, __u64 *out, size_t n)
+{
+	__u64 *values = calloc(ncpu, n * sizeof(__u64));
+
+	memset(out, 0, n * sizeof(__u64));
+	if (!bpf_map_lookup_elem(map_fd(map), &key, values))
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			for (size_t i = 0; i < n; i++)
+				out[i] += values[cpu * n + i];
+	free(values);
+}
+
+static void read_stats(__u64 stats[SL_STAT_MAX])
+{
+	for (__u32 slot = 0; slot < SL_STAT_MAX; slot++)
+		percpu_sum(skel->maps.sl_stats, slot, &stats[slot], 1);
+}
+
+static void read_agent_counters(__u32 id, struct sl_agent_counters *c)
+{
+	percpu_sum(skel->maps.sl_agent_stats, id, (__u64 *)c, sizeof(*c) / sizeof(__u64));
+}
+
+static void write_config(void)
+{
+	__u32 zero = 0;
+
+	bpf_map_update_elem(map_fd(skel->maps.sl_config), &zero, &cfg, BPF_ANY);
+}
+
+static void protect_port(__u16 port)
+{
+	cfg.ports[port / 64] |= 1ULL << (port % 64);
+}
+
+static void drain_events(void)
+{
+	ring_buffer__consume(ring);
+	n_events = 0;
+}
+
+/* Every map back to empty, the config to the base every fixture starts from. */
+static void reset_maps(void)
+{
+	struct sl_event_limiter limiter = {};
+	struct sl_agent_counters counters = {};
+	struct sl_agent_state state = {};
+	struct sl_agent agent = {};
+
+	delete_all(skel->maps.sl_exact);
+	delete_all(skel->maps.sl_src_v4);
+	delete_all(skel->maps.sl_src_v6);
+	delete_all(skel->maps.sl_conn_tags);
+	delete_all(skel->maps.sl_syn_src);
+	for (__u32 id = 0; id < TEST_AGENTS; id++) {
+		bpf_map_update_elem(map_fd(skel->maps.sl_agents), &id, &agent, BPF_ANY);
+		bpf_map_update_elem(map_fd(skel->maps.sl_agent_state), &id, &state, BPF_ANY);
+		percpu_set(skel->maps.sl_agent_stats, id, &counters);
+	}
+	percpu_set(skel->maps.sl_evlimit, 0, &limiter);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.events_per_sec = 1000;
+	protect_port(FR_PORT_PROTECTED);
+	write_config();
+	drain_events();
+}
+
+/* --- map setup helpers -------------------------------------------------------- */
+
+static int family_of(const char *text)
+{
+	return strchr(text, ':') ? 6 : 4;
+}
+
+static void add_exact(const char *addr, __u64 deny_until_ns, __u32 agent_id)
+{
+	struct sl_src_value val = { .eff_deny_until_ns = deny_until_ns,
+				    .eff_agent_id = agent_id };
+	struct sl_addr_key key = { .family = (__u32)family_of(addr) };
+
+	frame_addr(family_of(addr), addr, key.addr);
+	bpf_map_update_elem(map_fd(skel->maps.sl_exact), &key, &val, BPF_ANY);
+	cfg.n_exact++;
+}
+
+static void add_prefix(const char *addr, __u32 prefixlen, __u64 deny_until_ns, __u32 agent_id)
+{
+	struct sl_src_value val = { .eff_deny_until_ns = deny_until_ns,
+				    .eff_agent_id = agent_id };
+
+	if (family_of(addr) == 4) {
+		struct sl_lpm_v4_key key = { .prefixlen = prefixlen };
+
+		inet_pton(AF_INET, addr, &key.addr);
+		bpf_map_update_elem(map_fd(skel->maps.sl_src_v4), &key, &val, BPF_ANY);
+		cfg.n_prefix_v4++;
+	} else {
+		struct sl_lpm_v6_key key = { .prefixlen = prefixlen };
+
+		inet_pton(AF_INET6, addr, key.addr);
+		bpf_map_update_elem(map_fd(skel->maps.sl_src_v6), &key, &val, BPF_ANY);
+		cfg.n_prefix_v6++;
+	}
+}
+
+/* The sl_conn_tags key of a frame as the agent sends it. */
+static struct sl_conn_key conn_key_of(const struct frame_spec *spec)
+{
+	struct frame_spec s = frame_defaults(*spec);
+	struct sl_conn_key key = {
+		.family = s.family,
+		.sport = htons(s.sport),
+		.dport = htons(s.dport),
+		.proto = s.proto,
+	};
+
+	frame_addr(s.family, s.src, key.saddr);
+	frame_addr(s.family, s.dst, key.daddr);
+	return key;
+}
+
+static void tag_conn(const struct frame_spec *spec, __u32 agent_id)
+{
+	struct sl_conn_key key = conn_key_of(spec);
+	struct sl_conn_tag tag = { .agent_id = agent_id, .tagged_ns = now_ns() };
+
+	bpf_map_update_elem(map_fd(skel->maps.sl_conn_tags), &key, &tag, BPF_ANY);
+}
+
+static void put_agent(__u32 id, const struct sl_agent *a)
+{
+	struct sl_agent agent = *a;
+
+	snprintf(agent.name, sizeof(agent.name), "agent-%u", id);
+	agent.flags |= SL_AGENT_F_ACTIVE;
+	bpf_map_update_elem(map_fd(skel->maps.sl_agents), &id, &agent, BPF_ANY);
+}
+
+static void put_state(__u32 id, const struct sl_agent_state *st)
+{
+	bpf_map_update_elem(map_fd(skel->maps.sl_agent_state), &id, st, BPF_ANY);
+}
+
+static struct sl_agent_state get_state(__u32 id)
+{
+	struct sl_agent_state st = {};
+
+	bpf_map_lookup_elem(map_fd(skel->maps.sl_agent_state), &id, &st);
+	return st;
+}
+
+static struct sl_addr_key syn_key(const char *addr)
+{
+	struct sl_addr_key key = { .family = (__u32)family_of(addr) };
+
+	frame_addr(family_of(addr), addr, key.addr);
+	if (key.family == 6)
+		key.addr[2] = key.addr[3] = 0;	/* /64 */
+	return key;
+}
+
+static void put_syn_src(const char *addr, __u64 tat_ns)
+{
+	struct sl_addr_key key = syn_key(addr);
+	struct sl_bucket bucket = { .tat_ns = tat_ns };
+
+	bpf_map_update_elem(map_fd(skel->maps.sl_syn_src), &key, &bucket, BPF_ANY);
+}
+
+static int get_syn_src(const char *addr, __u64 *tat_ns)
+{
+	struct sl_addr_key key = syn_key(addr);
+	struct sl_bucket bucket;
+
+	if (bpf_map_lookup_elem(map_fd(skel->maps.sl_syn_src), &key, &bucket))
+		return -errno;
+	*tat_ns = bucket.tat_ns;
+	return 0;
+}
+
+/* --- running a frame ---------------------------------------------------------- */
+
+struct run {
+	__u8 in[FR_MAX], out[FR_MAX];
+	__u32 in_len, out_len;
+	__u32 retval;
+	int err;
+	__u64 t_before, t_after;	/* the programs' clock is within [t_before, t_after] */
+	__u64 stats[SL_STAT_MAX];	/* deltas */
+	struct sl_agent_counters agent;	/* deltas of the fixture's agent */
+};
+
+static void run_prog(struct bpf_program *prog, struct run *r, __u32 repeat)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = r->in, .data_size_in = r->in_len,
+		    .data_out = r->out, .data_size_out = sizeof(r->out),
+		    .repeat = repeat);
+
+	r->t_before = now_ns() - CLOCK_SLACK_NS;
+	r->err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts) ? -errno : 0;
+	r->t_after = now_ns();
+	r->retval = opts.retval;
+	r->out_len = opts.data_size_out;
+}
+
+/* Runs @prog on r->in, recording stats and agent-counter deltas and events. */
+static void run_measured(struct bpf_program *prog, struct run *r, __u32 agent_id, __u32 repeat)
+{
+	__u64 before[SL_STAT_MAX], after[SL_STAT_MAX];
+	struct sl_agent_counters a0, a1;
+	__u64 *w0 = (__u64 *)&a0, *w1 = (__u64 *)&a1, *wd = (__u64 *)&r->agent;
+
+	read_stats(before);
+	read_agent_counters(agent_id, &a0);
+	run_prog(prog, r, repeat);
+	read_stats(after);
+	read_agent_counters(agent_id, &a1);
+	for (int i = 0; i < SL_STAT_MAX; i++)
+		r->stats[i] = after[i] - before[i];
+	for (size_t i = 0; i < sizeof(a0) / sizeof(__u64); i++)
+		wd[i] = w1[i] - w0[i];
+	n_events = 0;
+	ring_buffer__consume(ring);
+}
+
+static const char *const stat_names[SL_STAT_MAX] = {
+	"PASS", "DROP", "RST", "MONITOR", "ALLOWED", "NOT_IP", "NOT_PROTECTED",
+	"FRAGMENT", "V6_EXT", "MALFORMED", "DENY", "BANNED", "PKT_BUDGET",
+	"BYTE_BUDGET", "SYN_SOURCE", "SYN_AGENT", "EVENTS_SENT",
+	"EVENTS_SUPPRESSED", "EVENTS_LOST", "EGRESS_PACKETS", "EGRESS_BYTES",
+};
+
+/* Every slot's delta must be exactly what @want says (all others zero). */
+static void check_stat_deltas(const struct run *r, const __u64 want[SL_STAT_MAX])
+{
+	for (int i = 0; i < SL_STAT_MAX; i++)
+		CHECK(r->stats[i] == want[i], "stat %s: delta %llu, want %llu", stat_names[i],
+		      (unsigned long long)r->stats[i], (unsigned long long)want[i]);
+}
+
+/* --- fixtures ------------------------------------------------------------------ */
+
+enum fixture_flags {
+	/* The skb test runner refuses IP frames shorter than their IP header
+	 * (-EINVAL), so these truncations reach only XDP; the parser is shared. */
+	FX_XDP_ONLY = 1 << 0,
+	FX_SUPPRESSED = 1 << 1,		/* the limiter folds the event */
+	FX_NO_ADDR = 1 << 2,		/* event has no parsed ports/addresses */
+};
+
+struct fixture;
+typedef void (*fx_setup_fn)(const struct fixture *fx);
+typedef void (*fx_check_fn)(const struct fixture *fx, const struct run *r, bool tc);
+
+struct fixture {
+	const char *name;
+	struct frame_spec in;
+	fx_setup_fn setup;
+	__u8 verdict;			/* enum sl_verdict XDP judges (RST: DROP in TC) */
+	__u8 reason;			/* enum sl_reason */
+	bool monitored;			/* monitor mode turns the verdict into a pass */
+	__u32 agent;			/* agent the packet is attributed to */
+	unsigned int flags;		/* enum fixture_flags */
+	fx_check_fn check;		/* extra checks, or NULL */
+};
+
+/* Setups: each starts from reset_maps() and may change cfg. */
+static void s_none(const struct fixture *fx) { (void)fx; }
+
+static const char *src_of(const struct fixture *fx)
+{
+	static struct frame_spec s;
+
+	s = frame_defaults(fx->in);
+	return s.src;
+}
+
+static void s_deny_exact(const struct fixture *fx)
+{
+	add_exact(src_of(fx), SL_FOREVER, 0);
+}
+
+static void s_deny_exact_deadline(const struct fixture *fx)
+{
+	add_exact(src_of(fx), now_ns() + HOUR_NS, 0);
+}
+
+static void s_deny_expired(const struct fixture *fx)
+{
+	add_exact(src_of(fx), now_ns() - NSEC_PER_SEC, 0);
+}
+
+static void s_deny_prefix(const struct fixture *fx)
+{
+	const char *src = src_of(fx);
+
+	add_prefix(family_of(src) == 4 ? "198.18.0.0" : "2001:db8::",
+		   family_of(src) == 4 ? 24 : 64, SL_FOREVER, 0);
+}
+
+static void s_deny_miss(const struct fixture *fx)
+{
+	(void)fx;
+	add_exact("198.18.9.9", SL_FOREVER, 0);
+	add_prefix("198.18.7.0", 24, SL_FOREVER, 0);
+	add_prefix("2001:db8:bad::", 48, SL_FOREVER, 0);
+}
+
+/* The entry is there but n_exact says 0: the gate skips the lookup. */
+static void s_deny_ungated(const struct fixture *fx)
+{
+	add_exact(src_of(fx), SL_FOREVER, 0);
+	cfg.n_exact = 0;
+}
+
+static void s_monitor_deny(const struct fixture *fx)
+{
+	s_deny_exact(fx);
+	cfg.flags |= SL_CFG_F_MONITOR;
+}
+
+static void s_monitor(const struct fixture *fx)
+{
+	(void)fx;
+	cfg.flags |= SL_CFG_F_MONITOR;
+}
+
+static void s_no_events(const struct fixture *fx)
+{
+	s_deny_exact(fx);
+	cfg.events_per_sec = 0;
+}
+
+static void s_protect_udp_other(const struct fixture *fx)
+{
+	(void)fx;
+	protect_port(53);
+}
+
+/* Agents. */
+static void tagged_agent(const struct fixture *fx, const struct sl_agent *a)
+{
+	tag_conn(&fx->in, AG_TAGGED);
+	put_agent(AG_TAGGED, a);
+}
+
+static void s_tag_plain(const struct fixture *fx)
+{
+	tagged_agent(fx, &(struct sl_agent){ 0 });
+}
+
+static void s_tag_banned(const struct fixture *fx)
+{
+	tagged_agent(fx, &(struct sl_agent){ .banned_until_ns = SL_FOREVER });
+}
+
+static void s_tag_banned_deadline(const struct fixture *fx)
+{
+	tagged_agent(fx, &(struct sl_agent){ .banned_until_ns = now_ns() + HOUR_NS });
+}
+
+static void s_tag_ban_expired(const struct fixture *fx)
+{
+	tagged_agent(fx, &(struct sl_agent){ .banned_until_ns = now_ns() - NSEC_PER_SEC,
+					     .flags = SL_AGENT_F_BAN_RST });
+}
+
+static void s_tag_banned_rst(const struct fixture *fx)
+{
+	tagged_agent(fx, &(struct sl_agent){ .banned_until_ns = SL_FOREVER,
+					     .flags = SL_AGENT_F_BAN_RST });
+}
+
+static void s_monitor_banned_rst(const struct fixture *fx)
+{
+	s_tag_banned_rst(fx);
+	cfg.flags |= SL_CFG_F_MONITOR;
+}
+
+static const struct sl_agent budget_agent = {
+	.pkt_interval_ns = MS_NS, .pkt_burst_ns = 10 * MS_NS,
+	.byte_interval_q16 = 1 << 16, .byte_burst_ns = 10 * MS_NS,	/* 1 ns a byte */
+};
+
+static void s_tag_pkt_empty(const struct fixture *fx)
+{
+	tagged_agent(fx, &budget_agent);
+	put_state(AG_TAGGED, &(struct sl_agent_state){ .pkt_tat_ns = now_ns() + HOUR_NS });
+}
+
+static void s_tag_byte_empty(const struct fixture *fx)
+{
+	tagged_agent(fx, &budget_agent);
+	put_state(AG_TAGGED, &(struct sl_agent_state){ .byte_tat_ns = now_ns() + HOUR_NS });
+}
+
+/* Idle byte bucket, but the frame costs more than the whole burst. */
+static void s_tag_byte_over_burst(const struct fixture *fx)
+{
+	struct sl_agent agent = budget_agent;
+
+	agent.byte_burst_ns = 100;
+	tagged_agent(fx, &agent);
+}
+
+static void s_tag_within_budget(const struct fixture *fx)
+{
+	tagged_agent(fx, &budget_agent);
+}
+
+/* The source says agent 2 (banned); the tag says agent 1 (not banned). */
+static void s_tag_overrides_source(const struct fixture *fx)
+{
+	add_exact(src_of(fx), 0, AG_SOURCE);
+	put_agent(AG_SOURCE, &(struct sl_agent){ .banned_until_ns = SL_FOREVER });
+	tagged_agent(fx, &(struct sl_agent){ 0 });
+}
+
+static void s_source_agent_banned(const struct fixture *fx)
+{
+	add_exact(src_of(fx), 0, AG_SOURCE);
+	put_agent(AG_SOURCE, &(struct sl_agent){ .banned_until_ns = SL_FOREVER });
+}
+
+static void s_prefix_agent_banned_rst(const struct fixture *fx)
+{
+	const char *src = src_of(fx);
+
+	add_prefix(family_of(src) == 4 ? "198.18.0.0" : "2001:db8::",
+		   family_of(src) == 4 ? 16 : 48, 0, AG_SOURCE);
+	put_agent(AG_SOURCE, &(struct sl_agent){ .banned_until_ns = SL_FOREVER,
+						 .flags = SL_AGENT_F_BAN_RST });
+}
+
+/* An agent id past SL_MAX_AGENTS in a tag is ignored, not indexed. */
+static void s_tag_bad_agent(const struct fixture *fx)
+{
+	tag_conn(&fx->in, SL_MAX_AGENTS + 5);
+}
+
+/* The tag names agent 4, whose slot is free (not ACTIVE). */
+static void s_tag_inactive_agent(const struct fixture *fx)
+{
+	tag_conn(&fx->in, 4);
+}
+
+/* SYN buckets. */
+static void syn_src_limits(void)
+{
+	cfg.syn_src_interval_ns = MS_NS;
+	cfg.syn_src_burst_ns = 10 * MS_NS;
+}
+
+static void s_syn_src_empty(const struct fixture *fx)
+{
+	syn_src_limits();
+	put_syn_src(src_of(fx), now_ns() + HOUR_NS);
+}
+
+static void s_syn_src_full(const struct fixture *fx)
+{
+	syn_src_limits();
+	put_syn_src(src_of(fx), 0);
+}
+
+static void s_syn_src_fresh(const struct fixture *fx)
+{
+	(void)fx;
+	syn_src_limits();
+}
+
+/* The /64 of 2001:db8::/64 is empty; sources inside it share the bucket. */
+static void s_syn_src_v6_64(const struct fixture *fx)
+{
+	(void)fx;
+	syn_src_limits();
+	put_syn_src("2001:db8::1234", now_ns() + HOUR_NS);
+}
+
+static void s_syn_src_off(const struct fixture *fx)
+{
+	put_syn_src(src_of(fx), now_ns() + HOUR_NS);	/* ignored: interval 0 */
+}
+
+static const struct sl_agent syn_agent = {
+	.syn_interval_ns = MS_NS, .syn_burst_ns = 10 * MS_NS,
+};
+
+static void s_syn_agent_empty(const struct fixture *fx)
+{
+	add_exact(src_of(fx), 0, AG_SOURCE);
+	put_agent(AG_SOURCE, &syn_agent);
+	put_state(AG_SOURCE, &(struct sl_agent_state){ .syn_tat_ns = now_ns() + HOUR_NS });
+}
+
+static void s_syn_agent_full(const struct fixture *fx)
+{
+	add_exact(src_of(fx), 0, AG_SOURCE);
+	put_agent(AG_SOURCE, &syn_agent);
+}
+
+/* SYN-source bucket empty and agent bucket empty: the source check is first. */
+static void s_syn_both_empty(const struct fixture *fx)
+{
+	s_syn_src_empty(fx);
+	s_syn_agent_empty(fx);
+}
+
+/* --- extra checks ------------------------------------------------------------- */
+
+static __u16 rd16(const __u8 *p) { return (__u16)(p[0] << 8 | p[1]); }
+static __u32 rd32(const __u8 *p) { return (__u32)p[0] << 24 | (__u32)p[1] << 16 | (__u32)p[2] << 8 | p[3]; }
+
+/* Checks r->out is the RST RFC 793 says answers r->in. */
+static void check_rst_frame(const struct fixture *fx, const struct run *r, bool tc)
+{
+	struct frame_spec s = frame_defaults(fx->in);
+	size_t l2 = FR_ETH_LEN + s.vlans * FR_VLAN_LEN;
+	size_t l3 = s.family == 4 ? FR_IP4_LEN : FR_IP6_LEN;
+	const __u8 *in = r->in, *out = r->out, *ip = out + l2, *tcp = ip + l3;
+	const __u8 *in_ip = in + l2, *in_tcp = in_ip + l3;
+	__u32 in_seg = s.payload + !!(s.tcp_flags & FR_TCP_SYN) + !!(s.tcp_flags & FR_TCP_FIN);
+	__u8 pseudo[40];
+	__u32 sum;
+
+	if (tc)
+		return;
+	CHECK(r->out_len == l2 + l3 + FR_TCP_LEN, "RST frame length %u", r->out_len);
+	CHECK(!memcmp(out, in + 6, 6) && !memcmp(out + 6, in, 6), "MACs not swapped");
+	CHECK(!memcmp(out + 12, in + 12, l2 - 12), "VLAN tags/ethertype changed");
+	if (s.family == 4) {
+		CHECK(!memcmp(ip + 12, in_ip + 16, 4) && !memcmp(ip + 16, in_ip + 12, 4),
+		      "IPv4 addresses not swapped");
+		CHECK(rd16(ip + 2) == FR_IP4_LEN + FR_TCP_LEN, "tot_len %u", rd16(ip + 2));
+		CHECK(ip[8] == 64 && ip[9] == IPPROTO_TCP, "ttl %u proto %u", ip[8], ip[9]);
+		CHECK(frame_csum(ip, FR_IP4_LEN, 0) == 0, "IPv4 header checksum invalid");
+		memcpy(pseudo, ip + 12, 8);
+		sum = IPPROTO_TCP + FR_TCP_LEN;
+		CHECK(frame_csum(tcp, FR_TCP_LEN, sum + (0xFFFF ^ frame_csum(pseudo, 8, 0))) == 0,
+		      "TCP checksum (v4) invalid");
+	} else {
+		CHECK(!memcmp(ip + 8, in_ip + 24, 16) && !memcmp(ip + 24, in_ip + 8, 16),
+		      "IPv6 addresses not swapped");
+		CHECK(rd16(ip + 4) == FR_TCP_LEN && ip[6] == IPPROTO_TCP && ip[7] == 64,
+		      "payload_len %u nexthdr %u hop %u", rd16(ip + 4), ip[6], ip[7]);
+		memcpy(pseudo, ip + 8, 32);
+		sum = IPPROTO_TCP + FR_TCP_LEN;
+		CHECK(frame_csum(tcp, FR_TCP_LEN, sum + (0xFFFF ^ frame_csum(pseudo, 32, 0))) == 0,
+		      "TCP checksum (v6) invalid");
+	}
+	CHECK(rd16(tcp) == rd16(in_tcp + 2) && rd16(tcp + 2) == rd16(in_tcp), "ports not swapped");
+	CHECK(tcp[12] >> 4 == 5, "doff %u", tcp[12] >> 4);
+	if (s.tcp_flags & FR_TCP_ACK) {
+		CHECK(tcp[13] == FR_TCP_RST, "flags %#x, want RST", tcp[13]);
+		CHECK(rd32(tcp + 4) == s.ack && rd32(tcp + 8) == 0, "seq %u ack %u, want %u 0",
+		      rd32(tcp + 4), rd32(tcp + 8), s.ack);
+	} else {
+		CHECK(tcp[13] == (FR_TCP_RST | FR_TCP_ACK), "flags %#x, want RST|ACK", tcp[13]);
+		CHECK(rd32(tcp + 4) == 0 && rd32(tcp + 8) == s.seq + in_seg,
+		      "seq %u ack %u, want 0 %u", rd32(tcp + 4), rd32(tcp + 8), s.seq + in_seg);
+	}
+}
+
+/* The frame must leave untouched (a pass or a drop never rewrites). */
+static void check_unchanged(const struct fixture *fx, const struct run *r, bool tc)
+{
+	(void)fx;
+	if (tc)
+		return;
+	CHECK(r->out_len == r->in_len && !memcmp(r->out, r->in, r->in_len), "frame rewritten");
+}
+
+static void check_syn_src_charged(const struct fixture *fx, const struct run *r, bool tc)
+{
+	__u64 tat = 0;
+
+	(void)tc;
+	CHECK(!get_syn_src(src_of(fx), &tat), "no per-source bucket for the source");
+	CHECK(tat >= r->t_before + MS_NS && tat <= r->t_after + MS_NS,
+	      "bucket tat %llu not now + 1 ms (%llu..%llu)", (unsigned long long)tat,
+	      (unsigned long long)(r->t_before + MS_NS), (unsigned long long)(r->t_after + MS_NS));
+}
+
+static void check_syn_src_untouched(const struct fixture *fx, const struct run *r, bool tc)
+{
+	__u64 tat = 0;
+
+	(void)tc;
+	CHECK(!get_syn_src(src_of(fx), &tat), "bucket vanished");
+	CHECK(tat >= r->t_before + HOUR_NS - NSEC_PER_SEC && tat <= r->t_after + HOUR_NS,
+	      "rejected SYN moved the bucket to %llu", (unsigned long long)tat);
+}
+
+static void check_budgets_charged(const struct fixture *fx, const struct run *r, bool tc)
+{
+	struct sl_agent_state st = get_state(AG_TAGGED);
+	__u64 bytes_ns = r->in_len;	/* 1 ns a byte */
+
+	(void)fx;
+	(void)tc;
+	CHECK(st.pkt_tat_ns >= r->t_before + MS_NS && st.pkt_tat_ns <= r->t_after + MS_NS,
+	      "pkt tat %llu not now + 1 ms", (unsigned long long)st.pkt_tat_ns);
+	CHECK(st.byte_tat_ns >= r->t_before + bytes_ns && st.byte_tat_ns <= r->t_after + bytes_ns,
+	      "byte tat %llu not now + %llu ns", (unsigned long long)st.byte_tat_ns,
+	      (unsigned long long)bytes_ns);
+}
+
+/* A non-conforming packet must not move the bucket (the charge is undone). */
+static void check_pkt_budget_undone(const struct fixture *fx, const struct run *r, bool tc)
+{
+	struct sl_agent_state st = get_state(AG_TAGGED);
+
+	(void)fx;
+	(void)tc;
+	CHECK(st.pkt_tat_ns <= r->t_after + HOUR_NS && st.pkt_tat_ns >= r->t_before + HOUR_NS - NSEC_PER_SEC,
+	      "rejected packet moved the bucket to %llu", (unsigned long long)st.pkt_tat_ns);
+}
+
+/* A unit over the burst is never charged: the bucket stays at or before now
+ * (GCRA charges only conforming units). */
+static void check_byte_not_charged(const struct fixture *fx, const struct run *r, bool tc)
+{
+	struct sl_agent_state st = get_state(AG_TAGGED);
+
+	(void)fx;
+	(void)tc;
+	CHECK(st.byte_tat_ns <= r->t_after, "byte tat %llu, charged past now %llu",
+	      (unsigned long long)st.byte_tat_ns, (unsigned long long)r->t_after);
+	CHECK(st.pkt_tat_ns >= r->t_before + MS_NS, "packet budget not charged");
+}
+
+static void check_syn_agent_charged(const struct fixture *fx, const struct run *r, bool tc)
+{
+	struct sl_agent_state st = get_state(AG_SOURCE);
+
+	(void)fx;
+	(void)tc;
+	CHECK(st.syn_tat_ns >= r->t_before + MS_NS && st.syn_tat_ns <= r->t_after + MS_NS,
+	      "agent syn tat %llu not now + 1 ms", (unsigned long long)st.syn_tat_ns);
+}
+
+/* --- the table ------------------------------------------------------------------ */
+
+#define V4	.family = 4
+#define V6	.family = 6
+#define SYN	.tcp_flags = FR_TCP_SYN
+#define UDP	.proto = IPPROTO_UDP
+#define L2	(FR_ETH_LEN)
+#define L3V4	(FR_ETH_LEN + FR_IP4_LEN)
+#define L3V6	(FR_ETH_LEN + FR_IP6_LEN)
+#define PASS	SL_VERDICT_PASS
+#define DROP	SL_VERDICT_DROP
+#define RST	SL_VERDICT_RST
+#define R(x)	SL_REASON_##x
+
+static const struct fixture fixtures[] = {
+	/* Parsing: what passes unjudged, what is judged, what is malformed. */
+	{ "v4 tcp unprotected port passes", { V4, .dport = FR_PORT_OTHER }, s_deny_exact,
+	  PASS, R(NOT_PROTECTED), .check = check_unchanged },
+	{ "v4 tcp protected port allowed", { V4 }, s_none, PASS, R(ALLOWED), .check = check_unchanged },
+	{ "v6 tcp protected port allowed", { V6 }, s_none, PASS, R(ALLOWED) },
+	{ "v4 udp protected port allowed", { V4, UDP }, s_none, PASS, R(ALLOWED) },
+	{ "v6 udp unprotected port passes", { V6, UDP, .dport = 53 }, s_deny_exact,
+	  PASS, R(NOT_PROTECTED) },
+	{ "v4 udp to another protected port allowed", { V4, UDP, .dport = 53 }, s_protect_udp_other,
+	  PASS, R(ALLOWED) },
+	{ "arp is not ip", { .ethertype = FR_ETH_P_ARP }, s_none, PASS, R(NOT_IP) },
+	{ "unknown ethertype is not ip", { .ethertype = 0x88CC }, s_none, PASS, R(NOT_IP) },
+	{ "v4 icmp not protected", { V4, .proto = IPPROTO_ICMP }, s_deny_exact,
+	  PASS, R(NOT_PROTECTED) },
+	{ "vlan 802.1Q v4 deny", { V4, .vlans = 1 }, s_deny_exact, DROP, R(DENY) },
+	{ "qinq 802.1ad+802.1Q v6 deny", { V6, .vlans = 2 }, s_deny_exact, DROP, R(DENY) },
+	{ "qinq v4 allowed", { V4, .vlans = 2 }, s_none, PASS, R(ALLOWED) },
+	{ "three vlan tags are not ip", { V4, .vlans = 3 }, s_deny_exact, PASS, R(NOT_IP) },
+	{ "v4 options skipped, deny", { V4, .ihl = 8 }, s_deny_exact, DROP, R(DENY) },
+	{ "v4 first fragment judged (deny)", { V4, .frag = 0x2000 }, s_deny_exact, DROP, R(DENY) },
+	{ "v4 non-first fragment passes", { V4, .frag = 0x2000 | 185 }, s_deny_exact,
+	  PASS, R(FRAGMENT), .flags = FX_NO_ADDR },
+	{ "v4 last fragment passes", { V4, .frag = 185 }, s_deny_exact, PASS, R(FRAGMENT) },
+	{ "v6 fragment header, first fragment judged", { V6, .n_ext = 1,
+	  .ext = { FR_NEXTHDR_FRAGMENT }, .v6_frag_off = 1 }, s_deny_exact, DROP, R(DENY) },
+	{ "v6 fragment header, non-first passes", { V6, .n_ext = 1,
+	  .ext = { FR_NEXTHDR_FRAGMENT }, .v6_frag_off = 100 << 3 }, s_deny_exact,
+	  PASS, R(FRAGMENT) },
+	{ "v6 hop-by-hop walked, deny", { V6, .n_ext = 1, .ext = { FR_NEXTHDR_HOP } },
+	  s_deny_exact, DROP, R(DENY) },
+	{ "v6 hop-by-hop 24 bytes walked, deny", { V6, .n_ext = 1, .ext = { FR_NEXTHDR_HOP },
+	  .ext_hdrlen = 2 }, s_deny_exact, DROP, R(DENY) },
+	{ "v6 hop+dst+routing+frag+dst walked, udp deny", { V6, UDP, .n_ext = 5,
+	  .ext = { FR_NEXTHDR_HOP, FR_NEXTHDR_DEST, FR_NEXTHDR_ROUTING, FR_NEXTHDR_FRAGMENT,
+		   FR_NEXTHDR_DEST } }, s_deny_exact, DROP, R(DENY) },
+	{ "v6 six extension headers: past the bound", { V6, .n_ext = 6,
+	  .ext = { FR_NEXTHDR_HOP, FR_NEXTHDR_DEST, FR_NEXTHDR_ROUTING, FR_NEXTHDR_DEST,
+		   FR_NEXTHDR_DEST, FR_NEXTHDR_DEST } }, s_deny_exact, PASS, R(V6_EXT) },
+	{ "v6 esp -> v6_ext", { V6, .proto = FR_NEXTHDR_ESP }, s_deny_exact, PASS, R(V6_EXT) },
+	{ "v6 hop then ah -> v6_ext", { V6, .proto = FR_NEXTHDR_AH, .n_ext = 1,
+	  .ext = { FR_NEXTHDR_HOP } }, s_deny_exact, PASS, R(V6_EXT) },
+	{ "v6 icmpv6 not protected", { V6, .proto = FR_NEXTHDR_ICMP }, s_deny_exact,
+	  PASS, R(NOT_PROTECTED) },
+
+	/* Truncation at every layer (a frame under 14 bytes cannot be fed in). */
+	{ "truncated: ethernet header only (ipv4 missing)", { V4, .cut = L2 }, s_none,
+	  DROP, R(MALFORMED), .flags = FX_NO_ADDR | FX_XDP_ONLY },
+	{ "truncated: vlan tag", { V4, .vlans = 1, .cut = L2 + 2 }, s_none, PASS, R(NOT_IP) },
+	{ "truncated: inner qinq tag", { V4, .vlans = 2, .cut = L2 + 6 }, s_none, PASS, R(NOT_IP) },
+	{ "truncated: ipv4 header", { V4, .cut = L2 + 10 }, s_none, DROP, R(MALFORMED),
+	  .flags = FX_NO_ADDR | FX_XDP_ONLY },
+	{ "truncated: ipv4 options", { V4, .ihl = 15, .cut = L3V4 + 10 }, s_none,
+	  DROP, R(MALFORMED), .flags = FX_NO_ADDR },
+	{ "truncated: ipv6 header", { V6, .cut = L2 + 20 }, s_none, DROP, R(MALFORMED),
+	  .flags = FX_NO_ADDR | FX_XDP_ONLY },
+	{ "truncated: ipv6 extension header", { V6, .n_ext = 1, .ext = { FR_NEXTHDR_HOP },
+	  .cut = L3V6 + 1 }, s_none, DROP, R(MALFORMED), .flags = FX_NO_ADDR },
+	{ "truncated: ipv6 extension header body", { V6, .n_ext = 1, .ext = { FR_NEXTHDR_DEST },
+	  .ext_hdrlen = 1, .cut = L3V6 + 12 }, s_none, DROP, R(MALFORMED), .flags = FX_NO_ADDR },
+	{ "truncated: ipv6 fragment header", { V6, .n_ext = 1, .ext = { FR_NEXTHDR_FRAGMENT },
+	  .cut = L3V6 + 6 }, s_none, DROP, R(MALFORMED), .flags = FX_NO_ADDR },
+	{ "truncated: tcp header v4", { V4, .cut = L3V4 + 10 }, s_none, DROP, R(MALFORMED),
+	  .flags = FX_NO_ADDR },
+	{ "truncated: tcp header v6", { V6, .cut = L3V6 + 19 }, s_none, DROP, R(MALFORMED),
+	  .flags = FX_NO_ADDR },
+	{ "truncated: tcp options", { V4, .doff = 10, .cut = L3V4 + 24 }, s_none,
+	  DROP, R(MALFORMED), .flags = FX_NO_ADDR },
+	{ "truncated: udp header", { V4, UDP, .cut = L3V4 + 4 }, s_none, DROP, R(MALFORMED),
+	  .flags = FX_NO_ADDR },
+	{ "truncated: udp header v6", { V6, UDP, .cut = L3V6 + 7 }, s_none, DROP, R(MALFORMED),
+	  .flags = FX_NO_ADDR },
+	{ "malformed: ipv4 ihl 4", { V4, .ihl = 4 }, s_none, DROP, R(MALFORMED), .flags = FX_NO_ADDR },
+	{ "malformed: ipv4 version 5", { V4, .ip_version = 5 }, s_none, DROP, R(MALFORMED),
+	  .flags = FX_NO_ADDR },
+	{ "malformed: ipv4 tot_len < ihl*4", { V4, .ihl = 6, .tot_len = 20 }, s_none,
+	  DROP, R(MALFORMED), .flags = FX_NO_ADDR },
+	{ "malformed: ipv6 version 4", { V6, .ip_version = 4 }, s_none, DROP, R(MALFORMED),
+	  .flags = FX_NO_ADDR },
+	{ "malformed: tcp doff 4", { V4, .doff = 4, .payload = 40 }, s_none, DROP, R(MALFORMED), .flags = FX_NO_ADDR },
+	{ "malformed: tcp doff 1 v6", { V6, .doff = 1, .payload = 40 }, s_none, DROP,
+	  R(MALFORMED), .flags = FX_NO_ADDR },
+
+	/* Source: deny list. */
+	{ "deny exact v4 (forever)", { V4 }, s_deny_exact, DROP, R(DENY), .check = check_unchanged },
+	{ "deny exact v6", { V6 }, s_deny_exact, DROP, R(DENY) },
+	{ "deny exact with deadline ahead", { V4, UDP }, s_deny_exact_deadline, DROP, R(DENY) },
+	{ "deny expired (block_until passed) passes", { V4 }, s_deny_expired, PASS, R(ALLOWED) },
+	{ "deny prefix v4 /24", { V4, .src = "198.18.0.77" }, s_deny_prefix, DROP, R(DENY) },
+	{ "deny prefix v6 /64", { V6, .src = "2001:db8::beef" }, s_deny_prefix, DROP, R(DENY) },
+	{ "deny miss v4", { V4 }, s_deny_miss, PASS, R(ALLOWED) },
+	{ "deny miss v6", { V6 }, s_deny_miss, PASS, R(ALLOWED) },
+	{ "deny entry skipped when n_exact is 0", { V4 }, s_deny_ungated, PASS, R(ALLOWED) },
+
+	/* Agents: ban, RST, budgets. */
+	{ "tagged agent allowed, counted", { V4, .payload = 100 }, s_tag_plain, PASS, R(ALLOWED),
+	  .agent = AG_TAGGED },
+	{ "tagged agent banned", { V4 }, s_tag_banned, DROP, R(BANNED), .agent = AG_TAGGED,
+	  .check = check_unchanged },
+	{ "tagged agent banned v6 udp", { V6, UDP }, s_tag_banned, DROP, R(BANNED),
+	  .agent = AG_TAGGED },
+	{ "tagged agent banned until a deadline", { V4 }, s_tag_banned_deadline, DROP, R(BANNED),
+	  .agent = AG_TAGGED },
+	{ "tagged agent ban expired passes", { V4 }, s_tag_ban_expired, PASS, R(ALLOWED),
+	  .agent = AG_TAGGED },
+	{ "banned with RST: v4 ack+payload -> RST seq=ack", { V4, .payload = 100,
+	  .seq = 111111, .ack = 222222 }, s_tag_banned_rst, RST, R(BANNED), .agent = AG_TAGGED,
+	  .check = check_rst_frame },
+	{ "banned with RST: v4 tcp options+payload trimmed", { V4, .doff = 8, .payload = 300,
+	  .tcp_flags = FR_TCP_PSH | FR_TCP_FIN, .seq = 0xFFFFFF00 }, s_tag_banned_rst, RST,
+	  R(BANNED), .agent = AG_TAGGED, .check = check_rst_frame },
+	{ "banned with RST: v6 fin+payload -> ack=seq+len+1", { V6, .payload = 10,
+	  .tcp_flags = FR_TCP_FIN | FR_TCP_PSH, .seq = 77 }, s_tag_banned_rst, RST, R(BANNED),
+	  .agent = AG_TAGGED, .check = check_rst_frame },
+	{ "banned with RST: v6 ack", { V6, .ack = 0xDEADBEEF }, s_tag_banned_rst, RST, R(BANNED),
+	  .agent = AG_TAGGED, .check = check_rst_frame },
+	{ "banned with RST: vlan v4 keeps tags", { V4, .vlans = 1, .payload = 5 },
+	  s_tag_banned_rst, RST, R(BANNED), .agent = AG_TAGGED, .check = check_rst_frame },
+	{ "banned with RST: qinq v6 syn via prefix identity", { V6, .vlans = 2, SYN,
+	  .seq = 4242 }, s_prefix_agent_banned_rst, RST, R(BANNED), .agent = AG_SOURCE,
+	  .check = check_rst_frame },
+	{ "banned with RST: v4 syn -> ack=seq+1", { V4, SYN, .seq = 9 }, s_prefix_agent_banned_rst,
+	  RST, R(BANNED), .agent = AG_SOURCE, .check = check_rst_frame },
+	{ "banned with RST: incoming RST is dropped", { V4, .tcp_flags = FR_TCP_RST },
+	  s_tag_banned_rst, DROP, R(BANNED), .agent = AG_TAGGED, .check = check_unchanged },
+	{ "banned with RST: ipv4 options -> drop", { V4, .ihl = 6 }, s_tag_banned_rst,
+	  DROP, R(BANNED), .agent = AG_TAGGED, .check = check_unchanged },
+	{ "banned with RST: v6 extension header -> drop", { V6, .n_ext = 1,
+	  .ext = { FR_NEXTHDR_HOP } }, s_tag_banned_rst, DROP, R(BANNED), .agent = AG_TAGGED },
+	{ "banned with RST: udp -> drop", { V4, UDP }, s_tag_banned_rst, DROP, R(BANNED),
+	  .agent = AG_TAGGED },
+	{ "over packet budget", { V4 }, s_tag_pkt_empty, DROP, R(PKT_BUDGET), .agent = AG_TAGGED,
+	  .check = check_pkt_budget_undone },
+	{ "over byte budget", { V4, .payload = 500 }, s_tag_byte_empty, DROP, R(BYTE_BUDGET),
+	  .agent = AG_TAGGED },
+	{ "over byte burst: not charged", { V4, .payload = 500 }, s_tag_byte_over_burst, DROP,
+	  R(BYTE_BUDGET), .agent = AG_TAGGED, .check = check_byte_not_charged },
+	{ "within packet and byte budget, buckets charged", { V4, .payload = 200 },
+	  s_tag_within_budget, PASS, R(ALLOWED), .agent = AG_TAGGED,
+	  .check = check_budgets_charged },
+	{ "source-identity agent (untagged) banned", { V4 }, s_source_agent_banned, DROP,
+	  R(BANNED), .agent = AG_SOURCE },
+	{ "source-identity agent banned, syn", { V6, SYN }, s_source_agent_banned, DROP,
+	  R(BANNED), .agent = AG_SOURCE },
+	{ "tag wins over source identity", { V4 }, s_tag_overrides_source, PASS, R(ALLOWED),
+	  .agent = AG_TAGGED },
+	{ "syn skips tags: source identity applies", { V4, SYN }, s_tag_overrides_source, DROP,
+	  R(BANNED), .agent = AG_SOURCE },
+	{ "tag with agent id out of range ignored", { V4 }, s_tag_bad_agent, PASS, R(ALLOWED) },
+	{ "tag of a free agent slot ignored", { V4 }, s_tag_inactive_agent, PASS, R(ALLOWED) },
+
+	/* SYN buckets. */
+	{ "syn source bucket empty", { V4, SYN }, s_syn_src_empty, DROP, R(SYN_SOURCE),
+	  .check = check_syn_src_untouched },
+	{ "syn source bucket refilled", { V4, SYN }, s_syn_src_full, PASS, R(ALLOWED),
+	  .check = check_syn_src_charged },
+	{ "syn source fresh bucket created full", { V4, SYN }, s_syn_src_fresh, PASS, R(ALLOWED),
+	  .check = check_syn_src_charged },
+	{ "syn source v6 /64 shares the bucket", { V6, SYN, .src = "2001:db8::99" },
+	  s_syn_src_v6_64, DROP, R(SYN_SOURCE) },
+	{ "syn source v6 other /64 unaffected", { V6, SYN, .src = "2001:db8:0:1::99" },
+	  s_syn_src_v6_64, PASS, R(ALLOWED) },
+	{ "syn source limit off (interval 0)", { V4, SYN }, s_syn_src_off, PASS, R(ALLOWED) },
+	{ "syn+ack is not a syn: no syn buckets", { V4, .tcp_flags = FR_TCP_SYN | FR_TCP_ACK },
+	  s_syn_src_empty, PASS, R(ALLOWED) },
+	{ "udp is not a syn: no syn buckets", { V4, UDP }, s_syn_src_empty, PASS, R(ALLOWED) },
+	{ "agent syn bucket empty", { V4, SYN }, s_syn_agent_empty, DROP, R(SYN_AGENT),
+	  .agent = AG_SOURCE },
+	{ "agent syn bucket refilled", { V6, SYN }, s_syn_agent_full, PASS, R(ALLOWED),
+	  .agent = AG_SOURCE, .check = check_syn_agent_charged },
+	{ "syn source checked before agent syn", { V4, SYN }, s_syn_both_empty, DROP,
+	  R(SYN_SOURCE), .agent = AG_SOURCE },
+
+	/* Monitor mode and the event budget. */
+	{ "monitor: deny would-drop passes", { V4 }, s_monitor_deny, DROP, R(DENY),
+	  .monitored = true },
+	{ "monitor: banned RST would-drop passes unchanged", { V4 }, s_monitor_banned_rst, RST,
+	  R(BANNED), .monitored = true, .agent = AG_TAGGED, .check = check_unchanged },
+	{ "monitor: malformed would-drop passes", { V4, .ihl = 3 }, s_monitor, DROP,
+	  R(MALFORMED), .monitored = true, .flags = FX_NO_ADDR },
+	{ "monitor: allowed stays allowed", { V4 }, s_monitor, PASS, R(ALLOWED) },
+	{ "events_per_sec 0: drop without event", { V4 }, s_no_events, DROP, R(DENY),
+	  .flags = FX_SUPPRESSED },
+};
+
+/* --- running the table ---------------------------------------------------------- */
+
+/* The verdict the hook judges: TC cannot send RSTs and drops instead. */
+static __u32 judged_verdict(const struct fixture *fx, bool tc)
+{
+	return tc && fx->verdict == SL_VERDICT_RST ? SL_VERDICT_DROP : fx->verdict;
+}
+
+/* The verdict that takes effect, after monitor mode. */
+static __u32 final_verdict(const struct fixture *fx, bool tc)
+{
+	return fx->monitored ? SL_VERDICT_PASS : judged_verdict(fx, tc);
+}
+
+static __u32 xdp_action_of(__u32 verdict)
+{
+	return verdict == SL_VERDICT_RST ? XDP_TX :
+	       verdict == SL_VERDICT_DROP ? XDP_DROP : XDP_PASS;
+}
+
+static void expected_stats(const struct fixture *fx, bool tc, __u64 want[SL_STAT_MAX])
+{
+	bool event = fx->verdict != SL_VERDICT_PASS;
+
+	memset(want, 0, SL_STAT_MAX * sizeof(__u64));
+	want[SL_STAT_PASS + final_verdict(fx, tc)] = 1;
+	want[sl_reason_stat(fx->reason)] = 1;
+	if (fx->monitored)
+		want[SL_STAT_MONITOR] = 1;
+	if (event)
+		want[fx->flags & FX_SUPPRESSED ? SL_STAT_EVENTS_SUPPRESSED : SL_STAT_EVENTS_SENT] = 1;
+}
+
+static void check_event(const struct fixture *fx, const struct run *r, bool tc)
+{
+	struct frame_spec s = frame_defaults(fx->in);
+	const struct sl_event *e = &events[0];
+	__u32 verdict = judged_verdict(fx, tc);
+	__u32 flags = (fx->monitored ? SL_EV_F_MONITOR : 0) | (tc ? SL_EV_F_TC : 0);
+	__u32 saddr[4];
+
+	CHECK(e->verdict == verdict && e->reason == fx->reason, "event verdict %u reason %u",
+	      e->verdict, e->reason);
+	CHECK(e->flags == flags, "event flags %#x, want %#x", e->flags, flags);
+	CHECK(e->agent_id == fx->agent, "event agent %u, want %u", e->agent_id, fx->agent);
+	CHECK(e->pkt_len == r->in_len && e->suppressed == 0, "event len %u suppressed %u",
+	      e->pkt_len, e->suppressed);
+	CHECK(e->ts_ns >= r->t_before && e->ts_ns <= r->t_after + NSEC_PER_SEC,
+	      "event ts %llu out of the run's time", (unsigned long long)e->ts_ns);
+	if (fx->flags & FX_NO_ADDR)
+		return;
+	frame_addr(s.family, s.src, saddr);
+	CHECK(e->family == s.family && e->proto == s.proto, "event family %u proto %u",
+	      e->family, e->proto);
+	CHECK(ntohs(e->sport) == s.sport && ntohs(e->dport) == s.dport, "event ports %u %u",
+	      ntohs(e->sport), ntohs(e->dport));
+	CHECK(!memcmp(e->saddr, saddr, sizeof(saddr)), "event source address");
+}
+
+static void check_agent_counters(const struct fixture *fx, const struct run *r, bool tc)
+{
+	struct frame_spec s = frame_defaults(fx->in);
+	bool syn = s.proto == IPPROTO_TCP && (s.tcp_flags & (FR_TCP_SYN | FR_TCP_ACK)) == FR_TCP_SYN;
+	bool dropped = final_verdict(fx, tc) != SL_VERDICT_PASS;
+
+	if (!fx->agent)
+		return;
+	CHECK(r->agent.rx_packets == 1 && r->agent.rx_bytes == r->in_len,
+	      "agent rx %llu pkts %llu bytes", (unsigned long long)r->agent.rx_packets,
+	      (unsigned long long)r->agent.rx_bytes);
+	CHECK(r->agent.drops == dropped && r->agent.syns == syn, "agent drops %llu syns %llu",
+	      (unsigned long long)r->agent.drops, (unsigned long long)r->agent.syns);
+}
+
+static void run_fixture(const struct fixture *fx, bool tc)
+{
+	struct bpf_program *prog = tc ? skel->progs.sluice_tc_ingress : skel->progs.sluice_xdp;
+	__u32 verdict = final_verdict(fx, tc);
+	bool event = fx->verdict != SL_VERDICT_PASS;
+	static struct run r;
+	__u64 want[SL_STAT_MAX];
+	__u32 action;
+
+	memset(&r, 0, sizeof(r));
+	reset_maps();
+	fx->setup(fx);
+	write_config();
+	r.in_len = (__u32)frame_build(&fx->in, r.in);
+	run_measured(prog, &r, fx->agent, 1);
+	CHECK(r.err == 0, "BPF_PROG_TEST_RUN: %s", strerror(-r.err));
+	action = tc ? (verdict == SL_VERDICT_PASS ? TC_ACT_OK : TC_ACT_SHOT) : xdp_action_of(verdict);
+	CHECK(r.retval == action, "action %u, want %u", r.retval, action);
+	expected_stats(fx, tc, want);
+	check_stat_deltas(&r, want);
+	if (event && !(fx->flags & FX_SUPPRESSED)) {
+		CHECK(n_events == 1, "%zu events, want 1", n_events);
+		if (n_events == 1)
+			check_event(fx, &r, tc);
+	} else {
+		CHECK(n_events == 0, "%zu events, want none", n_events);
+	}
+	check_agent_counters(fx, &r, tc);
+	if (fx->check)
+		fx->check(fx, &r, tc);
+}
+
+static void run_table(void)
+{
+	char name[256];
+
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
+		snprintf(name, sizeof(name), "xdp: %s", fixtures[i].name);
+		TEST_CASE(name)
+			run_fixture(&fixtures[i], false);
+		if (fixtures[i].flags & FX_XDP_ONLY)
+			continue;
+		snprintf(name, sizeof(name), "tc ingress: %s", fixtures[i].name);
+		TEST_CASE(name)
+			run_fixture(&fixtures[i], true);
+	}
+}
+
+/* --- cases beyond the table ------------------------------------------------------ */
+
+/* A flood of drops yields at most events_per_sec events; the rest is folded
+ * into the next event's .suppressed once a new window opens. */
+static void test_events_summarised(void)
+{
+	const struct frame_spec spec = { V4 };
+	const __u32 limit = 5, flood = 200;
+	static struct run r;
+	struct sl_event_limiter *lims = calloc(ncpu, sizeof(*lims));
+	__u32 zero = 0;
+
+	TEST_CASE("events summarised under a flood") {
+		reset_maps();
+		add_exact("198.18.0.10", SL_FOREVER, 0);
+		cfg.events_per_sec = limit;
+		write_config();
+		r.in_len = (__u32)frame_build(&spec, r.in);
+		run_measured(skel->progs.sluice_xdp, &r, 0, flood);
+		CHECK(r.err == 0 && r.retval == XDP_DROP, "run err %d action %u", r.err, r.retval);
+		CHECK(r.stats[SL_STAT_DROP] == flood && r.stats[SL_STAT_DENY] == flood,
+		      "drops %llu", (unsigned long long)r.stats[SL_STAT_DROP]);
+		CHECK(n_events <= limit && n_events >= 1, "%zu events for %u drops, limit %u",
+		      n_events, flood, limit);
+		CHECK(r.stats[SL_STAT_EVENTS_SENT] == n_events, "sent %llu, ring had %zu",
+		      (unsigned long long)r.stats[SL_STAT_EVENTS_SENT], n_events);
+		CHECK(r.stats[SL_STAT_EVENTS_SUPPRESSED] == flood - n_events,
+		      "suppressed %llu", (unsigned long long)r.stats[SL_STAT_EVENTS_SUPPRESSED]);
+
+		/* Open a new window on every CPU, keeping what each has folded. */
+		bpf_map_lookup_elem(map_fd(skel->maps.sl_evlimit), &zero, lims);
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			lims[cpu].window_start_ns = 0;
+		bpf_map_update_elem(map_fd(skel->maps.sl_evlimit), &zero, lims, BPF_ANY);
+		run_measured(skel->progs.sluice_xdp, &r, 0, 1);
+		CHECK(n_events == 1, "%zu events in the new window", n_events);
+		CHECK(n_events == 1 && events[0].suppressed == flood - limit,
+		      "next event carries suppressed %u, want %u", events[0].suppressed,
+		      flood - limit);
+		bpf_map_lookup_elem(map_fd(skel->maps.sl_evlimit), &zero, lims);
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			CHECK(lims[cpu].suppressed == 0, "cpu %d limiter still holds %u", cpu,
+			      lims[cpu].suppressed);
+	}
+	free(lims);
+}
+
+/* With nobody reading, the ring fills; further events are counted as lost. */
+static void test_events_lost(void)
+{
+	const struct frame_spec spec = { V6 };
+	const __u32 flood = 20000;	/* more than SL_RINGBUF_BYTES / 80-byte records */
+	static struct run r;
+
+	TEST_CASE("ring buffer full: events lost, counted") {
+		reset_maps();
+		add_exact("2001:db8::10", SL_FOREVER, 0);
+		cfg.events_per_sec = 1000000;
+		write_config();
+		r.in_len = (__u32)frame_build(&spec, r.in);
+		run_measured(skel->progs.sluice_xdp, &r, 0, flood);
+		CHECK(r.err == 0 && r.retval == XDP_DROP, "run err %d action %u", r.err, r.retval);
+		CHECK(r.stats[SL_STAT_EVENTS_LOST] > 0, "no event lost");
+		CHECK(r.stats[SL_STAT_EVENTS_SENT] + r.stats[SL_STAT_EVENTS_LOST] == flood,
+		      "sent %llu + lost %llu != %u", (unsigned long long)r.stats[SL_STAT_EVENTS_SENT],
+		      (unsigned long long)r.stats[SL_STAT_EVENTS_LOST], flood);
+		CHECK(n_events == r.stats[SL_STAT_EVENTS_SENT], "ring held %zu", n_events);
+	}
+}
+
+/* GCRA under a repeat: a burst of 10 passes, then the bucket is empty. */
+static void test_budget_burst(void)
+{
+	const struct frame_spec spec = { V4 };
+	static struct run r;
+
+	TEST_CASE("packet budget: burst of 10 then drops") {
+		reset_maps();
+		tag_conn(&spec, AG_TAGGED);
+		put_agent(AG_TAGGED, &(struct sl_agent){ .pkt_interval_ns = HOUR_NS,
+							 .pkt_burst_ns = 10 * HOUR_NS });
+		write_config();
+		r.in_len = (__u32)frame_build(&spec, r.in);
+		run_measured(skel->progs.sluice_xdp, &r, AG_TAGGED, 25);
+		CHECK(r.err == 0, "run err %d", r.err);
+		CHECK(r.stats[SL_STAT_ALLOWED] == 10 && r.stats[SL_STAT_PKT_BUDGET] == 15,
+		      "allowed %llu, over budget %llu", (unsigned long long)r.stats[SL_STAT_ALLOWED],
+		      (unsigned long long)r.stats[SL_STAT_PKT_BUDGET]);
+		CHECK(r.agent.rx_packets == 25 && r.agent.drops == 15, "agent rx %llu drops %llu",
+		      (unsigned long long)r.agent.rx_packets, (unsigned long long)r.agent.drops);
+	}
+}
+
+struct hammer {
+	int cpu;
+	__u32 repeat;
+	struct run run;
+};
+
+static void *hammer_bucket(void *arg)
+{
+	struct hammer *h = arg;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(h->cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	run_prog(skel->progs.sluice_xdp, &h->run, h->repeat);
+	return NULL;
+}
+
+/* Two CPUs charge one agent's bucket at once.  Refill is nil (1 h a
+ * packet), so exactly the burst may pass however the CPUs interleave: a
+ * lost update (plain store instead of cmpxchg) would admit more. */
+static void test_budget_contended(void)
+{
+	const struct frame_spec spec = { V4 };
+	const __u32 burst = 5000, repeat = 20000;
+	static struct hammer h[2];
+	__u64 before[SL_STAT_MAX], after[SL_STAT_MAX];
+	pthread_t threads[2];
+
+	TEST_CASE("packet budget under two-CPU contention admits exactly the burst") {
+		CHECK(ncpu >= 2, "needs 2 CPUs, have %d", ncpu);
+		reset_maps();
+		tag_conn(&spec, AG_TAGGED);
+		put_agent(AG_TAGGED, &(struct sl_agent){ .pkt_interval_ns = HOUR_NS,
+							 .pkt_burst_ns = burst * HOUR_NS });
+		write_config();
+		read_stats(before);
+		for (int i = 0; i < 2; i++) {
+			h[i].cpu = i;
+			h[i].repeat = repeat;
+			h[i].run.in_len = (__u32)frame_build(&spec, h[i].run.in);
+			pthread_create(&threads[i], NULL, hammer_bucket, &h[i]);
+		}
+		for (int i = 0; i < 2; i++)
+			pthread_join(threads[i], NULL);
+		read_stats(after);
+		CHECK(h[0].run.err == 0 && h[1].run.err == 0, "runs failed");
+		CHECK(after[SL_STAT_ALLOWED] - before[SL_STAT_ALLOWED] == burst,
+		      "admitted %llu, burst %u", (unsigned long long)(after[SL_STAT_ALLOWED] -
+		      before[SL_STAT_ALLOWED]), burst);
+		CHECK(after[SL_STAT_PKT_BUDGET] - before[SL_STAT_PKT_BUDGET] == 2 * repeat - burst,
+		      "over budget %llu", (unsigned long long)(after[SL_STAT_PKT_BUDGET] -
+		      before[SL_STAT_PKT_BUDGET]));
+		drain_events();
+	}
+}
+
+/* The reply of a tagged connection (reversed tuple) counts towards its agent. */
+static void test_egress(const char *name, const struct frame_spec *agent_side, bool tagged,
+			__u16 protect)
+{
+	struct frame_spec a = frame_defaults(*agent_side);
+	struct frame_spec reply = a;
+	static struct run r;
+	__u64 want[SL_STAT_MAX] = {};
+
+	reply.src = a.dst;
+	reply.dst = a.src;
+	reply.sport = a.dport;
+	reply.dport = a.sport;
+	reply.payload = 333;
+	TEST_CASE(name) {
+		reset_maps();
+		if (!protect)
+			memset(cfg.ports, 0, sizeof(cfg.ports));
+		write_config();
+		if (tagged)
+			tag_conn(&a, AG_EGRESS);
+		memset(&r, 0, sizeof(r));
+		r.in_len = (__u32)frame_build(&reply, r.in);
+		run_measured(skel->progs.sluice_tc_egress, &r, AG_EGRESS, 1);
+		CHECK(r.err == 0 && r.retval == TC_ACT_OK, "err %d action %u", r.err, r.retval);
+		if (tagged && protect) {
+			want[SL_STAT_EGRESS_PACKETS] = 1;
+			want[SL_STAT_EGRESS_BYTES] = r.in_len;
+		}
+		check_stat_deltas(&r, want);
+		CHECK(r.agent.tx_packets == want[SL_STAT_EGRESS_PACKETS] &&
+		      r.agent.tx_bytes == want[SL_STAT_EGRESS_BYTES],
+		      "agent tx %llu pkts %llu bytes", (unsigned long long)r.agent.tx_packets,
+		      (unsigned long long)r.agent.tx_bytes);
+		CHECK(r.agent.rx_packets == 0, "egress counted as rx");
+		CHECK(n_events == 0, "egress wrote %zu events", n_events);
+	}
+}
+
+static void run_egress_cases(void)
+{
+	test_egress("tc egress: tagged v4 reply counts tx", &(struct frame_spec){ V4 }, true, 1);
+	test_egress("tc egress: tagged v6 udp reply counts tx",
+		    &(struct frame_spec){ V6, UDP }, true, 1);
+	test_egress("tc egress: tagged reply in qinq counts tx",
+		    &(struct frame_spec){ V4, .vlans = 2 }, true, 1);
+	test_egress("tc egress: untagged reply not counted", &(struct frame_spec){ V4 }, false, 1);
+	test_egress("tc egress: unprotected source port not counted", &(struct frame_spec){ V4 },
+		    true, 0);
+}
+
+/* --- setup ------------------------------------------------------------------------ */
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Loads the skeleton with every map unpinned: tests never touch SL_PIN_DIR. */
+static int load(void)
+{
+	struct bpf_map *map;
+	int err;
+
+	skel = sluice_bpf__open();
+	if (!skel)
+		return -errno;
+	bpf_object__for_each_map(map, skel->obj) {
+		err = bpf_map__set_pin_path(map, NULL);
+		if (err)
+			return err;
+	}
+	err = sluice_bpf__load(skel);
+	if (err)
+		return err;
+	ring = ring_buffer__new(map_fd(skel->maps.sl_events), on_event, NULL, NULL);
+	return ring ? 0 : -errno;
+}
+
+/* One CPU for the whole run: per-CPU state stays where the next run looks. */
+static void pin_cpu(void)
+{
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu < 0 ? 0 : cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+int main(int argc, char **argv)
+{
+	int err;
+
+	(void)argc;
+	test_init(argv[0]);
+	libbpf_set_print(print_libbpf);
+	pin_cpu();
+	ncpu = libbpf_num_possible_cpus();
+	err = load();
+	TEST_CASE("load sluice programs (needs root)")
+		CHECK(err == 0, "cannot load: %s", strerror(-err));
+	if (err) {
+		sluice_bpf__destroy(skel);
+		return test_finish();
+	}
+	run_table();
+	test_events_summarised();
+	test_events_lost();
+	test_budget_burst();
+	test_budget_contended();
+	run_egress_cases();
+	ring_buffer__free(ring);
+	sluice_bpf__destroy(skel);
+	return test_finish();
+}

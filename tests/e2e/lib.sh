@@ -1,0 +1,98 @@
+# tests/e2e/lib.sh - shared by the end-to-end tests (sourced, not run).
+#
+# Cases print "PASS: <test>: <case>" / "FAIL: <test>: <case>: <why>".
+# Hosts are network namespaces this test creates, addressed in 198.18.0.0/15;
+# teardown runs on every exit and removes only what this run created.
+
+BUILD=${BUILD:-build}
+SLUICECTL=${SLUICECTL:-$PWD/$BUILD/sluicectl}
+E2E_NAME=${E2E_NAME:-$(basename "$0" .sh)}
+E2E_FAILED=0
+E2E_NETNS=()
+E2E_PIDS=()
+E2E_CLEANUP=()
+
+pass() { echo "PASS: $E2E_NAME: $1"; }
+fail() { echo "FAIL: $E2E_NAME: $1: $2"; E2E_FAILED=1; }
+
+# check "case" command...: PASS when the command succeeds.
+check() {
+	local name=$1; shift
+	local out
+	if out=$("$@" 2>&1); then
+		pass "$name"
+	else
+		fail "$name" "$(echo "$out" | tail -n 3 | tr '\n' ' ')"
+	fi
+}
+
+# check_not "case" command...: PASS when the command fails.
+check_not() {
+	local name=$1; shift
+	if "$@" >/dev/null 2>&1; then
+		fail "$name" "succeeded: $*"
+	else
+		pass "$name"
+	fi
+}
+
+# A fatal set-up failure: the case fails, the rest of the test cannot run.
+die() {
+	fail "setup" "$1"
+	exit 1
+}
+
+# Runs a command inside netns $1 without remounting /sys, so the bpffs pins
+# stay visible (`ip netns exec` remounts /sys and hides them).
+in_ns() {
+	local ns=$1; shift
+	nsenter --net="/run/netns/$ns" "$@"
+}
+
+netns_add() {
+	ip netns add "$1" || die "ip netns add $1"
+	E2E_NETNS+=("$1")
+	in_ns "$1" ip link set lo up
+}
+
+# Starts a command in netns $1 in the background; nsenter execs it, so the
+# recorded pid is the command's own and teardown can end it.
+bg_in_ns() {
+	local ns=$1; shift
+	nsenter --net="/run/netns/$ns" "$@" </dev/null >/dev/null 2>&1 &
+	E2E_PIDS+=($!)
+}
+
+on_exit() { E2E_CLEANUP+=("$*"); }
+
+teardown() {
+	local i
+	for ((i = ${#E2E_CLEANUP[@]} - 1; i >= 0; i--)); do
+		eval "${E2E_CLEANUP[$i]}" >/dev/null 2>&1
+	done
+	for pid in "${E2E_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	for ns in "${E2E_NETNS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+}
+trap teardown EXIT
+
+require_root() {
+	[ "$(id -u)" = 0 ] || die "needs root (CAP_BPF, CAP_NET_ADMIN)"
+	mount | grep -q ' /sys/fs/bpf type bpf' || mount -t bpf bpf /sys/fs/bpf ||
+		die "cannot mount bpffs"
+}
+
+# wait_for "what" seconds command...: polls until the command succeeds.
+wait_for() {
+	local what=$1 secs=$2; shift 2
+	local end=$((SECONDS + secs))
+	while ((SECONDS < end)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for $what" >&2
+	return 1
+}

@@ -1,0 +1,55 @@
+#!/bin/bash
+# tests/run.sh - run every test and print one closing line "N passed, N failed".
+#
+# Each test (a C binary in $BUILD/tests, or a shell script in tests/e2e)
+# prints one "PASS: ..." or "FAIL: ..." line per case.  A test that exits
+# non-zero without printing a FAIL line (a crash, a refused kernel feature)
+# counts as one failure: nothing is ever skipped silently.
+set -u
+
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export BUILD SL_REPO=$PWD
+LOG_DIR=$(mktemp -d /tmp/sluice-tests.XXXXXX)
+passed=0
+failed=0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "tests/run.sh: the BPF, netns and journald tests need root" >&2
+fi
+# Pins and the bpf tests need bpffs; mount it when this machine has none.
+if ! mount | grep -q ' /sys/fs/bpf type bpf'; then
+	mount -t bpf bpf /sys/fs/bpf || echo "tests/run.sh: cannot mount bpffs" >&2
+fi
+
+run_one() {
+	local name=$1; shift
+	local out="$LOG_DIR/$name.log" rc p f
+	"$@" >"$out" 2>&1
+	rc=$?
+	grep -E '^(PASS|FAIL): ' "$out"
+	p=$(grep -c '^PASS: ' "$out")
+	f=$(grep -c '^FAIL: ' "$out")
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		echo "FAIL: $name: exited $rc without a failing case; last output:"
+		tail -n 20 "$out" | sed 's/^/    /'
+		f=1
+	fi
+	if [ "$f" != 0 ]; then
+		echo "--- $name output (failures above) in $out"
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	run_one "$(basename "$t")" "$t"
+done
+for t in tests/e2e/*.sh; do
+	[ -f "$t" ] || continue
+	run_one "$(basename "$t" .sh)" bash "$t"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

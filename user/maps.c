@@ -1,0 +1,679 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * maps.c - open the pinned maps and write the kernel part of a policy, a
+ * block or a ban into them as a diff (see maps.h for the ordering rules).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "maps.h"
+
+#define NSEC_PER_SEC 1000000000ULL
+
+struct map_slot {
+	const char *name;
+	size_t offset;
+};
+
+#define SLOT(field, map_name) { map_name, offsetof(struct sl_maps, field) }
+static const struct map_slot map_slots[] = {
+	SLOT(config, SL_MAP_CONFIG),
+	SLOT(exact, SL_MAP_EXACT),
+	SLOT(src_v4, SL_MAP_SRC_V4),
+	SLOT(src_v6, SL_MAP_SRC_V6),
+	SLOT(conn_tags, SL_MAP_CONN_TAGS),
+	SLOT(agents, SL_MAP_AGENTS),
+	SLOT(agent_state, SL_MAP_AGENT_STATE),
+	SLOT(agent_stats, SL_MAP_AGENT_STATS),
+	SLOT(syn_src, SL_MAP_SYN_SRC),
+	SLOT(stats, SL_MAP_STATS),
+	SLOT(evlimit, SL_MAP_EVLIMIT),
+	SLOT(events, SL_MAP_EVENTS),
+};
+
+static int *slot_fd(struct sl_maps *m, const struct map_slot *s)
+{
+	return (int *)((char *)m + s->offset);
+}
+
+__u64 sl_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * NSEC_PER_SEC + (__u64)ts.tv_nsec;
+}
+
+void sl_maps_init_closed(struct sl_maps *m)
+{
+	for (size_t i = 0; i < sizeof(map_slots) / sizeof(map_slots[0]); i++)
+		*slot_fd(m, &map_slots[i]) = -1;
+	m->lock_fd = -1;
+}
+
+void sl_maps_close(struct sl_maps *m)
+{
+	for (size_t i = 0; i < sizeof(map_slots) / sizeof(map_slots[0]); i++) {
+		int *fd = slot_fd(m, &map_slots[i]);
+
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+	if (m->lock_fd >= 0)
+		close(m->lock_fd);
+	m->lock_fd = -1;
+}
+
+int sl_maps_open(struct sl_maps *m, const char *pin_dir)
+{
+	char path[PATH_MAX];
+	int err = 0;
+
+	sl_maps_init_closed(m);
+	for (size_t i = 0; i < sizeof(map_slots) / sizeof(map_slots[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, map_slots[i].name);
+		*slot_fd(m, &map_slots[i]) = bpf_obj_get(path);
+		if (*slot_fd(m, &map_slots[i]) < 0) {
+			err = -errno;
+			goto out_close;
+		}
+	}
+	m->lock_fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (m->lock_fd < 0) {
+		err = -errno;
+		goto out_close;
+	}
+	return 0;
+
+out_close:
+	if (err == -ENOENT)
+		pr_warn("no sluice maps pinned at %s: attach first (sluicectl attach IFACE)\n",
+			pin_dir);
+	else
+		pr_warn("cannot open pinned map %s: %s\n", path, strerror(-err));
+	sl_maps_close(m);
+	return err;
+}
+
+int sl_maps_lock(struct sl_maps *m)
+{
+	if (m->lock_fd < 0)
+		return 0;
+	return flock(m->lock_fd, LOCK_EX) ? -errno : 0;
+}
+
+void sl_maps_unlock(struct sl_maps *m)
+{
+	if (m->lock_fd >= 0)
+		flock(m->lock_fd, LOCK_UN);
+}
+
+int sl_maps_read_config(struct sl_maps *m, struct sl_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(m->config, &zero, cfg) ? -errno : 0;
+}
+
+static int write_config(struct sl_maps *m, const struct sl_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(m->config, &zero, cfg, BPF_ANY) ? -errno : 0;
+}
+
+int sl_maps_sum_percpu(int map_fd, __u32 key, __u64 *out, size_t n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+	int err = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	/* Per-CPU values are laid out one whole value per CPU, 8-byte aligned. */
+	vals = calloc((size_t)ncpu * n, sizeof(__u64));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(map_fd, &key, vals)) {
+		err = -errno;
+		goto out;
+	}
+	memset(out, 0, n * sizeof(__u64));
+	for (int cpu = 0; cpu < ncpu; cpu++)
+		for (size_t i = 0; i < n; i++)
+			out[i] += vals[(size_t)cpu * n + i];
+out:
+	free(vals);
+	return err;
+}
+
+/* --- source table <-> maps ------------------------------------------------ */
+
+struct src_key {
+	int map_fd;
+	union {
+		struct sl_addr_key exact;
+		struct sl_lpm_v4_key v4;
+		struct sl_lpm_v6_key v6;
+	} u;
+};
+
+static void src_key_of(struct sl_maps *m, const struct sl_prefix *p, struct src_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (srctab_is_exact(p)) {
+		k->map_fd = m->exact;
+		k->u.exact.family = p->family;
+		memcpy(k->u.exact.addr, p->addr, sizeof(p->addr));
+	} else if (p->family == SL_AF_INET) {
+		k->map_fd = m->src_v4;
+		k->u.v4.prefixlen = p->prefixlen;
+		k->u.v4.addr = p->addr[0];
+	} else {
+		k->map_fd = m->src_v6;
+		k->u.v6.prefixlen = p->prefixlen;
+		memcpy(k->u.v6.addr, p->addr, sizeof(p->addr));
+	}
+}
+
+/* Calls @add for every key of one source map; the key is converted by @kind. */
+enum src_map_kind { SRC_EXACT, SRC_V4, SRC_V6 };
+
+static void prefix_of_key(enum src_map_kind kind, const void *key, struct sl_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (kind == SRC_EXACT) {
+		const struct sl_addr_key *k = key;
+
+		p->family = k->family;
+		memcpy(p->addr, k->addr, sizeof(p->addr));
+		p->prefixlen = k->family == SL_AF_INET ? 32 : 128;
+	} else if (kind == SRC_V4) {
+		const struct sl_lpm_v4_key *k = key;
+
+		p->family = SL_AF_INET;
+		p->addr[0] = k->addr;
+		p->prefixlen = k->prefixlen;
+	} else {
+		const struct sl_lpm_v6_key *k = key;
+
+		p->family = SL_AF_INET6;
+		memcpy(p->addr, k->addr, sizeof(p->addr));
+		p->prefixlen = k->prefixlen;
+	}
+}
+
+static int read_src_map(int fd, enum src_map_kind kind, struct srctab *t)
+{
+	union { struct sl_addr_key e; struct sl_lpm_v6_key v6; } key, next;
+	struct sl_src_value val;
+	struct sl_prefix p;
+	void *prev = NULL;
+	int err;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &val))
+			continue;	/* removed meanwhile by a daemon-free race: skip */
+		prefix_of_key(kind, &key, &p);
+		err = srctab_add(t, &p, val.own, val.block_until_ns, val.own_agent_id);
+		if (err)
+			return err;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int sl_maps_read_srctab(struct sl_maps *m, struct srctab *t)
+{
+	int err;
+
+	err = read_src_map(m->exact, SRC_EXACT, t);
+	if (!err)
+		err = read_src_map(m->src_v4, SRC_V4, t);
+	if (!err)
+		err = read_src_map(m->src_v6, SRC_V6, t);
+	return err;
+}
+
+static void count_entries(const struct srctab *t, __u32 *exact, __u32 *v4, __u32 *v6)
+{
+	*exact = *v4 = *v6 = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct sl_prefix *p = &t->v[i].pfx;
+
+		if (srctab_is_exact(p))
+			(*exact)++;
+		else if (p->family == SL_AF_INET)
+			(*v4)++;
+		else
+			(*v6)++;
+	}
+}
+
+static __u32 max_u32(__u32 a, __u32 b)
+{
+	return a > b ? a : b;
+}
+
+/* Writes new and changed entries of @new, then deletes what only @old has. */
+static int write_src_diff(struct sl_maps *m, struct srctab *old, struct srctab *new,
+			  unsigned int *updated, unsigned int *deleted)
+{
+	struct src_key k;
+
+	for (size_t i = 0; i < new->n; i++) {
+		const struct srctab_entry *was = srctab_find(old, &new->v[i].pfx);
+
+		if (was && !memcmp(&was->val, &new->v[i].val, sizeof(was->val)))
+			continue;
+		src_key_of(m, &new->v[i].pfx, &k);
+		if (bpf_map_update_elem(k.map_fd, &k.u, &new->v[i].val, BPF_ANY))
+			return -errno;
+		(*updated)++;
+	}
+	for (size_t i = 0; i < old->n; i++) {
+		if (srctab_find(new, &old->v[i].pfx))
+			continue;
+		src_key_of(m, &old->v[i].pfx, &k);
+		if (bpf_map_delete_elem(k.map_fd, &k.u) && errno != ENOENT)
+			return -errno;
+		(*deleted)++;
+	}
+	return 0;
+}
+
+/*
+ * Swaps the maps' source table from @old to @new.  The counts in sl_config
+ * gate lookups (0 skips one), so they are raised before entries appear and
+ * lowered only after entries are gone: a live entry is never skipped.
+ * @cfg is written at the end with the final counts (and whatever else the
+ * caller changed in it).
+ */
+static int swap_srctab(struct sl_maps *m, struct sl_config *cfg, struct srctab *old,
+		       struct srctab *new, struct sl_apply_report *rep)
+{
+	__u32 n_exact, n_v4, n_v6;
+	struct sl_config cur;
+	int err;
+
+	count_entries(new, &n_exact, &n_v4, &n_v6);
+	err = sl_maps_read_config(m, &cur);
+	if (err)
+		return err;
+	cur.n_exact = max_u32(cur.n_exact, n_exact);
+	cur.n_prefix_v4 = max_u32(cur.n_prefix_v4, n_v4);
+	cur.n_prefix_v6 = max_u32(cur.n_prefix_v6, n_v6);
+	err = write_config(m, &cur);
+	if (err)
+		return err;
+	err = write_src_diff(m, old, new, &rep->src_updated, &rep->src_deleted);
+	if (err)
+		return err;
+	cfg->n_exact = n_exact;
+	cfg->n_prefix_v4 = n_v4;
+	cfg->n_prefix_v6 = n_v6;
+	rep->src_total = (unsigned int)new->n;
+	return write_config(m, cfg);
+}
+
+/* Reads the table twice (@old stays as the maps hold it) and compiles @new. */
+static int load_tables(struct sl_maps *m, struct srctab *old, struct srctab *new)
+{
+	int err = sl_maps_read_srctab(m, old);
+
+	if (!err)
+		err = sl_maps_read_srctab(m, new);
+	/* Normalise @old so lookups in write_src_diff are binary searches. */
+	srctab_find(old, &(struct sl_prefix){ .family = SL_AF_INET });
+	return err;
+}
+
+typedef int (*srctab_edit_fn)(struct srctab *t, const void *arg);
+
+/* Read, edit, compile, write: the one path every source change takes. */
+static int edit_srctab(struct sl_maps *m, srctab_edit_fn edit, const void *arg,
+		       struct sl_config *cfg, struct sl_apply_report *rep)
+{
+	struct srctab old = {}, new = {};
+	struct sl_apply_report scratch = {};
+	int err;
+
+	err = load_tables(m, &old, &new);
+	if (!err)
+		err = edit(&new, arg);
+	if (!err) {
+		srctab_compile(&new, sl_now_ns());
+		err = swap_srctab(m, cfg, &old, &new, rep ? rep : &scratch);
+	}
+	srctab_free(&old);
+	srctab_free(&new);
+	return err;
+}
+
+struct block_arg {
+	const struct sl_prefix *pfx;
+	__u64 until_ns;
+};
+
+static int edit_block(struct srctab *t, const void *arg)
+{
+	const struct block_arg *b = arg;
+
+	return srctab_add(t, b->pfx, SL_SRC_BLOCK, b->until_ns, 0);
+}
+
+static int edit_unblock(struct srctab *t, const void *arg)
+{
+	const struct srctab_entry *e = srctab_find(t, arg);
+
+	if (!e || !(e->val.own & SL_SRC_BLOCK))
+		return -ENOENT;
+	srctab_clear(t, arg, SL_SRC_BLOCK);
+	return 0;
+}
+
+int sl_maps_block(struct sl_maps *m, const struct sl_prefix *pfx, __u64 until_ns)
+{
+	struct block_arg arg = { pfx, until_ns };
+	struct sl_config cfg;
+	int err = sl_maps_read_config(m, &cfg);
+
+	return err ? err : edit_srctab(m, edit_block, &arg, &cfg, NULL);
+}
+
+int sl_maps_unblock(struct sl_maps *m, const struct sl_prefix *pfx)
+{
+	struct sl_config cfg;
+	int err = sl_maps_read_config(m, &cfg);
+
+	return err ? err : edit_srctab(m, edit_unblock, pfx, &cfg, NULL);
+}
+
+/* --- agents ---------------------------------------------------------------- */
+
+static int read_agent(struct sl_maps *m, __u32 id, struct sl_agent *a)
+{
+	return bpf_map_lookup_elem(m->agents, &id, a) ? -errno : 0;
+}
+
+static int write_agent(struct sl_maps *m, __u32 id, const struct sl_agent *a)
+{
+	return bpf_map_update_elem(m->agents, &id, a, BPF_ANY) ? -errno : 0;
+}
+
+static int reset_agent_state(struct sl_maps *m, __u32 id)
+{
+	struct sl_agent_state zero = {};
+
+	return bpf_map_update_elem(m->agent_state, &id, &zero, BPF_ANY) ? -errno : 0;
+}
+
+int sl_maps_agent_id(struct sl_maps *m, const char *name)
+{
+	struct sl_agent a;
+
+	for (__u32 id = 1; id < SL_MAX_AGENTS; id++) {
+		if (read_agent(m, id, &a))
+			return -errno;
+		if (a.flags & SL_AGENT_F_ACTIVE && !strncmp(a.name, name, sizeof(a.name)))
+			return (int)id;
+	}
+	return -ENOENT;
+}
+
+int sl_maps_ban(struct sl_maps *m, const char *agent, __u64 until_ns)
+{
+	struct sl_agent a;
+	int id = sl_maps_agent_id(m, agent);
+	int err;
+
+	if (id < 0)
+		return id;
+	err = read_agent(m, (__u32)id, &a);
+	if (err)
+		return err;
+	a.banned_until_ns = until_ns;
+	return write_agent(m, (__u32)id, &a);
+}
+
+/* GCRA parameters of a rate: one interval per unit, burst intervals ahead. */
+static void rate_to_gcra(const struct pol_rate *r, __u64 *interval_ns, __u64 *burst_ns)
+{
+	*interval_ns = r->per_sec ? NSEC_PER_SEC / r->per_sec : 0;
+	if (r->per_sec && !*interval_ns)
+		*interval_ns = 1;	/* over 1e9/s: as fine as the clock goes */
+	*burst_ns = *interval_ns * (r->burst ? r->burst : 1);
+}
+
+static void byte_rate_to_gcra(const struct pol_rate *r, __u64 *interval_q16, __u64 *burst_ns)
+{
+	*interval_q16 = r->per_sec ? (NSEC_PER_SEC << 16) / r->per_sec : 0;
+	if (r->per_sec && !*interval_q16)
+		*interval_q16 = 1;
+	*burst_ns = r->per_sec ? (r->burst ? r->burst : 1) * NSEC_PER_SEC / r->per_sec : 0;
+}
+
+/* The kernel view of one policy agent, limits resolved from its plan. */
+static void agent_from_policy(const struct policy *pol, const struct pol_agent *pa,
+			      struct sl_agent *a)
+{
+	const struct pol_plan *plan = pa->plan[0] ? policy_find_plan(pol, pa->plan) : NULL;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(a->name, sizeof(a->name), "%s", pa->name);
+	snprintf(a->plan, sizeof(a->plan), "%s", pa->plan);
+	a->flags = SL_AGENT_F_ACTIVE;
+	if (pa->ban_action == POL_BAN_RST)
+		a->flags |= SL_AGENT_F_BAN_RST;
+	if (!plan)
+		return;
+	rate_to_gcra(&plan->syn, &a->syn_interval_ns, &a->syn_burst_ns);
+	rate_to_gcra(&plan->packets, &a->pkt_interval_ns, &a->pkt_burst_ns);
+	byte_rate_to_gcra(&plan->bytes, &a->byte_interval_q16, &a->byte_burst_ns);
+}
+
+/* Agents as the maps hold them, indexed by id. */
+struct agent_table {
+	struct sl_agent *slot;		/* SL_MAX_AGENTS entries */
+	__u32 *policy_id;		/* policy agent index -> id */
+};
+
+static int find_slot(const struct agent_table *at, const char *name)
+{
+	for (__u32 id = 1; id < SL_MAX_AGENTS; id++)
+		if (at->slot[id].flags & SL_AGENT_F_ACTIVE &&
+		    !strncmp(at->slot[id].name, name, SL_NAME_MAX))
+			return (int)id;
+	return -ENOENT;
+}
+
+static int free_slot(const struct agent_table *at, const bool *taken)
+{
+	for (__u32 id = 1; id < SL_MAX_AGENTS; id++)
+		if (!(at->slot[id].flags & SL_AGENT_F_ACTIVE) && !taken[id])
+			return (int)id;
+	return -ENOSPC;
+}
+
+/* Gives every policy agent an id: the one it had, else the lowest free one. */
+static int assign_ids(const struct policy *pol, struct agent_table *at, bool *taken)
+{
+	for (size_t i = 0; i < pol->n_agents; i++) {
+		int id = find_slot(at, pol->agents[i].name);
+
+		if (id > 0)
+			taken[id] = true;
+		at->policy_id[i] = id > 0 ? (__u32)id : 0;
+	}
+	for (size_t i = 0; i < pol->n_agents; i++) {
+		int id;
+
+		if (at->policy_id[i])
+			continue;
+		id = free_slot(at, taken);
+		if (id < 0)
+			return id;
+		taken[id] = true;
+		at->policy_id[i] = (__u32)id;
+	}
+	return 0;
+}
+
+static bool limits_differ(const struct sl_agent *a, const struct sl_agent *b)
+{
+	return a->syn_interval_ns != b->syn_interval_ns || a->syn_burst_ns != b->syn_burst_ns ||
+	       a->pkt_interval_ns != b->pkt_interval_ns || a->pkt_burst_ns != b->pkt_burst_ns ||
+	       a->byte_interval_q16 != b->byte_interval_q16 || a->byte_burst_ns != b->byte_burst_ns;
+}
+
+/* Writes new and changed agents; a ban survives a policy load. */
+static int write_policy_agents(struct sl_maps *m, const struct policy *pol,
+			       struct agent_table *at, struct sl_apply_report *rep)
+{
+	for (size_t i = 0; i < pol->n_agents; i++) {
+		__u32 id = at->policy_id[i];
+		struct sl_agent *old = &at->slot[id], want;
+		bool existed = old->flags & SL_AGENT_F_ACTIVE;
+		int err;
+
+		agent_from_policy(pol, &pol->agents[i], &want);
+		if (existed)
+			want.banned_until_ns = old->banned_until_ns;
+		if (existed && !memcmp(old, &want, sizeof(want)))
+			continue;
+		if (!existed || limits_differ(old, &want)) {
+			err = reset_agent_state(m, id);
+			if (err)
+				return err;
+		}
+		err = write_agent(m, id, &want);
+		if (err)
+			return err;
+		existed ? rep->agents_updated++ : rep->agents_added++;
+		*old = want;
+	}
+	return 0;
+}
+
+static int remove_stale_agents(struct sl_maps *m, struct agent_table *at, const bool *taken,
+			       struct sl_apply_report *rep)
+{
+	struct sl_agent empty = {};
+
+	for (__u32 id = 1; id < SL_MAX_AGENTS; id++) {
+		int err;
+
+		if (taken[id] || !(at->slot[id].flags & SL_AGENT_F_ACTIVE))
+			continue;
+		err = write_agent(m, id, &empty);
+		if (!err)
+			err = reset_agent_state(m, id);
+		if (err)
+			return err;
+		rep->agents_removed++;
+	}
+	return 0;
+}
+
+static int read_agent_table(struct sl_maps *m, struct agent_table *at, size_t n_policy)
+{
+	at->slot = calloc(SL_MAX_AGENTS, sizeof(*at->slot));
+	at->policy_id = calloc(n_policy ? n_policy : 1, sizeof(*at->policy_id));
+	if (!at->slot || !at->policy_id)
+		return -ENOMEM;
+	for (__u32 id = 1; id < SL_MAX_AGENTS; id++) {
+		int err = read_agent(m, id, &at->slot[id]);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* --- policy ---------------------------------------------------------------- */
+
+struct policy_edit {
+	const struct policy *pol;
+	const __u32 *policy_id;
+};
+
+/* Replaces the policy's reasons (deny, identities); blocks stay. */
+static int edit_policy(struct srctab *t, const void *arg)
+{
+	const struct policy_edit *pe = arg;
+	const struct policy *pol = pe->pol;
+	int err = 0;
+
+	srctab_clear(t, NULL, SL_SRC_POLICY_DENY | SL_SRC_IDENT);
+	for (size_t i = 0; i < pol->kernel.n_deny && !err; i++)
+		err = srctab_add(t, &pol->kernel.deny[i], SL_SRC_POLICY_DENY, 0, 0);
+	for (size_t i = 0; i < pol->n_agents && !err; i++)
+		for (size_t s = 0; s < pol->agents[i].n_sources && !err; s++)
+			err = srctab_add(t, &pol->agents[i].sources[s], SL_SRC_IDENT, 0,
+					 pe->policy_id[i]);
+	return err;
+}
+
+static void config_from_policy(const struct policy *pol, struct sl_config *cfg)
+{
+	const struct pol_kernel *k = &pol->kernel;
+
+	memset(cfg->ports, 0, sizeof(cfg->ports));
+	for (size_t i = 0; i < k->n_ports; i++)
+		cfg->ports[k->ports[i] / 64] |= 1ULL << (k->ports[i] % 64);
+	cfg->flags = k->monitor ? cfg->flags | SL_CFG_F_MONITOR : cfg->flags & ~SL_CFG_F_MONITOR;
+	cfg->events_per_sec = k->events_per_sec;
+	rate_to_gcra(&k->syn_per_source, &cfg->syn_src_interval_ns, &cfg->syn_src_burst_ns);
+	cfg->generation++;
+}
+
+/*
+ * Order: agents first (identities in the source table name their ids), then
+ * the source table and config, then agents the policy no longer has.
+ */
+int sl_maps_apply_policy(struct sl_maps *m, const struct policy *pol,
+			 struct sl_apply_report *rep)
+{
+	struct agent_table at = {};
+	struct sl_config cfg;
+	bool *taken = calloc(SL_MAX_AGENTS, sizeof(*taken));
+	int err = -ENOMEM;
+
+	memset(rep, 0, sizeof(*rep));
+	if (!taken)
+		goto out;
+	err = sl_maps_read_config(m, &cfg);
+	if (!err)
+		err = read_agent_table(m, &at, pol->n_agents);
+	if (!err)
+		err = assign_ids(pol, &at, taken);
+	if (!err)
+		err = write_policy_agents(m, pol, &at, rep);
+	if (!err) {
+		struct policy_edit pe = { pol, at.policy_id };
+
+		config_from_policy(pol, &cfg);
+		err = edit_srctab(m, edit_policy, &pe, &cfg, rep);
+	}
+	if (!err)
+		err = remove_stale_agents(m, &at, taken, rep);
+	rep->generation = cfg.generation;
+out:
+	free(at.slot);
+	free(at.policy_id);
+	free(taken);
+	return err;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * maps.h - the pinned BPF maps, as userspace writes and reads them.
+ *
+ * Every writer (sluicectl, sluiced) holds the pin directory's flock while it
+ * reads, recomputes and writes, so two writers never interleave a diff.
+ * Writes are diffs: new and changed entries first, removals last, so an
+ * entry present before and after a change is never absent in between.
+ */
+#ifndef SL_MAPS_H
+#define SL_MAPS_H
+
+#include <linux/types.h>
+
+#include "sluice_abi.h"
+#include "policy.h"
+#include "srctab.h"
+
+struct sl_maps {
+	int config;
+	int exact;
+	int src_v4;
+	int src_v6;
+	int conn_tags;
+	int agents;
+	int agent_state;
+	int agent_stats;
+	int syn_src;
+	int stats;
+	int evlimit;
+	int events;
+	int lock_fd;		/* the pin directory, flock()ed by writers */
+};
+
+/* Opens every map pinned under @pin_dir.  -ENOENT when nothing is attached. */
+int sl_maps_open(struct sl_maps *m, const char *pin_dir);
+/* Takes map fds from a loaded object (tests); @lock_fd may be -1. */
+void sl_maps_init_closed(struct sl_maps *m);
+void sl_maps_close(struct sl_maps *m);
+int sl_maps_lock(struct sl_maps *m);
+void sl_maps_unlock(struct sl_maps *m);
+
+/* CLOCK_MONOTONIC_COARSE now, the clock the BPF side reads. */
+__u64 sl_now_ns(void);
+
+/* What a policy load changed, for the operator. */
+struct sl_apply_report {
+	unsigned int src_updated, src_deleted, src_total;
+	unsigned int agents_added, agents_updated, agents_removed;
+	__u64 generation;
+};
+
+/* The kernel part of @pol into the maps, as a diff (caller holds the lock). */
+int sl_maps_apply_policy(struct sl_maps *m, const struct policy *pol,
+			 struct sl_apply_report *rep);
+/* `sluicectl block/unblock`: until_ns SL_FOREVER for no deadline. */
+int sl_maps_block(struct sl_maps *m, const struct sl_prefix *pfx, __u64 until_ns);
+int sl_maps_unblock(struct sl_maps *m, const struct sl_prefix *pfx);
+/* Bans by agent name; -ENOENT when the policy has no such agent. */
+int sl_maps_ban(struct sl_maps *m, const char *agent, __u64 until_ns);
+
+/* Reads the source table back from the maps. */
+int sl_maps_read_srctab(struct sl_maps *m, struct srctab *t);
+/* Agent id of @name, or -ENOENT. */
+int sl_maps_agent_id(struct sl_maps *m, const char *name);
+
+int sl_maps_read_config(struct sl_maps *m, struct sl_config *cfg);
+/* Sums a per-CPU map's values: @out gets @n u64s summed over CPUs. */
+int sl_maps_sum_percpu(int map_fd, __u32 key, __u64 *out, size_t n);
+
+#endif

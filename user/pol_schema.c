@@ -1,0 +1,740 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pol_schema.c - the sluice policy schema as tables (see policies/README.md,
+ * which documents every field below; keep the two in step).
+ *
+ * Each object kind is a field table; values are checked by the generic
+ * checks of pol_check.c with the ranges and spellings given here, and
+ * cross-field rules live in the kind's finish hook.  Rules that span
+ * sections (a plan an agent names, a source two agents claim) are in
+ * pol_xref.c.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pol_schema.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define FIELDS(table) (table), ARRAY_SIZE(table)
+
+/* --- names ----------------------------------------------------------------- */
+
+const char *const pol_mode_names[] = { "native", "generic", "tc", NULL };
+const char *const pol_ban_names[] = { "drop", "rst", NULL };
+static const char *const class_names[] = { "read", "write", NULL };
+static const char *const budget_actions[] = { "deny", "report", NULL };
+static const char *const unknown_arg_actions[] = { "strip", "refuse", NULL };
+static const char *const unknown_tool_actions[] = { "refuse", "read", "write", NULL };
+static const char *const arg_types[] = {
+	"string", "integer", "number", "boolean", "object", "array", NULL
+};
+
+int pol_name_index(const char *const *names, const char *name)
+{
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(names[i], name))
+			return i;
+	return -1;
+}
+
+/* --- strings --------------------------------------------------------------- */
+
+static bool name_char(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+}
+
+/* MCP tool names are often namespaced with '/'. */
+static bool tool_char(unsigned char ch)
+{
+	return name_char(ch) || ch == '/';
+}
+
+static bool graph_char(unsigned char ch)
+{
+	return ch > 0x20 && ch < 0x7f;
+}
+
+/* What the kernel's dev_valid_name() refuses, besides "." and "..". */
+static bool ifname_char(unsigned char ch)
+{
+	return graph_char(ch) && ch != '/' && ch != ':';
+}
+
+static const char *ifname_why(const char *s, char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	return !strcmp(s, ".") || !strcmp(s, "..") ? "not an interface name" : NULL;
+}
+
+static const char *sha256_why(const char *s, char *buf, size_t len)
+{
+	for (; *s; s++) {
+		if ((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f'))
+			continue;
+		if (*s >= 'A' && *s <= 'F')
+			return "uppercase hex; write the digest in lowercase";
+		snprintf(buf, len, "'%c' is not a hex digit", *s);
+		return buf;
+	}
+	return NULL;
+}
+
+static const char *prefix_why(const char *s, char *buf, size_t len)
+{
+	char fixed[SL_PREFIX_STRLEN];
+	struct sl_prefix p;
+	const char *why;
+
+	if (!sl_prefix_parse(s, &p, &why))
+		return NULL;
+	if (!p.family)
+		return why;
+	/* Only the host-bits error leaves a prefix behind: offer the fix. */
+	snprintf(buf, len, "%s (did you mean %s?)", why, sl_prefix_format(&p, fixed, sizeof(fixed)));
+	return buf;
+}
+
+static bool port_ok(const char *s)
+{
+	long v = 0;
+
+	if (!*s || *s == '0' || strlen(s) > 5)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	return v <= 65535;
+}
+
+/* RFC 1123 host name: dot-separated labels of [A-Za-z0-9-], no '-' at ends. */
+static bool dns_name(const char *s, size_t n)
+{
+	size_t label = 0;
+
+	if (!n || n > 253)
+		return false;
+	for (size_t i = 0; i <= n; i++) {
+		char ch = i < n ? s[i] : '.';
+
+		if (ch == '.') {
+			if (!label || s[i - 1] == '-' || s[i - label] == '-' || label > 63)
+				return false;
+			label = 0;
+		} else if (!name_char((unsigned char)ch) || ch == '_') {
+			return false;
+		} else {
+			label++;
+		}
+	}
+	return true;
+}
+
+static const char *host_why(const char *h, size_t n, bool names_ok)
+{
+	char addr_text[INET6_ADDRSTRLEN];
+	unsigned char addr[16];
+	bool dotted = strspn(h, "0123456789.") >= n;
+
+	if (h[0] == '[') {
+		if (n < 3 || h[n - 1] != ']' || n - 2 >= sizeof(addr_text))
+			return "bad [IPv6] address";
+		memcpy(addr_text, h + 1, n - 2);
+		addr_text[n - 2] = '\0';
+		return inet_pton(AF_INET6, addr_text, addr) == 1 ? NULL : "bad [IPv6] address";
+	}
+	if (dotted) {
+		if (n >= sizeof(addr_text))
+			return "bad IPv4 address";
+		memcpy(addr_text, h, n);
+		addr_text[n] = '\0';
+		return inet_pton(AF_INET, addr_text, addr) == 1 ? NULL : "bad IPv4 address";
+	}
+	if (!names_ok)
+		return "expected a numeric address: sluiced binds before it resolves names";
+	return dns_name(h, n) ? NULL : "bad host name";
+}
+
+/* "host:port"; a bracketed IPv6 host keeps its own colons. */
+static const char *hostport_why(const char *s, bool names_ok, bool port_required)
+{
+	const char *end = s[0] == '[' ? strchr(s, ']') : s;
+	const char *colon;
+
+	if (!end)
+		return "missing ']' after the IPv6 address";
+	colon = strchr(end, ':');
+	if (s[0] != '[' && colon && strchr(colon + 1, ':'))
+		return "write an IPv6 address in brackets, as in [::1]:8470";
+	if (s[0] == '[' && end[1] && end[1] != ':')
+		return "expected ':' after ']'";
+	if (!colon && port_required)
+		return "missing \":port\"";
+	if (colon && !port_ok(colon + 1))
+		return "the port must be a number 1..65535";
+	return host_why(s, colon ? (size_t)(colon - s) : strlen(s), names_ok);
+}
+
+static const char *listen_why(const char *s, char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	return hostport_why(s, false, true);
+}
+
+static const char *url_why(const char *s, char *buf, size_t len)
+{
+	const char *auth = s + strlen("http://"), *path;
+	size_t n;
+
+	if (!strncmp(s, "https://", 8))
+		return "https is not supported: sluiced speaks plain HTTP to its backends";
+	if (strncmp(s, "http://", 7))
+		return "must start with http://";
+	path = strchr(auth, '/');
+	n = path ? (size_t)(path - auth) : strlen(auth);
+	if (!n)
+		return "missing host";
+	if (memchr(auth, '@', n))
+		return "credentials (user@) do not belong in a backend URL";
+	if (path && strchr(path, '#'))
+		return "a #fragment means nothing to a backend";
+	if (n >= len)
+		return "host too long";
+	memcpy(buf, auth, n);
+	buf[n] = '\0';
+	return hostport_why(buf, true, false);
+}
+
+#define NAME_RULE "1..63 characters of A-Za-z0-9._-"
+
+static const struct pc_string S_AGENT = { "an agent name (" NAME_RULE ")", 1, 63, name_char };
+static const struct pc_string S_PLAN = { "a plan name (" NAME_RULE ")", 1, 63, name_char };
+static const struct pc_string S_BACKEND = { "a backend name (" NAME_RULE ")", 1, 63, name_char };
+static const struct pc_string S_CUSTOMER = { "a customer name (" NAME_RULE ")", 1, 63, name_char };
+static const struct pc_string S_RULE = { "a rule name (" NAME_RULE ")", 1, 63, name_char };
+static const struct pc_string S_TOOL = {
+	"a tool name (1..128 characters of A-Za-z0-9._/-)", 1, 128, tool_char
+};
+static const struct pc_string S_ARG = {
+	"an argument name (1..128 characters of A-Za-z0-9._-)", 1, 128, name_char
+};
+static const struct pc_string S_IFNAME = {
+	"an interface name (1..15 characters, no '/' or ':')", 1, IF_NAMESIZE - 1,
+	ifname_char, ifname_why
+};
+static const struct pc_string S_SHA256 = {
+	"a SHA-256 digest (64 lowercase hex digits)", 64, 64, graph_char, sha256_why
+};
+static const struct pc_string S_PREFIX = {
+	"an address or CIDR prefix", 1, SL_PREFIX_STRLEN, graph_char, prefix_why
+};
+static const struct pc_string S_LISTEN = {
+	"an address:port (127.0.0.1:8470, [::1]:8470)", 1, 64, graph_char, listen_why
+};
+static const struct pc_string S_URL = {
+	"an http:// URL (http://127.0.0.1:9000/mcp)", 8, 2048, graph_char, url_why
+};
+/* Regular expressions are only checked for being there; compiling them is
+ * PCRE2's job when the daemon's validation lands. */
+static const struct pc_string S_REGEX = { "a regular expression", 1, 4096 };
+static const struct pc_string S_GLOB = {
+	"a tool name or glob (1..128 characters; * ? [...] match)", 1, 128, graph_char
+};
+static const struct pc_string S_REPLACEMENT = { "a replacement string (0..256 bytes)", 0, 256 };
+
+/* --- numbers --------------------------------------------------------------- */
+
+static const struct pc_int I_VERSION = { 1, 1 };
+static const struct pc_int I_PORT = { 1, 65535, "port" };
+/* Event rates: GCRA needs 1e9 / rate ns >= 1 and interval * burst < 2^64. */
+static const struct pc_int I_RATE = { 1, 1000000000 };
+static const struct pc_int I_BURST = { 1, 1000000000 };
+/* Byte rates: burst * 1e9 must fit in 64 bits, hence the 1e10 cap. */
+static const struct pc_int I_BYTE_RATE = { 1, 1000000000000LL };
+static const struct pc_int I_BYTE_BURST = { 1, 10000000000LL };
+static const struct pc_int I_EVENTS = { 1, 1000000 };
+static const struct pc_int I_CALLS = { 1, 1000000000 };
+static const struct pc_int I_HEADER_BYTES = { 1024, 1 << 20 };
+static const struct pc_int I_BODY_BYTES = { 1024, 64 << 20 };
+static const struct pc_int I_HEADER_MS = { 100, 600000 };
+static const struct pc_int I_IDLE_MS = { 1000, 86400000 };
+static const struct pc_int I_CONNS = { 1, 1000000 };
+static const struct pc_int I_CONNECT_MS = { 1, 60000 };
+static const struct pc_int I_BACKEND_MS = { 1, 3600000 };
+static const struct pc_int I_POOL = { 0, 4096 };
+static const struct pc_int I_MAX_LENGTH = { 1, 16 << 20 };
+static const struct pc_number N_COST = { 0, 1e9 };
+static const struct pc_number N_BUDGET = { 0, 1e12 };
+static const struct pc_number N_BOUND = { -1e15, 1e15 };
+
+/* --- canonical forms, for "no duplicates" ---------------------------------- */
+
+static bool canon_number(const cJSON *item, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.15g", item->valuedouble);
+	return true;
+}
+
+static bool canon_string(const cJSON *item, char *buf, size_t len)
+{
+	snprintf(buf, len, "\"%s\"", item->valuestring);
+	return true;
+}
+
+static bool canon_prefix(const cJSON *item, char *buf, size_t len)
+{
+	struct sl_prefix p;
+
+	if (sl_prefix_parse(item->valuestring, &p, NULL))
+		return false;
+	sl_prefix_format(&p, buf, len);
+	return true;
+}
+
+/* Objects are unique by their "name" member. */
+static bool canon_name(const cJSON *item, char *buf, size_t len)
+{
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(item, "name");
+
+	return cJSON_IsString(name) && canon_string(name, buf, len);
+}
+
+/* Any JSON value, printed compactly; too long to print means no check. */
+static bool canon_json(const cJSON *item, char *buf, size_t len)
+{
+	return cJSON_PrintPreallocated((cJSON *)item, buf, (int)len - 5, false);
+}
+
+/* --- finish hooks ---------------------------------------------------------- */
+
+/* A burst left out is one second's worth. */
+static int rate_finish(struct pc_ctx *c, cJSON *obj)
+{
+	char text[32];
+	long long rate;
+
+	if (cJSON_GetObjectItemCaseSensitive(obj, "burst") || !pc_get_int(obj, "rate", &rate))
+		return 0;
+	snprintf(text, sizeof(text), "%lld", rate);
+	return pc_add_default(c, obj, "burst", text) ? 0 : -ENOMEM;
+}
+
+/* Adds @name = min(@def, @cap) when absent: a fixed default could exceed a
+ * smaller cap the operator chose, and the error would name a value they
+ * never wrote. */
+static int capped_default(struct pc_ctx *c, cJSON *obj, const char *name, long long def,
+			  long long cap)
+{
+	char text[32];
+
+	if (cJSON_GetObjectItemCaseSensitive(obj, name))
+		return 0;
+	snprintf(text, sizeof(text), "%lld", def < cap ? def : cap);
+	return pc_add_default(c, obj, name, text) ? 0 : -ENOMEM;
+}
+
+/* @small must not exceed @big (both present and valid by now). */
+static int not_above(struct pc_ctx *c, cJSON *obj, const char *small, const char *big)
+{
+	long long s = 0, b = 0;
+	size_t mark;
+	int ret;
+
+	pc_get_int(obj, small, &s);
+	pc_get_int(obj, big, &b);
+	if (s <= b)
+		return 0;
+	mark = pc_push_key(c, small);
+	ret = pc_error(c, cJSON_GetObjectItemCaseSensitive(obj, small),
+		       "%lld exceeds %s (%lld)", s, big, b);
+	pc_pop(c, mark);
+	return ret;
+}
+
+/* A per-source cap above the total cap could never be reached. */
+static int http_limits_finish(struct pc_ctx *c, cJSON *obj)
+{
+	long long total = 0;
+
+	pc_get_int(obj, "max_connections", &total);
+	if (capped_default(c, obj, "max_connections_per_source", 64, total))
+		return -ENOMEM;
+	return not_above(c, obj, "max_connections_per_source", "max_connections");
+}
+
+static int backend_finish(struct pc_ctx *c, cJSON *obj)
+{
+	long long total = 0;
+
+	pc_get_int(obj, "timeout_ms", &total);
+	if (capped_default(c, obj, "connect_timeout_ms", 1000, total))
+		return -ENOMEM;
+	return not_above(c, obj, "connect_timeout_ms", "timeout_ms");
+}
+
+/* An empty period object is almost always a misspelt period name. */
+static int period_finish(struct pc_ctx *c, cJSON *obj)
+{
+	if (cJSON_GetArraySize(obj) > 0)
+		return 0;
+	return pc_error(c, obj, "expected at least one of per_second, per_minute, "
+			"per_hour, per_day");
+}
+
+static int agent_finish(struct pc_ctx *c, cJSON *obj)
+{
+	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(obj, "keys_sha256")) ||
+	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(obj, "sources")))
+		return 0;
+	return pc_error(c, obj, "an agent needs keys_sha256 or sources: "
+			"with neither it could never be identified");
+}
+
+/* unknown_arguments only means something next to an arguments table. */
+static int tool_finish(struct pc_ctx *c, cJSON *obj)
+{
+	cJSON *action = cJSON_GetObjectItemCaseSensitive(obj, "unknown_arguments");
+	bool has_args = cJSON_GetObjectItemCaseSensitive(obj, "arguments") != NULL;
+	size_t mark;
+	int ret;
+
+	if (has_args && !action)
+		return pc_add_default(c, obj, "unknown_arguments", "\"refuse\"") ? 0 : -ENOMEM;
+	if (has_args || !action)
+		return 0;
+	mark = pc_push_key(c, "unknown_arguments");
+	ret = pc_error(c, action, "applies only to a tool with \"arguments\"");
+	pc_pop(c, mark);
+	return ret;
+}
+
+/* --- argument rules -------------------------------------------------------- */
+
+static const char *type_article(const char *type)
+{
+	static const char *const articles[] = {
+		"a string", "an integer", "a number", "true or false", "an object", "an array",
+	};
+	int i = pol_name_index(arg_types, type);
+
+	return i >= 0 ? articles[i] : type;
+}
+
+static bool has_type(const char *type, const cJSON *value)
+{
+	switch (pol_name_index(arg_types, type)) {
+	case 0: return cJSON_IsString(value);
+	case 1: return cJSON_IsNumber(value) && value->valuedouble == floor(value->valuedouble);
+	case 2: return cJSON_IsNumber(value);
+	case 3: return cJSON_IsBool(value);
+	case 4: return cJSON_IsObject(value);
+	default: return cJSON_IsArray(value);
+	}
+}
+
+/* Why @value (an enum value or the default) breaks argument @rule, or NULL. */
+static const char *value_misfit(const char *type, const cJSON *rule, const cJSON *value,
+				char *buf, size_t len)
+{
+	const cJSON *min = cJSON_GetObjectItemCaseSensitive(rule, "minimum");
+	const cJSON *max = cJSON_GetObjectItemCaseSensitive(rule, "maximum");
+	long long max_len;
+
+	if (!has_type(type, value)) {
+		snprintf(buf, len, "expected %s (the argument's type)", type_article(type));
+		return buf;
+	}
+	if (pc_get_int(rule, "max_length", &max_len) &&
+	    (cJSON_IsString(value) ? (long long)strlen(value->valuestring) :
+	     (long long)cJSON_GetArraySize(value)) > max_len) {
+		snprintf(buf, len, "longer than max_length %lld", max_len);
+		return buf;
+	}
+	if ((min && value->valuedouble < min->valuedouble) ||
+	    (max && value->valuedouble > max->valuedouble)) {
+		snprintf(buf, len, "outside minimum..maximum");
+		return buf;
+	}
+	return NULL;
+}
+
+/* Checks @value at the current path against the argument's own rules. */
+static int check_value(struct pc_ctx *c, const char *type, const cJSON *rule,
+		       const cJSON *value)
+{
+	char why[80], got[64];
+
+	if (!value_misfit(type, rule, value, why, sizeof(why)))
+		return 0;
+	return pc_error(c, value, "%s: %s", pc_describe(c, value, got, sizeof(got)), why);
+}
+
+/* Rules that apply only to some argument types. */
+static int rule_applies(struct pc_ctx *c, const cJSON *rule, const char *field,
+			const char *type, const char *const *types)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(rule, field);
+	size_t mark;
+	int ret;
+
+	if (!item || pol_name_index(types, type) >= 0)
+		return 0;
+	mark = pc_push_key(c, field);
+	ret = pc_error_key(c, item, "applies only to %s%s%s arguments, not %s", types[0],
+			   types[1] ? " and " : "", types[1] ? types[1] : "", type);
+	pc_pop(c, mark);
+	return ret;
+}
+
+/* The enum values and the default must themselves pass the rules. */
+static int arg_values(struct pc_ctx *c, const cJSON *rule, const char *type)
+{
+	const cJSON *def = cJSON_GetObjectItemCaseSensitive(rule, "default");
+	const cJSON *values = cJSON_GetObjectItemCaseSensitive(rule, "enum");
+	const cJSON *value;
+	bool listed = false;
+	size_t i = 0, mark;
+	int ret = 0;
+
+	cJSON_ArrayForEach(value, values) {
+		mark = pc_push_key(c, "enum");
+		pc_push_index(c, i++);
+		ret |= check_value(c, type, rule, value);
+		pc_pop(c, mark);
+		listed |= def && cJSON_Compare(value, def, true);
+	}
+	if (!def)
+		return ret ? -EINVAL : 0;
+	mark = pc_push_key(c, "default");
+	ret |= check_value(c, type, rule, def);
+	if (values && !listed)
+		ret |= pc_error(c, def, "not one of the enum values");
+	pc_pop(c, mark);
+	return ret ? -EINVAL : 0;
+}
+
+static int arg_finish(struct pc_ctx *c, cJSON *rule)
+{
+	static const char *const text_types[] = { "string", NULL };
+	static const char *const sized_types[] = { "string", "array", NULL };
+	static const char *const number_types[] = { "integer", "number", NULL };
+	const char *type = cJSON_GetObjectItemCaseSensitive(rule, "type")->valuestring;
+	const cJSON *min = cJSON_GetObjectItemCaseSensitive(rule, "minimum");
+	const cJSON *max = cJSON_GetObjectItemCaseSensitive(rule, "maximum");
+	int ret = 0;
+
+	ret |= rule_applies(c, rule, "max_length", type, sized_types);
+	ret |= rule_applies(c, rule, "pattern", type, text_types);
+	ret |= rule_applies(c, rule, "deny_patterns", type, text_types);
+	ret |= rule_applies(c, rule, "minimum", type, number_types);
+	ret |= rule_applies(c, rule, "maximum", type, number_types);
+	if (min && max && min->valuedouble > max->valuedouble)
+		ret |= pc_error(c, min, "minimum %.15g is above maximum %.15g",
+				min->valuedouble, max->valuedouble);
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rule, "required")) &&
+	    cJSON_GetObjectItemCaseSensitive(rule, "default"))
+		ret |= pc_error(c, cJSON_GetObjectItemCaseSensitive(rule, "default"),
+				"a required argument cannot have a default "
+				"(it would never be used)");
+	if (ret)
+		return -EINVAL;
+	return arg_values(c, rule, type);
+}
+
+/* --- tables ---------------------------------------------------------------- */
+
+static const struct pc_field rate_fields[] = {
+	{ "rate", pc_int, &I_RATE, NULL, true },
+	{ "burst", pc_int, &I_BURST },
+};
+static const struct pc_object O_RATE = { FIELDS(rate_fields), rate_finish };
+
+static const struct pc_field byte_rate_fields[] = {
+	{ "rate", pc_int, &I_BYTE_RATE, NULL, true },
+	{ "burst", pc_int, &I_BYTE_BURST },
+};
+static const struct pc_object O_BYTE_RATE = { FIELDS(byte_rate_fields), rate_finish };
+
+static const struct pc_field period_fields[] = {
+	{ "per_second", pc_int, &I_CALLS },
+	{ "per_minute", pc_int, &I_CALLS },
+	{ "per_hour", pc_int, &I_CALLS },
+	{ "per_day", pc_int, &I_CALLS },
+};
+static const struct pc_object O_PERIODS = { FIELDS(period_fields), period_finish };
+
+static const struct pc_field class_limit_fields[] = {
+	{ "read", pc_object, &O_PERIODS },
+	{ "write", pc_object, &O_PERIODS },
+};
+static const struct pc_object O_CLASS_LIMITS = { FIELDS(class_limit_fields) };
+
+static const struct pc_field budget_fields[] = {
+	{ "per_day", pc_number, &N_BUDGET, NULL, true },
+	{ "action", pc_enum, budget_actions, "\"deny\"" },
+};
+static const struct pc_object O_BUDGET = { FIELDS(budget_fields) };
+
+/* limits: the daemon's HTTP limits. */
+static const struct pc_field http_limit_fields[] = {
+	{ "max_header_bytes", pc_int, &I_HEADER_BYTES, "16384" },
+	{ "max_body_bytes", pc_int, &I_BODY_BYTES, "1048576" },
+	{ "header_timeout_ms", pc_int, &I_HEADER_MS, "10000" },
+	{ "idle_timeout_ms", pc_int, &I_IDLE_MS, "60000" },
+	{ "max_connections", pc_int, &I_CONNS, "4096" },
+	{ "max_connections_per_source", pc_int, &I_CONNS },	/* min(64, max_connections) */
+};
+static const struct pc_object O_HTTP_LIMITS = { FIELDS(http_limit_fields), http_limits_finish };
+
+/* backends */
+static const struct pc_field backend_fields[] = {
+	{ "url", pc_string, &S_URL, NULL, true },
+	{ "connect_timeout_ms", pc_int, &I_CONNECT_MS },	/* min(1000, timeout_ms) */
+	{ "timeout_ms", pc_int, &I_BACKEND_MS, "30000" },
+	{ "pool_size", pc_int, &I_POOL, "16" },
+};
+static const struct pc_object O_BACKEND = { FIELDS(backend_fields), backend_finish };
+static const struct pc_map M_BACKENDS = { &S_BACKEND, &O_BACKEND, 1, 256, "backend" };
+
+/* kernel */
+static const struct pc_field iface_fields[] = {
+	{ "name", pc_string, &S_IFNAME, NULL, true },
+	{ "mode", pc_enum, pol_mode_names, "\"native\"" },
+};
+static const struct pc_object O_IFACE = { FIELDS(iface_fields) };
+static const struct pc_array A_IFACES = { pc_object, &O_IFACE, 0, 64, canon_name, "interface" };
+static const struct pc_array A_PORTS = { pc_int, &I_PORT, 0, 65535, canon_number, "port" };
+/* Capacity is checked across deny and agent sources in pol_xref.c. */
+static const struct pc_array A_DENY = {
+	pc_string, &S_PREFIX, 0, SL_MAX_EXACT + 2 * SL_MAX_PREFIXES, canon_prefix, "prefix"
+};
+
+static const struct pc_field kernel_fields[] = {
+	{ "interfaces", pc_array, &A_IFACES, "[]" },
+	{ "protected_ports", pc_array, &A_PORTS, "[]" },
+	{ "monitor", pc_bool, NULL, "false" },
+	{ "deny", pc_array, &A_DENY, "[]" },
+	{ "syn_per_source", pc_object, &O_RATE },
+	{ "events_per_second", pc_int, &I_EVENTS, "1000" },
+};
+static const struct pc_object O_KERNEL = { FIELDS(kernel_fields) };
+
+/* plans */
+static const struct pc_field plan_kernel_fields[] = {
+	{ "syn", pc_object, &O_RATE },
+	{ "packets", pc_object, &O_RATE },
+	{ "bytes", pc_object, &O_BYTE_RATE },
+};
+static const struct pc_object O_PLAN_KERNEL = { FIELDS(plan_kernel_fields) };
+
+static const struct pc_field plan_fields[] = {
+	{ "kernel", pc_object, &O_PLAN_KERNEL, "{}" },
+	{ "limits", pc_object, &O_CLASS_LIMITS, "{}" },
+	{ "budget", pc_object, &O_BUDGET },
+	{ "premium", pc_bool, NULL, "false" },
+};
+static const struct pc_object O_PLAN = { FIELDS(plan_fields) };
+static const struct pc_map M_PLANS = { &S_PLAN, &O_PLAN, 0, 1024, "plan" };
+
+/* agents */
+static const struct pc_array A_GLOBS = { pc_string, &S_GLOB, 0, 1024, canon_string, "glob" };
+static const struct pc_field agent_tool_fields[] = {
+	{ "allow", pc_array, &A_GLOBS, "[\"*\"]" },
+	{ "deny", pc_array, &A_GLOBS, "[]" },
+};
+static const struct pc_object O_AGENT_TOOLS = { FIELDS(agent_tool_fields) };
+static const struct pc_array A_KEYS = { pc_string, &S_SHA256, 0, 64, canon_string, "key" };
+static const struct pc_array A_SOURCES = { pc_string, &S_PREFIX, 0, 1024, canon_prefix, "source" };
+
+static const struct pc_field agent_fields[] = {
+	{ "keys_sha256", pc_array, &A_KEYS, "[]" },
+	{ "plan", pc_string, &S_PLAN },
+	{ "customer", pc_string, &S_CUSTOMER },
+	{ "sources", pc_array, &A_SOURCES, "[]" },
+	{ "ban_action", pc_enum, pol_ban_names, "\"drop\"" },
+	{ "tools", pc_object, &O_AGENT_TOOLS, "{}" },
+	{ "limits", pc_object, &O_CLASS_LIMITS },
+	{ "budget", pc_object, &O_BUDGET },
+};
+static const struct pc_object O_AGENT = { FIELDS(agent_fields), agent_finish };
+static const struct pc_map M_AGENTS = { &S_AGENT, &O_AGENT, 0, SL_MAX_AGENTS - 1, "agent" };
+
+/* tools */
+static const struct pc_array A_ENUM = { pc_any, NULL, 1, 256, canon_json, "enum value" };
+static const struct pc_array A_REGEXES = { pc_string, &S_REGEX, 0, 256, canon_string, "pattern" };
+static const struct pc_field arg_fields[] = {
+	{ "type", pc_enum, arg_types, NULL, true },
+	{ "required", pc_bool, NULL, "false" },
+	{ "max_length", pc_int, &I_MAX_LENGTH },
+	{ "minimum", pc_number, &N_BOUND },
+	{ "maximum", pc_number, &N_BOUND },
+	{ "enum", pc_array, &A_ENUM },
+	{ "pattern", pc_string, &S_REGEX },
+	{ "deny_patterns", pc_array, &A_REGEXES },
+	{ "premium", pc_bool, NULL, "false" },
+	{ "default", pc_any, NULL },
+};
+static const struct pc_object O_ARG = { FIELDS(arg_fields), arg_finish };
+static const struct pc_map M_ARGS = { &S_ARG, &O_ARG, 0, 256, "argument" };
+
+static const struct pc_field tool_fields[] = {
+	{ "class", pc_enum, class_names, NULL, true },
+	{ "cost", pc_number, &N_COST, "0" },
+	{ "backend", pc_string, &S_BACKEND },
+	{ "limits", pc_object, &O_PERIODS },
+	{ "arguments", pc_map, &M_ARGS },
+	{ "unknown_arguments", pc_enum, unknown_arg_actions },
+};
+static const struct pc_object O_TOOL = { FIELDS(tool_fields), tool_finish };
+static const struct pc_map M_TOOLS = { &S_TOOL, &O_TOOL, 0, 4096, "tool" };
+
+/* redaction */
+static const struct pc_field redaction_fields[] = {
+	{ "name", pc_string, &S_RULE, NULL, true },
+	{ "pattern", pc_string, &S_REGEX, NULL, true },
+	{ "replacement", pc_string, &S_REPLACEMENT, "\"[REDACTED]\"" },
+};
+static const struct pc_object O_REDACTION = { FIELDS(redaction_fields) };
+static const struct pc_array A_REDACTION = { pc_object, &O_REDACTION, 0, 256, canon_name, "rule" };
+
+static const struct pc_field root_fields[] = {
+	{ "version", pc_int, &I_VERSION, NULL, true },
+	{ "listen", pc_string, &S_LISTEN, "\"127.0.0.1:8470\"" },
+	{ "admin", pc_string, &S_LISTEN, "\"127.0.0.1:8471\"" },
+	{ "limits", pc_object, &O_HTTP_LIMITS, "{}" },
+	{ "backends", pc_map, &M_BACKENDS, NULL, true },
+	{ "default_backend", pc_string, &S_BACKEND },
+	{ "unknown_tools", pc_enum, unknown_tool_actions, "\"refuse\"" },
+	{ "kernel", pc_object, &O_KERNEL, "{}" },
+	{ "plans", pc_map, &M_PLANS, "{}" },
+	{ "agents", pc_map, &M_AGENTS, "{}" },
+	{ "tools", pc_map, &M_TOOLS, "{}" },
+	{ "redaction", pc_array, &A_REDACTION, "[]" },
+};
+/* No finish: the cross-references run even when a section has errors. */
+static const struct pc_object O_ROOT = { FIELDS(root_fields) };
+
+int pol_schema_check(struct pc_ctx *c, cJSON *root)
+{
+	int ret = pc_check_duplicates(c, root);
+	int r;
+
+	if (ret == -ENOMEM)
+		return ret;
+	r = pc_object(c, root, &O_ROOT);
+	if (r == -ENOMEM)
+		return r;
+	ret = ret ? ret : r;
+	if (!cJSON_IsObject(root))
+		return ret;
+	r = pol_xref_check(c, root);
+	return r == -ENOMEM ? r : ret ? ret : r;
+}
