@@ -37,7 +37,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	-D_GNU_SOURCE -MMD -MP -I$(BUILD) -Iheaders -Iuser -Itests/lib
-LDLIBS   += -lbpf -lelf -lz -lcjson -lm
+LDLIBS   += -lbpf -lelf -lz -lcjson -lhttp_parser -lcrypto -lpthread -lm
 
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -46,7 +46,7 @@ else ifneq ($(SAN),)
 $(error SAN must be 1 or empty, not '$(SAN)')
 endif
 
-MAINS      := sluiced sluicectl
+MAINS      := sluiced sluicectl sluice-demo-backend
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS      := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))

@@ -9,22 +9,10 @@
 #ifndef SL_EGRESS_H
 #define SL_EGRESS_H
 
-/* The sl_conn_tags key of the connection a reply belongs to. */
-static __always_inline void sl_reverse_conn_key(const struct sl_pkt *pkt, struct sl_conn_key *key)
-{
-	key->family = pkt->family;
-	key->proto = pkt->proto;
-	key->sport = pkt->dport;
-	key->dport = pkt->sport;
-	__builtin_memcpy(key->saddr, pkt->daddr, sizeof(key->saddr));
-	__builtin_memcpy(key->daddr, pkt->saddr, sizeof(key->daddr));
-}
-
 static __always_inline void sl_egress_count(void *data, void *data_end, __u32 pkt_len)
 {
 	struct sl_cursor cur = { .pos = data, .end = data_end };
 	struct sl_agent_counters *counters;
-	struct sl_conn_key key = {};
 	struct sl_pkt pkt = {};
 	struct sl_conn_tag *tag;
 	struct sl_config *cfg;
@@ -35,8 +23,9 @@ static __always_inline void sl_egress_count(void *data, void *data_end, __u32 pk
 	cfg = bpf_map_lookup_elem(&sl_config, &zero);
 	if (!cfg || !sl_port_protected(cfg, bpf_ntohs(pkt.sport)))
 		return;
-	sl_reverse_conn_key(&pkt, &key);
-	tag = bpf_map_lookup_elem(&sl_conn_tags, &key);
+	/* A reply's tuple is its connection's reversed. */
+	tag = sl_lookup_conn_tag(pkt.family, pkt.proto, pkt.daddr, pkt.saddr, pkt.dport,
+				 pkt.sport);
 	if (!tag || !sl_agent_id_valid(tag->agent_id))
 		return;
 	counters = bpf_map_lookup_elem(&sl_agent_stats, &tag->agent_id);

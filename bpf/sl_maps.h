@@ -6,8 +6,11 @@
  * pinned by name: the loader opens the object with pin_root_path
  * SL_PIN_DIR, so XDP, both TC programs, sluicectl and sluiced share one set.
  *
- * Userspace-only writers: sl_config, sl_exact, sl_src_*, sl_conn_tags,
- * sl_agents.  BPF writes sl_agent_state and sl_syn_src (atomics), and the
+ * Maps keyed by address come one per family, so a v4 packet hashes a v4-sized
+ * key (see "Capacities" in sluice_abi.h).
+ *
+ * Userspace-only writers: sl_config, sl_exact_*, sl_src_*, sl_conn_tags_*,
+ * sl_agents.  BPF writes sl_agent_state and sl_syn_src_* (atomics), and the
  * per-CPU counters, limiter and ring buffer.  sl_clock alone is private
  * and unpinned.
  */
@@ -23,16 +26,27 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_config SEC(".maps");
 
-/* Exact sources (/32, /128): deny deadline and bound agent, one hash probe.
- * Written only from syscalls, so no preallocation: memory grows with use. */
+/* Exact IPv4 sources (/32): deny deadline and bound agent, one hash probe.
+ * Written only from syscalls, so no preallocation: memory grows with use
+ * (measured: preallocation makes no lookup faster). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SL_MAX_EXACT);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct sl_addr_key);
+	__type(key, __u32);
 	__type(value, struct sl_src_value);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sl_exact SEC(".maps");
+} sl_exact_v4 SEC(".maps");
+
+/* Exact IPv6 sources (/128). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SL_MAX_EXACT);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sl_v6_addr_key);
+	__type(value, struct sl_src_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_exact_v6 SEC(".maps");
 
 /* IPv4 prefixes shorter than /32 (LPM tries require BPF_F_NO_PREALLOC). */
 struct {
@@ -54,15 +68,25 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_src_v6 SEC(".maps");
 
-/* Connections sluiced authenticated: 5-tuple -> agent (sluiced writes). */
+/* IPv4 connections sluiced authenticated: 5-tuple -> agent (sluiced writes). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SL_MAX_CONN_TAGS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct sl_conn_key);
+	__type(key, struct sl_conn_v4_key);
 	__type(value, struct sl_conn_tag);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sl_conn_tags SEC(".maps");
+} sl_conn_tags_v4 SEC(".maps");
+
+/* IPv6 connections sluiced authenticated. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SL_MAX_CONN_TAGS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sl_conn_v6_key);
+	__type(value, struct sl_conn_tag);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_conn_tags_v6 SEC(".maps");
 
 /* Agents by id (dense ids: an array, never a hash): flags, ban, limits. */
 struct {
@@ -91,15 +115,24 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_agent_stats SEC(".maps");
 
-/* Per-source SYN buckets (v4 /32, v6 /64); LRU so a spoofed flood evicts
- * old sources instead of failing inserts. */
+/* Per-source SYN buckets of IPv4 sources (/32); LRU so a spoofed flood
+ * evicts old sources instead of failing inserts. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SL_MAX_SYN_SOURCES);
-	__type(key, struct sl_addr_key);
+	__type(key, __u32);
 	__type(value, struct sl_bucket);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sl_syn_src SEC(".maps");
+} sl_syn_src_v4 SEC(".maps");
+
+/* Per-source SYN buckets of IPv6 sources, one per /64; LRU likewise. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SL_MAX_SYN_SOURCES);
+	__type(key, struct sl_v6_net64_key);
+	__type(value, struct sl_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_syn_src_v6 SEC(".maps");
 
 /* Verdict, reason, event and egress counters: enum sl_stat slots, per CPU. */
 struct {

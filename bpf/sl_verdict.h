@@ -10,8 +10,8 @@
  * and returns false.
  *
  * Lookups are gated so the common path pays only for what a policy uses:
- * sl_exact only when sl_config.n_exact, each LPM trie only when its count is
- * non-zero, sl_conn_tags never for SYNs, bucket state only for agents with a
+ * each family's sl_exact_* and LPM trie only when its count in sl_config is
+ * non-zero, sl_conn_tags_* never for SYNs, bucket state only for agents with a
  * limit, the clock only for a finite deadline, a bucket or an event.
  *
  * Failed lookups fail open: every map read here is an array (cannot miss
@@ -36,37 +36,6 @@ static __always_inline bool sl_stage_port(struct sl_judge *j)
 
 /* --- source: deny list and identity ---------------------------------------- */
 
-static __always_inline struct sl_src_value *sl_lookup_exact(const struct sl_pkt *pkt)
-{
-	struct sl_addr_key key = { .family = pkt->family };
-
-	__builtin_memcpy(key.addr, pkt->saddr, sizeof(key.addr));
-	return bpf_map_lookup_elem(&sl_exact, &key);
-}
-
-static __always_inline struct sl_src_value *sl_lookup_prefix_v4(const struct sl_pkt *pkt)
-{
-	struct sl_lpm_v4_key key = { .prefixlen = 32, .addr = pkt->saddr[0] };
-
-	return bpf_map_lookup_elem(&sl_src_v4, &key);
-}
-
-static __always_inline struct sl_src_value *sl_lookup_prefix_v6(const struct sl_pkt *pkt)
-{
-	struct sl_lpm_v6_key key = { .prefixlen = 128 };
-
-	__builtin_memcpy(key.addr, pkt->saddr, sizeof(key.addr));
-	return bpf_map_lookup_elem(&sl_src_v6, &key);
-}
-
-/* The longest prefix of the family's trie, if that trie has entries. */
-static __always_inline struct sl_src_value *sl_lookup_prefix(const struct sl_judge *j)
-{
-	if (j->pkt.family == SL_AF_INET)
-		return j->cfg->n_prefix_v4 ? sl_lookup_prefix_v4(&j->pkt) : NULL;
-	return j->cfg->n_prefix_v6 ? sl_lookup_prefix_v6(&j->pkt) : NULL;
-}
-
 /*
  * One lookup decides: userspace stored in every entry the effective deny
  * deadline and agent over all entries containing it, so an exact hit never
@@ -74,12 +43,10 @@ static __always_inline struct sl_src_value *sl_lookup_prefix(const struct sl_jud
  */
 static __always_inline bool sl_stage_source(struct sl_judge *j)
 {
-	struct sl_src_value *src = NULL;
+	struct sl_src_value *src = sl_lookup_exact(j->cfg, &j->pkt);
 
-	if (j->cfg->n_exact)
-		src = sl_lookup_exact(&j->pkt);
 	if (!src)
-		src = sl_lookup_prefix(j);
+		src = sl_lookup_prefix(j->cfg, &j->pkt);
 	if (!src)
 		return true;
 	if (sl_deadline_active(j, src->eff_deny_until_ns))
@@ -93,17 +60,9 @@ static __always_inline bool sl_stage_source(struct sl_judge *j)
 /* The agent sluiced tagged this connection with; 0 when untagged. */
 static __always_inline __u32 sl_lookup_conn_agent(const struct sl_pkt *pkt)
 {
-	struct sl_conn_key key = {
-		.family = pkt->family,
-		.sport = pkt->sport,
-		.dport = pkt->dport,
-		.proto = pkt->proto,
-	};
-	struct sl_conn_tag *tag;
+	struct sl_conn_tag *tag = sl_lookup_conn_tag(pkt->family, pkt->proto, pkt->saddr,
+						     pkt->daddr, pkt->sport, pkt->dport);
 
-	__builtin_memcpy(key.saddr, pkt->saddr, sizeof(key.saddr));
-	__builtin_memcpy(key.daddr, pkt->daddr, sizeof(key.daddr));
-	tag = bpf_map_lookup_elem(&sl_conn_tags, &key);
 	return tag ? tag->agent_id : 0;
 }
 
@@ -177,23 +136,11 @@ static __always_inline bool sl_stage_agent(struct sl_judge *j)
 
 /* --- SYN buckets ----------------------------------------------------------- */
 
-/* The per-source key: the whole v4 address, the /64 of a v6 one. */
-static __always_inline void sl_syn_source_key(const struct sl_pkt *pkt, struct sl_addr_key *key)
-{
-	key->family = pkt->family;
-	key->addr[0] = pkt->saddr[0];
-	if (pkt->family == SL_AF_INET6) {
-#pragma unroll
-		for (int i = 1; i < SL_V6_SOURCE_WORDS; i++)
-			key->addr[i] = pkt->saddr[i];
-	}
-}
-
 /*
  * A source seen for the first time gets a full bucket already charged with
  * this SYN.  BPF_NOEXIST: when another CPU created it first, charge theirs.
  */
-static __always_inline bool sl_syn_source_first(struct sl_addr_key *key, __u64 now,
+static __always_inline bool sl_syn_source_first(const struct sl_pkt *pkt, __u64 now,
 						__u64 interval_ns, __u64 burst_ns)
 {
 	struct sl_bucket fresh = { .tat_ns = now + interval_ns };
@@ -201,9 +148,9 @@ static __always_inline bool sl_syn_source_first(struct sl_addr_key *key, __u64 n
 
 	if (interval_ns > burst_ns)
 		return false;
-	if (!bpf_map_update_elem(&sl_syn_src, key, &fresh, BPF_NOEXIST))
+	if (!sl_create_syn_bucket(pkt, &fresh))
 		return true;
-	bucket = bpf_map_lookup_elem(&sl_syn_src, key);
+	bucket = sl_lookup_syn_bucket(pkt);
 	return bucket ? sl_gcra(&bucket->tat_ns, now, interval_ns, burst_ns) : true;
 }
 
@@ -211,15 +158,13 @@ static __always_inline bool sl_syn_source_conforms(struct sl_judge *j)
 {
 	__u64 interval_ns = j->cfg->syn_src_interval_ns;
 	__u64 burst_ns = j->cfg->syn_src_burst_ns;
-	struct sl_addr_key key = {};
 	struct sl_bucket *bucket;
 
 	if (!interval_ns)
 		return true;
-	sl_syn_source_key(&j->pkt, &key);
-	bucket = bpf_map_lookup_elem(&sl_syn_src, &key);
+	bucket = sl_lookup_syn_bucket(&j->pkt);
 	if (!bucket)
-		return sl_syn_source_first(&key, sl_now(j), interval_ns, burst_ns);
+		return sl_syn_source_first(&j->pkt, sl_now(j), interval_ns, burst_ns);
 	return sl_gcra(&bucket->tat_ns, sl_now(j), interval_ns, burst_ns);
 }
 

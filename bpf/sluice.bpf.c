@@ -17,6 +17,7 @@
 #include "sl_maps.h"
 #include "sl_parse.h"
 #include "sl_judge.h"
+#include "sl_lookup.h"
 #include "sl_gcra.h"
 #include "sl_verdict.h"
 #include "sl_events.h"

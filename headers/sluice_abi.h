@@ -24,33 +24,42 @@
 
 /* Map names; the BPF map definitions in bpf/sl_maps.h carry the same names. */
 #define SL_MAP_CONFIG		"sl_config"
-#define SL_MAP_EXACT		"sl_exact"
+#define SL_MAP_EXACT_V4		"sl_exact_v4"
+#define SL_MAP_EXACT_V6		"sl_exact_v6"
 #define SL_MAP_SRC_V4		"sl_src_v4"
 #define SL_MAP_SRC_V6		"sl_src_v6"
-#define SL_MAP_CONN_TAGS	"sl_conn_tags"
+#define SL_MAP_CONN_TAGS_V4	"sl_conn_tags_v4"
+#define SL_MAP_CONN_TAGS_V6	"sl_conn_tags_v6"
 #define SL_MAP_AGENTS		"sl_agents"
 #define SL_MAP_AGENT_STATE	"sl_agent_state"
 #define SL_MAP_AGENT_STATS	"sl_agent_stats"
-#define SL_MAP_SYN_SRC		"sl_syn_src"
+#define SL_MAP_SYN_SRC_V4	"sl_syn_src_v4"
+#define SL_MAP_SYN_SRC_V6	"sl_syn_src_v6"
 #define SL_MAP_STATS		"sl_stats"
 #define SL_MAP_EVLIMIT		"sl_evlimit"
 #define SL_MAP_EVENTS		"sl_events"
 
-/* Capacities.  Each is a map's max_entries; override at build time. */
+/*
+ * Capacities.  Each is a map's max_entries; override at build time.  Maps
+ * keyed by address come in one map per family: a hash lookup costs with its
+ * key's length (jhash over it, memcmp on a hit), and a v4 key padded to v6
+ * size costs v6 prices on every v4 packet.  Each family's map has the full
+ * capacity.
+ */
 #ifndef SL_MAX_AGENTS
 #define SL_MAX_AGENTS		4096	/* agent ids 1..4095 index arrays; 0 = no agent */
 #endif
 #ifndef SL_MAX_EXACT
-#define SL_MAX_EXACT		65536	/* exact v4 /32 and v6 /128 sources */
+#define SL_MAX_EXACT		65536	/* exact sources, per family (/32, /128) */
 #endif
 #ifndef SL_MAX_PREFIXES
 #define SL_MAX_PREFIXES		16384	/* shorter prefixes, per address family */
 #endif
 #ifndef SL_MAX_CONN_TAGS
-#define SL_MAX_CONN_TAGS	262144	/* authenticated connections sluiced tagged */
+#define SL_MAX_CONN_TAGS	262144	/* tagged connections, per family */
 #endif
 #ifndef SL_MAX_SYN_SOURCES
-#define SL_MAX_SYN_SOURCES	262144	/* per-source SYN buckets (LRU: a flood evicts) */
+#define SL_MAX_SYN_SOURCES	262144	/* per-source SYN buckets, per family (LRU) */
 #endif
 #ifndef SL_RINGBUF_BYTES
 #define SL_RINGBUF_BYTES	(1U << 20)	/* ~13k events buffered for the reader */
@@ -136,20 +145,26 @@ static inline __u32 sl_reason_stat(__u32 reason)
 struct sl_config {
 	__u32 flags;
 	__u32 events_per_sec;	   /* per-CPU ring-buffer event budget; 0 = none */
-	__u32 n_exact;		   /* entries in sl_exact; 0 skips the lookup */
+	__u32 n_exact_v4;	   /* entries in sl_exact_v4; 0 skips the lookup */
+	__u32 n_exact_v6;	   /* entries in sl_exact_v6; 0 skips the lookup */
 	__u32 n_prefix_v4;	   /* entries in sl_src_v4; 0 skips the lookup */
 	__u32 n_prefix_v6;	   /* entries in sl_src_v6; 0 skips the lookup */
-	__u32 _pad0;
 	__u64 syn_src_interval_ns; /* per-source SYN GCRA: ns per SYN; 0 = off */
 	__u64 syn_src_burst_ns;	   /* ... tolerance: burst * interval */
 	__u64 generation;	   /* bumped by every policy load */
 	__u64 ports[SL_PORT_WORDS];/* bit p set: destination port p is protected */
 };
 
-/* Key of sl_exact and sl_syn_src: one address (v6 SYN keys are /64). */
-struct sl_addr_key {
-	__u32 family;		/* enum sl_family */
-	__u32 addr[4];		/* network order; v4 in addr[0], rest zero */
+/*
+ * Keys of the per-family address maps.  v4 maps (sl_exact_v4, sl_syn_src_v4)
+ * are keyed by the bare __u32 address, network order: no struct needed.
+ */
+struct sl_v6_addr_key {		/* sl_exact_v6: one /128 */
+	__u32 addr[4];		/* network order */
+};
+
+struct sl_v6_net64_key {	/* sl_syn_src_v6: the source's /64 */
+	__u32 addr[2];		/* the address's first 64 bits, network order */
 };
 
 /* Keys of the LPM tries (prefixlen first, as LPM tries require). */
@@ -169,7 +184,7 @@ struct sl_lpm_v6_key {
 #define SL_SRC_IDENT		(1U << 2)	/* policy binds this source to own_agent */
 
 /*
- * Value of sl_exact and of both LPM tries.  The "own" fields say what this
+ * Value of sl_exact_v4/_v6 and of both LPM tries.  The "own" fields say what this
  * very entry was created for; the "eff" fields are what the packet path
  * reads, computed in userspace over every entry that contains this one
  * (deny: the latest deadline of any containing deny; agent: the longest
@@ -184,13 +199,21 @@ struct sl_src_value {
 	__u32 _pad0;
 };
 
-/* Key of sl_conn_tags: the connection as the agent sends it. */
-struct sl_conn_key {
-	__u32 family;		/* enum sl_family */
+/* Keys of sl_conn_tags_v4 / _v6: the connection as the agent sends it.
+ * proto is part of the key because UDP flows can be tagged too. */
+struct sl_conn_v4_key {
+	__u32 saddr;		/* network order */
+	__u32 daddr;
 	__u16 sport;		/* network order */
 	__u16 dport;		/* network order */
-	__u32 saddr[4];		/* network order; v4 in [0] */
+	__u32 proto;		/* IPPROTO_TCP / IPPROTO_UDP */
+};
+
+struct sl_conn_v6_key {
+	__u32 saddr[4];		/* network order */
 	__u32 daddr[4];
+	__u16 sport;		/* network order */
+	__u16 dport;		/* network order */
 	__u32 proto;		/* IPPROTO_TCP / IPPROTO_UDP */
 };
 
@@ -236,7 +259,7 @@ struct sl_agent_state {
 	__u64 _pad0;
 };
 
-/* sl_syn_src value: one per-source SYN bucket. */
+/* sl_syn_src_v4 / _v6 value: one per-source SYN bucket. */
 struct sl_bucket {
 	__u64 tat_ns;
 };
@@ -281,9 +304,11 @@ struct sl_event {
 	__u32 _pad0;
 };
 
-_Static_assert(sizeof(struct sl_addr_key) == 20, "sl_addr_key layout");
+_Static_assert(sizeof(struct sl_v6_addr_key) == 16, "sl_v6_addr_key layout");
+_Static_assert(sizeof(struct sl_v6_net64_key) == 8, "sl_v6_net64_key layout");
 _Static_assert(sizeof(struct sl_src_value) == 32, "sl_src_value layout");
-_Static_assert(sizeof(struct sl_conn_key) == 44, "sl_conn_key layout");
+_Static_assert(sizeof(struct sl_conn_v4_key) == 16, "sl_conn_v4_key layout");
+_Static_assert(sizeof(struct sl_conn_v6_key) == 40, "sl_conn_v6_key layout");
 _Static_assert(sizeof(struct sl_agent) == 2 * SL_NAME_MAX + 64, "sl_agent layout");
 _Static_assert(sizeof(struct sl_event) == 72, "sl_event layout");
 _Static_assert(sizeof(struct sl_config) == 48 + 8 * SL_PORT_WORDS, "sl_config layout");

@@ -5,7 +5,9 @@ set -eu
 
 PKGS="make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
       libcjson-dev libjsmn-dev iproute2 linux-libc-dev libc6-dev-i386 jq socat
-      util-linux"
+      util-linux libhttp-parser-dev libssl-dev"
+# node and npm run the third-party MCP peers; Debian's only when none is here.
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 
 missing=""
 for p in $PKGS; do
@@ -19,4 +21,14 @@ if [ -n "$missing" ]; then
 	apt-get update -qq
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# The third-party MCP peers for tests/mcp (SDK client, server-everything,
+# conformance suite), pinned in tests/mcp/package-lock.json; npm ci again
+# whenever the lock file is newer than the last install.
+mcp=$(cd "$(dirname "$0")/.." && pwd)/tests/mcp
+if [ ! -f "$mcp/node_modules/.package-lock.json" ] ||
+	[ "$mcp/package-lock.json" -nt "$mcp/node_modules/.package-lock.json" ]; then
+	echo "deps: npm ci in tests/mcp"
+	(cd "$mcp" && npm ci --loglevel=error >/dev/null)
 fi

@@ -29,14 +29,17 @@ struct map_slot {
 #define SLOT(field, map_name) { map_name, offsetof(struct sl_maps, field) }
 static const struct map_slot map_slots[] = {
 	SLOT(config, SL_MAP_CONFIG),
-	SLOT(exact, SL_MAP_EXACT),
+	SLOT(exact_v4, SL_MAP_EXACT_V4),
+	SLOT(exact_v6, SL_MAP_EXACT_V6),
 	SLOT(src_v4, SL_MAP_SRC_V4),
 	SLOT(src_v6, SL_MAP_SRC_V6),
-	SLOT(conn_tags, SL_MAP_CONN_TAGS),
+	SLOT(conn_tags_v4, SL_MAP_CONN_TAGS_V4),
+	SLOT(conn_tags_v6, SL_MAP_CONN_TAGS_V6),
 	SLOT(agents, SL_MAP_AGENTS),
 	SLOT(agent_state, SL_MAP_AGENT_STATE),
 	SLOT(agent_stats, SL_MAP_AGENT_STATS),
-	SLOT(syn_src, SL_MAP_SYN_SRC),
+	SLOT(syn_src_v4, SL_MAP_SYN_SRC_V4),
+	SLOT(syn_src_v6, SL_MAP_SYN_SRC_V6),
 	SLOT(stats, SL_MAP_STATS),
 	SLOT(evlimit, SL_MAP_EVLIMIT),
 	SLOT(events, SL_MAP_EVENTS),
@@ -161,63 +164,93 @@ out:
 
 /* --- source table <-> maps ------------------------------------------------ */
 
+/*
+ * Where each entry of the source table lives: exact addresses in their
+ * family's hash (keyed by the bare address), shorter prefixes in their
+ * family's LPM trie.
+ */
+enum src_map_kind { SRC_EXACT_V4, SRC_EXACT_V6, SRC_V4, SRC_V6 };
+#define SRC_KINDS (SRC_V6 + 1)
+
 struct src_key {
 	int map_fd;
 	union {
-		struct sl_addr_key exact;
+		__u32 exact_v4;
+		struct sl_v6_addr_key exact_v6;
 		struct sl_lpm_v4_key v4;
 		struct sl_lpm_v6_key v6;
 	} u;
 };
 
+static enum src_map_kind src_kind_of(const struct sl_prefix *p)
+{
+	bool v4 = p->family == SL_AF_INET;
+
+	if (srctab_is_exact(p))
+		return v4 ? SRC_EXACT_V4 : SRC_EXACT_V6;
+	return v4 ? SRC_V4 : SRC_V6;
+}
+
 static void src_key_of(struct sl_maps *m, const struct sl_prefix *p, struct src_key *k)
 {
 	memset(k, 0, sizeof(*k));
-	if (srctab_is_exact(p)) {
-		k->map_fd = m->exact;
-		k->u.exact.family = p->family;
-		memcpy(k->u.exact.addr, p->addr, sizeof(p->addr));
-	} else if (p->family == SL_AF_INET) {
+	switch (src_kind_of(p)) {
+	case SRC_EXACT_V4:
+		k->map_fd = m->exact_v4;
+		k->u.exact_v4 = p->addr[0];
+		break;
+	case SRC_EXACT_V6:
+		k->map_fd = m->exact_v6;
+		memcpy(k->u.exact_v6.addr, p->addr, sizeof(p->addr));
+		break;
+	case SRC_V4:
 		k->map_fd = m->src_v4;
 		k->u.v4.prefixlen = p->prefixlen;
 		k->u.v4.addr = p->addr[0];
-	} else {
+		break;
+	case SRC_V6:
 		k->map_fd = m->src_v6;
 		k->u.v6.prefixlen = p->prefixlen;
 		memcpy(k->u.v6.addr, p->addr, sizeof(p->addr));
+		break;
 	}
 }
 
-/* Calls @add for every key of one source map; the key is converted by @kind. */
-enum src_map_kind { SRC_EXACT, SRC_V4, SRC_V6 };
-
+/* The source-table prefix of a key read back from a map of @kind. */
 static void prefix_of_key(enum src_map_kind kind, const void *key, struct sl_prefix *p)
 {
 	memset(p, 0, sizeof(*p));
-	if (kind == SRC_EXACT) {
-		const struct sl_addr_key *k = key;
-
-		p->family = k->family;
-		memcpy(p->addr, k->addr, sizeof(p->addr));
-		p->prefixlen = k->family == SL_AF_INET ? 32 : 128;
-	} else if (kind == SRC_V4) {
+	p->family = kind == SRC_EXACT_V4 || kind == SRC_V4 ? SL_AF_INET : SL_AF_INET6;
+	switch (kind) {
+	case SRC_EXACT_V4:
+		memcpy(&p->addr[0], key, sizeof(__u32));
+		p->prefixlen = 32;
+		break;
+	case SRC_EXACT_V6:
+		memcpy(p->addr, key, sizeof(struct sl_v6_addr_key));
+		p->prefixlen = 128;
+		break;
+	case SRC_V4: {
 		const struct sl_lpm_v4_key *k = key;
 
-		p->family = SL_AF_INET;
 		p->addr[0] = k->addr;
 		p->prefixlen = k->prefixlen;
-	} else {
+		break;
+	}
+	case SRC_V6: {
 		const struct sl_lpm_v6_key *k = key;
 
-		p->family = SL_AF_INET6;
 		memcpy(p->addr, k->addr, sizeof(p->addr));
 		p->prefixlen = k->prefixlen;
+		break;
+	}
 	}
 }
 
 static int read_src_map(int fd, enum src_map_kind kind, struct srctab *t)
 {
-	union { struct sl_addr_key e; struct sl_lpm_v6_key v6; } key, next;
+	/* Big enough for every kind's key: the v6 LPM key is the largest. */
+	struct sl_lpm_v6_key key, next;
 	struct sl_src_value val;
 	struct sl_prefix p;
 	void *prev = NULL;
@@ -240,7 +273,9 @@ int sl_maps_read_srctab(struct sl_maps *m, struct srctab *t)
 {
 	int err;
 
-	err = read_src_map(m->exact, SRC_EXACT, t);
+	err = read_src_map(m->exact_v4, SRC_EXACT_V4, t);
+	if (!err)
+		err = read_src_map(m->exact_v6, SRC_EXACT_V6, t);
 	if (!err)
 		err = read_src_map(m->src_v4, SRC_V4, t);
 	if (!err)
@@ -248,19 +283,16 @@ int sl_maps_read_srctab(struct sl_maps *m, struct srctab *t)
 	return err;
 }
 
-static void count_entries(const struct srctab *t, __u32 *exact, __u32 *v4, __u32 *v6)
-{
-	*exact = *v4 = *v6 = 0;
-	for (size_t i = 0; i < t->n; i++) {
-		const struct sl_prefix *p = &t->v[i].pfx;
+/* Entries per map: the counts sl_config gates each lookup with. */
+struct src_counts {
+	__u32 n[SRC_KINDS];	/* by enum src_map_kind */
+};
 
-		if (srctab_is_exact(p))
-			(*exact)++;
-		else if (p->family == SL_AF_INET)
-			(*v4)++;
-		else
-			(*v6)++;
-	}
+static void count_entries(const struct srctab *t, struct src_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < t->n; i++)
+		c->n[src_kind_of(&t->v[i].pfx)]++;
 }
 
 static __u32 max_u32(__u32 a, __u32 b)
@@ -305,26 +337,28 @@ static int write_src_diff(struct sl_maps *m, struct srctab *old, struct srctab *
 static int swap_srctab(struct sl_maps *m, struct sl_config *cfg, struct srctab *old,
 		       struct srctab *new, struct sl_apply_report *rep)
 {
-	__u32 n_exact, n_v4, n_v6;
+	struct src_counts c;
 	struct sl_config cur;
 	int err;
 
-	count_entries(new, &n_exact, &n_v4, &n_v6);
+	count_entries(new, &c);
 	err = sl_maps_read_config(m, &cur);
 	if (err)
 		return err;
-	cur.n_exact = max_u32(cur.n_exact, n_exact);
-	cur.n_prefix_v4 = max_u32(cur.n_prefix_v4, n_v4);
-	cur.n_prefix_v6 = max_u32(cur.n_prefix_v6, n_v6);
+	cur.n_exact_v4 = max_u32(cur.n_exact_v4, c.n[SRC_EXACT_V4]);
+	cur.n_exact_v6 = max_u32(cur.n_exact_v6, c.n[SRC_EXACT_V6]);
+	cur.n_prefix_v4 = max_u32(cur.n_prefix_v4, c.n[SRC_V4]);
+	cur.n_prefix_v6 = max_u32(cur.n_prefix_v6, c.n[SRC_V6]);
 	err = write_config(m, &cur);
 	if (err)
 		return err;
 	err = write_src_diff(m, old, new, &rep->src_updated, &rep->src_deleted);
 	if (err)
 		return err;
-	cfg->n_exact = n_exact;
-	cfg->n_prefix_v4 = n_v4;
-	cfg->n_prefix_v6 = n_v6;
+	cfg->n_exact_v4 = c.n[SRC_EXACT_V4];
+	cfg->n_exact_v6 = c.n[SRC_EXACT_V6];
+	cfg->n_prefix_v4 = c.n[SRC_V4];
+	cfg->n_prefix_v6 = c.n[SRC_V6];
 	rep->src_total = (unsigned int)new->n;
 	return write_config(m, cfg);
 }
@@ -400,6 +434,51 @@ int sl_maps_unblock(struct sl_maps *m, const struct sl_prefix *pfx)
 	int err = sl_maps_read_config(m, &cfg);
 
 	return err ? err : edit_srctab(m, edit_unblock, pfx, &cfg, NULL);
+}
+
+/* --- connection tags -------------------------------------------------------- */
+
+/* The map and key of @c's tag; @k4 and @k6 are the two key shapes. */
+static int conn_key_of(struct sl_maps *m, const struct sl_conn_tuple *c,
+		       struct sl_conn_v4_key *k4, struct sl_conn_v6_key *k6, const void **key)
+{
+	memset(k4, 0, sizeof(*k4));
+	memset(k6, 0, sizeof(*k6));
+	if (c->family == SL_AF_INET) {
+		*k4 = (struct sl_conn_v4_key){ .saddr = c->saddr[0], .daddr = c->daddr[0],
+					       .sport = c->sport, .dport = c->dport,
+					       .proto = c->proto };
+		*key = k4;
+		return m->conn_tags_v4;
+	}
+	memcpy(k6->saddr, c->saddr, sizeof(k6->saddr));
+	memcpy(k6->daddr, c->daddr, sizeof(k6->daddr));
+	k6->sport = c->sport;
+	k6->dport = c->dport;
+	k6->proto = c->proto;
+	*key = k6;
+	return m->conn_tags_v6;
+}
+
+int sl_maps_tag_conn(struct sl_maps *m, const struct sl_conn_tuple *c, __u32 agent_id)
+{
+	struct sl_conn_tag tag = { .agent_id = agent_id, .tagged_ns = sl_now_ns() };
+	struct sl_conn_v4_key k4;
+	struct sl_conn_v6_key k6;
+	const void *key;
+	int fd = conn_key_of(m, c, &k4, &k6, &key);
+
+	return bpf_map_update_elem(fd, key, &tag, BPF_ANY) ? -errno : 0;
+}
+
+int sl_maps_untag_conn(struct sl_maps *m, const struct sl_conn_tuple *c)
+{
+	struct sl_conn_v4_key k4;
+	struct sl_conn_v6_key k6;
+	const void *key;
+	int fd = conn_key_of(m, c, &k4, &k6, &key);
+
+	return bpf_map_delete_elem(fd, key) ? -errno : 0;
 }
 
 /* --- agents ---------------------------------------------------------------- */

@@ -18,14 +18,17 @@
 
 struct sl_maps {
 	int config;
-	int exact;
+	int exact_v4;
+	int exact_v6;
 	int src_v4;
 	int src_v6;
-	int conn_tags;
+	int conn_tags_v4;
+	int conn_tags_v6;
 	int agents;
 	int agent_state;
 	int agent_stats;
-	int syn_src;
+	int syn_src_v4;
+	int syn_src_v6;
 	int stats;
 	int evlimit;
 	int events;
@@ -58,6 +61,22 @@ int sl_maps_block(struct sl_maps *m, const struct sl_prefix *pfx, __u64 until_ns
 int sl_maps_unblock(struct sl_maps *m, const struct sl_prefix *pfx);
 /* Bans by agent name; -ENOENT when the policy has no such agent. */
 int sl_maps_ban(struct sl_maps *m, const char *agent, __u64 until_ns);
+
+/* A connection as the agent sends it: the key of its tag, whatever the
+ * family (the maps are per family; this is the one place that knows). */
+struct sl_conn_tuple {
+	__u32 family;		/* SL_AF_INET or SL_AF_INET6 */
+	__u32 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u32 saddr[4];		/* network order; v4 in [0] */
+	__u32 daddr[4];
+	__u16 sport;		/* network order */
+	__u16 dport;
+};
+
+/* Tags @c with @agent_id (after sluiced authenticated it), or removes the
+ * tag (on close; -ENOENT when there was none). */
+int sl_maps_tag_conn(struct sl_maps *m, const struct sl_conn_tuple *c, __u32 agent_id);
+int sl_maps_untag_conn(struct sl_maps *m, const struct sl_conn_tuple *c);
 
 /* Reads the source table back from the maps. */
 int sl_maps_read_srctab(struct sl_maps *m, struct srctab *t);

@@ -189,6 +189,15 @@ static const char *listen_why(const char *s, char *buf, size_t len)
 	return hostport_why(s, false, true);
 }
 
+static const char *path_why(const char *s, char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	if (s[0] != '/')
+		return "must start with '/'";
+	return strpbrk(s, "?#") ? "must not hold a query or fragment" : NULL;
+}
+
 static const char *url_why(const char *s, char *buf, size_t len)
 {
 	const char *auth = s + strlen("http://"), *path;
@@ -248,6 +257,12 @@ static const struct pc_string S_REGEX = { "a regular expression", 1, 4096 };
 static const struct pc_string S_GLOB = {
 	"a tool name or glob (1..128 characters; * ? [...] match)", 1, 128, graph_char
 };
+static const struct pc_string S_PATH = {
+	"an absolute path (/mcp)", 1, 256, graph_char, path_why
+};
+static const struct pc_string S_ORIGIN = {
+	"an origin (http://localhost:3000) or host[:port]", 1, 256, graph_char
+};
 static const struct pc_string S_REPLACEMENT = { "a replacement string (0..256 bytes)", 0, 256 };
 
 /* --- numbers --------------------------------------------------------------- */
@@ -270,6 +285,10 @@ static const struct pc_int I_CONNS = { 1, 1000000 };
 static const struct pc_int I_CONNECT_MS = { 1, 60000 };
 static const struct pc_int I_BACKEND_MS = { 1, 3600000 };
 static const struct pc_int I_POOL = { 0, 4096 };
+static const struct pc_int I_WORKERS = { 0, 256 };		/* 0: one per core */
+static const struct pc_int I_FAILURES = { 1, 1000 };
+static const struct pc_int I_OPEN_MS = { 10, 3600000 };
+static const struct pc_int I_RETRY_S = { 1, 3600 };
 static const struct pc_int I_MAX_LENGTH = { 1, 16 << 20 };
 static const struct pc_number N_COST = { 0, 1e9 };
 static const struct pc_number N_BUDGET = { 0, 1e12 };
@@ -600,6 +619,10 @@ static const struct pc_field backend_fields[] = {
 	{ "connect_timeout_ms", pc_int, &I_CONNECT_MS },	/* min(1000, timeout_ms) */
 	{ "timeout_ms", pc_int, &I_BACKEND_MS, "30000" },
 	{ "pool_size", pc_int, &I_POOL, "16" },
+	{ "sse_path", pc_string, &S_PATH, "\"/sse\"" },
+	{ "failure_threshold", pc_int, &I_FAILURES, "5" },
+	{ "open_ms", pc_int, &I_OPEN_MS, "5000" },
+	{ "retry_after_s", pc_int, &I_RETRY_S, "1" },
 };
 static const struct pc_object O_BACKEND = { FIELDS(backend_fields), backend_finish };
 static const struct pc_map M_BACKENDS = { &S_BACKEND, &O_BACKEND, 1, 256, "backend" };
@@ -705,6 +728,8 @@ static const struct pc_field redaction_fields[] = {
 static const struct pc_object O_REDACTION = { FIELDS(redaction_fields) };
 static const struct pc_array A_REDACTION = { pc_object, &O_REDACTION, 0, 256, canon_name, "rule" };
 
+static const struct pc_array A_HOSTS = { pc_string, &S_ORIGIN, 0, 256, canon_string, "entry" };
+
 static const struct pc_field root_fields[] = {
 	{ "version", pc_int, &I_VERSION, NULL, true },
 	{ "listen", pc_string, &S_LISTEN, "\"127.0.0.1:8470\"" },
@@ -712,6 +737,10 @@ static const struct pc_field root_fields[] = {
 	{ "limits", pc_object, &O_HTTP_LIMITS, "{}" },
 	{ "backends", pc_map, &M_BACKENDS, NULL, true },
 	{ "default_backend", pc_string, &S_BACKEND },
+	{ "workers", pc_int, &I_WORKERS, "0" },
+	{ "mcp_path", pc_string, &S_PATH, "\"/mcp\"" },
+	{ "allowed_hosts", pc_array, &A_HOSTS, "[]" },
+	{ "allowed_origins", pc_array, &A_HOSTS, "[]" },
 	{ "unknown_tools", pc_enum, unknown_tool_actions, "\"refuse\"" },
 	{ "kernel", pc_object, &O_KERNEL, "{}" },
 	{ "plans", pc_map, &M_PLANS, "{}" },

@@ -398,26 +398,25 @@ static int sources_vs_deny(struct pc_ctx *c, struct claims *deny, const struct c
 /* Table sizes the kernel maps have; runtime blocks share them too. */
 struct capacity {
 	size_t prefixes[2];	/* shorter prefixes, per family (LPM tries) */
-	size_t exact;		/* /32 and /128 (sl_exact) */
+	size_t exact[2];	/* /32 and /128, per family (sl_exact_v4, sl_exact_v6) */
 };
 
 static int count_entry(struct pc_ctx *c, struct capacity *cap, const struct claim *cm)
 {
-	bool exact = cm->pfx.prefixlen == (cm->pfx.family == SL_AF_INET ? 32u : 128u);
-	size_t *n = exact ? &cap->exact : &cap->prefixes[cm->pfx.family == SL_AF_INET6];
+	bool v4 = cm->pfx.family == SL_AF_INET;
+	bool exact = cm->pfx.prefixlen == (v4 ? 32u : 128u);
+	size_t *n = exact ? &cap->exact[!v4] : &cap->prefixes[!v4];
 	size_t limit = exact ? SL_MAX_EXACT : SL_MAX_PREFIXES;
 
 	if (++*n != limit + 1)
 		return 0;
 	if (exact)
-		return pc_error(c, cm->item, "too many exact addresses: the kernel's %s table "
-				"holds %d (deny and agent sources together)", SL_MAP_EXACT,
-				SL_MAX_EXACT);
+		return pc_error(c, cm->item, "too many exact IPv%d addresses: the kernel's %s "
+				"table holds %d (deny and agent sources together)", v4 ? 4 : 6,
+				v4 ? SL_MAP_EXACT_V4 : SL_MAP_EXACT_V6, SL_MAX_EXACT);
 	return pc_error(c, cm->item, "too many IPv%d prefixes: the kernel's %s trie holds "
-			"%d (deny and agent sources together)",
-			cm->pfx.family == SL_AF_INET ? 4 : 6,
-			cm->pfx.family == SL_AF_INET ? SL_MAP_SRC_V4 : SL_MAP_SRC_V6,
-			SL_MAX_PREFIXES);
+			"%d (deny and agent sources together)", v4 ? 4 : 6,
+			v4 ? SL_MAP_SRC_V4 : SL_MAP_SRC_V6, SL_MAX_PREFIXES);
 }
 
 /* Counted in document order, so the error lands on the first entry too many. */

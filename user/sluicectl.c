@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "attach.h"
+#include "control.h"
 #include "log.h"
 #include "maps.h"
 #include "names.h"
@@ -30,11 +31,10 @@
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
-/* Where sluiced listens for control requests; it also owns the ring buffer. */
-#define SL_CONTROL_SOCKET "/run/sluice/sluiced.sock"
 #define NSEC_PER_SEC 1000000000ULL
 
 static const char *pin_dir = SL_PIN_DIR;
+static const char *control_path = SL_CONTROL_SOCKET;
 static bool json_out;
 
 struct cmd {
@@ -647,7 +647,7 @@ static bool daemon_holds_ring(void)
 
 	if (fd < 0)
 		return false;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", SL_CONTROL_SOCKET);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", control_path);
 	live = !connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 	close(fd);
 	return live;
@@ -738,8 +738,8 @@ static void status_text(const struct sl_config *cfg, const struct sl_attachment 
 		ports += (unsigned int)__builtin_popcountll(cfg->ports[w]);
 	printf("policy generation %llu, %s mode, %u protected ports, %u exact / %u v4 / %u v6 "
 	       "source entries, %u events/s per CPU\n", (unsigned long long)cfg->generation,
-	       cfg->flags & SL_CFG_F_MONITOR ? "monitor" : "enforce", ports, cfg->n_exact,
-	       cfg->n_prefix_v4, cfg->n_prefix_v6, cfg->events_per_sec);
+	       cfg->flags & SL_CFG_F_MONITOR ? "monitor" : "enforce", ports,
+	       cfg->n_exact_v4 + cfg->n_exact_v6, cfg->n_prefix_v4, cfg->n_prefix_v6, cfg->events_per_sec);
 	for (int i = 0; i < n; i++)
 		printf("attached: %s %s\n", at[i].ifname, at[i].hook);
 }
@@ -851,6 +851,42 @@ static int do_sources(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* --- the daemon ------------------------------------------------------------------- */
+
+/* Sends one control request to sluiced; its "ok ..." / "error ..." answer decides. */
+static int daemon_request(const char *what)
+{
+	char answer[512];
+	int err;
+
+	err = control_request(control_path, what, answer, sizeof(answer), 10000);
+	if (err) {
+		fprintf(stderr, "sluicectl %s: cannot reach sluiced at %s: %s\n", what, control_path,
+			strerror(-err));
+		return EXIT_FAIL;
+	}
+	if (strncmp(answer, "ok", 2)) {
+		fprintf(stderr, "sluicectl %s: %s\n", what, answer);
+		return EXIT_FAIL;
+	}
+	printf("%s\n", answer[2] == ' ' ? answer + 3 : answer);
+	return EXIT_OK;
+}
+
+static int do_reload(int argc, char **argv)
+{
+	if (parse_opts(argc, argv, NULL, NULL, NULL) || optind != argc)
+		return EXIT_USAGE;
+	return daemon_request("reload");
+}
+
+static int do_daemon(int argc, char **argv)
+{
+	if (parse_opts(argc, argv, NULL, NULL, NULL) || optind != argc)
+		return EXIT_USAGE;
+	return daemon_request("status");
+}
+
 /* --- the table ------------------------------------------------------------------ */
 
 static const struct cmd commands[] = {
@@ -866,6 +902,8 @@ static const struct cmd commands[] = {
 	{ "events", do_events, "[--json] [--count N] [--timeout S]", "follow the kernel's ring buffer" },
 	{ "status", do_status, "[--json]", "attachments and the loaded configuration" },
 	{ "sources", do_sources, "[--json]", "the source table: deny, blocks, identities" },
+	{ "reload", do_reload, "", "make sluiced re-read its policy (a policy that fails stays out)" },
+	{ "daemon", do_daemon, "", "sluiced's status: pid, policy generation, listener, workers" },
 	{}
 };
 
@@ -886,7 +924,7 @@ static void usage_table(FILE *out, const char *prefix, const struct cmd *table)
 
 static void usage(FILE *out)
 {
-	usage_table(out, "sluicectl [--pin-dir DIR] [-v]", commands);
+	usage_table(out, "sluicectl [--pin-dir DIR] [--control SOCKET] [-v]", commands);
 	fprintf(out, "\nexit status: 0 ok, 1 failed, 2 usage\n");
 }
 
@@ -898,11 +936,15 @@ int main(int argc, char **argv)
 	sl_log_hook_libbpf();
 	if (getenv("SLUICE_PIN_DIR"))
 		pin_dir = getenv("SLUICE_PIN_DIR");
+	if (getenv("SLUICE_CONTROL"))
+		control_path = getenv("SLUICE_CONTROL");
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
 			sl_log_set_level(SL_LOG_DEBUG);
 		} else if (!strcmp(argv[i], "--pin-dir") && i + 1 < argc) {
 			pin_dir = argv[++i];
+		} else if (!strcmp(argv[i], "--control") && i + 1 < argc) {
+			control_path = argv[++i];
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return EXIT_OK;

@@ -2,11 +2,11 @@
 /*
  * sluiced - the sluice daemon.
  *
- * This first cut owns the kernel side of a running gateway: it checks the
- * policy, loads its kernel part into the pinned maps (when sluice is
- * attached), follows the ring buffer and logs every kernel event, and
- * reloads on SIGHUP (a policy that fails its check leaves the running one).
- * The MCP proxy joins this loop in the proxy issue.
+ * The main thread owns control: the policy (checked, then installed as an
+ * immutable reference-counted object), its kernel part in the pinned maps
+ * when sluice is attached, the kernel's event ring buffer, SIGHUP and the
+ * control socket.  Worker threads (proxy.h) serve MCP traffic; a reload
+ * swaps the policy under them without dropping a connection.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,16 +19,20 @@
 #include <sys/signalfd.h>
 #include <bpf/libbpf.h>
 
+#include "control.h"
 #include "ev.h"
 #include "log.h"
 #include "maps.h"
 #include "names.h"
 #include "policy.h"
+#include "proxy.h"
 
 struct daemon {
 	const char *policy_path;
 	const char *pin_dir;
-	struct policy *policy;
+	const char *control_path;
+	struct gw_overrides ov;
+	unsigned int workers;	/* --workers; 0: the policy's, else one per core */
 	struct sl_maps maps;
 	bool have_maps;
 	struct ring_buffer *ring;
@@ -38,10 +42,15 @@ struct daemon {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: sluiced --policy FILE [--pin-dir DIR] [-v]\n\n"
-		"  --policy FILE   the policy to enforce (checked before anything starts)\n"
-		"  --pin-dir DIR   where sluicectl attach pinned the maps (default %s)\n"
-		"  -v              debug logging\n", SL_PIN_DIR);
+	fprintf(out, "usage: sluiced --policy FILE [--listen HOST:PORT] [--backend URL]\n"
+		"               [--workers N] [--pin-dir DIR] [-v]\n\n"
+		"  --policy FILE     the policy to enforce (checked before anything starts)\n"
+		"  --listen H:P      data port instead of the policy's (default 127.0.0.1:8470)\n"
+		"  --backend URL     one backend (http://host:port/path) instead of the policy's\n"
+		"  --workers N       worker threads (default: the policy's, else one per core)\n"
+		"  --pin-dir DIR     where sluicectl attach pinned the maps (default %s)\n"
+		"  --control PATH    control socket (default %s)\n"
+		"  -v                debug logging\n", SL_PIN_DIR, SL_CONTROL_SOCKET);
 }
 
 /* Loads the kernel part of @pol when sluice is attached; a daemon without
@@ -67,35 +76,67 @@ static int apply_kernel(struct daemon *d, const struct policy *pol)
 	return 0;
 }
 
-static struct policy *check_policy(const char *path)
+/* Checks the policy file and builds the daemon's view; NULL and @why when unusable. */
+static struct gw_policy *load_policy(struct daemon *d, char *why, size_t len)
 {
 	struct pol_errors errs = {};
 	struct policy *pol = NULL;
 
-	if (!policy_load_file(path, &pol, &errs))
-		return pol;
-	pol_errors_print(&errs, path, stderr);
-	pol_errors_free(&errs);
-	return NULL;
+	if (policy_load_file(d->policy_path, &pol, &errs)) {
+		pol_errors_print(&errs, d->policy_path, stderr);
+		snprintf(why, len, "%s: %zu error%s, first %d:%d: %.200s", d->policy_path, errs.n,
+			 errs.n == 1 ? "" : "s", errs.n ? errs.v[0].line : 0,
+			 errs.n ? errs.v[0].col : 0, errs.n ? errs.v[0].msg : "unreadable");
+		pol_errors_free(&errs);
+		return NULL;
+	}
+	return gw_policy_build(pol, &d->ov, why, len);
 }
 
-/* SIGHUP: the new policy replaces the old only when it checks and loads. */
-static void reload(struct daemon *d)
+/* SIGHUP and `sluicectl reload`: the new policy replaces the old only when it
+ * checks and loads; the listeners stay (a new listen address needs a restart). */
+static int reload(struct daemon *d, char *why, size_t len)
 {
-	struct policy *pol = check_policy(d->policy_path);
+	struct gw_policy *gp = load_policy(d, why, len), *cur;
 
-	if (!pol) {
-		pr_warn("sluiced: reload refused: %s does not check; the running policy stays\n",
-			d->policy_path);
-		return;
+	if (!gp) {
+		pr_warn("sluiced: reload refused, the running policy stays: %s\n", why);
+		return -EINVAL;
 	}
-	if (apply_kernel(d, pol)) {
-		policy_free(pol);
-		return;
+	if (apply_kernel(d, gp->pol)) {
+		snprintf(why, len, "cannot load the kernel part into the maps");
+		gw_policy_put(gp);
+		return -EIO;
 	}
-	policy_free(d->policy);
-	d->policy = pol;
-	pr_info("sluiced: reloaded %s\n", d->policy_path);
+	cur = gw_policy_current();
+	if (strcmp(cur->cfg.listen_str, gp->cfg.listen_str))
+		pr_warn("sluiced: listen address change to %s needs a restart; still on %s\n",
+			gp->cfg.listen_str, cur->cfg.listen_str);
+	gw_policy_put(cur);
+	gw_policy_install(gp);
+	snprintf(why, len, "generation %lu", gp->generation);
+	pr_info("sluiced: reloaded %s (%s)\n", d->policy_path, why);
+	return 0;
+}
+
+static void on_control(void *ctx, const char *line, char *out, size_t len)
+{
+	struct daemon *d = ctx;
+	char why[400];
+
+	if (!strcmp(line, "reload")) {
+		int err = reload(d, why, sizeof(why));
+
+		snprintf(out, len, "%s %s", err ? "error" : "ok", why);
+	} else if (!strcmp(line, "status")) {
+		struct gw_policy *gp = gw_policy_current();
+
+		snprintf(out, len, "ok pid %d generation %lu listen %s workers %u", (int)getpid(),
+			 gp->generation, gp->cfg.listen_str, d->workers);
+		gw_policy_put(gp);
+	} else {
+		snprintf(out, len, "error unknown command '%.64s' (reload, status)", line);
+	}
 }
 
 static int log_event(void *ctx, void *data, size_t size)
@@ -128,11 +169,12 @@ static void on_signal(struct ev_loop *loop, int fd, unsigned int events, void *d
 {
 	struct signalfd_siginfo si;
 	struct daemon *d = data;
+	char why[400];
 
 	(void)events;
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			reload(d);
+			reload(d, why, sizeof(why));
 		} else {
 			pr_info("sluiced: signal %u, stopping\n", si.ssi_signo);
 			ev_stop(loop);
@@ -140,6 +182,8 @@ static void on_signal(struct ev_loop *loop, int fd, unsigned int events, void *d
 	}
 }
 
+/* Blocked before the workers start, so they inherit the mask and only the
+ * main thread's signalfd sees them. */
 static int setup_signals(struct daemon *d)
 {
 	sigset_t set;
@@ -150,6 +194,7 @@ static int setup_signals(struct daemon *d)
 	sigaddset(&set, SIGINT);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -errno;
+	signal(SIGPIPE, SIG_IGN);	/* a peer gone mid-write is an EPIPE, not a death */
 	d->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (d->sig_fd < 0)
 		return -errno;
@@ -171,16 +216,28 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 	static const struct option longs[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "pin-dir", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "control", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "p:d:vh", longs, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:d:l:b:w:c:vh", longs, NULL)) != -1) {
 		switch (opt) {
 		case 'p': d->policy_path = optarg; break;
 		case 'd': d->pin_dir = optarg; break;
+		case 'l': d->ov.listen = optarg; break;
+		case 'b': d->ov.backend_url = optarg; break;
+		case 'c': d->control_path = optarg; break;
+		case 'w':
+			d->workers = (unsigned int)strtoul(optarg, NULL, 10);
+			if (!d->workers || d->workers > 256)
+				return -EINVAL;
+			break;
 		case 'v': sl_log_set_level(SL_LOG_DEBUG); break;
 		case 'h': usage(stdout); exit(0);
 		default: return -EINVAL;
@@ -189,9 +246,61 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 	return d->policy_path && optind == argc ? 0 : -EINVAL;
 }
 
+static unsigned int worker_count(const struct daemon *d, const struct gw_policy *gp)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (d->workers)
+		return d->workers;
+	if (gp->cfg.workers)
+		return gp->cfg.workers;
+	return cores > 0 ? (unsigned int)cores : 1;
+}
+
+static int start(struct daemon *d)
+{
+	struct gw_policy *gp;
+	char why[400];
+	int err;
+
+	gp = load_policy(d, why, sizeof(why));
+	if (!gp) {
+		pr_warn("sluiced: %s\n", why);
+		return -EINVAL;
+	}
+	d->have_maps = !sl_maps_open(&d->maps, d->pin_dir);
+	if (!d->have_maps)
+		pr_info("sluiced: no kernel half attached; running without it\n");
+	err = apply_kernel(d, gp->pol);
+	if (err) {
+		gw_policy_put(gp);
+		return err;
+	}
+	gw_policy_install(gp);
+	d->workers = worker_count(d, gp);
+	d->loop = ev_loop_new(1024);
+	if (!d->loop)
+		return -ENOMEM;
+	err = setup_signals(d);
+	if (!err)
+		err = setup_ring(d);
+	if (!err)
+		err = control_listen(d->loop, d->control_path, on_control, d);
+	if (err)
+		return err;
+	err = gw_workers_start(d->workers, &gp->cfg.listen);
+	if (err)
+		pr_warn("sluiced: cannot listen on %s: %s\n", gp->cfg.listen_str, strerror(-err));
+	else
+		pr_info("sluiced: %s: listening on %s, %u workers, default backend %s\n",
+			d->policy_path, gp->cfg.listen_str, d->workers,
+			gp->cfg.backends[gp->cfg.default_backend].authority);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
-	struct daemon d = { .pin_dir = SL_PIN_DIR, .sig_fd = -1 };
+	struct daemon d = { .pin_dir = SL_PIN_DIR, .control_path = SL_CONTROL_SOCKET, .sig_fd = -1 };
 	int err;
 
 	sl_log_hook_libbpf();
@@ -199,32 +308,21 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	d.policy = check_policy(d.policy_path);
-	if (!d.policy)
-		return 1;
-	d.have_maps = !sl_maps_open(&d.maps, d.pin_dir);
-	if (!d.have_maps)
-		pr_info("sluiced: no kernel half attached; running without it\n");
-	d.loop = ev_loop_new(1024);
-	err = d.loop ? 0 : -ENOMEM;
-	if (!err)
-		err = apply_kernel(&d, d.policy);
-	if (!err)
-		err = setup_signals(&d);
-	if (!err)
-		err = setup_ring(&d);
+	err = start(&d);
 	if (!err) {
-		pr_info("sluiced: running with %s\n", d.policy_path);
 		err = ev_run(d.loop);
+		gw_workers_stop();
 	}
-	if (err)
+	if (err && err != -EINVAL)
 		pr_warn("sluiced: %s\n", strerror(-err));
+	if (d.loop)
+		control_close(d.loop, d.control_path);
 	ring_buffer__free(d.ring);
 	if (d.sig_fd >= 0)
 		close(d.sig_fd);
 	ev_loop_free(d.loop);
 	if (d.have_maps)
 		sl_maps_close(&d.maps);
-	policy_free(d.policy);
+	gw_policy_uninstall();
 	return err ? 1 : 0;
 }

@@ -115,15 +115,15 @@ static void put_src(struct bpf_map *map, const void *key, __u64 deny_until, __u3
 /* Deny /32s in 198.19.0.0/16 plus the two the deny paths hit. */
 static void fill_exact(void)
 {
-	struct sl_addr_key key = { .family = SL_AF_INET };
+	__u32 key;
 
 	for (__u32 i = 0; i < POLICY_EXACT; i++) {
-		key.addr[0] = htonl(0xC6130000 | i);	/* 198.19.x.y */
-		put_src(skel->maps.sl_exact, &key, SL_FOREVER, 0);
+		key = htonl(0xC6130000 | i);		/* 198.19.x.y */
+		put_src(skel->maps.sl_exact_v4, &key, SL_FOREVER, 0);
 	}
-	key.addr[0] = htonl(0xC612FE01);		/* 198.18.254.1 */
-	put_src(skel->maps.sl_exact, &key, SL_FOREVER, 0);
-	cfg.n_exact = POLICY_EXACT + 1;
+	key = htonl(0xC612FE01);			/* 198.18.254.1 */
+	put_src(skel->maps.sl_exact_v4, &key, SL_FOREVER, 0);
+	cfg.n_exact_v4 = POLICY_EXACT + 1;
 }
 
 static void fill_prefixes(void)
@@ -192,13 +192,20 @@ static void fill_agents(void)
 static void tag(const struct frame_spec *spec, __u32 agent_id)
 {
 	struct frame_spec s = frame_defaults(*spec);
-	struct sl_conn_key key = { .family = s.family, .sport = htons(s.sport),
-				   .dport = htons(s.dport), .proto = s.proto };
+	struct sl_conn_v6_key k6 = { .sport = htons(s.sport), .dport = htons(s.dport),
+				     .proto = s.proto };
 	struct sl_conn_tag t = { .agent_id = agent_id };
+	struct sl_conn_v4_key k4;
 
-	frame_addr(s.family, s.src, key.saddr);
-	frame_addr(s.family, s.dst, key.daddr);
-	bpf_map_update_elem(fd_of(skel->maps.sl_conn_tags), &key, &t, BPF_ANY);
+	frame_addr(s.family, s.src, k6.saddr);
+	frame_addr(s.family, s.dst, k6.daddr);
+	if (s.family == 6) {
+		bpf_map_update_elem(fd_of(skel->maps.sl_conn_tags_v6), &k6, &t, BPF_ANY);
+		return;
+	}
+	k4 = (struct sl_conn_v4_key){ .saddr = k6.saddr[0], .daddr = k6.daddr[0],
+				      .sport = k6.sport, .dport = k6.dport, .proto = k6.proto };
+	bpf_map_update_elem(fd_of(skel->maps.sl_conn_tags_v4), &k4, &t, BPF_ANY);
 }
 
 /* Other agents' connections, so the tag hash is not trivially small. */
@@ -215,11 +222,10 @@ static void fill_tags(void)
 /* The per-source SYN bucket of 198.18.4.1: empty. */
 static void fill_syn_sources(void)
 {
-	struct sl_addr_key key = { .family = SL_AF_INET };
 	struct sl_bucket b = { .tat_ns = now_ns() + EMPTY_AHEAD_NS };
+	__u32 key = htonl(0xC6120401);
 
-	key.addr[0] = htonl(0xC6120401);
-	bpf_map_update_elem(fd_of(skel->maps.sl_syn_src), &key, &b, BPF_ANY);
+	bpf_map_update_elem(fd_of(skel->maps.sl_syn_src_v4), &key, &b, BPF_ANY);
 }
 
 static void fill_policy(void)

@@ -7,6 +7,8 @@
  * /sys/fs/bpf/sluice.  Needs root; a load failure fails every case.
  */
 #include <errno.h>
+#include <string.h>
+#include <netinet/in.h>
 #include <arpa/inet.h>
 #include <sys/stat.h>
 #include <pthread.h>
@@ -79,10 +81,18 @@ static bool lookup_v4_prefix(struct sl_maps *m, const char *addr, __u32 len,
 
 static bool lookup_exact_v4(struct sl_maps *m, const char *addr, struct sl_src_value *v)
 {
-	struct sl_addr_key k = { .family = SL_AF_INET };
+	__u32 k;
 
-	inet_pton(AF_INET, addr, &k.addr[0]);
-	return !bpf_map_lookup_elem(m->exact, &k, v);
+	inet_pton(AF_INET, addr, &k);
+	return !bpf_map_lookup_elem(m->exact_v4, &k, v);
+}
+
+static bool lookup_exact_v6(struct sl_maps *m, const char *addr, struct sl_src_value *v)
+{
+	struct sl_v6_addr_key k;
+
+	inet_pton(AF_INET6, addr, k.addr);
+	return !bpf_map_lookup_elem(m->exact_v6, &k, v);
 }
 
 static void test_apply(struct sl_maps *m)
@@ -96,8 +106,9 @@ static void test_apply(struct sl_maps *m)
 		CHECK(sl_maps_read_config(m, &cfg) == 0, "config");
 		CHECK(cfg.ports[8470 / 64] & (1ULL << (8470 % 64)), "port 8470 not protected");
 		CHECK(cfg.ports[9000 / 64] & (1ULL << (9000 % 64)), "port 9000 not protected");
-		CHECK(cfg.n_exact == 1 && cfg.n_prefix_v4 == 2 && cfg.n_prefix_v6 == 1,
-		      "counts %u %u %u", cfg.n_exact, cfg.n_prefix_v4, cfg.n_prefix_v6);
+		CHECK(cfg.n_exact_v4 == 1 && cfg.n_exact_v6 == 0 && cfg.n_prefix_v4 == 2 &&
+		      cfg.n_prefix_v6 == 1, "counts %u %u %u %u", cfg.n_exact_v4, cfg.n_exact_v6,
+		      cfg.n_prefix_v4, cfg.n_prefix_v6);
 		CHECK(cfg.syn_src_interval_ns == 10000000ULL, "syn interval %llu",
 		      (unsigned long long)cfg.syn_src_interval_ns);
 		CHECK(lookup_v4_prefix(m, "192.0.2.0", 24, &v) && v.eff_deny_until_ns == SL_FOREVER,
@@ -129,7 +140,7 @@ static void *watch(void *arg)
 		bool ok = lookup_v4_prefix(w->m, "192.0.2.0", 24, &v) &&
 			  v.eff_deny_until_ns == SL_FOREVER &&
 			  lookup_exact_v4(w->m, "198.18.0.2", &v) && v.eff_agent_id &&
-			  !sl_maps_read_config(w->m, &cfg) && cfg.n_exact && cfg.n_prefix_v4 &&
+			  !sl_maps_read_config(w->m, &cfg) && cfg.n_exact_v4 && cfg.n_prefix_v4 &&
 			  (cfg.ports[8470 / 64] & (1ULL << (8470 % 64)));
 
 		atomic_fetch_add(&w->checks, 1);
@@ -208,6 +219,80 @@ static void test_block_and_ban(struct sl_maps *m)
 	}
 }
 
+/* True when @t holds @text with exactly the reasons @own. */
+static bool srctab_has(struct srctab *t, const char *text, __u32 own)
+{
+	const struct srctab_entry *e;
+	struct sl_prefix p;
+	const char *why;
+
+	if (sl_prefix_parse(text, &p, &why))
+		return false;
+	e = srctab_find(t, &p);
+	return e && e->val.own == own;
+}
+
+static void test_exact_per_family(struct sl_maps *m)
+{
+	struct srctab t = {};
+	struct sl_src_value v;
+	struct sl_config cfg;
+	struct sl_prefix p;
+	const char *why;
+
+	TEST_CASE("exact v4 and v6 sources land in their family's map and read back") {
+		CHECK(apply(m, policy_a) == 0, "apply");
+		sl_prefix_parse("2001:db8:1::9", &p, &why);
+		CHECK(sl_maps_block(m, &p, SL_FOREVER) == 0, "block v6");
+		CHECK(lookup_exact_v6(m, "2001:db8:1::9", &v) && v.own == SL_SRC_BLOCK &&
+		      v.eff_deny_until_ns == SL_FOREVER, "v6 /128 not in sl_exact_v6");
+		CHECK(!lookup_exact_v4(m, "32.1.13.184", &v), "v6 block leaked into sl_exact_v4");
+		CHECK(sl_maps_read_config(m, &cfg) == 0 && cfg.n_exact_v4 == 1 &&
+		      cfg.n_exact_v6 == 1, "counts %u %u", cfg.n_exact_v4, cfg.n_exact_v6);
+		CHECK(sl_maps_read_srctab(m, &t) == 0, "read back");
+		CHECK(srctab_has(&t, "2001:db8:1::9/128", SL_SRC_BLOCK), "v6 /128 read back");
+		CHECK(srctab_has(&t, "198.18.0.2/32", SL_SRC_IDENT), "v4 /32 read back");
+		CHECK(srctab_has(&t, "2001:db8::/32", SL_SRC_POLICY_DENY), "v6 prefix read back");
+		srctab_free(&t);
+		CHECK(sl_maps_unblock(m, &p) == 0, "unblock");
+		CHECK(!lookup_exact_v6(m, "2001:db8:1::9", &v), "v6 block not removed");
+		CHECK(sl_maps_read_config(m, &cfg) == 0 && cfg.n_exact_v6 == 0, "v6 count %u",
+		      cfg.n_exact_v6);
+	}
+}
+
+static void test_conn_tags(struct sl_maps *m)
+{
+	struct sl_conn_tuple c4 = { .family = SL_AF_INET, .proto = IPPROTO_TCP,
+				    .sport = htons(40000), .dport = htons(8470) };
+	struct sl_conn_tuple c6 = c4;
+	struct sl_conn_v4_key k4 = { .sport = c4.sport, .dport = c4.dport, .proto = IPPROTO_TCP };
+	struct sl_conn_v6_key k6 = { .sport = c4.sport, .dport = c4.dport, .proto = IPPROTO_TCP };
+	struct sl_conn_tag tag;
+
+	inet_pton(AF_INET, "198.18.0.10", &c4.saddr[0]);
+	inet_pton(AF_INET, "198.18.0.1", &c4.daddr[0]);
+	k4.saddr = c4.saddr[0];
+	k4.daddr = c4.daddr[0];
+	c6.family = SL_AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::10", c6.saddr);
+	inet_pton(AF_INET6, "2001:db8::1", c6.daddr);
+	memcpy(k6.saddr, c6.saddr, sizeof(k6.saddr));
+	memcpy(k6.daddr, c6.daddr, sizeof(k6.daddr));
+	TEST_CASE("connection tags land under the key the XDP path builds, per family") {
+		CHECK(sl_maps_tag_conn(m, &c4, 7) == 0, "tag v4");
+		CHECK(sl_maps_tag_conn(m, &c6, 8) == 0, "tag v6");
+		CHECK(!bpf_map_lookup_elem(m->conn_tags_v4, &k4, &tag) && tag.agent_id == 7 &&
+		      tag.tagged_ns, "v4 tag");
+		CHECK(!bpf_map_lookup_elem(m->conn_tags_v6, &k6, &tag) && tag.agent_id == 8,
+		      "v6 tag");
+		CHECK(sl_maps_untag_conn(m, &c4) == 0 && sl_maps_untag_conn(m, &c6) == 0, "untag");
+		CHECK(bpf_map_lookup_elem(m->conn_tags_v4, &k4, &tag) && errno == ENOENT,
+		      "v4 tag left");
+		CHECK(sl_maps_untag_conn(m, &c6) == -ENOENT, "untag twice");
+	}
+}
+
 static void cleanup(struct sluice_bpf *skel)
 {
 	char cmd[256];
@@ -247,6 +332,8 @@ int main(int argc, char **argv)
 		test_diff_keeps_shared_entries(&m);
 		test_ids_stable_and_removed(&m);
 		test_block_and_ban(&m);
+		test_exact_per_family(&m);
+		test_conn_tags(&m);
 		sl_maps_close(&m);
 	}
 	cleanup(skel);

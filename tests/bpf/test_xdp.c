@@ -159,11 +159,14 @@ static void reset_maps(void)
 	struct sl_agent_state state = {};
 	struct sl_agent agent = {};
 
-	delete_all(skel->maps.sl_exact);
+	delete_all(skel->maps.sl_exact_v4);
+	delete_all(skel->maps.sl_exact_v6);
 	delete_all(skel->maps.sl_src_v4);
 	delete_all(skel->maps.sl_src_v6);
-	delete_all(skel->maps.sl_conn_tags);
-	delete_all(skel->maps.sl_syn_src);
+	delete_all(skel->maps.sl_conn_tags_v4);
+	delete_all(skel->maps.sl_conn_tags_v6);
+	delete_all(skel->maps.sl_syn_src_v4);
+	delete_all(skel->maps.sl_syn_src_v6);
 	for (__u32 id = 0; id < TEST_AGENTS; id++) {
 		bpf_map_update_elem(map_fd(skel->maps.sl_agents), &id, &agent, BPF_ANY);
 		bpf_map_update_elem(map_fd(skel->maps.sl_agent_state), &id, &state, BPF_ANY);
@@ -188,11 +191,16 @@ static void add_exact(const char *addr, __u64 deny_until_ns, __u32 agent_id)
 {
 	struct sl_src_value val = { .eff_deny_until_ns = deny_until_ns,
 				    .eff_agent_id = agent_id };
-	struct sl_addr_key key = { .family = (__u32)family_of(addr) };
+	__u32 key[4] = {};
 
-	frame_addr(family_of(addr), addr, key.addr);
-	bpf_map_update_elem(map_fd(skel->maps.sl_exact), &key, &val, BPF_ANY);
-	cfg.n_exact++;
+	frame_addr(family_of(addr), addr, key);
+	if (family_of(addr) == 4) {
+		bpf_map_update_elem(map_fd(skel->maps.sl_exact_v4), &key[0], &val, BPF_ANY);
+		cfg.n_exact_v4++;
+	} else {
+		bpf_map_update_elem(map_fd(skel->maps.sl_exact_v6), key, &val, BPF_ANY);
+		cfg.n_exact_v6++;
+	}
 }
 
 static void add_prefix(const char *addr, __u32 prefixlen, __u64 deny_until_ns, __u32 agent_id)
@@ -215,28 +223,24 @@ static void add_prefix(const char *addr, __u32 prefixlen, __u64 deny_until_ns, _
 	}
 }
 
-/* The sl_conn_tags key of a frame as the agent sends it. */
-static struct sl_conn_key conn_key_of(const struct frame_spec *spec)
-{
-	struct frame_spec s = frame_defaults(*spec);
-	struct sl_conn_key key = {
-		.family = s.family,
-		.sport = htons(s.sport),
-		.dport = htons(s.dport),
-		.proto = s.proto,
-	};
-
-	frame_addr(s.family, s.src, key.saddr);
-	frame_addr(s.family, s.dst, key.daddr);
-	return key;
-}
-
+/* Tags a frame's connection, as the agent sends it, in its family's map. */
 static void tag_conn(const struct frame_spec *spec, __u32 agent_id)
 {
-	struct sl_conn_key key = conn_key_of(spec);
+	struct frame_spec s = frame_defaults(*spec);
 	struct sl_conn_tag tag = { .agent_id = agent_id, .tagged_ns = now_ns() };
+	struct sl_conn_v6_key k6 = { .sport = htons(s.sport), .dport = htons(s.dport),
+				     .proto = s.proto };
+	struct sl_conn_v4_key k4;
 
-	bpf_map_update_elem(map_fd(skel->maps.sl_conn_tags), &key, &tag, BPF_ANY);
+	frame_addr(s.family, s.src, k6.saddr);
+	frame_addr(s.family, s.dst, k6.daddr);
+	if (s.family == 6) {
+		bpf_map_update_elem(map_fd(skel->maps.sl_conn_tags_v6), &k6, &tag, BPF_ANY);
+		return;
+	}
+	k4 = (struct sl_conn_v4_key){ .saddr = k6.saddr[0], .daddr = k6.daddr[0],
+				      .sport = k6.sport, .dport = k6.dport, .proto = k6.proto };
+	bpf_map_update_elem(map_fd(skel->maps.sl_conn_tags_v4), &k4, &tag, BPF_ANY);
 }
 
 static void put_agent(__u32 id, const struct sl_agent *a)
@@ -261,30 +265,31 @@ static struct sl_agent_state get_state(__u32 id)
 	return st;
 }
 
-static struct sl_addr_key syn_key(const char *addr)
+/* The SYN bucket map of @addr's family; @key gets the address, whose
+ * first word is the v4 key and first two words the v6 /64 key. */
+static int syn_map_of(const char *addr, __u32 key[4])
 {
-	struct sl_addr_key key = { .family = (__u32)family_of(addr) };
-
-	frame_addr(family_of(addr), addr, key.addr);
-	if (key.family == 6)
-		key.addr[2] = key.addr[3] = 0;	/* /64 */
-	return key;
+	memset(key, 0, 4 * sizeof(__u32));
+	frame_addr(family_of(addr), addr, key);
+	return map_fd(family_of(addr) == 4 ? skel->maps.sl_syn_src_v4 : skel->maps.sl_syn_src_v6);
 }
 
 static void put_syn_src(const char *addr, __u64 tat_ns)
 {
-	struct sl_addr_key key = syn_key(addr);
 	struct sl_bucket bucket = { .tat_ns = tat_ns };
+	__u32 key[4];
+	int fd = syn_map_of(addr, key);
 
-	bpf_map_update_elem(map_fd(skel->maps.sl_syn_src), &key, &bucket, BPF_ANY);
+	bpf_map_update_elem(fd, key, &bucket, BPF_ANY);
 }
 
 static int get_syn_src(const char *addr, __u64 *tat_ns)
 {
-	struct sl_addr_key key = syn_key(addr);
 	struct sl_bucket bucket;
+	__u32 key[4];
+	int fd = syn_map_of(addr, key);
 
-	if (bpf_map_lookup_elem(map_fd(skel->maps.sl_syn_src), &key, &bucket))
+	if (bpf_map_lookup_elem(fd, key, &bucket))
 		return -errno;
 	*tat_ns = bucket.tat_ns;
 	return 0;
@@ -418,11 +423,18 @@ static void s_deny_miss(const struct fixture *fx)
 	add_prefix("2001:db8:bad::", 48, SL_FOREVER, 0);
 }
 
-/* The entry is there but n_exact says 0: the gate skips the lookup. */
+/* The entry is there but its family's count says 0: the gate skips the
+ * lookup, whatever the other family's count. */
 static void s_deny_ungated(const struct fixture *fx)
 {
 	add_exact(src_of(fx), SL_FOREVER, 0);
-	cfg.n_exact = 0;
+	if (family_of(src_of(fx)) == 4) {
+		cfg.n_exact_v4 = 0;
+		cfg.n_exact_v6 = 1;
+	} else {
+		cfg.n_exact_v6 = 0;
+		cfg.n_exact_v4 = 1;
+	}
 }
 
 static void s_monitor_deny(const struct fixture *fx)
@@ -459,6 +471,16 @@ static void tagged_agent(const struct fixture *fx, const struct sl_agent *a)
 static void s_tag_plain(const struct fixture *fx)
 {
 	tagged_agent(fx, &(struct sl_agent){ 0 });
+}
+
+/* The same tuple tagged as the other protocol: proto is part of the key. */
+static void s_tag_other_proto(const struct fixture *fx)
+{
+	struct frame_spec other = fx->in;
+
+	other.proto = fx->in.proto == IPPROTO_UDP ? IPPROTO_TCP : IPPROTO_UDP;
+	tag_conn(&other, AG_TAGGED);
+	put_agent(AG_TAGGED, &(struct sl_agent){ .banned_until_ns = SL_FOREVER });
 }
 
 static void s_tag_banned(const struct fixture *fx)
@@ -857,7 +879,8 @@ static const struct fixture fixtures[] = {
 	{ "deny prefix v6 /64", { V6, .src = "2001:db8::beef" }, s_deny_prefix, DROP, R(DENY) },
 	{ "deny miss v4", { V4 }, s_deny_miss, PASS, R(ALLOWED) },
 	{ "deny miss v6", { V6 }, s_deny_miss, PASS, R(ALLOWED) },
-	{ "deny entry skipped when n_exact is 0", { V4 }, s_deny_ungated, PASS, R(ALLOWED) },
+	{ "deny entry skipped when n_exact_v4 is 0", { V4 }, s_deny_ungated, PASS, R(ALLOWED) },
+	{ "deny entry skipped when n_exact_v6 is 0", { V6 }, s_deny_ungated, PASS, R(ALLOWED) },
 
 	/* Agents: ban, RST, budgets. */
 	{ "tagged agent allowed, counted", { V4, .payload = 100 }, s_tag_plain, PASS, R(ALLOWED),
@@ -866,6 +889,8 @@ static const struct fixture fixtures[] = {
 	  .check = check_unchanged },
 	{ "tagged agent banned v6 udp", { V6, UDP }, s_tag_banned, DROP, R(BANNED),
 	  .agent = AG_TAGGED },
+	{ "tcp tag does not tag udp, v4", { V4, UDP }, s_tag_other_proto, PASS, R(ALLOWED) },
+	{ "udp tag does not tag tcp, v6", { V6 }, s_tag_other_proto, PASS, R(ALLOWED) },
 	{ "tagged agent banned until a deadline", { V4 }, s_tag_banned_deadline, DROP, R(BANNED),
 	  .agent = AG_TAGGED },
 	{ "tagged agent ban expired passes", { V4 }, s_tag_ban_expired, PASS, R(ALLOWED),

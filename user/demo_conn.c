@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * demo_conn.c - one client connection of the demo backend: reading,
+ * framing, answering in order, writing, and closing (see demo_server.h).
+ *
+ * The reader pauses after each complete request; the connection answers
+ * it and resumes the reader only when the answer is done, so pipelined
+ * requests queue in the reader's input, never overlap, and are answered
+ * in order.  All output is queued in c->out and written by settle, once
+ * per entry point: a burst of pipelined requests costs one write.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "demo_server.h"
+#include "log.h"
+
+static int on_headers(void *ctx, struct http_msg *msg)
+{
+	struct demo_conn *c = ctx;
+	const char *expect = http_msg_header(msg, "expect");
+
+	/* Refused before the body is sent: a client waiting on 100-continue learns at once. */
+	if (msg->content_length > (int64_t)DEMO_MAX_BODY_BYTES)
+		return -413;
+	if (expect && !strcasecmp(expect, "100-continue") && buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n"))
+		return -500;
+	return HTTP_BODY_BUFFER;
+}
+
+static int on_body(void *ctx, const char *data, size_t len)
+{
+	(void)ctx; (void)data; (void)len;
+	return -1;	/* bodies are buffered; never called */
+}
+
+static void on_complete(void *ctx, struct http_msg *msg)
+{
+	struct demo_conn *c = ctx;
+
+	(void)msg;
+	c->have_msg = true;
+}
+
+static const struct http_reader_ops reader_ops = {
+	.on_headers = on_headers,
+	.on_body = on_body,
+	.on_complete = on_complete,
+};
+
+static const struct http_limits limits = {
+	.max_header_bytes = DEMO_MAX_HEADER_BYTES,
+	.max_body_bytes = DEMO_MAX_BODY_BYTES,
+};
+
+struct demo_conn *demo_conn_lookup(struct demo_worker *w, int fd, uint64_t serial)
+{
+	struct demo_conn *c;
+
+	if (fd < 0 || fd >= DEMO_MAX_FDS)
+		return NULL;
+	c = w->conns[fd];
+	return c && c->serial == serial && !c->dead ? c : NULL;
+}
+
+/* --- answering ------------------------------------------------------------------- */
+
+static void log_request(struct demo_conn *c, const struct http_msg *msg)
+{
+	pr_debug("demo: worker %u fd %d: %s %s (%zu body bytes)\n", c->w->index, c->fd,
+		 http_method_str((enum http_method)msg->method), msg->url, msg->body.len);
+}
+
+static void handle(struct demo_conn *c)
+{
+	struct http_msg *msg = &c->rd.msg;
+
+	c->keep_alive = msg->keep_alive;
+	c->http10 = msg->http_major == 1 && msg->http_minor == 0;
+	if (!c->keep_alive)
+		c->close_after = true;
+	if (c->w->cfg->verbose)
+		log_request(c, msg);
+	c->sid[0] = '\0';
+	demo_route(c, msg);
+}
+
+static void refuse(struct demo_conn *c)
+{
+	int status = c->rd.error_status ? c->rd.error_status : 400;
+
+	/* The rest of the stream cannot be framed: answer, drain, close. */
+	c->close_after = true;
+	c->linger = true;
+	c->http10 = false;
+	demo_reply_rpc_error(c, status, NULL, DEMO_RPC_INVALID_REQUEST,
+			     c->rd.error ? c->rd.error : "bad request");
+}
+
+static void next_request(struct demo_conn *c)
+{
+	if (c->rd.complete)
+		http_reader_next(&c->rd);
+}
+
+/* Feeds buffered input to the reader and answers what completes, in order. */
+static void process(struct demo_conn *c)
+{
+	if (c->in_process)
+		return;		/* the loop below, further up the stack, carries on */
+	c->in_process = true;
+	while (!c->dead && c->state == DEMO_CONN_READING && !c->close_after &&
+	       buf_pending(&c->out) < DEMO_OUT_HIGH) {
+		ssize_t n;
+
+		if (c->have_msg) {
+			c->have_msg = false;
+			handle(c);
+			if (c->state == DEMO_CONN_READING)
+				next_request(c);
+			continue;
+		}
+		if (!buf_pending(&c->in))
+			break;
+		n = http_reader_feed(&c->rd, buf_head(&c->in), buf_pending(&c->in));
+		if (n < 0) {
+			refuse(c);
+			break;
+		}
+		buf_consume(&c->in, (size_t)n);
+		if (!n && !c->have_msg)
+			break;	/* cannot happen with a sane reader; never spin on it */
+	}
+	c->in_process = false;
+}
+
+void demo_conn_answer_done(struct demo_conn *c)
+{
+	c->state = DEMO_CONN_READING;
+	c->stream = DEMO_STREAM_NONE;
+	ev_timer_cancel(c->w->loop, &c->tick);
+	next_request(c);
+	process(c);
+}
+
+/* --- I/O ------------------------------------------------------------------------------ */
+
+static void conn_read(struct demo_conn *c)
+{
+	ssize_t n = recv(c->fd, c->w->rbuf, DEMO_READ_CHUNK, 0);
+
+	if (n > 0) {
+		c->last_active_ms = ev_now_ms(c->w->loop);
+		/* Lingering: the rest of a refused request is read only to be dropped. */
+		if (c->state != DEMO_CONN_LINGER && buf_append(&c->in, c->w->rbuf, (size_t)n))
+			c->dead = true;
+	} else if (n == 0) {
+		c->peer_eof = true;
+	} else if (errno != EAGAIN && errno != EINTR) {
+		c->dead = true;
+	}
+}
+
+static void conn_flush(struct demo_conn *c)
+{
+	while (buf_pending(&c->out)) {
+		ssize_t n = send(c->fd, buf_head(&c->out), buf_pending(&c->out), MSG_NOSIGNAL);
+
+		if (n > 0) {
+			buf_consume(&c->out, (size_t)n);
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else {
+			if (n == 0 || errno != EAGAIN)
+				c->dead = true;
+			return;
+		}
+	}
+}
+
+static unsigned int wanted_events(const struct demo_conn *c)
+{
+	unsigned int events = buf_pending(&c->out) ? EV_WRITE : 0;
+	bool more;
+
+	switch (c->state) {
+	case DEMO_CONN_READING:
+		/* A slow reader's output backs up: stop taking its requests meanwhile. */
+		more = !c->close_after && buf_pending(&c->out) < DEMO_OUT_HIGH;
+		break;
+	case DEMO_CONN_LINGER:
+		more = true;
+		break;
+	default:
+		/* Keep reading to see a hang-up, and to queue pipelined requests, up to a bound. */
+		more = buf_pending(&c->in) < DEMO_IN_HIGH;
+		break;
+	}
+	return events | (more && !c->peer_eof ? EV_READ : 0);
+}
+
+static void start_linger(struct demo_conn *c)
+{
+	/* Closing with unread input would send an RST that can destroy our answer
+	 * before the client reads it; half-close and drain instead. */
+	shutdown(c->fd, SHUT_WR);
+	c->state = DEMO_CONN_LINGER;
+	buf_reset(&c->in);
+	ev_timer_arm(c->w->loop, &c->tick, DEMO_LINGER_MS);
+}
+
+/* All written, and nothing more will be: close (or linger). */
+static void maybe_finish(struct demo_conn *c)
+{
+	if (buf_pending(&c->out))
+		return;
+	switch (c->state) {
+	case DEMO_CONN_READING:
+		if (c->close_after && c->linger && !c->peer_eof)
+			start_linger(c);
+		else if (c->close_after || (c->peer_eof && !c->have_msg))
+			c->dead = true;
+		break;
+	case DEMO_CONN_STREAM:		/* a stream's client went away */
+	case DEMO_CONN_LINGER:
+		if (c->peer_eof)
+			c->dead = true;
+		break;
+	case DEMO_CONN_BUSY:		/* finishes its answer first */
+		break;
+	}
+}
+
+static void on_io(struct ev_loop *loop, int fd, unsigned int events, void *data);
+
+/* Requests wait in the reader only because the output backed up. */
+static bool can_resume(const struct demo_conn *c)
+{
+	return c->state == DEMO_CONN_READING && !c->close_after && !c->in_process &&
+	       (c->have_msg || buf_pending(&c->in)) && buf_pending(&c->out) < DEMO_OUT_HIGH;
+}
+
+void demo_conn_settle(struct demo_conn *c)
+{
+	unsigned int events;
+
+	/* Each round either writes, answers more, or stops: process() only
+	 * returns with input left when the output is past DEMO_OUT_HIGH. */
+	while (!c->dead) {
+		if (buf_pending(&c->out))
+			conn_flush(c);
+		if (c->dead || !can_resume(c))
+			break;
+		process(c);
+	}
+	if (!c->dead)
+		maybe_finish(c);
+	if (c->dead) {
+		demo_conn_free(c);
+		return;
+	}
+	events = wanted_events(c);
+	if (events != c->watching) {
+		c->watching = events;
+		if (ev_watch(c->w->loop, c->fd, events, on_io, c))
+			demo_conn_free(c);
+	}
+}
+
+static void on_io(struct ev_loop *loop, int fd, unsigned int events, void *data)
+{
+	struct demo_conn *c = data;
+
+	(void)loop; (void)fd;
+	if (events & EV_READ) {
+		conn_read(c);
+		if (!c->dead)
+			process(c);
+	}
+	demo_conn_settle(c);
+}
+
+static void on_tick(struct ev_loop *loop, void *data)
+{
+	struct demo_conn *c = data;
+
+	(void)loop;
+	if (c->state == DEMO_CONN_LINGER)
+		c->dead = true;
+	else if (c->state == DEMO_CONN_STREAM)
+		demo_stream_tick(c);
+	demo_conn_settle(c);
+}
+
+/* --- life ----------------------------------------------------------------------------- */
+
+void demo_conn_accept(struct demo_worker *w, int fd)
+{
+	struct demo_conn *c;
+	int one = 1;
+
+	if (fd >= DEMO_MAX_FDS || !(c = calloc(1, sizeof(*c)))) {
+		close(fd);
+		return;
+	}
+	/* SSE events and small answers must leave now, not wait for Nagle. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->w = w;
+	c->fd = fd;
+	c->serial = ++w->next_serial;
+	c->last_active_ms = ev_now_ms(w->loop);
+	http_reader_init(&c->rd, HTTP_KIND_REQUEST, &limits, &reader_ops, c);
+	ev_timer_init(&c->tick, on_tick, c);
+	c->next = w->conn_list;
+	if (w->conn_list)
+		w->conn_list->prev = c;
+	w->conn_list = c;
+	w->conns[fd] = c;
+	c->watching = EV_READ;
+	if (ev_watch(w->loop, fd, EV_READ, on_io, c))
+		demo_conn_free(c);
+}
+
+void demo_conn_free(struct demo_conn *c)
+{
+	struct demo_worker *w = c->w;
+
+	demo_jobs_free(c);
+	ev_timer_cancel(w->loop, &c->tick);
+	/* A legacy session lives as long as its event stream. */
+	if (c->stream == DEMO_STREAM_LEGACY)
+		demo_session_delete(c->sid);
+	ev_unwatch(w->loop, c->fd);
+	close(c->fd);
+	w->conns[c->fd] = NULL;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conn_list = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	http_reader_free(&c->rd);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	free(c);
+}
+
+/* Idle keep-alive connections close; a request stuck half-sent gets 408. */
+void demo_conn_sweep(struct demo_worker *w)
+{
+	uint64_t now = ev_now_ms(w->loop);
+	struct demo_conn *c, *next;
+
+	for (c = w->conn_list; c; c = next) {
+		uint64_t idle = now - c->last_active_ms;
+
+		next = c->next;
+		if (c->state != DEMO_CONN_READING || buf_pending(&c->out) || c->have_msg)
+			continue;
+		if (c->rd.in_message && idle > DEMO_REQUEST_MS) {
+			c->close_after = true;
+			demo_reply_rpc_error(c, 408, NULL, DEMO_RPC_INVALID_REQUEST,
+					     "request not completed in time");
+		} else if (!c->rd.in_message && idle > DEMO_IDLE_MS) {
+			c->dead = true;
+		} else {
+			continue;
+		}
+		demo_conn_settle(c);
+	}
+}

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * gwconf.c - build the daemon's configuration from a checked policy (see
+ * gwconf.h).  The checker already wrote every default into pol->json, so
+ * this reads values without inventing any.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+
+#include "gwconf.h"
+
+static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gw_policy *current;
+static unsigned long next_generation = 1;
+
+static unsigned int num(const cJSON *obj, const char *key, unsigned int dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 ? (unsigned int)v->valuedouble : dflt;
+}
+
+static const char *str(const cJSON *obj, const char *key, const char *dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+int gw_parse_url(const char *url, struct gw_backend *b)
+{
+	const char *auth, *slash;
+	size_t auth_len;
+
+	if (strncmp(url, "http://", 7))
+		return -EINVAL;
+	auth = url + 7;
+	slash = strchr(auth, '/');
+	auth_len = slash ? (size_t)(slash - auth) : strlen(auth);
+	if (!auth_len || auth_len >= sizeof(b->authority))
+		return -EINVAL;
+	snprintf(b->authority, sizeof(b->authority), "%.*s", (int)auth_len, auth);
+	snprintf(b->path, sizeof(b->path), "%s", slash ? slash : "/");
+	return net_parse_hostport(b->authority, &b->addr);
+}
+
+static int backend_from_json(const cJSON *item, struct gw_backend *b)
+{
+	unsigned int timeout = num(item, "timeout_ms", 30000);
+
+	snprintf(b->name, sizeof(b->name), "%s", item->string);
+	if (gw_parse_url(str(item, "url", ""), b))
+		return -EINVAL;
+	snprintf(b->sse_path, sizeof(b->sse_path), "%s", str(item, "sse_path", "/sse"));
+	b->timeout_ms = timeout;
+	b->connect_timeout_ms = num(item, "connect_timeout_ms", timeout < 1000 ? timeout : 1000);
+	b->pool_size = num(item, "pool_size", 16);
+	b->failure_threshold = num(item, "failure_threshold", 5);
+	b->open_ms = num(item, "open_ms", 5000);
+	b->retry_after_s = num(item, "retry_after_s", 1);
+	return 0;
+}
+
+/* --backend URL replaces the policy's backends with one called "default". */
+static int backends_from_override(struct gw_config *cfg, const char *url)
+{
+	struct gw_backend *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	snprintf(b->name, sizeof(b->name), "default");
+	if (gw_parse_url(url, b)) {
+		free(b);
+		return -EINVAL;
+	}
+	snprintf(b->sse_path, sizeof(b->sse_path), "/sse");
+	b->timeout_ms = 30000;
+	b->connect_timeout_ms = 1000;
+	b->pool_size = 16;
+	b->failure_threshold = 5;
+	b->open_ms = 5000;
+	b->retry_after_s = 1;
+	cfg->backends = b;
+	cfg->n_backends = 1;
+	return 0;
+}
+
+static int backends_from_json(struct gw_config *cfg, const cJSON *root)
+{
+	const cJSON *backends = cJSON_GetObjectItemCaseSensitive(root, "backends"), *item;
+	const char *dflt = str(root, "default_backend", NULL);
+	size_t n = (size_t)cJSON_GetArraySize(backends), i = 0;
+
+	cfg->backends = calloc(n ? n : 1, sizeof(*cfg->backends));
+	if (!cfg->backends)
+		return -ENOMEM;
+	cJSON_ArrayForEach(item, backends) {
+		if (backend_from_json(item, &cfg->backends[i]))
+			return -EINVAL;
+		if (dflt && !strcmp(dflt, item->string))
+			cfg->default_backend = i;
+		i++;
+	}
+	cfg->n_backends = i;
+	return i ? 0 : -EINVAL;
+}
+
+static char **strings_from_json(const cJSON *arr, size_t *n)
+{
+	char **v = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*v));
+	const cJSON *item;
+
+	*n = 0;
+	if (!v)
+		return NULL;
+	cJSON_ArrayForEach(item, arr)
+		if (cJSON_IsString(item))
+			v[(*n)++] = strdup(item->valuestring);
+	return v;
+}
+
+static void limits_from_json(struct gw_config *cfg, const cJSON *root)
+{
+	const cJSON *lim = cJSON_GetObjectItemCaseSensitive(root, "limits");
+
+	cfg->max_header_bytes = num(lim, "max_header_bytes", 16384);
+	cfg->max_body_bytes = num(lim, "max_body_bytes", 1 << 20);
+	cfg->header_timeout_ms = num(lim, "header_timeout_ms", 10000);
+	cfg->idle_timeout_ms = num(lim, "idle_timeout_ms", 60000);
+	cfg->max_connections = num(lim, "max_connections", 4096);
+	cfg->max_connections_per_source = num(lim, "max_connections_per_source",
+					      cfg->max_connections < 64 ? cfg->max_connections : 64);
+}
+
+static int config_from_policy(struct gw_config *cfg, const struct policy *pol,
+			      const struct gw_overrides *ov, char *err, size_t errlen)
+{
+	const cJSON *root = pol->json;
+	const char *listen = ov && ov->listen ? ov->listen : str(root, "listen", "127.0.0.1:8470");
+	int ret;
+
+	snprintf(cfg->listen_str, sizeof(cfg->listen_str), "%s", listen);
+	if (net_parse_hostport(listen, &cfg->listen) ||
+	    net_parse_hostport(str(root, "admin", "127.0.0.1:8471"), &cfg->admin)) {
+		snprintf(err, errlen, "listen address '%s' is not host:port", listen);
+		return -EINVAL;
+	}
+	limits_from_json(cfg, root);
+	cfg->workers = num(root, "workers", 0);
+	snprintf(cfg->mcp_path, sizeof(cfg->mcp_path), "%s", str(root, "mcp_path", "/mcp"));
+	ret = ov && ov->backend_url ? backends_from_override(cfg, ov->backend_url) :
+				      backends_from_json(cfg, root);
+	if (ret) {
+		snprintf(err, errlen, "backend URL must be http://host:port/path with a numeric host");
+		return ret;
+	}
+	cfg->allowed_hosts = strings_from_json(cJSON_GetObjectItemCaseSensitive(root, "allowed_hosts"),
+					       &cfg->n_allowed_hosts);
+	cfg->allowed_origins = strings_from_json(
+		cJSON_GetObjectItemCaseSensitive(root, "allowed_origins"), &cfg->n_allowed_origins);
+	return cfg->allowed_hosts && cfg->allowed_origins ? 0 : -ENOMEM;
+}
+
+static void free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void gw_policy_free(struct gw_policy *p)
+{
+	free(p->cfg.backends);
+	free_strings(p->cfg.allowed_hosts, p->cfg.n_allowed_hosts);
+	free_strings(p->cfg.allowed_origins, p->cfg.n_allowed_origins);
+	policy_free(p->pol);
+	free(p);
+}
+
+struct gw_policy *gw_policy_build(struct policy *pol, const struct gw_overrides *ov,
+				  char *err, size_t errlen)
+{
+	struct gw_policy *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		policy_free(pol);
+		return NULL;
+	}
+	p->pol = pol;
+	atomic_init(&p->refs, 1);
+	if (config_from_policy(&p->cfg, pol, ov, err, errlen)) {
+		gw_policy_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+struct gw_policy *gw_policy_ref(struct gw_policy *p)
+{
+	atomic_fetch_add(&p->refs, 1);
+	return p;
+}
+
+void gw_policy_put(struct gw_policy *p)
+{
+	if (p && atomic_fetch_sub(&p->refs, 1) == 1)
+		gw_policy_free(p);
+}
+
+struct gw_policy *gw_policy_current(void)
+{
+	struct gw_policy *p;
+
+	pthread_mutex_lock(&current_lock);
+	p = current ? gw_policy_ref(current) : NULL;
+	pthread_mutex_unlock(&current_lock);
+	return p;
+}
+
+/* Takes over the caller's reference; the old policy lives while requests hold it. */
+void gw_policy_install(struct gw_policy *p)
+{
+	struct gw_policy *old;
+
+	pthread_mutex_lock(&current_lock);
+	p->generation = next_generation++;
+	old = current;
+	current = p;
+	pthread_mutex_unlock(&current_lock);
+	gw_policy_put(old);
+}
+
+void gw_policy_uninstall(void)
+{
+	struct gw_policy *old;
+
+	pthread_mutex_lock(&current_lock);
+	old = current;
+	current = NULL;
+	pthread_mutex_unlock(&current_lock);
+	gw_policy_put(old);
+}
+
+const struct gw_backend *gw_find_backend(const struct gw_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_backends; i++)
+		if (!strcmp(cfg->backends[i].name, name))
+			return &cfg->backends[i];
+	return NULL;
+}

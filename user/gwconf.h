@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * gwconf.h - the daemon's view of a checked policy: listeners, limits,
+ * backends and origin rules, bundled with the policy into one immutable,
+ * reference-counted object.  Reload swaps the current object atomically;
+ * every request holds a reference to the one it started under, so it is
+ * judged wholly under one policy and nothing drops on reload.
+ */
+#ifndef SL_GWCONF_H
+#define SL_GWCONF_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "net.h"
+#include "policy.h"
+
+struct gw_backend {
+	char name[SL_NAME_MAX];
+	struct net_addr addr;
+	char authority[280];	/* host:port, the Host header towards it */
+	char path[256];		/* Streamable HTTP endpoint */
+	char sse_path[256];	/* legacy HTTP+SSE endpoint */
+	unsigned int connect_timeout_ms;
+	unsigned int timeout_ms;
+	unsigned int pool_size;
+	unsigned int failure_threshold;	/* consecutive failures that open the breaker */
+	unsigned int open_ms;		/* how long it stays open before a probe */
+	unsigned int retry_after_s;	/* told to clients while unavailable */
+};
+
+struct gw_config {
+	struct net_addr listen;
+	char listen_str[64];
+	struct net_addr admin;
+	size_t max_header_bytes;
+	size_t max_body_bytes;
+	unsigned int header_timeout_ms;
+	unsigned int idle_timeout_ms;
+	unsigned int max_connections;
+	unsigned int max_connections_per_source;
+	unsigned int workers;
+	char mcp_path[256];
+	struct gw_backend *backends;
+	size_t n_backends;
+	size_t default_backend;
+	char **allowed_hosts;	/* Host values accepted besides the listener's own */
+	size_t n_allowed_hosts;
+	char **allowed_origins;	/* Origin values accepted besides the listener's own */
+	size_t n_allowed_origins;
+};
+
+/* Command-line overrides: --listen, --backend. */
+struct gw_overrides {
+	const char *listen;
+	const char *backend_url;
+};
+
+struct gw_policy {
+	atomic_int refs;
+	unsigned long generation;
+	struct policy *pol;	/* owned */
+	struct gw_config cfg;
+};
+
+/* Takes ownership of @pol; NULL and a message in @err when unusable. */
+struct gw_policy *gw_policy_build(struct policy *pol, const struct gw_overrides *ov,
+				  char *err, size_t errlen);
+struct gw_policy *gw_policy_ref(struct gw_policy *p);
+void gw_policy_put(struct gw_policy *p);
+
+/* The current policy (a new reference), and the swap that reload does. */
+struct gw_policy *gw_policy_current(void);
+void gw_policy_install(struct gw_policy *p);
+/* Drops the current policy at exit (requests must be gone). */
+void gw_policy_uninstall(void);
+
+/* Parses "http://host:port/path" into a backend's address, authority and path. */
+int gw_parse_url(const char *url, struct gw_backend *b);
+const struct gw_backend *gw_find_backend(const struct gw_config *cfg, const char *name);
+
+#endif

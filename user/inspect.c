@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* inspect.c - MCP inspection for the proxy (see inspect.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inspect.h"
+
+static void refuse(struct inspect_result *res, const struct mcp_error *err)
+{
+	res->http_status = err->http_status ? err->http_status : 400;
+	res->code = err->code;
+	snprintf(res->message, sizeof(res->message), "%s", err->message);
+}
+
+static char *id_text(const cJSON *id)
+{
+	char *text, *copy;
+
+	if (!id)
+		return NULL;
+	text = cJSON_PrintUnformatted(id);
+	copy = text ? strdup(text) : NULL;
+	cJSON_free(text);
+	return copy;
+}
+
+/*
+ * A batch with a refused element is refused whole, naming the element:
+ * forwarding part of a batch would need the backend's answers merged with
+ * ours, and a partly judged batch is the kind of message not to pass.
+ */
+static int check_batch(const struct mcp_batch *b, struct inspect_result *res)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->msgs[i].kind != MCP_INVALID)
+			continue;
+		res->http_status = 400;
+		res->code = b->msgs[i].err.code;
+		snprintf(res->message, sizeof(res->message), "batch element %zu: %.200s", i,
+			 b->msgs[i].err.message);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void note_client(const struct mcp_batch *b, struct inspect_result *res)
+{
+	struct mcp_client_info info;
+
+	if (b->is_batch || b->n != 1 || !b->msgs[0].info ||
+	    b->msgs[0].info->id != MCP_M_INITIALIZE)
+		return;
+	res->is_initialize = true;
+	if (!mcp_initialize_client_info(&b->msgs[0], &info)) {
+		snprintf(res->client_name, sizeof(res->client_name), "%s", info.name);
+		snprintf(res->client_version, sizeof(res->client_version), "%s", info.version);
+	}
+}
+
+int inspect_request(const struct http_msg *msg, struct inspect_result *res)
+{
+	struct mcp_batch b = {};
+	struct mcp_error err = {};
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	ret = mcp_parse(msg->body.data ? msg->body.data : "", msg->body.len, &b, &err);
+	if (b.n == 1 && !b.is_batch)
+		res->rpc_id = id_text(b.msgs[0].id);
+	if (ret) {
+		refuse(res, &err);
+	} else if (!(ret = check_batch(&b, res))) {
+		ret = mcp_check_headers(&b, msg->names, msg->values, msg->n_headers, NULL, 0, &err);
+		if (ret)
+			refuse(res, &err);
+		else
+			note_client(&b, res);
+	}
+	mcp_batch_free(&b);
+	return ret ? -EINVAL : 0;
+}
+
+static int check_body(const char *body, size_t len)
+{
+	struct mcp_batch b = {};
+	struct mcp_error err = {};
+	int ret = mcp_parse(body, len, &b, &err);
+
+	if (!ret)
+		for (size_t i = 0; i < b.n && !ret; i++)
+			ret = b.msgs[i].kind == MCP_INVALID ? -EINVAL : 0;
+	mcp_batch_free(&b);
+	return ret ? -EINVAL : 0;
+}
+
+int inspect_response(const char *body, size_t len)
+{
+	return check_body(body, len);
+}
+
+int inspect_event(const char *data, size_t len)
+{
+	return check_body(data, len);
+}
+
+char *inspect_error_json(const char *rpc_id, int code, const char *message,
+			 unsigned int retry_after_s)
+{
+	cJSON *id = rpc_id ? cJSON_Parse(rpc_id) : NULL;
+	cJSON *data = retry_after_s ? cJSON_CreateObject() : NULL;
+	char *text, *copy = NULL;
+
+	if (data)
+		cJSON_AddNumberToObject(data, "retry_after_s", retry_after_s);
+	text = mcp_error_json(id, code, message, data);
+	if (text)
+		copy = strdup(text);
+	cJSON_free(text);
+	cJSON_Delete(id);
+	cJSON_Delete(data);
+	return copy;
+}

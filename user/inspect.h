@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * inspect.h - MCP inspection at the HTTP boundary: what the proxy asks of a
+ * request body, a response body and an SSE event (the JSON-RPC rules live
+ * in mcp.h), and the JSON-RPC error bodies the gateway answers with.
+ */
+#ifndef SL_INSPECT_H
+#define SL_INSPECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http.h"
+#include "mcp.h"
+
+/* Error codes the gateway itself answers with (JSON-RPC's server range). */
+#define INSPECT_INVALID_REQUEST	MCP_ERR_INVALID_REQUEST
+#define INSPECT_INTERNAL_ERROR	MCP_ERR_INTERNAL
+#define INSPECT_UNAVAILABLE	(-32050)	/* backend down or circuit open: retry later */
+#define INSPECT_TIMEOUT		(-32051)	/* backend did not answer by the deadline */
+
+struct inspect_result {
+	int http_status;	/* when refused */
+	int code;
+	char message[256];	/* room for a prefix before an mcp_error message */
+	bool close;		/* refuse and close the connection */
+	char *rpc_id;		/* the id as JSON text ("7", "\"a\""), or NULL; caller frees */
+	bool is_initialize;
+	char client_name[64];
+	char client_version[32];
+};
+
+/* Judges a POSTed body and its MCP headers.  0: forward; -EINVAL: refuse as res says. */
+int inspect_request(const struct http_msg *msg, struct inspect_result *res);
+/* Is a backend's JSON body / SSE event data JSON-RPC?  0 yes, -EINVAL no. */
+int inspect_response(const char *body, size_t len);
+int inspect_event(const char *data, size_t len);
+/* A JSON-RPC error response for @rpc_id (JSON text or NULL: null); malloc'ed. */
+char *inspect_error_json(const char *rpc_id, int code, const char *message,
+			 unsigned int retry_after_s);
+
+#endif

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * mcp.h - MCP / JSON-RPC 2.0 message inspection: pure functions, no sockets.
+ *
+ * The gateway parses every JSON-RPC message in both directions and refuses
+ * what it cannot judge.  "Cannot judge" is wider than "invalid JSON": any
+ * text that two JSON implementations could read differently is refused,
+ * because the gateway (cJSON) and the backend (often JavaScript) must see the
+ * same message.  So on top of what cJSON refuses, mcp_parse() refuses:
+ *
+ *  - anything RFC 8259 forbids that cJSON takes: raw control bytes, a byte
+ *    order mark, leading zeros, trailing text, invalid UTF-8, bad \u escapes
+ *    and unpaired surrogates (-32700, with the byte offset);
+ *  - duplicate object keys at any depth: cJSON reads the first, JavaScript
+ *    the last (-32600);
+ *  - \u0000 in any string, key or value: cJSON's C strings end there while
+ *    the backend sees the whole string, so a deny pattern or a redaction
+ *    could be bypassed by hiding text after a NUL (-32600; the message names
+ *    the place: method name, tool name, resource uri, prompt name, key, or
+ *    the path of the value).
+ *
+ * Messages are looked up with cJSON_GetObjectItemCaseSensitive() only:
+ * cJSON_GetObjectItem() ignores case, so {"Method":..,"method":..} would let
+ * it read a member the backend never looks at.
+ */
+#ifndef SL_MCP_H
+#define SL_MCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+/* Nesting limit of a whole body (a batch array counts as one level): deep
+ * enough for any real tool arguments, shallow enough that recursion over the
+ * tree is bounded. */
+#ifndef MCP_MAX_DEPTH
+#define MCP_MAX_DEPTH 64
+#endif
+/* Elements of one batch: each is judged and answered on its own. */
+#ifndef MCP_MAX_BATCH
+#define MCP_MAX_BATCH 1024
+#endif
+
+/* JSON-RPC 2.0 error codes, and the ones MCP allocates. */
+enum mcp_err_code {
+	MCP_ERR_PARSE = -32700,			/* not JSON we accept */
+	MCP_ERR_INVALID_REQUEST = -32600,	/* JSON, but not a JSON-RPC message */
+	MCP_ERR_METHOD_NOT_FOUND = -32601,
+	MCP_ERR_INVALID_PARAMS = -32602,	/* an MCP method's params are malformed */
+	MCP_ERR_INTERNAL = -32603,		/* out of memory, or a parser disagreement */
+	MCP_ERR_HEADER_MISMATCH = -32020,	/* MCP 2026-07-28: headers vs body */
+};
+
+/* Why a message (or a whole body) was refused: a JSON-RPC error code, the
+ * HTTP status to answer with, and a message fit for the agent and the log
+ * (printable ASCII; values quoted from the input are sanitised). */
+struct mcp_error {
+	int code;		/* enum mcp_err_code; 0: no error */
+	int http_status;
+	char message[200];
+};
+
+enum mcp_kind {
+	MCP_INVALID = 0,	/* a batch element that was refused: see mcp_msg.err */
+	MCP_REQUEST,		/* method and id */
+	MCP_NOTIFICATION,	/* method, no id */
+	MCP_RESPONSE,		/* id and result */
+	MCP_ERROR_RESPONSE,	/* error (id, null id or none) */
+};
+
+/* The methods MCP defines (revisions 2024-11-05 to 2026-07-28). */
+enum mcp_method {
+	MCP_M_OTHER = 0,	/* not defined by MCP: passed to the policy as is */
+	MCP_M_INITIALIZE,
+	MCP_M_PING,
+	MCP_M_SERVER_DISCOVER,
+	MCP_M_TOOLS_LIST,
+	MCP_M_TOOLS_CALL,
+	MCP_M_RESOURCES_LIST,
+	MCP_M_RESOURCES_TEMPLATES_LIST,
+	MCP_M_RESOURCES_READ,
+	MCP_M_RESOURCES_SUBSCRIBE,
+	MCP_M_RESOURCES_UNSUBSCRIBE,
+	MCP_M_PROMPTS_LIST,
+	MCP_M_PROMPTS_GET,
+	MCP_M_COMPLETION_COMPLETE,
+	MCP_M_LOGGING_SET_LEVEL,
+	MCP_M_SUBSCRIPTIONS_LISTEN,
+	MCP_M_TASKS_GET,
+	MCP_M_TASKS_RESULT,
+	MCP_M_TASKS_LIST,
+	MCP_M_TASKS_CANCEL,
+	MCP_M_SAMPLING_CREATE_MESSAGE,	/* server to client */
+	MCP_M_ELICITATION_CREATE,	/* server to client */
+	MCP_M_ROOTS_LIST,		/* server to client */
+	MCP_M_NOTIFICATION,		/* "notifications/..." */
+};
+
+/* Method flags. */
+#define MCP_MF_FROM_CLIENT	0x1u	/* a client (agent) may send it */
+#define MCP_MF_FROM_SERVER	0x2u	/* a server (backend) may send it */
+#define MCP_MF_READ_ONLY	0x4u	/* reads state only (lists, reads, ping) */
+#define MCP_MF_NAMED		0x8u	/* has an Mcp-Name source (params.name/uri) */
+
+struct mcp_method_info {
+	const char *name;	/* "tools/call"; "notifications/" for the family */
+	enum mcp_method id;
+	unsigned int flags;	/* MCP_MF_* */
+};
+
+/* One JSON-RPC message.  Pointers point into the mcp_batch's tree. */
+struct mcp_msg {
+	enum mcp_kind kind;
+	struct mcp_error err;		/* kind == MCP_INVALID: why */
+	cJSON *json;			/* the message (an object, except for a
+					 * refused batch element) */
+	const cJSON *id;		/* string or integer; NULL: notification, or
+					 * no usable id (answer with null) */
+	const char *method;		/* requests and notifications */
+	const struct mcp_method_info *info;	/* for method; NULL: not MCP's */
+	const cJSON *params;		/* object or array, NULL when absent */
+	const char *tool;		/* tools/call: params.name */
+	const cJSON *arguments;		/* tools/call, prompts/get: params.arguments (object) */
+	const char *uri;		/* resources/read, /subscribe, /unsubscribe: params.uri */
+	const char *prompt;		/* prompts/get: params.name */
+	const cJSON *progress_token;	/* params._meta.progressToken: string or integer */
+	const cJSON *result;		/* MCP_RESPONSE: an object */
+	const cJSON *error;		/* MCP_ERROR_RESPONSE: {code, message[, data]} */
+};
+
+struct mcp_batch {
+	cJSON *root;		/* the whole tree */
+	bool is_batch;		/* the body was an array */
+	struct mcp_msg *msgs;
+	size_t n;
+};
+
+/*
+ * Parses and judges a body of @len bytes (need not be NUL-terminated).
+ *
+ *  0:       a single message that is valid (out->n == 1), or a batch whose
+ *           elements were each judged: an element with kind MCP_INVALID
+ *           carries its own error (and id when usable) so the caller can
+ *           answer each element on its own;
+ *  -EINVAL: the whole body is refused, *err says why.  When the body was a
+ *           single JSON object, out->n == 1 and out->msgs[0].id is the id to
+ *           answer with (NULL: answer with null); otherwise out->n == 0;
+ *  -ENOMEM: out of memory (*err is an internal error, HTTP 503).
+ *
+ * Whole-body refusals: invalid JSON (-32700), nesting over MCP_MAX_DEPTH,
+ * a body that is neither an object nor an array, an empty batch and a
+ * batch over MCP_MAX_BATCH elements (-32600).  *out must be released with
+ * mcp_batch_free() whatever the return.
+ */
+int mcp_parse(const char *body, size_t len, struct mcp_batch *out, struct mcp_error *err);
+void mcp_batch_free(struct mcp_batch *b);
+
+/*
+ * Checks the request headers that MCP 2026-07-28 mirrors from the body
+ * (Mcp-Method, Mcp-Name, Mcp-Param-{Name}) against the body: a header that
+ * is present must match, after decoding its =?base64?...?= form where the
+ * specification allows one.  @names/@values/@n are the request's headers
+ * (struct http_msg's arrays fit; names compare case-insensitively).
+ *
+ * Mcp-Param-{Name} headers are bound to arguments by the tool's
+ * inputSchema (x-mcp-header annotations): pass the tool's bindings from
+ * mcp_param_bindings_from_schema(), or NULL when the schema is unknown (then
+ * Mcp-Param-* headers are forwarded unchecked, as the specification asks of
+ * intermediaries that do not recognise them).
+ *
+ * Absent headers are accepted (clients of older revisions send none)
+ * unless @flags has MCP_HDR_REQUIRE, for requests of revision 2026-07-28
+ * and later: then Mcp-Method on every request, Mcp-Name where the method
+ * has a name, and each bound Mcp-Param-* whose argument has a value must be
+ * present.  A batch body may carry neither Mcp-Method nor Mcp-Name (they
+ * describe one message).  Returns 0, or -EINVAL with *err (-32020, HTTP
+ * 400) naming the header and both values.
+ */
+#define MCP_HDR_REQUIRE 0x1u
+
+#define MCP_PARAM_MAX_PATH 8	/* properties chain of one annotated argument */
+#define MCP_PARAM_MAX_NAME 64	/* x-mcp-header value */
+
+/* One x-mcp-header annotation: header Mcp-Param-<header> mirrors the argument
+ * at arguments.<path[0]>.<path[1]>...  The path points into the schema, which
+ * must outlive the binding. */
+struct mcp_param_binding {
+	char header[MCP_PARAM_MAX_NAME + 1];
+	const char *path[MCP_PARAM_MAX_PATH];
+	size_t depth;
+};
+
+struct mcp_param_bindings {
+	struct mcp_param_binding *v;
+	size_t n;
+};
+
+int mcp_check_headers(const struct mcp_batch *b, const char *const *names,
+		      const char *const *values, size_t n,
+		      const struct mcp_param_bindings *params, unsigned int flags,
+		      struct mcp_error *err);
+
+/*
+ * Collects the x-mcp-header annotations of a tool's @input_schema.  Invalid
+ * annotations (not a token, duplicate ignoring case, not on a string,
+ * integer or boolean property, or not reachable through "properties" keys
+ * only) make the tool definition invalid, as the specification says:
+ * -EINVAL with *err.  0 with out->n == 0 when there are none.  -ENOMEM.
+ */
+int mcp_param_bindings_from_schema(const cJSON *input_schema, struct mcp_param_bindings *out,
+				   struct mcp_error *err);
+void mcp_param_bindings_free(struct mcp_param_bindings *b);
+
+/*
+ * Decodes an MCP header value: "=?base64?<standard base64>?=" (markers
+ * exact and lowercase) is decoded; anything else is literal.  Returns a
+ * malloc'ed copy (NUL-terminated; *out_len excludes the NUL and may count
+ * NULs inside), or NULL with *bad set when the base64 is invalid (*bad
+ * false: out of memory).
+ */
+char *mcp_header_decode(const char *value, size_t *out_len, bool *bad);
+
+/* What a client says it is: from an initialize request (params.clientInfo,
+ * params.protocolVersion) or, in revision 2026-07-28, from any request's
+ * params._meta ("io.modelcontextprotocol/clientInfo" and
+ * "/protocolVersion").  Bounded copies, control characters removed. */
+struct mcp_client_info {
+	char name[64];
+	char version[32];
+	char protocol_version[32];
+	bool from_initialize;
+};
+
+/* 0 when the message names a client or a protocol version (missing fields
+ * are ""), -ENOENT when it names neither. */
+int mcp_initialize_client_info(const struct mcp_msg *m, struct mcp_client_info *out);
+
+/*
+ * A JSON-RPC error response {"jsonrpc":"2.0","id":..,"error":{"code":..,
+ * "message":..[,"data":..]}} built with cJSON.  @id is copied (NULL or not
+ * a string/number: "id": null); @data, when not NULL, is copied.  NULL when
+ * out of memory.
+ */
+cJSON *mcp_error_response(const cJSON *id, int code, const char *message, const cJSON *data);
+/* The same as unformatted text (malloc'ed; free with cJSON_free()). */
+char *mcp_error_json(const cJSON *id, int code, const char *message, const cJSON *data);
+
+/* Method table lookups.  NULL when MCP does not define @method. */
+const struct mcp_method_info *mcp_method_lookup(const char *method);
+/* Lists, reads, gets, ping: methods that change no state (tools/call is
+ * judged by its tool's class, not here). */
+bool mcp_method_is_read_only(const char *method);
+
+/*
+ * Fills *err (message printf-style) and returns -EINVAL, for the callers'
+ * convenience: `return mcp_error_set(err, MCP_ERR_..., 400, "...")`.
+ */
+int mcp_error_set(struct mcp_error *err, int code, int http_status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/*
+ * Copies @len bytes of untrusted @src into @dst for a message or a log:
+ * printable ASCII is kept, '"' and '\\' and other bytes are written as
+ * \" \\ \xNN, and a copy that does not fit ends in "...".  Returns dst.
+ */
+char *mcp_sanitize(char *dst, size_t dst_len, const char *src, size_t len);
+
+#endif

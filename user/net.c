@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* net.c - non-blocking sockets for listeners and upstream connections. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "net.h"
+
+static int parse_port(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return *s && !*end && v > 0 && v < 65536 ? (int)v : -1;
+}
+
+int net_parse_hostport(const char *text, struct net_addr *out)
+{
+	char host[256];
+	const char *colon;
+	int port;
+
+	memset(out, 0, sizeof(*out));
+	if (text[0] == '[') {
+		const char *end = strchr(text, ']');
+
+		if (!end || end[1] != ':' || (size_t)(end - text - 1) >= sizeof(host))
+			return -EINVAL;
+		snprintf(host, sizeof(host), "%.*s", (int)(end - text - 1), text + 1);
+		colon = end + 1;
+	} else {
+		colon = strrchr(text, ':');
+		if (!colon || (size_t)(colon - text) >= sizeof(host))
+			return -EINVAL;
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - text), text);
+	}
+	port = parse_port(colon + 1);
+	if (port < 0)
+		return -EINVAL;
+	if (!strcmp(host, "localhost"))
+		snprintf(host, sizeof(host), "127.0.0.1");
+	if (strchr(host, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		out->len = sizeof(*s6);
+		return inet_pton(AF_INET6, host, &s6->sin6_addr) == 1 ? 0 : -EINVAL;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&out->ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		out->len = sizeof(*s4);
+		return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : -EINVAL;
+	}
+}
+
+static void set_nodelay(int fd)
+{
+	int one = 1;
+
+	/* Small JSON-RPC messages and SSE events must leave at once. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+int net_listen(const struct net_addr *addr, int backlog)
+{
+	int one = 1, err;
+	int fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
+	    bind(fd, (const struct sockaddr *)&addr->ss, addr->len) || listen(fd, backlog)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int net_connect(const struct net_addr *addr, int *fd_out)
+{
+	int fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	set_nodelay(fd);
+	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len))
+		err = -errno;
+	if (err && err != -EINPROGRESS) {
+		close(fd);
+		return err;
+	}
+	*fd_out = fd;
+	return err;
+}
+
+int net_connect_result(int fd)
+{
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len))
+		return -errno;
+	return -soerr;
+}
+
+int net_accept(int listen_fd, struct net_addr *peer)
+{
+	int fd;
+
+	peer->len = sizeof(peer->ss);
+	fd = accept4(listen_fd, (struct sockaddr *)&peer->ss, &peer->len,
+		     SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	set_nodelay(fd);
+	return fd;
+}
+
+void net_addr_str(const struct net_addr *a, char *buf, size_t len, bool with_port)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	const void *src = a->ss.ss_family == AF_INET6 ?
+		(const void *)&((const struct sockaddr_in6 *)&a->ss)->sin6_addr :
+		(const void *)&((const struct sockaddr_in *)&a->ss)->sin_addr;
+
+	inet_ntop(a->ss.ss_family, src, host, sizeof(host));
+	if (!with_port)
+		snprintf(buf, len, "%s", host);
+	else if (a->ss.ss_family == AF_INET6)
+		snprintf(buf, len, "[%s]:%d", host, net_addr_port(a));
+	else
+		snprintf(buf, len, "%s:%d", host, net_addr_port(a));
+}
+
+int net_addr_port(const struct net_addr *a)
+{
+	if (a->ss.ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+}
