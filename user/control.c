@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -35,24 +36,40 @@ static bool peer_is_root(int fd)
 	return !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) && cred.uid == 0;
 }
 
-/* One short line; the client sent it whole or it is not a control client. */
+/* Reads one line (up to a second): a control client sends it at once. */
+static bool read_line(int fd, char *line, size_t len)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t have = 0;
+
+	while (have < len - 1 && !memchr(line, '\n', have)) {
+		ssize_t n;
+
+		if (poll(&pfd, 1, 1000) != 1)
+			return false;
+		n = read(fd, line + have, len - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	line[have] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	return have > 0;
+}
+
 static void serve(int fd)
 {
 	char line[256], out[512];
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	ssize_t n = 0;
 
 	if (!peer_is_root(fd)) {
 		snprintf(out, sizeof(out), "error permission denied\n");
-	} else if (poll(&pfd, 1, 1000) != 1 || (n = read(fd, line, sizeof(line) - 1)) <= 0) {
+	} else if (!read_line(fd, line, sizeof(line))) {
 		return;
 	} else {
-		line[n] = '\0';
-		line[strcspn(line, "\r\n")] = '\0';
 		handler(handler_ctx, line, out, sizeof(out) - 1);
 		strcat(out, "\n");
 	}
-	if (write(fd, out, strlen(out)) < 0)
+	if (send(fd, out, strlen(out), MSG_NOSIGNAL) < 0)
 		pr_debug("sluiced: control client left before its answer\n");
 }
 
@@ -114,8 +131,10 @@ int control_request(const char *path, const char *line, char *out, size_t len, i
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	snprintf(out, len, "%s\n", line);
+	/* One send with the newline: the daemon answers as soon as it has a line. */
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) < 0) {
+	    send(fd, out, strlen(out), MSG_NOSIGNAL) < 0) {
 		err = -errno;
 		goto out;
 	}

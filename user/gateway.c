@@ -179,6 +179,78 @@ void gw_session_del(const char *id)
 	pthread_mutex_unlock(&session_lock);
 }
 
+/* --- circuit breakers ------------------------------------------------------------ */
+
+/*
+ * One breaker per backend for the whole daemon: with per-worker breakers a
+ * dead backend would be hit failure_threshold times per worker, and which
+ * worker a connection lands on is the kernel's choice.
+ */
+static pthread_mutex_t breaker_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct breaker *breakers;
+
+struct breaker *gw_breaker(const char *authority)
+{
+	struct breaker *b;
+
+	pthread_mutex_lock(&breaker_lock);
+	for (b = breakers; b && strcmp(b->authority, authority); b = b->next)
+		;
+	if (!b && (b = calloc(1, sizeof(*b)))) {
+		snprintf(b->authority, sizeof(b->authority), "%s", authority);
+		b->next = breakers;
+		breakers = b;
+	}
+	pthread_mutex_unlock(&breaker_lock);
+	return b;
+}
+
+bool gw_breaker_admits(struct breaker *b, unsigned int threshold, uint64_t now_ms)
+{
+	bool ok = true;
+
+	pthread_mutex_lock(&breaker_lock);
+	if (b->failures >= threshold) {
+		ok = now_ms >= b->open_until_ms && !b->probing;
+		if (ok)
+			b->probing = true;
+	}
+	pthread_mutex_unlock(&breaker_lock);
+	return ok;
+}
+
+bool gw_breaker_is_open(struct breaker *b, unsigned int threshold)
+{
+	bool open;
+
+	pthread_mutex_lock(&breaker_lock);
+	open = b->failures >= threshold;
+	pthread_mutex_unlock(&breaker_lock);
+	return open;
+}
+
+void gw_breaker_success(struct breaker *b)
+{
+	pthread_mutex_lock(&breaker_lock);
+	b->failures = 0;
+	b->probing = false;
+	pthread_mutex_unlock(&breaker_lock);
+}
+
+bool gw_breaker_failure(struct breaker *b, unsigned int threshold, unsigned int open_ms,
+			uint64_t now_ms)
+{
+	bool opened;
+
+	pthread_mutex_lock(&breaker_lock);
+	b->probing = false;
+	opened = ++b->failures == threshold;
+	if (b->failures >= threshold)
+		b->open_until_ms = now_ms + open_ms;
+	pthread_mutex_unlock(&breaker_lock);
+	return opened;
+}
+
 /* --- workers ---------------------------------------------------------------------- */
 
 static struct worker *workers;

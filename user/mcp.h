@@ -244,6 +244,10 @@ int mcp_initialize_client_info(const struct mcp_msg *m, struct mcp_client_info *
 cJSON *mcp_error_response(const cJSON *id, int code, const char *message, const cJSON *data);
 /* The same as unformatted text (malloc'ed; free with cJSON_free()). */
 char *mcp_error_json(const cJSON *id, int code, const char *message, const cJSON *data);
+/* An id as exact JSON text ("7", "\"a\"", "null"); malloc'ed, free with
+ * cJSON_free().  Use it rather than cJSON_Print*(): cJSON prints integers
+ * above 10^15 rounded to 15 digits. */
+char *mcp_id_json(const cJSON *id);
 
 /* Method table lookups.  NULL when MCP does not define @method. */
 const struct mcp_method_info *mcp_method_lookup(const char *method);

@@ -286,14 +286,31 @@ static bool value_matches(const cJSON *body, const char *text, size_t len)
 	return false;	/* objects and arrays are never mirrored */
 }
 
+/* A body value for a message: strings quoted as they are, others as JSON. */
+static const char *show_body(const cJSON *body, char *buf, size_t len)
+{
+	char *json;
+
+	if (cJSON_IsString(body)) {
+		char text[SHOWN];
+
+		snprintf(buf, len, "\"%s\"", mcp_sanitize(text, sizeof(text), body->valuestring,
+							   strlen(body->valuestring)));
+		return buf;
+	}
+	json = cJSON_PrintUnformatted(body);
+	mcp_sanitize(buf, len, json ? json : "?", json ? strlen(json) : 1);
+	cJSON_free(json);
+	return buf;
+}
+
 static int compare_param(const char *header, const char *value, const cJSON *body,
 			 const char *field, struct mcp_error *err)
 {
-	char got[SHOWN], want[SHOWN];
+	char got[SHOWN], want[SHOWN + 2];
 	size_t len;
 	bool bad;
 	char *text = mcp_header_decode(value, &len, &bad);
-	char *body_text = NULL;
 	int ret = 0;
 
 	if (!text)
@@ -302,14 +319,10 @@ static int compare_param(const char *header, const char *value, const cJSON *bod
 	if (!body || cJSON_IsNull(body))
 		ret = mismatch(err, "%s header \"%s\" but %s has no value", header,
 			       mcp_sanitize(got, sizeof(got), text, len), field);
-	else if (!value_matches(body, text, len)) {
-		body_text = cJSON_PrintUnformatted(body);
+	else if (!value_matches(body, text, len))
 		ret = mismatch(err, "%s header \"%s\" does not match %s %s", header,
 			       mcp_sanitize(got, sizeof(got), text, len), field,
-			       body_text ? mcp_sanitize(want, sizeof(want), body_text,
-							strlen(body_text)) : "(unprintable)");
-	}
-	cJSON_free(body_text);
+			       show_body(body, want, sizeof(want)));
 	free(text);
 	return ret;
 }

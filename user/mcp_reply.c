@@ -6,6 +6,7 @@
  * client's self-description (see mcp.h).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,8 +47,8 @@ char *mcp_sanitize(char *dst, size_t dst_len, const char *src, size_t len)
 			snprintf(piece, sizeof(piece), "\\x%02x", c);
 
 		if (used + (size_t)n + 1 > dst_len) {
-			used = safe;
-			if (dst_len >= 4) {
+			if (dst_len >= 4) {	/* else too small to mark the cut */
+				used = safe;
 				memcpy(dst + used, "...", 3);
 				used += 3;
 			}
@@ -73,11 +74,34 @@ static bool add(cJSON *obj, const char *key, cJSON *item)
 	return false;
 }
 
+/*
+ * cJSON prints numbers with 15 significant digits when that reads back
+ * "close enough", so 9007199254740991 would come out as 9.00719925474099e+15:
+ * an answer the client cannot match to its request.  Integral ids are written
+ * as raw text instead, exact up to 2^53.
+ */
 static cJSON *copy_id(const cJSON *id)
 {
-	if (cJSON_IsString(id) || cJSON_IsNumber(id))
-		return cJSON_Duplicate(id, false);
-	return cJSON_CreateNull();
+	char text[32];
+
+	if (cJSON_IsString(id))
+		return cJSON_CreateString(id->valuestring);
+	if (!cJSON_IsNumber(id))
+		return cJSON_CreateNull();
+	if (id->valuedouble != trunc(id->valuedouble) ||
+	    fabs(id->valuedouble) > 9007199254740992.0)
+		return cJSON_CreateNumber(id->valuedouble);
+	snprintf(text, sizeof(text), "%.0f", id->valuedouble);
+	return cJSON_CreateRaw(text);
+}
+
+char *mcp_id_json(const cJSON *id)
+{
+	cJSON *copy = copy_id(id);
+	char *text = copy ? cJSON_PrintUnformatted(copy) : NULL;
+
+	cJSON_Delete(copy);
+	return text;
 }
 
 cJSON *mcp_error_response(const cJSON *id, int code, const char *message, const cJSON *data)

@@ -497,7 +497,7 @@ void proxy_on_upstream_failed(struct exchange *ex, int status, const char *why)
 		return;
 	}
 	/* Refusals while the breaker is open would flood the log: debug only. */
-	if (ex->bs && ex->bs->failures >= ex->be->failure_threshold)
+	if (ex->bs && gw_breaker_is_open(ex->bs->breaker, ex->be->failure_threshold))
 		pr_debug("sluiced: %s %s: %s\n", ex->be->name, ex->be->authority, why);
 	else
 		pr_info("sluiced: %s %s: %s\n", ex->be->name, ex->be->authority, why);

@@ -41,16 +41,33 @@ enum ex_kind {
 	EX_LEGACY_POST,		/* HTTP+SSE: POST /message?sessionId= */
 };
 
-/* Per-backend state a worker keeps: idle connections and the breaker. */
+/* A backend's circuit breaker, shared by all workers (gateway.c). */
+struct breaker {
+	char authority[280];
+	unsigned int failures;	/* consecutive transport failures */
+	uint64_t open_until_ms;	/* open while now < this */
+	bool probing;		/* half-open: one request is testing the backend */
+	struct breaker *next;
+};
+
+/* Per-backend state a worker keeps: its idle connections. */
 struct backend_state {
 	char authority[280];	/* key: survives reloads that keep the backend */
 	struct upconn *idle;
 	unsigned int n_idle;
-	unsigned int failures;	/* consecutive transport failures */
-	uint64_t open_until_ms;	/* breaker open while now < this */
-	bool probing;		/* half-open: one request is testing the backend */
+	struct breaker *breaker;
 	struct backend_state *next;
 };
+
+/* The breaker of @authority, created closed on first use (never freed). */
+struct breaker *gw_breaker(const char *authority);
+/* May a request go to the backend now?  Claims the half-open probe. */
+bool gw_breaker_admits(struct breaker *b, unsigned int threshold, uint64_t now_ms);
+bool gw_breaker_is_open(struct breaker *b, unsigned int threshold);
+void gw_breaker_success(struct breaker *b);
+/* Returns true when this failure opened the breaker. */
+bool gw_breaker_failure(struct breaker *b, unsigned int threshold, unsigned int open_ms,
+			uint64_t now_ms);
 
 struct exchange {
 	struct client *client;

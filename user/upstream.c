@@ -51,38 +51,22 @@ static struct backend_state *backend_state_get(struct worker *w, const struct gw
 	bs = calloc(1, sizeof(*bs));
 	if (!bs)
 		return NULL;
+	bs->breaker = gw_breaker(be->authority);
+	if (!bs->breaker) {
+		free(bs);
+		return NULL;
+	}
 	snprintf(bs->authority, sizeof(bs->authority), "%s", be->authority);
 	bs->next = w->backends;
 	w->backends = bs;
 	return bs;
 }
 
-/* May a request go to the backend now?  Sets probing for the half-open probe. */
-static bool breaker_admits(struct backend_state *bs, const struct gw_backend *be, uint64_t now)
-{
-	if (bs->failures < be->failure_threshold)
-		return true;
-	if (now < bs->open_until_ms || bs->probing)
-		return false;
-	bs->probing = true;
-	return true;
-}
-
-static void breaker_success(struct backend_state *bs)
-{
-	bs->failures = 0;
-	bs->probing = false;
-}
-
 static void breaker_failure(struct backend_state *bs, const struct gw_backend *be, uint64_t now)
 {
-	bs->probing = false;
-	if (++bs->failures >= be->failure_threshold) {
-		if (bs->failures == be->failure_threshold)
-			pr_warn("sluiced: backend %s (%s) failing: circuit open for %u ms\n",
-				be->name, be->authority, be->open_ms);
-		bs->open_until_ms = now + be->open_ms;
-	}
+	if (gw_breaker_failure(bs->breaker, be->failure_threshold, be->open_ms, now))
+		pr_warn("sluiced: backend %s (%s) failing: circuit open for %u ms\n",
+			be->name, be->authority, be->open_ms);
 }
 
 /* --- connections ----------------------------------------------------------------- */
@@ -180,7 +164,7 @@ static int on_resp_headers(void *ctx, struct http_msg *msg)
 	struct exchange *ex = ctx;
 
 	ex->response_started = true;
-	breaker_success(ex->bs);
+	gw_breaker_success(ex->bs->breaker);
 	return proxy_on_response_head(ex, msg);
 }
 
@@ -247,7 +231,7 @@ int upstream_start(struct exchange *ex)
 	ex->bs = backend_state_get(w, ex->be);
 	if (!ex->bs)
 		return -ENOMEM;
-	if (!breaker_admits(ex->bs, ex->be, ev_now_ms(w->loop))) {
+	if (!gw_breaker_admits(ex->bs->breaker, ex->be->failure_threshold, ev_now_ms(w->loop))) {
 		proxy_on_upstream_failed(ex, 503, "backend unavailable (circuit open)");
 		return 0;
 	}

@@ -1,0 +1,187 @@
+#!/bin/bash
+# proxy.sh - sluiced in front of the C demo backend, on loopback.
+#
+# The bad-input corpus (tests/e2e/http_corpus.py), SSE relayed event by event,
+# graceful degradation (backend down, slow, circuit breaker), reload under
+# load and a refused reload, a client that leaves mid-stream, and the
+# upstream keep-alive pool.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/lib.sh
+
+BACKEND=$PWD/$BUILD/sluice-demo-backend
+SLUICED=$PWD/$BUILD/sluiced
+[ -x "$BACKEND" ] && [ -x "$SLUICED" ] || die "build first: $BACKEND, $SLUICED"
+TMP=$(mktemp -d /tmp/sluice-proxy.XXXXXX)
+on_exit "rm -rf '$TMP'"
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+GPORT=$(free_port)
+BPORT=$(free_port)
+CTL="$PWD/$BUILD/sluicectl --control $TMP/ctl.sock"
+URL=http://127.0.0.1:$GPORT/mcp
+
+write_policy() {	# write_policy TIMEOUT_MS
+	cat >"$TMP/policy.json" <<EOF
+{
+  "version": 1,
+  "listen": "127.0.0.1:$GPORT",
+  "limits": { "header_timeout_ms": 1000, "idle_timeout_ms": 5000 },
+  "backends": {
+    "main": { "url": "http://127.0.0.1:$BPORT/mcp", "timeout_ms": $1,
+              "connect_timeout_ms": 500, "failure_threshold": 3, "open_ms": 1500,
+              "retry_after_s": 2, "pool_size": 8 }
+  }
+}
+EOF
+}
+
+start_backend() {
+	"$BACKEND" --listen "127.0.0.1:$BPORT" --sse-delay-ms 300 >>"$TMP/backend.log" 2>&1 &
+	BACKEND_PID=$!
+	E2E_PIDS+=("$BACKEND_PID")
+	wait_for "the backend" 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$BPORT"
+}
+
+write_policy 1500
+start_backend || die "backend did not start"
+"$SLUICED" --policy "$TMP/policy.json" --workers 2 --control "$TMP/ctl.sock" \
+	--pin-dir "$TMP/no-kernel" >"$TMP/sluiced.log" 2>&1 &
+SLUICED_PID=$!
+E2E_PIDS+=("$SLUICED_PID")
+wait_for "sluiced" 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$GPORT" || die "sluiced did not start"
+
+# rpc BODY [curl args...]: POST a JSON-RPC body through the gateway.
+rpc() {
+	local body=$1; shift
+	curl -s --max-time 10 -X POST "$URL" -H 'Content-Type: application/json' \
+		-H 'Accept: application/json, text/event-stream' -H "Mcp-Session-Id: $SID" \
+		-d "$body" "$@"
+}
+INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"proxy-test","version":"1"}}}'
+SID=$(curl -s -D - -o /dev/null -X POST "$URL" -H 'Content-Type: application/json' \
+	-H 'Accept: application/json, text/event-stream' -d "$INIT" |
+	tr -d '\r' | awk 'tolower($1) == "mcp-session-id:" { print $2 }')
+[ -n "$SID" ] || die "no session from initialize"
+call() { printf '{"jsonrpc":"2.0","id":%s,"method":"tools/call","params":{"name":"%s","arguments":%s%s}}' "$1" "$2" "$3" "${4:-}"; }
+
+# --- the corpus ----------------------------------------------------------------
+python3 tests/e2e/http_corpus.py 127.0.0.1 "$GPORT" || E2E_FAILED=1
+
+# --- SSE relayed event by event ----------------------------------------------------
+# The backend spaces export_report's 5 events 300 ms apart: each must reach
+# the client as it is produced, not when the stream ends.
+sse_timing() {
+	rpc "$(call 2 export_report '{"report_id":"r1","format":"csv"}' ',"_meta":{"progressToken":"t"}')" -N |
+		while IFS= read -r line; do
+			case $line in data:*) echo "$(date +%s%N) $line" ;; esac
+		done >"$TMP/sse.txt"
+	local n first last
+	n=$(wc -l <"$TMP/sse.txt")
+	first=$(head -1 "$TMP/sse.txt" | cut -d' ' -f1)
+	last=$(tail -1 "$TMP/sse.txt" | cut -d' ' -f1)
+	[ "$n" = 5 ] || { echo "$n events"; return 1; }
+	# Flushed one by one: the first arrived >= 900 ms before the last.
+	[ $(((last - first) / 1000000)) -ge 900 ] || { echo "spread $(((last - first) / 1000000)) ms"; return 1; }
+	grep -q '"progress":1,' <(sed -n 1p "$TMP/sse.txt") && grep -q '"result"' <(sed -n 5p "$TMP/sse.txt")
+}
+check "SSE events are relayed one by one, in order, flushed" sse_timing
+
+# --- client leaves mid-stream: the upstream stream is closed too -------------------------
+upstream_conns() { ss -Htn state established "( dport = :$BPORT )" | wc -l; }
+leave_mid_stream() {
+	local before during after
+	before=$(upstream_conns)
+	rpc "$(call 3 export_report '{"report_id":"r2","format":"pdf"}')" -N --max-time 0.5 >/dev/null
+	during=$(upstream_conns)
+	sleep 0.3
+	after=$(upstream_conns)
+	# The stream's upstream connection is closed, not pooled: back to before.
+	[ "$after" -le "$before" ] || { echo "before $before after $after"; return 1; }
+}
+check "a client that leaves mid-stream closes its upstream stream" leave_mid_stream
+
+# --- keep-alive pool -------------------------------------------------------------------------
+pool_reuse() {
+	for i in $(seq 1 30); do
+		rpc "$(call $((100 + i)) get_pricing '{"plan":"pro"}')" >/dev/null || return 1
+	done
+	local n
+	n=$(upstream_conns)
+	# 2 workers x at most a few connections: 30 requests did not open 30.
+	[ "$n" -ge 1 ] && [ "$n" -le 4 ] || { echo "$n upstream connections"; return 1; }
+}
+check "upstream connections are kept alive and reused" pool_reuse
+
+# --- slow backend: 504 at the deadline -----------------------------------------------------
+slow_call() {
+	local out t
+	out=$(rpc "$(call 4 slow '{"ms":4000}')" -w '\n%{http_code} %{time_total}')
+	t=$(echo "$out" | tail -1 | cut -d' ' -f2)
+	echo "$out" | tail -1 | grep -q '^504 ' || { echo "$out"; return 1; }
+	echo "$out" | head -1 | jq -e '.error.code == -32051' >/dev/null || return 1
+	awk -v t="$t" 'BEGIN { exit !(t >= 1.4 && t < 2.5) }' || { echo "took $t s"; return 1; }
+}
+check "a slow backend gets a timeout error at the configured deadline" slow_call
+
+# --- reload --------------------------------------------------------------------------------------
+reload_under_load() {
+	local end=$((SECONDS + 4)) fails=0 total=0 i=0
+	(
+		while ((SECONDS < end)); do
+			code=$(rpc "$(call 5 get_pricing '{"plan":"free"}')" -o /dev/null -w '%{http_code}')
+			echo "$code"
+		done
+	) >"$TMP/load.txt" &
+	local loader=$!
+	for i in 1 2 3 4 5 6 7 8; do
+		$CTL reload || { kill $loader; echo "reload $i failed"; return 1; }
+		sleep 0.3
+	done
+	wait $loader
+	total=$(wc -l <"$TMP/load.txt")
+	fails=$(grep -vc '^200$' "$TMP/load.txt")
+	[ "$total" -ge 20 ] && [ "$fails" = 0 ] || { echo "$fails of $total failed"; return 1; }
+}
+check "reload under load: every request answered 200" reload_under_load
+check "reload moves the generation on" sh -c "$CTL daemon | grep -q 'generation [2-9]'"
+cp "$TMP/policy.json" "$TMP/good.json"
+echo '{ "version": 1, "backends": {} , "bogus": 1 }' >"$TMP/policy.json"
+check_not "a reload with a broken policy is refused" $CTL reload
+check "and the running policy keeps serving" \
+	sh -c "curl -s -o /dev/null -w '%{http_code}' -X POST '$URL' -H 'Content-Type: application/json' -H 'Accept: application/json' -H 'Mcp-Session-Id: $SID' -d '$(call 6 get_pricing '{"plan":"pro"}')' | grep -q 200"
+cp "$TMP/good.json" "$TMP/policy.json"
+kill -HUP "$SLUICED_PID"
+check "SIGHUP reloads too" wait_for "generation bump" 3 sh -c "$CTL daemon | grep -q 'generation 1[0-9]'"
+
+# --- backend down: a fast, structured 503, then the breaker ---------------------------------------
+kill "$BACKEND_PID"
+wait "$BACKEND_PID" 2>/dev/null
+down_fast() {
+	local out
+	out=$(rpc "$(call 7 get_pricing '{"plan":"pro"}')" -D "$TMP/h.txt" -w '\n%{http_code} %{time_total}')
+	echo "$out" | tail -1 | grep -q '^503 ' || { echo "$out"; return 1; }
+	grep -qi '^retry-after: 2' "$TMP/h.txt" || { echo "no Retry-After"; return 1; }
+	echo "$out" | head -1 | jq -e '.error.code == -32050 and .id == 7 and .error.data.retry_after_s == 2' >/dev/null ||
+		{ echo "$out"; return 1; }
+	awk -v t="$(echo "$out" | tail -1 | cut -d' ' -f2)" 'BEGIN { exit !(t < 0.05) }' ||
+		{ echo "took $(echo "$out" | tail -1)"; return 1; }
+}
+check "backend down: 503 with Retry-After and a JSON-RPC error within 50 ms" down_fast
+for i in 1 2 3 4; do rpc "$(call 8 ping '{}')" >/dev/null; done
+start_backend
+breaker() {
+	# Open: answered at once without trying the (now running) backend.
+	rpc "$(call 9 get_pricing '{"plan":"pro"}')" -o /dev/null -w '%{http_code}' | grep -q 503 ||
+		{ echo "not open"; return 1; }
+	sleep 1.7
+	# After open_ms one probe goes through and closes it.
+	wait_for "the breaker to close" 3 sh -c "curl -s -o /dev/null -w '%{http_code}' -X POST '$URL' -H 'Content-Type: application/json' -H 'Accept: application/json' -d '$INIT' | grep -q 200"
+}
+check "the circuit breaker opens, then a probe closes it" breaker
+
+check "sluiced is still running" kill -0 "$SLUICED_PID"
+kill -TERM "$SLUICED_PID"
+check "SIGTERM stops sluiced cleanly" wait_for "exit" 5 sh -c "! kill -0 $SLUICED_PID 2>/dev/null"
+exit $E2E_FAILED
