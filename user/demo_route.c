@@ -441,7 +441,11 @@ void demo_route(struct demo_conn *c, struct http_msg *msg)
 {
 	int method = msg->method;
 
-	if (path_is(msg->url, "/mcp")) {
+	if (method == HTTP_HEAD) {
+		/* No body may follow; nothing here is worth a HEAD. */
+		c->close_after = true;
+		demo_reply(c, 405, NULL, "", 0, "Allow: GET, POST, DELETE\r\n");
+	} else if (path_is(msg->url, "/mcp")) {
 		if (method == HTTP_POST)
 			mcp_post(c, msg);
 		else if (method == HTTP_GET)
