@@ -22,12 +22,13 @@ BPORT=$(free_port)
 CTL="$PWD/$BUILD/sluicectl --control $TMP/ctl.sock"
 URL=http://127.0.0.1:$GPORT/mcp
 
-write_policy() {	# write_policy TIMEOUT_MS
+write_policy() {	# write_policy TIMEOUT_MS [PER_SOURCE]
 	cat >"$TMP/policy.json" <<EOF
 {
   "version": 1,
   "listen": "127.0.0.1:$GPORT",
-  "limits": { "header_timeout_ms": 1000, "idle_timeout_ms": 5000 },
+  "limits": { "header_timeout_ms": 1000, "idle_timeout_ms": ${IDLE_MS:-5000},
+              "max_connections_per_source": ${2:-64} },
   "backends": {
     "main": { "url": "http://127.0.0.1:$BPORT/mcp", "timeout_ms": $1,
               "connect_timeout_ms": 500, "failure_threshold": 3, "open_ms": 1500,
@@ -154,6 +155,30 @@ check "and the running policy keeps serving" \
 cp "$TMP/good.json" "$TMP/policy.json"
 kill -HUP "$SLUICED_PID"
 check "SIGHUP reloads too" wait_for "generation bump" 3 sh -c "$CTL daemon | grep -q 'generation 1[0-9]'"
+
+# --- connection limits and the idle timeout ----------------------------------------------------
+IDLE_MS=1000 write_policy 1500 2
+$CTL reload >/dev/null || fail "reload with limits" "refused"
+per_source_limit() {
+	local status
+	exec 7<>/dev/tcp/127.0.0.1/$GPORT 8<>/dev/tcp/127.0.0.1/$GPORT
+	sleep 0.2
+	status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 -X POST "$URL" -H 'Content-Type: application/json' -d '{}')
+	exec 7>&- 8>&-
+	[ "$status" = 429 ] || { echo "third connection got $status"; return 1; }
+}
+check "a source over max_connections_per_source gets 429" per_source_limit
+idle_closed() {
+	local t0=$SECONDS
+	exec 7<>/dev/tcp/127.0.0.1/$GPORT
+	# The gateway closes an idle connection: the read sees EOF after ~1 s.
+	timeout 4 cat <&7 >/dev/null
+	exec 7>&-
+	((SECONDS - t0 <= 3))
+}
+check "an idle connection is closed after idle_timeout_ms" idle_closed
+cp "$TMP/good.json" "$TMP/policy.json"
+$CTL reload >/dev/null || fail "reload back" "refused"
 
 # --- backend down: a fast, structured 503, then the breaker ---------------------------------------
 kill "$BACKEND_PID"
