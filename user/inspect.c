@@ -14,18 +14,6 @@ static void refuse(struct inspect_result *res, const struct mcp_error *err)
 	snprintf(res->message, sizeof(res->message), "%s", err->message);
 }
 
-static char *id_text(const cJSON *id)
-{
-	char *text, *copy;
-
-	if (!id)
-		return NULL;
-	text = cJSON_PrintUnformatted(id);
-	copy = text ? strdup(text) : NULL;
-	cJSON_free(text);
-	return copy;
-}
-
 /*
  * A batch with a refused element is refused whole, naming the element:
  * forwarding part of a batch would need the backend's answers merged with
@@ -68,7 +56,7 @@ int inspect_request(const struct http_msg *msg, struct inspect_result *res)
 	memset(res, 0, sizeof(*res));
 	ret = mcp_parse(msg->body.data ? msg->body.data : "", msg->body.len, &b, &err);
 	if (b.n == 1 && !b.is_batch)
-		res->rpc_id = id_text(b.msgs[0].id);
+		res->rpc_id = b.msgs[0].id ? mcp_id_json(b.msgs[0].id) : NULL;
 	if (ret) {
 		refuse(res, &err);
 	} else if (!(ret = check_batch(&b, res))) {
@@ -105,20 +93,27 @@ int inspect_event(const char *data, size_t len)
 	return check_body(data, len);
 }
 
+/* The id goes in as raw JSON text, so an integer id beyond 2^53 comes back
+ * exactly as the agent sent it (cJSON numbers are doubles). */
 char *inspect_error_json(const char *rpc_id, int code, const char *message,
 			 unsigned int retry_after_s)
 {
-	cJSON *id = rpc_id ? cJSON_Parse(rpc_id) : NULL;
 	cJSON *data = retry_after_s ? cJSON_CreateObject() : NULL;
+	cJSON *resp;
 	char *text, *copy = NULL;
 
 	if (data)
 		cJSON_AddNumberToObject(data, "retry_after_s", retry_after_s);
-	text = mcp_error_json(id, code, message, data);
+	resp = mcp_error_response(NULL, code, message, data);
+	cJSON_Delete(data);
+	if (!resp)
+		return NULL;
+	if (rpc_id)
+		cJSON_ReplaceItemInObjectCaseSensitive(resp, "id", cJSON_CreateRaw(rpc_id));
+	text = cJSON_PrintUnformatted(resp);
 	if (text)
 		copy = strdup(text);
 	cJSON_free(text);
-	cJSON_Delete(id);
-	cJSON_Delete(data);
+	cJSON_Delete(resp);
 	return copy;
 }

@@ -18,22 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mcp.h"
+#include "mcp_int.h"
 #include "mcp_scan.h"
 
-#define HTTP_BAD_REQUEST 400
 /* Largest integer a JavaScript number holds exactly: an id beyond it could
  * come back from the backend as a different id. */
 #define MCP_SAFE_INT 9007199254740991.0
 /* Objects up to this many members are checked for duplicate keys pairwise;
  * bigger ones through a sorted copy, so a hostile object costs n log n. */
 #define PAIRWISE_MAX 16
-
-/* Exact-case member lookup (see mcp.h on cJSON_GetObjectItem). */
-static const cJSON *member(const cJSON *obj, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(obj, key);
-}
 
 /* --- refusing a message -------------------------------------------------------- */
 
@@ -52,11 +45,20 @@ static int refuse(struct mcp_msg *m, int code, const char *fmt, ...)
 	m->id = id;
 	m->kind = MCP_INVALID;
 	m->err.code = code;
-	m->err.http_status = HTTP_BAD_REQUEST;
+	m->err.http_status = MCP_HTTP_BAD_REQUEST;
 	va_start(ap, fmt);
 	vsnprintf(m->err.message, sizeof(m->err.message), fmt, ap);
 	va_end(ap);
 	return -EINVAL;
+}
+
+/* 15 digits read well; 17 when 15 would not read back as the same number. */
+static const char *show_number(double v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		snprintf(buf, len, "%.17g", v);
+	return buf;
 }
 
 /* A value for a message: "\"text\"" (sanitised, short), a number, or its type. */
@@ -68,7 +70,7 @@ static const char *show(const cJSON *v, char *buf, size_t len)
 		snprintf(buf, len, "\"%s\"", mcp_sanitize(text, sizeof(text), v->valuestring,
 							  strlen(v->valuestring)));
 	else if (cJSON_IsNumber(v))
-		snprintf(buf, len, "%.17g", v->valuedouble);
+		show_number(v->valuedouble, buf, len);
 	else
 		snprintf(buf, len, "%s", cJSON_IsBool(v) ? (cJSON_IsTrue(v) ? "true" : "false") :
 			 cJSON_IsNull(v) ? "null" : cJSON_IsArray(v) ? "an array" : "an object");
@@ -141,16 +143,17 @@ static const char *format_path(const struct walk *w, char *buf, size_t len)
 	buf[0] = '\0';
 	for (unsigned int i = 0; i < w->depth && used + 1 < len; i++) {
 		const cJSON *item = w->path[i].item;
+		const char *name = item->string;
 		char key[40];
 		int n;
 
-		if (!item->string)
+		if (!name)
 			n = snprintf(buf + used, len - used, "[%d]", w->path[i].index);
-		else if (plain_word(item->string))
-			n = snprintf(buf + used, len - used, "%s%s", used ? "." : "", item->string);
+		else if (plain_word(name))
+			n = snprintf(buf + used, len - used, "%s%s", used ? "." : "", name);
 		else
 			n = snprintf(buf + used, len - used, "[\"%s\"]",
-				     mcp_sanitize(key, sizeof(key), item->string, strlen(item->string)));
+				     mcp_sanitize(key, sizeof(key), name, strlen(name)));
 		used += n > 0 ? (size_t)n : 0;
 	}
 	return buf[0] ? buf : "(the message)";
@@ -254,7 +257,7 @@ static void walk_message(struct walk *w, const cJSON *msg)
 /* The id to answer an invalid message with: one usable "id" member, or NULL. */
 static const cJSON *usable_id(const cJSON *msg, const struct walk *w)
 {
-	const cJSON *id = member(msg, "id"), *c;
+	const cJSON *id = mcp_member(msg, "id"), *c;
 	int seen = 0;
 
 	cJSON_ArrayForEach(c, msg)
@@ -264,27 +267,37 @@ static const cJSON *usable_id(const cJSON *msg, const struct walk *w)
 	return id;
 }
 
-/* Names the place of a NUL the way an operator thinks of it. */
+/* Places where a NUL hides part of a name, as an operator calls them. */
+static const struct nul_place {
+	const char *path;
+	const char *method;	/* NULL: any method */
+	const char *what;
+} nul_places[] = {
+	{ "method", NULL, "method name" },
+	{ "params.name", "tools/call", "tool name" },
+	{ "params.name", "prompts/get", "prompt name" },
+	{ "params.uri", NULL, "resource uri" },
+	{ "id", NULL, "id" },
+};
+
 static int refuse_nul(struct mcp_msg *m, const struct walk *w)
 {
-	const cJSON *method = member(m->json, "method");
-	const char *p = w->nul_path, *name = cJSON_IsString(method) ? method->valuestring : "";
-	const char *what = !strcmp(p, "method") ? "method name" :
-			   !strcmp(p, "params.uri") ? "resource uri" :
-			   !strcmp(p, "id") ? "id" :
-			   !strcmp(p, "params.name") && !strcmp(name, "tools/call") ? "tool name" :
-			   !strcmp(p, "params.name") && !strcmp(name, "prompts/get") ? "prompt name" :
-			   NULL;
+	const cJSON *method = mcp_member(m->json, "method");
+	const char *name = cJSON_IsString(method) ? method->valuestring : "";
 
-	if (what)
-		return refuse(m, MCP_ERR_INVALID_REQUEST, "NUL (\\u0000) in %s", what);
+	for (size_t i = 0; i < sizeof(nul_places) / sizeof(nul_places[0]); i++) {
+		const struct nul_place *np = &nul_places[i];
+
+		if (!strcmp(w->nul_path, np->path) && (!np->method || !strcmp(name, np->method)))
+			return refuse(m, MCP_ERR_INVALID_REQUEST, "NUL (\\u0000) in %s", np->what);
+	}
 	return refuse(m, MCP_ERR_INVALID_REQUEST, "NUL (\\u0000) in the string at %s: the "
-		      "backend would read on past where the gateway stops", p);
+		      "backend would read on past where the gateway stops", w->nul_path);
 }
 
 static int check_version(struct mcp_msg *m)
 {
-	const cJSON *v = member(m->json, "jsonrpc");
+	const cJSON *v = mcp_member(m->json, "jsonrpc");
 	char got[64];
 
 	if (!v)
@@ -331,14 +344,14 @@ static int read_method_params(struct mcp_msg *m)
 	if (!cJSON_IsObject(m->params))
 		return refuse(m, MCP_ERR_INVALID_PARAMS, "%s needs \"params\" (an object)",
 			      m->method);
-	key = rule->key ? member(m->params, rule->key) : NULL;
+	key = rule->key ? mcp_member(m->params, rule->key) : NULL;
 	if (rule->key && !cJSON_IsString(key))
 		return refuse(m, MCP_ERR_INVALID_PARAMS, "%s needs params.%s (a string)%s%s",
 			      m->method, rule->key, key ? ", got " : "",
 			      key ? show(key, got, sizeof(got)) : "");
 	if (key)
 		*(const char **)((char *)m + rule->field) = key->valuestring;
-	args = rule->arguments ? member(m->params, "arguments") : NULL;
+	args = rule->arguments ? mcp_member(m->params, "arguments") : NULL;
 	if (args && !cJSON_IsObject(args))
 		return refuse(m, MCP_ERR_INVALID_PARAMS, "params.arguments of %s must be an "
 			      "object, got %s", m->method, show(args, got, sizeof(got)));
@@ -348,8 +361,8 @@ static int read_method_params(struct mcp_msg *m)
 
 static int read_meta(struct mcp_msg *m)
 {
-	const cJSON *meta = cJSON_IsObject(m->params) ? member(m->params, "_meta") : NULL;
-	const cJSON *token = cJSON_IsObject(meta) ? member(meta, "progressToken") : NULL;
+	const cJSON *meta = cJSON_IsObject(m->params) ? mcp_member(m->params, "_meta") : NULL;
+	const cJSON *token = cJSON_IsObject(meta) ? mcp_member(meta, "progressToken") : NULL;
 	char got[64];
 
 	if (meta && !cJSON_IsObject(meta))
@@ -364,13 +377,13 @@ static int read_meta(struct mcp_msg *m)
 
 static int judge_call(struct mcp_msg *m)
 {
-	const cJSON *j = m->json, *method = member(j, "method"), *id = member(j, "id");
-	const cJSON *params = member(j, "params");
+	const cJSON *j = m->json, *method = mcp_member(j, "method"), *id = mcp_member(j, "id");
+	const cJSON *params = mcp_member(j, "params");
 	char got[64];
 
-	if (member(j, "result") || member(j, "error"))
+	if (mcp_member(j, "result") || mcp_member(j, "error"))
 		return refuse(m, MCP_ERR_INVALID_REQUEST, "a message cannot have both \"method\" "
-			      "and \"%s\"", member(j, "result") ? "result" : "error");
+			      "and \"%s\"", mcp_member(j, "result") ? "result" : "error");
 	if (!cJSON_IsString(method))
 		return refuse(m, MCP_ERR_INVALID_REQUEST, "\"method\" must be a string, got %s",
 			      show(method, got, sizeof(got)));
@@ -393,7 +406,7 @@ static int judge_call(struct mcp_msg *m)
 
 static bool error_object_ok(const cJSON *error)
 {
-	const cJSON *code = member(error, "code"), *message = member(error, "message");
+	const cJSON *code = mcp_member(error, "code"), *message = mcp_member(error, "message");
 
 	return cJSON_IsObject(error) && cJSON_IsNumber(code) &&
 	       code->valuedouble == trunc(code->valuedouble) &&
@@ -402,8 +415,8 @@ static bool error_object_ok(const cJSON *error)
 
 static int judge_response(struct mcp_msg *m)
 {
-	const cJSON *j = m->json, *id = member(j, "id");
-	const cJSON *result = member(j, "result"), *error = member(j, "error");
+	const cJSON *j = m->json, *id = mcp_member(j, "id");
+	const cJSON *result = mcp_member(j, "result"), *error = mcp_member(j, "error");
 	char got[64];
 
 	if (result && error)
@@ -446,18 +459,12 @@ static int judge(struct mcp_msg *m, const struct walk *w)
 		return refuse_nul(m, w);
 	if (check_version(m))
 		return -EINVAL;
-	if (member(m->json, "method"))
+	if (mcp_member(m->json, "method"))
 		return judge_call(m);
 	return judge_response(m);
 }
 
 /* --- the body ---------------------------------------------------------------------- */
-
-static int out_of_memory(struct mcp_error *err)
-{
-	mcp_error_set(err, MCP_ERR_INTERNAL, 503, "out of memory");
-	return -ENOMEM;
-}
 
 static int check_text(const char *body, size_t len, struct mcp_scan *scan,
 		      struct mcp_error *err)
@@ -466,12 +473,12 @@ static int check_text(const char *body, size_t len, struct mcp_scan *scan,
 	int ret = mcp_scan(body, len, scan, &se);
 
 	if (ret == -ENOMEM)
-		return out_of_memory(err);
+		return mcp_out_of_memory(err);
 	if (ret && se.too_deep)
-		return mcp_error_set(err, MCP_ERR_INVALID_REQUEST, HTTP_BAD_REQUEST,
+		return mcp_error_set(err, MCP_ERR_INVALID_REQUEST, MCP_HTTP_BAD_REQUEST,
 				     "%s (at byte %zu)", se.what, se.off);
 	if (ret)
-		return mcp_error_set(err, MCP_ERR_PARSE, HTTP_BAD_REQUEST,
+		return mcp_error_set(err, MCP_ERR_PARSE, MCP_HTTP_BAD_REQUEST,
 				     "invalid JSON at byte %zu: %s", se.off, se.what);
 	return 0;
 }
@@ -483,7 +490,7 @@ static int build_tree(const char *body, size_t len, struct mcp_batch *b, struct 
 		return 0;
 	/* The scan took the text, so cJSON could only have run out of memory;
 	 * were it a disagreement, refusing is still the right answer. */
-	return out_of_memory(err);
+	return mcp_out_of_memory(err);
 }
 
 static int split(struct mcp_batch *b, struct mcp_error *err)
@@ -496,17 +503,18 @@ static int split(struct mcp_batch *b, struct mcp_error *err)
 	if (b->is_batch)
 		n = (size_t)cJSON_GetArraySize(b->root);
 	else if (!cJSON_IsObject(b->root))
-		return mcp_error_set(err, MCP_ERR_INVALID_REQUEST, HTTP_BAD_REQUEST, "a JSON-RPC "
-				     "message must be an object or a batch (an array of objects), "
-				     "got %s", show(b->root, got, sizeof(got)));
+		return mcp_error_set(err, MCP_ERR_INVALID_REQUEST, MCP_HTTP_BAD_REQUEST,
+				     "a JSON-RPC message must be an object or a batch (an array "
+				     "of objects), got %s", show(b->root, got, sizeof(got)));
 	if (!n)
-		return mcp_error_set(err, MCP_ERR_INVALID_REQUEST, HTTP_BAD_REQUEST, "empty batch");
+		return mcp_error_set(err, MCP_ERR_INVALID_REQUEST, MCP_HTTP_BAD_REQUEST,
+				     "empty batch");
 	if (n > MCP_MAX_BATCH)
-		return mcp_error_set(err, MCP_ERR_INVALID_REQUEST, HTTP_BAD_REQUEST, "batch of %zu "
-				     "messages (the limit is %d)", n, MCP_MAX_BATCH);
+		return mcp_error_set(err, MCP_ERR_INVALID_REQUEST, MCP_HTTP_BAD_REQUEST,
+				     "batch of %zu messages (the limit is %d)", n, MCP_MAX_BATCH);
 	b->msgs = calloc(n, sizeof(*b->msgs));
 	if (!b->msgs)
-		return out_of_memory(err);
+		return mcp_out_of_memory(err);
 	b->n = n;
 	if (!b->is_batch)
 		b->msgs[0].json = b->root;
@@ -524,14 +532,14 @@ static int judge_all(struct mcp_batch *b, const struct mcp_scan *scan, struct mc
 	for (size_t i = 0; i < b->n; i++) {
 		walk_message(&w, b->msgs[i].json);
 		if (w.nomem)
-			return out_of_memory(err);
+			return mcp_out_of_memory(err);
 		judge(&b->msgs[i], &w);
 	}
 	/* Every string of the text, and every NUL, must have been matched to the
 	 * tree; if not, the NULs were pinned on the wrong strings: refuse. */
 	if (w.ordinal != scan->n_strings || w.next_nul != scan->n_nul)
-		return mcp_error_set(err, MCP_ERR_INTERNAL, 500, "internal error: the JSON "
-				     "checks disagree on the strings of the body");
+		return mcp_error_set(err, MCP_ERR_INTERNAL, MCP_HTTP_INTERNAL, "internal error: "
+				     "the JSON checks disagree on the strings of the body");
 	if (!b->is_batch && b->msgs[0].kind == MCP_INVALID) {
 		*err = b->msgs[0].err;
 		return -EINVAL;

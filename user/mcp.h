@@ -155,28 +155,7 @@ struct mcp_batch {
 int mcp_parse(const char *body, size_t len, struct mcp_batch *out, struct mcp_error *err);
 void mcp_batch_free(struct mcp_batch *b);
 
-/*
- * Checks the request headers that MCP 2026-07-28 mirrors from the body
- * (Mcp-Method, Mcp-Name, Mcp-Param-{Name}) against the body: a header that
- * is present must match, after decoding its =?base64?...?= form where the
- * specification allows one.  @names/@values/@n are the request's headers
- * (struct http_msg's arrays fit; names compare case-insensitively).
- *
- * Mcp-Param-{Name} headers are bound to arguments by the tool's
- * inputSchema (x-mcp-header annotations): pass the tool's bindings from
- * mcp_param_bindings_from_schema(), or NULL when the schema is unknown (then
- * Mcp-Param-* headers are forwarded unchecked, as the specification asks of
- * intermediaries that do not recognise them).
- *
- * Absent headers are accepted (clients of older revisions send none)
- * unless @flags has MCP_HDR_REQUIRE, for requests of revision 2026-07-28
- * and later: then Mcp-Method on every request, Mcp-Name where the method
- * has a name, and each bound Mcp-Param-* whose argument has a value must be
- * present.  A batch body may carry neither Mcp-Method nor Mcp-Name (they
- * describe one message).  Returns 0, or -EINVAL with *err (-32020, HTTP
- * 400) naming the header and both values.
- */
-#define MCP_HDR_REQUIRE 0x1u
+/* --- the headers MCP 2026-07-28 mirrors from the body ---------------------- */
 
 #define MCP_PARAM_MAX_PATH 8	/* properties chain of one annotated argument */
 #define MCP_PARAM_MAX_NAME 64	/* x-mcp-header value */
@@ -195,17 +174,47 @@ struct mcp_param_bindings {
 	size_t n;
 };
 
+/* mcp_check_headers() flag: the client speaks 2026-07-28 or later, so the
+ * mirrored headers are required, not only checked when present. */
+#define MCP_HDR_REQUIRE 0x1u
+
+/*
+ * Checks Mcp-Method, Mcp-Name, Mcp-Param-{Name} and MCP-Protocol-Version
+ * (against params._meta's "io.modelcontextprotocol/protocolVersion", when
+ * the body has one) against the body: a header that is present must match,
+ * after decoding its =?base64?...?= form where the specification allows one
+ * (Mcp-Name, Mcp-Param-*).  @names,
+ * @values and @n are the request's headers (struct http_msg's arrays fit;
+ * names compare case-insensitively).  A header sent twice, or holding bytes
+ * outside visible ASCII, is refused too.
+ *
+ * Mcp-Param-{Name} headers are bound to arguments by the tool's inputSchema
+ * (x-mcp-header annotations): pass the tool's bindings from
+ * mcp_param_bindings_from_schema(), or NULL when the schema is unknown; then
+ * Mcp-Param-* headers are forwarded unchecked, as the specification asks of
+ * intermediaries that do not recognise them.
+ *
+ * Absent headers are accepted (clients of older revisions send none)
+ * unless @flags has MCP_HDR_REQUIRE: then Mcp-Method on every request,
+ * Mcp-Name where the method has a name, and each bound Mcp-Param-* whose
+ * argument has a value must be present.  A batch body may carry neither
+ * Mcp-Method nor Mcp-Name (they describe one message).  Returns 0, or
+ * -EINVAL with *err (-32020, HTTP 400) naming the header and both values
+ * (-ENOMEM: an internal error, HTTP 503).
+ */
 int mcp_check_headers(const struct mcp_batch *b, const char *const *names,
 		      const char *const *values, size_t n,
 		      const struct mcp_param_bindings *params, unsigned int flags,
 		      struct mcp_error *err);
 
 /*
- * Collects the x-mcp-header annotations of a tool's @input_schema.  Invalid
- * annotations (not a token, duplicate ignoring case, not on a string,
- * integer or boolean property, or not reachable through "properties" keys
- * only) make the tool definition invalid, as the specification says:
- * -EINVAL with *err.  0 with out->n == 0 when there are none.  -ENOMEM.
+ * Collects the x-mcp-header annotations of a tool's @input_schema.  An
+ * invalid annotation (not a token, a duplicate ignoring case, not on a
+ * string, integer or boolean property, or not reached through "properties"
+ * keys only) makes the tool definition invalid, as the specification says:
+ * -EINVAL with *err (-32602, HTTP 502: the backend sent it), and the caller
+ * should drop the tool from tools/list.  0 with out->n == 0 when there are
+ * none.  -ENOMEM.
  */
 int mcp_param_bindings_from_schema(const cJSON *input_schema, struct mcp_param_bindings *out,
 				   struct mcp_error *err);

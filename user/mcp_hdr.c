@@ -18,6 +18,8 @@
  *    invalid base64 or invalid characters are a validation failure;
  *  - integers compare numerically ("42.0" equals 42), booleans as
  *    "true"/"false";
+ *  - MCP-Protocol-Version must equal params._meta's
+ *    "io.modelcontextprotocol/protocolVersion" (never base64);
  *  - a header present while the argument is absent or null, or absent
  *    while it has a value, is a failure; every failure is HTTP 400 with
  *    JSON-RPC error -32020 (HeaderMismatch).
@@ -33,10 +35,9 @@
 #include <strings.h>
 #include <openssl/evp.h>
 
-#include "mcp.h"
+#include "mcp_int.h"
 #include "mcp_scan.h"
 
-#define HTTP_BAD_REQUEST 400
 #define SENTINEL_HEAD "=?base64?"
 #define SENTINEL_TAIL "?="
 #define SHOWN 60		/* bytes of a value quoted in a message */
@@ -47,11 +48,6 @@ struct headers {
 	size_t n;
 };
 
-static const cJSON *member(const cJSON *obj, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(obj, key);
-}
-
 static int mismatch(struct mcp_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -60,17 +56,11 @@ static int mismatch(struct mcp_error *err, const char *fmt, ...)
 	va_list ap;
 
 	err->code = MCP_ERR_HEADER_MISMATCH;
-	err->http_status = HTTP_BAD_REQUEST;
+	err->http_status = MCP_HTTP_BAD_REQUEST;
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
 	return -EINVAL;
-}
-
-static int out_of_memory(struct mcp_error *err)
-{
-	mcp_error_set(err, MCP_ERR_INTERNAL, 503, "out of memory");
-	return -ENOMEM;
 }
 
 /* --- values ------------------------------------------------------------------ */
@@ -158,6 +148,19 @@ static int find_header(const struct headers *h, const char *name, const char **v
 	return 0;
 }
 
+/* A header that has no base64 form, compared as sent. */
+static int compare_plain(const char *header, const char *value, const char *body,
+			 const char *field, struct mcp_error *err)
+{
+	char got[SHOWN], want[SHOWN];
+
+	if (!strcmp(value, body))
+		return 0;
+	return mismatch(err, "%s header \"%s\" does not match %s \"%s\"", header,
+			mcp_sanitize(got, sizeof(got), value, strlen(value)), field,
+			mcp_sanitize(want, sizeof(want), body, strlen(body)));
+}
+
 /* The decoded header compared with the body's string; -EINVAL with *err. */
 static int compare_text(const char *header, const char *value, const char *body,
 			const char *field, struct mcp_error *err)
@@ -170,7 +173,7 @@ static int compare_text(const char *header, const char *value, const char *body,
 
 	if (!text)
 		return bad ? mismatch(err, "%s header holds invalid base64", header) :
-			     out_of_memory(err);
+			     mcp_out_of_memory(err);
 	if (strlen(body) != len || memcmp(text, body, len))
 		ret = mismatch(err, "%s header \"%s\" does not match %s \"%s\"", header,
 			       mcp_sanitize(got, sizeof(got), text, len), field,
@@ -194,16 +197,9 @@ static int check_method(const struct mcp_msg *m, const struct headers *h, unsign
 		       mismatch(err, "Mcp-Method header missing") : 0;
 	if (!m->method)
 		return mismatch(err, "Mcp-Method header on a message without a method");
-	/* Compared as sent: the specification allows the base64 form only in
-	 * Mcp-Name and Mcp-Param-*. */
-	if (strcmp(value, m->method)) {
-		char got[SHOWN], want[SHOWN];
-
-		return mismatch(err, "Mcp-Method header \"%s\" does not match method \"%s\"",
-				mcp_sanitize(got, sizeof(got), value, strlen(value)),
-				mcp_sanitize(want, sizeof(want), m->method, strlen(m->method)));
-	}
-	return 0;
+	/* The specification allows the base64 form only in Mcp-Name and
+	 * Mcp-Param-*: method names are plain ASCII. */
+	return compare_plain("Mcp-Method", value, m->method, "method", err);
 }
 
 /* The body value Mcp-Name mirrors, and what to call it; NULL: none. */
@@ -241,6 +237,22 @@ static int check_name(const struct mcp_msg *m, const struct headers *h, unsigned
 	return compare_text("Mcp-Name", value, body, field, err);
 }
 
+/* 2026-07-28: the header must equal params._meta's protocolVersion.  Older
+ * revisions send the header without the _meta field: nothing to compare. */
+static int check_version(const struct mcp_msg *m, const struct headers *h,
+			 struct mcp_error *err)
+{
+	const cJSON *meta = mcp_member(m->params, "_meta");
+	const cJSON *body = mcp_member(meta, "io.modelcontextprotocol/protocolVersion");
+	const char *value;
+	int ret = find_header(h, "MCP-Protocol-Version", &value, err);
+
+	if (ret || !value || !cJSON_IsString(body))
+		return ret;
+	return compare_plain("MCP-Protocol-Version", value, body->valuestring,
+			     "params._meta protocolVersion", err);
+}
+
 /* --- Mcp-Param-{Name} ------------------------------------------------------------ */
 
 static const cJSON *argument_at(const struct mcp_msg *m, const struct mcp_param_binding *pb)
@@ -248,7 +260,7 @@ static const cJSON *argument_at(const struct mcp_msg *m, const struct mcp_param_
 	const cJSON *v = m->arguments;
 
 	for (size_t i = 0; i < pb->depth && v; i++)
-		v = cJSON_IsObject(v) ? member(v, pb->path[i]) : NULL;
+		v = cJSON_IsObject(v) ? mcp_member(v, pb->path[i]) : NULL;
 	return v;
 }
 
@@ -315,7 +327,7 @@ static int compare_param(const char *header, const char *value, const cJSON *bod
 
 	if (!text)
 		return bad ? mismatch(err, "%s header holds invalid base64", header) :
-			     out_of_memory(err);
+			     mcp_out_of_memory(err);
 	if (!body || cJSON_IsNull(body))
 		ret = mismatch(err, "%s header \"%s\" but %s has no value", header,
 			       mcp_sanitize(got, sizeof(got), text, len), field);
@@ -397,6 +409,8 @@ int mcp_check_headers(const struct mcp_batch *b, const char *const *names,
 	ret = check_method(m, &h, flags, err);
 	if (!ret)
 		ret = check_name(m, &h, flags, err);
+	if (!ret)
+		ret = check_version(m, &h, err);
 	if (!ret)
 		ret = check_params(m, &h, params, flags, err);
 	return ret;

@@ -17,10 +17,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mcp.h"
+#include "mcp_int.h"
 
-/* The answer that carried the schema (tools/list) is the backend's. */
-#define HTTP_BAD_GATEWAY 502
 
 struct bind_walk {
 	struct mcp_param_bindings *out;
@@ -29,11 +27,6 @@ struct bind_walk {
 	size_t depth;
 	struct mcp_error *err;
 };
-
-static const cJSON *member(const cJSON *obj, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(obj, key);
-}
 
 static int invalid(struct bind_walk *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -44,7 +37,7 @@ static int invalid(struct bind_walk *w, const char *fmt, ...)
 	int n;
 
 	w->err->code = MCP_ERR_INVALID_PARAMS;
-	w->err->http_status = HTTP_BAD_GATEWAY;
+	w->err->http_status = MCP_HTTP_BAD_GATEWAY;
 	n = snprintf(w->err->message, sizeof(w->err->message), "invalid tool definition: ");
 	va_start(ap, fmt);
 	vsnprintf(w->err->message + n, sizeof(w->err->message) - (size_t)n, fmt, ap);
@@ -68,7 +61,7 @@ static bool is_token(const char *s)
  * excluded by the specification: 0.1 has no single spelling). */
 static bool primitive_type(const cJSON *schema)
 {
-	const cJSON *type = member(schema, "type");
+	const cJSON *type = mcp_member(schema, "type");
 
 	return cJSON_IsString(type) && (!strcmp(type->valuestring, "string") ||
 					!strcmp(type->valuestring, "integer") ||
@@ -115,7 +108,8 @@ static int add_binding(struct bind_walk *w, const cJSON *schema, const cJSON *an
 			       "string, integer or boolean", shown);
 	for (size_t i = 0; i < w->out->n; i++)
 		if (!strcasecmp(w->out->v[i].header, name))
-			return invalid(w, "x-mcp-header \"%s\" appears twice (ignoring case)", shown);
+			return invalid(w, "x-mcp-header \"%s\" appears twice (ignoring case)",
+				       shown);
 	return append(w, name);
 }
 
@@ -150,7 +144,7 @@ static int walk_properties(struct bind_walk *w, const cJSON *props, bool reachab
 
 static int walk_schema(struct bind_walk *w, const cJSON *node, bool reachable)
 {
-	const cJSON *child, *ann = member(node, "x-mcp-header");
+	const cJSON *child, *ann = mcp_member(node, "x-mcp-header");
 	int ret = 0;
 
 	if (!cJSON_IsObject(node) && !cJSON_IsArray(node))
@@ -180,7 +174,7 @@ int mcp_param_bindings_from_schema(const cJSON *input_schema, struct mcp_param_b
 	memset(err, 0, sizeof(*err));
 	ret = walk_schema(&w, input_schema, true);
 	if (ret == -ENOMEM)
-		mcp_error_set(err, MCP_ERR_INTERNAL, 503, "out of memory");
+		mcp_out_of_memory(err);
 	if (ret)
 		mcp_param_bindings_free(out);
 	return ret;

@@ -12,12 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mcp.h"
-
-static const cJSON *member(const cJSON *obj, const char *key)
-{
-	return cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
-}
+#include "mcp_int.h"
 
 int mcp_error_set(struct mcp_error *err, int code, int http_status, const char *fmt, ...)
 {
@@ -181,17 +176,17 @@ int mcp_initialize_client_info(const struct mcp_msg *m, struct mcp_client_info *
 	if (!m || (m->kind != MCP_REQUEST && m->kind != MCP_NOTIFICATION))
 		return -ENOENT;
 	if (m->info && m->info->id == MCP_M_INITIALIZE) {
-		info = member(m->params, "clientInfo");
-		version = member(m->params, "protocolVersion");
+		info = mcp_member(m->params, "clientInfo");
+		version = mcp_member(m->params, "protocolVersion");
 		out->from_initialize = true;
 	} else {
 		/* 2026-07-28: no handshake; every request describes its client. */
-		meta = member(m->params, "_meta");
-		info = member(meta, "io.modelcontextprotocol/clientInfo");
-		version = member(meta, "io.modelcontextprotocol/protocolVersion");
+		meta = mcp_member(m->params, "_meta");
+		info = mcp_member(meta, "io.modelcontextprotocol/clientInfo");
+		version = mcp_member(meta, "io.modelcontextprotocol/protocolVersion");
 	}
-	copy_clean(out->name, sizeof(out->name), member(info, "name"));
-	copy_clean(out->version, sizeof(out->version), member(info, "version"));
+	copy_clean(out->name, sizeof(out->name), mcp_member(info, "name"));
+	copy_clean(out->version, sizeof(out->version), mcp_member(info, "version"));
 	copy_clean(out->protocol_version, sizeof(out->protocol_version), version);
 	return out->name[0] || out->version[0] || out->protocol_version[0] ? 0 : -ENOENT;
 }

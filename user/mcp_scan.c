@@ -363,8 +363,8 @@ static int number_token(struct scanner *s)
 	while (start + n < s->len && number_byte(s->text[start + n]))
 		n++;
 	if (!mcp_scan_number(s->text + start, n))
-		return fail(s, start, "malformed number '%.*s' (no leading zeros, "
-			    "digits on both sides of '.')", (int)(n > 32 ? 32 : n), s->text + start);
+		return fail(s, start, "malformed number '%.*s' (no leading zeros, digits on "
+			    "both sides of '.')", (int)(n > 32 ? 32 : n), s->text + start);
 	if (n > NUMBER_MAX)
 		return fail(s, start, "number longer than %d characters", NUMBER_MAX);
 	memcpy(copy, s->text + start, n);

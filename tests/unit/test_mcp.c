@@ -681,6 +681,8 @@ struct hdr_case {
 #define TOOLS_CALL_ARGS(args) "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\"," \
 	"\"params\":{\"name\":\"get_weather\",\"arguments\":" args "}}"
 #define WEATHER TOOLS_CALL_ARGS("{\"region\":\"us-west1\"}")
+#define VERSIONED "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":" \
+	"{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"}}}"
 #define EXEC TOOLS_CALL_ARGS("{\"region\":\"us-west1\",\"count\":42,\"dry\":true," \
 	"\"opts\":{\"tenant\":\"Gr\xc3\xbc\xc3\x9f" "e, \xe4\xb8\x96\xe7\x95\x8c\"},\"note\":null}")
 
@@ -747,6 +749,14 @@ static const struct hdr_case hdr_cases[] = {
 	  NULL }, false, MCP_HDR_REQUIRE, 0, NULL },
 	{ "required: no name for tools/list", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
 	  "\"tools/list\"}", { "Mcp-Method: tools/list", NULL }, false, MCP_HDR_REQUIRE, 0, NULL },
+	{ "protocol version matches _meta", VERSIONED, { "MCP-Protocol-Version: 2026-07-28",
+	  NULL }, false, 0, 0, NULL },
+	{ "protocol version disagrees with _meta", VERSIONED,
+	  { "mcp-protocol-version: 2025-06-18", NULL }, false, 0, -EINVAL,
+	  "MCP-Protocol-Version header \"2025-06-18\" does not match params._meta "
+	  "protocolVersion \"2026-07-28\"" },
+	{ "protocol version without _meta (older revision)", WEATHER,
+	  { "MCP-Protocol-Version: 2025-06-18", NULL }, false, 0, 0, NULL },
 	{ "batch without headers", "[" WEATHER "]", { NULL }, false, 0, 0, NULL },
 	{ "batch with Mcp-Method", "[" WEATHER "]", { "Mcp-Method: tools/call", NULL }, false, 0,
 	  -EINVAL, "Mcp-Method header on a batch body" },
