@@ -79,6 +79,7 @@ static struct exchange *exchange_new(struct client *c, struct gw_policy *gp, enu
 	ex->kind = kind;
 	ex->be = &gp->cfg.backends[gp->cfg.default_backend];
 	ex->loop = c->w->loop;
+	ex->client_http10 = c->rd.msg.http_major == 1 && c->rd.msg.http_minor == 0;
 	ex->started_ms = ev_now_ms(c->w->loop);
 	ev_timer_init(&ex->deadline, NULL, ex);
 	c->ex = ex;
@@ -405,7 +406,10 @@ int proxy_on_response_head(struct exchange *ex, struct http_msg *msg)
 	if (c) {
 		http_put_status(&c->out, msg->status);
 		put_passthrough_headers(&c->out, msg);
-		buf_puts(&c->out, "Transfer-Encoding: chunked\r\n\r\n");
+		if (ex->client_http10)
+			c->close_after = true;	/* HTTP/1.0 has no chunks: EOF ends the stream */
+		buf_puts(&c->out, ex->client_http10 ? "Connection: close\r\n\r\n" :
+						      "Transfer-Encoding: chunked\r\n\r\n");
 		ex->client_head_sent = true;
 		client_flush(c);
 	}
@@ -449,7 +453,8 @@ int proxy_on_sse_event(struct exchange *ex, struct sse_event *ev)
 		return -EPIPE;
 	err = sse_put_event(&wire, ev);
 	if (!err)
-		err = http_put_chunk(&c->out, wire.data, wire.len);
+		err = ex->client_http10 ? buf_append(&c->out, wire.data, wire.len) :
+					  http_put_chunk(&c->out, wire.data, wire.len);
 	buf_free(&wire);
 	client_flush(c);
 	return err;
@@ -473,7 +478,8 @@ void proxy_on_response_done(struct exchange *ex, struct http_msg *msg)
 		return;
 	}
 	if (ex->streaming) {
-		http_put_chunk(&c->out, NULL, 0);
+		if (!ex->client_http10)
+			http_put_chunk(&c->out, NULL, 0);
 	} else if (is_json(msg) && inspect_response(msg->body.data, msg->body.len)) {
 		answer_error(c, 502, ex->rpc_id, INSPECT_INTERNAL_ERROR,
 			     "backend answered with something that is not JSON-RPC", 0);
@@ -504,7 +510,8 @@ void proxy_on_upstream_failed(struct exchange *ex, int status, const char *why)
 	if (ex->client_head_sent) {
 		/* Mid-stream: the status is gone; end the stream so the client sees it. */
 		c->close_after = true;
-		http_put_chunk(&c->out, NULL, 0);
+		if (!ex->client_http10)
+			http_put_chunk(&c->out, NULL, 0);
 	} else {
 		answer_error(c, status, ex->rpc_id,
 			     timeout ? INSPECT_TIMEOUT : INSPECT_UNAVAILABLE,

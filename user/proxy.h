@@ -87,6 +87,7 @@ struct exchange {
 	bool is_initialize;
 	char client_name[64], client_version[32];
 	bool streaming;			/* response relayed as SSE */
+	bool client_http10;		/* no chunked framing: the stream ends with the connection */
 	bool client_head_sent;
 	bool response_started;		/* some response byte came: no retry */
 	bool retried;
