@@ -86,17 +86,32 @@ static struct exchange *exchange_new(struct client *c, struct gw_policy *gp, enu
 	return ex;
 }
 
-static void exchange_free(struct exchange *ex)
+static void exchange_reap(struct ev_loop *loop, void *data)
 {
-	ev_timer_cancel(ex->loop, &ex->deadline);
-	if (ex->client)
-		ex->client->ex = NULL;
+	struct exchange *ex = data;
+
+	(void)loop;
 	buf_free(&ex->request);
 	http_reader_free(&ex->rd);
 	sse_free(&ex->sse);
 	gw_policy_put(ex->gp);
 	free(ex->rpc_id);
 	free(ex);
+}
+
+/*
+ * Detaches the exchange now and frees it from a zero-delay timer: it ends
+ * inside its own response reader's callbacks, and the parser still touches
+ * its state on the way out.
+ */
+static void exchange_free(struct exchange *ex)
+{
+	ev_timer_cancel(ex->loop, &ex->deadline);
+	if (ex->client)
+		ex->client->ex = NULL;
+	ex->client = NULL;
+	ev_timer_init(&ex->reaper, exchange_reap, ex);
+	ev_timer_arm(ex->loop, &ex->reaper, 0);
 }
 
 /* The exchange is over; the client goes on to its next request. */

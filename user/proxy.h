@@ -81,6 +81,7 @@ struct exchange {
 	struct http_reader rd;		/* the backend's response */
 	struct sse_parser sse;
 	struct ev_timer deadline;
+	struct ev_timer reaper;		/* frees the exchange after the current event */
 	char *rpc_id;			/* the request's JSON-RPC id as JSON text, or NULL */
 	char session[SL_SESSION_ID_MAX];
 	char legacy_path[512];		/* EX_LEGACY_POST: the backend's message path */

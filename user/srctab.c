@@ -41,7 +41,8 @@ static void srctab_normalise(struct srctab *t)
 
 	if (t->sorted)
 		return;
-	qsort(t->v, t->n, sizeof(*t->v), entry_cmp);
+	if (t->n)	/* qsort(NULL, 0) is undefined behaviour */
+		qsort(t->v, t->n, sizeof(*t->v), entry_cmp);
 	for (size_t i = 0; i < t->n; i++) {
 		if (out && !sl_prefix_cmp(&t->v[out - 1].pfx, &t->v[i].pfx))
 			merge_into(&t->v[out - 1].val, &t->v[i].val);
