@@ -84,6 +84,8 @@ const struct srctab_entry *srctab_find(struct srctab *t, const struct sl_prefix 
 
 	srctab_normalise(t);
 	sl_prefix_mask(&key.pfx);
+	if (!t->n)	/* bsearch(NULL, 0) is undefined behaviour */
+		return NULL;
 	return bsearch(&key, t->v, t->n, sizeof(*t->v), entry_cmp);
 }
 
