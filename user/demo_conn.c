@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -26,13 +27,11 @@ static int on_headers(void *ctx, struct http_msg *msg)
 	struct demo_conn *c = ctx;
 	const char *expect = http_msg_header(msg, "expect");
 
-	c->head_count = msg->n_headers;
-	c->head_store = msg->store.data;
-	c->head_store_len = msg->store.len;
 	/* Refused before the body is sent: a client waiting on 100-continue learns at once. */
 	if (msg->content_length > (int64_t)DEMO_MAX_BODY_BYTES)
 		return -413;
-	if (expect && !strcasecmp(expect, "100-continue") && buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n"))
+	if (expect && !strcasecmp(expect, "100-continue") && msg->http_minor > 0 &&
+	    buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n"))
 		return -500;
 	return HTTP_BODY_BUFFER;
 }
@@ -43,41 +42,11 @@ static int on_body(void *ctx, const char *data, size_t len)
 	return -1;	/* bodies are buffered; never called */
 }
 
-/*
- * Works around http.c taking a chunked body's trailer fields as more headers
- * after it resolved the header pointers: they are counted in n_headers with
- * NULL names, and appending them to msg->store may move it under url/names/
- * values.  Trailers are dropped here and the pointers moved with the store
- * (integer arithmetic on the old addresses; nothing old is dereferenced).
- */
-/* Moves a pointer that was into the old store; others (a literal "") stay. */
-static const char *rebase(const struct demo_conn *c, const char *new_store, const char *p)
-{
-	uintptr_t offset = (uintptr_t)p - (uintptr_t)c->head_store;
-
-	return offset < c->head_store_len ? new_store + offset : p;
-}
-
-static void drop_trailers(struct demo_conn *c, struct http_msg *msg)
-{
-	const char *store = msg->store.data;
-
-	msg->n_headers = c->head_count;
-	if (store == c->head_store)
-		return;
-	msg->url = rebase(c, store, msg->url);
-	for (size_t i = 0; i < msg->n_headers; i++) {
-		msg->names[i] = rebase(c, store, msg->names[i]);
-		msg->values[i] = rebase(c, store, msg->values[i]);
-	}
-}
-
 static void on_complete(void *ctx, struct http_msg *msg)
 {
 	struct demo_conn *c = ctx;
 
-	if (msg->n_headers != c->head_count)
-		drop_trailers(c, msg);
+	(void)msg;
 	c->have_msg = true;
 }
 
@@ -141,7 +110,6 @@ static void refuse(struct demo_conn *c)
 	/* The rest of the stream cannot be framed: answer, drain, close. */
 	c->close_after = true;
 	c->linger = true;
-	c->http10 = false;
 	demo_reply_rpc_error(c, status, NULL, DEMO_RPC_INVALID_REQUEST,
 			     refusal(status, c->rd.error));
 }
@@ -187,6 +155,8 @@ void demo_conn_answer_done(struct demo_conn *c)
 {
 	c->state = DEMO_CONN_READING;
 	c->stream = DEMO_STREAM_NONE;
+	/* Idle time counts from the end of a long answer, not from its request. */
+	c->last_active_ms = ev_now_ms(c->w->loop);
 	ev_timer_cancel(c->w->loop, &c->tick);
 	next_request(c);
 	process(c);
@@ -255,7 +225,8 @@ static void start_linger(struct demo_conn *c)
 	shutdown(c->fd, SHUT_WR);
 	c->state = DEMO_CONN_LINGER;
 	buf_reset(&c->in);
-	ev_timer_arm(c->w->loop, &c->tick, DEMO_LINGER_MS);
+	if (ev_timer_arm(c->w->loop, &c->tick, DEMO_LINGER_MS))
+		c->dead = true;	/* no deadline: do not linger at all */
 }
 
 /* All written, and nothing more will be: close (or linger). */

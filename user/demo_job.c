@@ -31,6 +31,13 @@ struct demo_job {
 	unsigned int event_no;
 };
 
+/* A timer that cannot be armed (out of memory) would stall the answer forever. */
+static void job_wait(struct demo_job *j, uint32_t ms)
+{
+	if (ev_timer_arm(j->conn->w->loop, &j->timer, ms))
+		j->conn->dead = true;
+}
+
 static void job_emit(struct demo_job *j, const cJSON *msg)
 {
 	struct demo_conn *c = j->conn;
@@ -101,7 +108,7 @@ static void job_ask(struct demo_job *j)
 		request = demo_rpc_sampling_request(j->sampling_id, j->sampling_params);
 		job_emit(j, request);
 		cJSON_Delete(request);
-		ev_timer_arm(c->w->loop, &j->timer, DEMO_SAMPLING_MS);
+		job_wait(j, DEMO_SAMPLING_MS);
 	}
 	cJSON_Delete(j->sampling_params);
 	j->sampling_params = NULL;
@@ -125,11 +132,11 @@ static void job_step(struct demo_job *j)
 		if (j->progress_sent < j->progress_total) {
 			job_progress(j);
 			if (delay) {
-				ev_timer_arm(j->conn->w->loop, &j->timer, delay);
+				job_wait(j, delay);
 				return;
 			}
 		} else if (j->wait_ms) {
-			ev_timer_arm(j->conn->w->loop, &j->timer, j->wait_ms);
+			job_wait(j, j->wait_ms);
 			j->wait_ms = 0;
 			return;
 		} else if (j->sampling_params) {

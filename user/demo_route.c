@@ -15,7 +15,6 @@
 #include <strings.h>
 
 #include "demo_server.h"
-#include "log.h"
 
 #define SESSION_HEADER	"mcp-session-id"
 
@@ -24,6 +23,20 @@ static bool accepts_sse(const struct http_msg *msg)
 	const char *accept = http_msg_header(msg, "accept");
 
 	return accept && strcasestr(accept, "text/event-stream");
+}
+
+/* The whole body is one JSON value: trailing bytes, or a NUL inside, make it a parse error. */
+static cJSON *parse_body(const struct http_msg *msg)
+{
+	const char *text = msg->body.data ? msg->body.data : "", *end = NULL;
+	/* + 1: the buffer's own NUL, which cJSON then requires right after the value. */
+	cJSON *root = cJSON_ParseWithLengthOpts(text, msg->body.len + 1, &end, true);
+
+	if (root && end != text + msg->body.len) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
 }
 
 static bool is_initialize(const cJSON *msg)
@@ -212,7 +225,7 @@ static void mcp_post(struct demo_conn *c, const struct http_msg *msg)
 				     "Bad Request: unsupported MCP-Protocol-Version");
 		return;
 	}
-	root = cJSON_ParseWithLength(msg->body.data ? msg->body.data : "", msg->body.len);
+	root = parse_body(msg);
 	if (!root) {
 		demo_reply_rpc_error(c, 400, NULL, DEMO_RPC_PARSE_ERROR, "Parse error");
 		return;
@@ -272,6 +285,13 @@ static void mcp_delete(struct demo_conn *c, const struct http_msg *msg)
 		demo_reply(c, 200, NULL, "", 0, NULL);
 }
 
+/* A stream whose next tick cannot be armed (out of memory) ends. */
+static void stream_wait(struct demo_conn *c, uint32_t ms)
+{
+	if (ev_timer_arm(c->w->loop, &c->tick, ms))
+		c->dead = true;
+}
+
 void demo_stream_tick(struct demo_conn *c)
 {
 	char id[24];
@@ -279,7 +299,7 @@ void demo_stream_tick(struct demo_conn *c)
 
 	if (c->stream == DEMO_STREAM_LEGACY) {
 		demo_sse_comment(c, "keep-alive");
-		ev_timer_arm(c->w->loop, &c->tick, DEMO_KEEPALIVE_MS);
+		stream_wait(c, DEMO_KEEPALIVE_MS);
 		return;
 	}
 	/* Bounded, and over when its session is. */
@@ -292,7 +312,7 @@ void demo_stream_tick(struct demo_conn *c)
 	event = demo_rpc_log(c->log_next++);
 	demo_sse_json(c, NULL, id, event);
 	cJSON_Delete(event);
-	ev_timer_arm(c->w->loop, &c->tick, DEMO_LOG_EVENT_MS);
+	stream_wait(c, DEMO_LOG_EVENT_MS);
 }
 
 /* --- legacy HTTP+SSE ------------------------------------------------------------------ */
@@ -311,7 +331,7 @@ static void legacy_open(struct demo_conn *c)
 	c->stream = DEMO_STREAM_LEGACY;
 	snprintf(endpoint, sizeof(endpoint), "/message?sessionId=%s", c->sid);
 	demo_sse_event(c, "endpoint", NULL, endpoint, strlen(endpoint));
-	ev_timer_arm(c->w->loop, &c->tick, DEMO_KEEPALIVE_MS);
+	stream_wait(c, DEMO_KEEPALIVE_MS);
 }
 
 /* ?sessionId=<id> among the query's parameters, into @sid ("" when absent). */
@@ -363,7 +383,7 @@ static void legacy_post(struct demo_conn *c, const struct http_msg *msg)
 		demo_reply_rpc_error(c, 404, NULL, DEMO_RPC_SESSION_NOT_FOUND, "Session not found");
 		return;
 	}
-	root = cJSON_ParseWithLength(msg->body.data ? msg->body.data : "", msg->body.len);
+	root = parse_body(msg);
 	if (!root) {
 		demo_reply_rpc_error(c, 400, NULL, DEMO_RPC_PARSE_ERROR, "Parse error");
 	} else if (calls_fail(root)) {
@@ -422,6 +442,28 @@ void demo_route_legacy_mail(struct demo_conn *c, const cJSON *root)
 
 /* --- routing ------------------------------------------------------------------------- */
 
+/*
+ * DNS rebinding: a browser page from elsewhere reaching this loopback server
+ * carries its own Origin.  MCP servers must refuse those; agents and the
+ * gateway send no Origin at all, so they never pay more than the lookup.
+ */
+static bool origin_ok(const struct http_msg *msg)
+{
+	const char *origin = http_msg_header(msg, "origin"), *host;
+	size_t len;
+
+	if (!origin)
+		return true;
+	host = strstr(origin, "://");
+	if (!host)
+		return false;
+	host += 3;
+	len = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":/");
+	return (len == 9 && !strncasecmp(host, "localhost", 9)) ||
+	       (len == 5 && !strncmp(host, "[::1]", 5)) ||
+	       (!strncmp(host, "127.", 4) && strspn(host, "0123456789.") == len);
+}
+
 static bool path_is(const char *url, const char *path)
 {
 	size_t len = strlen(path);
@@ -441,7 +483,10 @@ void demo_route(struct demo_conn *c, struct http_msg *msg)
 {
 	int method = msg->method;
 
-	if (method == HTTP_HEAD) {
+	if (!origin_ok(msg)) {
+		demo_reply_rpc_error(c, 403, NULL, DEMO_RPC_INVALID_REQUEST,
+				     "Forbidden: Origin is not a loopback origin");
+	} else if (method == HTTP_HEAD) {
 		/* No body may follow; nothing here is worth a HEAD. */
 		c->close_after = true;
 		demo_reply(c, 405, NULL, "", 0, "Allow: GET, POST, DELETE\r\n");

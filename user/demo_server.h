@@ -125,9 +125,6 @@ struct demo_conn {
 	unsigned int watching;
 	uint64_t last_active_ms;
 	struct http_reader rd;
-	size_t head_count;	/* header fields at headers-complete (see demo_conn.c) */
-	const char *head_store;	/* where rd.msg.store was then, and its length */
-	size_t head_store_len;
 	struct buf in, out;
 	char sid[DEMO_SID_LEN + 1];	/* the session of the current request or stream */
 	struct ev_timer tick;	/* stream events, keep-alives, the linger deadline */

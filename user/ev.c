@@ -216,10 +216,13 @@ static int wait_timeout_ms(struct ev_loop *loop)
 {
 	uint64_t first;
 
+	/* Wake at least once a second; a far timer must not overflow the int. */
 	if (!loop->heap_len)
-		return 1000;	/* wake once a second even with no timer */
+		return 1000;
 	first = loop->heap[0]->deadline_ms;
-	return first <= loop->now_ms ? 0 : (int)(first - loop->now_ms);
+	if (first <= loop->now_ms)
+		return 0;
+	return first - loop->now_ms < 1000 ? (int)(first - loop->now_ms) : 1000;
 }
 
 /* --- running ---------------------------------------------------------------- */

@@ -41,8 +41,9 @@ int gw_parse_url(const char *url, struct gw_backend *b)
 	auth = url + 7;
 	slash = strchr(auth, '/');
 	auth_len = slash ? (size_t)(slash - auth) : strlen(auth);
-	if (!auth_len || auth_len >= sizeof(b->authority))
-		return -EINVAL;
+	if (!auth_len || auth_len >= sizeof(b->authority) ||
+	    (slash && strlen(slash) >= sizeof(b->path)))
+		return -EINVAL;	/* cut short, it would name another endpoint */
 	snprintf(b->authority, sizeof(b->authority), "%.*s", (int)auth_len, auth);
 	snprintf(b->path, sizeof(b->path), "%s", slash ? slash : "/");
 	return net_parse_hostport(b->authority, &b->addr);

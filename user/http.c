@@ -12,10 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <ctype.h>
 
 #include "http.h"
 
-enum { CB_NONE, CB_FIELD, CB_VALUE };
+/* Which header callback ran last; CB_TRAILER once the headers are complete:
+ * a chunked body's trailer fields come through the same callbacks, and are
+ * counted against the header limit but never stored (the header pointers
+ * are resolved by then and the store must not move under them). */
+enum { CB_NONE, CB_FIELD, CB_VALUE, CB_TRAILER };
 
 static struct http_reader *reader_of(http_parser *p)
 {
@@ -95,6 +100,8 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
 
 	if (count_header_bytes(r, len))
 		return -1;
+	if (r->last_cb == CB_TRAILER)
+		return 0;
 	if (r->last_cb != CB_FIELD && next_header(r))
 		return -1;
 	r->last_cb = CB_FIELD;
@@ -108,6 +115,8 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 
 	if (count_header_bytes(r, len))
 		return -1;
+	if (r->last_cb == CB_TRAILER)
+		return 0;
 	if (r->last_cb != CB_VALUE) {
 		if (buf_append(&m->store, "", 1))
 			return fail(r, 500, "out of memory");
@@ -151,10 +160,28 @@ static int resolve_headers(struct http_reader *r)
  * disagree about a message's end let a second request hide in the first.
  * Only one unambiguous framing passes.
  */
+/* RFC 9110 token characters: a field name with anything else (a blank
+ * before the colon, say) is a name two parsers may read differently. */
+static bool is_token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!strchr("!#$%&'*+-.^_`|~", *s) && !isalnum((unsigned char)*s))
+			return false;
+	return true;
+}
+
 static int check_framing(struct http_reader *r)
 {
 	struct http_msg *m = &r->msg;
 	const char *cl = NULL;
+
+	if (r->parser.http_major != 1)
+		return fail(r, 400, "only HTTP/1.0 and HTTP/1.1 are spoken here");
+	for (size_t i = 0; i < m->n_headers; i++)
+		if (!is_token(m->names[i]))
+			return fail(r, 400, "invalid header field name");
 
 	for (size_t i = 0; i < m->n_headers; i++) {
 		if (!strcasecmp(m->names[i], "transfer-encoding")) {
@@ -173,6 +200,11 @@ static int check_framing(struct http_reader *r)
 		return fail(r, 400, "Transfer-Encoding other than a single \"chunked\"");
 	if (r->n_te && r->parser.http_minor == 0 && r->parser.http_major == 1)
 		return fail(r, 400, "Transfer-Encoding in an HTTP/1.0 message");
+	/* The parser must frame the message as we checked it ("chunked<TAB>" it
+	 * does not take as chunked). */
+	if (!r->n_te != !(r->parser.flags & F_CHUNKED) ||
+	    !r->n_cl != !(r->parser.flags & F_CONTENTLENGTH))
+		return fail(r, 400, "message framing the parser reads differently");
 	return 0;
 }
 
@@ -191,6 +223,7 @@ static int on_headers_complete(http_parser *p)
 	m->keep_alive = http_should_keep_alive(p);
 	m->chunked = p->flags & F_CHUNKED;
 	m->content_length = p->flags & F_CONTENTLENGTH ? (int64_t)p->content_length : -1;
+	r->last_cb = CB_TRAILER;
 	mode = r->ops->on_headers(r->ctx, m);
 	if (mode < 0)
 		return fail(r, -mode, "refused");
@@ -198,7 +231,7 @@ static int on_headers_complete(http_parser *p)
 	if (r->mode == HTTP_BODY_BUFFER && m->content_length > (int64_t)r->lim.max_body_bytes)
 		return fail(r, 413, "request body too large");
 	/* 1 tells the parser no body follows (HEAD responses). */
-	return r->kind == HTTP_KIND_RESPONSE && r->complete ? 1 : 0;
+	return r->kind == HTTP_KIND_RESPONSE && r->no_body ? 1 : 0;
 }
 
 static int on_body(http_parser *p, const char *at, size_t len)
@@ -293,14 +326,13 @@ int http_reader_eof(struct http_reader *r)
 void http_reader_next(struct http_reader *r)
 {
 	r->complete = false;
+	r->no_body = false;
 	http_parser_pause(&r->parser, 0);
 }
 
 void http_reader_expect_no_body(struct http_reader *r)
 {
-	/* Reuses "complete" before the message starts: on_headers_complete reads it. */
-	r->complete = true;
-	r->in_message = false;
+	r->no_body = true;
 }
 
 /* --- headers and writing --------------------------------------------------------- */

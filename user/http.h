@@ -79,6 +79,7 @@ struct http_reader {
 	bool bad_te;
 	bool in_message;	/* bytes of a message seen, not complete */
 	bool complete;		/* paused after a complete message */
+	bool no_body;		/* the next response has no body (HEAD) */
 	int error_status;	/* 400, 408, 413, 431, 502 ... when failed */
 	const char *error;	/* what was wrong, for the answer and the log */
 };

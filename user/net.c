@@ -12,12 +12,15 @@
 
 #include "net.h"
 
+/* Digits only: strtol would also take blanks and signs. */
 static int parse_port(const char *s)
 {
-	char *end;
-	long v = strtol(s, &end, 10);
+	long v;
 
-	return *s && !*end && v > 0 && v < 65536 ? (int)v : -1;
+	if (!*s || strlen(s) > 5 || strspn(s, "0123456789") != strlen(s))
+		return -1;
+	v = strtol(s, NULL, 10);
+	return v > 0 && v < 65536 ? (int)v : -1;
 }
 
 int net_parse_hostport(const char *text, struct net_addr *out)
@@ -41,7 +44,8 @@ int net_parse_hostport(const char *text, struct net_addr *out)
 		snprintf(host, sizeof(host), "%.*s", (int)(colon - text), text);
 	}
 	port = parse_port(colon + 1);
-	if (port < 0)
+	/* IPv6 only in brackets ("::1:80" is ambiguous), and only IPv6 there. */
+	if (port < 0 || (text[0] == '[') != (strchr(host, ':') != NULL))
 		return -EINVAL;
 	if (!strcmp(host, "localhost"))
 		snprintf(host, sizeof(host), "127.0.0.1");

@@ -13,9 +13,9 @@
  * "listening on ADDR:PORT".
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +154,33 @@ static int open_listener(const struct demo_config *cfg)
 	return fd;
 }
 
+/*
+ * SO_REUSEPORT would also let a second server of the same user share the
+ * port silently, each getting half the connections.  A bind without it
+ * fails while anyone listens there, which makes "address in use" an error.
+ */
+static int check_port_free(const struct demo_config *cfg)
+{
+	int one = 1, err = 0;
+	int fd = socket(cfg->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	/* TIME_WAIT leftovers of an earlier run do not count. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&cfg->addr, cfg->addr_len))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static bool port_is_zero(const struct demo_config *cfg)
+{
+	if (cfg->addr.ss_family == AF_INET6)
+		return !((const struct sockaddr_in6 *)&cfg->addr)->sin6_port;
+	return !((const struct sockaddr_in *)&cfg->addr)->sin_port;
+}
+
 /* Port 0: the first listener's port becomes everyone's (SO_REUSEPORT group). */
 static void adopt_bound_port(int fd, struct demo_config *cfg)
 {
@@ -195,6 +222,12 @@ static void raise_fd_limit(void)
 
 static int setup_workers(struct demo_worker *workers, struct demo_config *cfg)
 {
+	int err = port_is_zero(cfg) ? 0 : check_port_free(cfg);
+
+	if (err) {
+		pr_warn("sluice-demo-backend: cannot listen: %s\n", strerror(-err));
+		return err;
+	}
 	for (unsigned int i = 0; i < cfg->workers; i++) {
 		int fd = open_listener(cfg), err;
 

@@ -69,7 +69,7 @@ static int process_line(struct sse_parser *p, const char *line, size_t len)
 		return dispatch(p);
 	if (line[0] == ':') {
 		/* A comment is its own event so keep-alives pass straight through. */
-		if (p->ev.has_data || p->ev.type[0] || p->ev.has_id)
+		if (p->ev.has_data || p->ev.type[0] || p->ev.has_id || p->ev.retry_ms >= 0)
 			return 0;
 		p->ev.comment = true;
 		return dispatch(p);
@@ -110,6 +110,13 @@ int sse_feed(struct sse_parser *p, const char *data, size_t len)
 {
 	size_t i = 0;
 
+	/* A UTF-8 byte order mark may start the stream; it is not part of a field.
+	 * (A BOM split across the first reads is not recognised.) */
+	if (!p->started && len) {
+		p->started = true;
+		if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
+			i = 3;
+	}
 	while (i < len) {
 		size_t run;
 		int ret;
@@ -139,19 +146,23 @@ int sse_feed(struct sse_parser *p, const char *data, size_t len)
 	return 0;
 }
 
+/* One "field: line" per line of @value; an empty last line is a line too. */
 static int put_lines(struct buf *out, const char *field, const char *value, size_t len)
 {
 	const char *end = value + len;
 
-	do {
+	for (;;) {
 		const char *nl = memchr(value, '\n', (size_t)(end - value));
 		size_t n = nl ? (size_t)(nl - value) : (size_t)(end - value);
 
-		if (buf_printf(out, "%s: %.*s\n", field, (int)n, value))
+		/* buf_append, not %.*s: a NUL in data must travel as it came. */
+		if (buf_printf(out, "%s: ", field) || buf_append(out, value, n) ||
+		    buf_append(out, "\n", 1))
 			return -ENOMEM;
-		value += n + (nl ? 1 : 0);
-	} while (value < end);
-	return 0;
+		if (!nl)
+			return 0;
+		value = nl + 1;
+	}
 }
 
 int sse_put_event(struct buf *out, const struct sse_event *ev)
@@ -167,7 +178,6 @@ int sse_put_event(struct buf *out, const struct sse_event *ev)
 	if (!err && ev->retry_ms >= 0)
 		err = buf_printf(out, "retry: %ld\n", ev->retry_ms);
 	if (!err && ev->has_data)
-		err = ev->data.len ? put_lines(out, "data", ev->data.data, ev->data.len) :
-				     buf_puts(out, "data: \n");
+		err = put_lines(out, "data", ev->data.data ? ev->data.data : "", ev->data.len);
 	return err ? err : buf_puts(out, "\n");
 }

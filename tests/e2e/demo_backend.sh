@@ -121,6 +121,8 @@ case_rpc_errors() {
 	post "$SID" '{"jsonrpc":"2.0","id":7,"method":'
 	expect_code 400 || return
 	[ "$(body | jq .error.code)" = -32700 ] || why "parse error: $(body)" || return
+	post "$SID" "$PING garbage"
+	[ "$(body | jq .error.code)" = -32700 ] || why "trailing bytes accepted: $(body)" || return
 	post "$SID" '{"id":8,"method":"ping"}'
 	expect_code 400 || return
 	[ "$(body | jq .error.code)" = -32600 ] || why "invalid request: $(body)"
@@ -189,6 +191,15 @@ case_body_too_large() {
 case_headers_too_large() {
 	post "$SID" "$PING" -H "X-Filler: $(head -c 70000 /dev/zero | tr '\0' x)"
 	expect_code 431
+}
+
+case_origin() {
+	post "$SID" "$PING" -H 'Origin: http://evil.example.com'
+	expect_code 403 || return
+	post "$SID" "$PING" -H "Origin: http://127.0.0.1:${BASE##*:}"
+	expect_code 200 || return
+	post "$SID" "$PING" -H 'Origin: http://localhost'
+	expect_code 200
 }
 
 case_sessions() {
@@ -299,6 +310,7 @@ run_case "chunked request body" case_chunked_body
 run_case "413 on a 2 MiB body" case_body_too_large
 run_case "431 on huge headers" case_headers_too_large
 run_case "unknown session 404, missing 400" case_sessions
+run_case "non-loopback Origin refused (DNS rebinding)" case_origin
 run_case "DELETE ends the session" case_delete
 run_case "GET stream resumes after Last-Event-ID" case_get_stream_resume
 run_case "legacy /sse endpoint and /message round trip" case_legacy
