@@ -106,17 +106,40 @@ static size_t line_run(const char *data, size_t len)
 	return i;
 }
 
+/*
+ * A UTF-8 byte order mark may start the stream and is not part of a field.
+ * It may arrive split across reads: matched byte by byte; on a mismatch the
+ * bytes taken so far were content after all and go to the line.  Returns
+ * how many bytes of @data it consumed (len + 1: out of memory).
+ */
+static size_t skip_bom(struct sse_parser *p, const char *data, size_t len)
+{
+	static const char bom[] = "\xEF\xBB\xBF";
+	size_t i = 0;
+
+	while (p->bom_seen < 3 && i < len) {
+		if (data[i] != bom[p->bom_seen]) {
+			size_t taken = p->bom_seen;
+
+			p->bom_seen = 3;
+			if (taken && buf_append(&p->line, bom, taken))
+				return len + 1;
+			p->event_bytes += taken;
+			return i;
+		}
+		p->bom_seen++;
+		i++;
+	}
+	return i;
+}
+
 int sse_feed(struct sse_parser *p, const char *data, size_t len)
 {
 	size_t i = 0;
 
-	/* A UTF-8 byte order mark may start the stream; it is not part of a field.
-	 * (A BOM split across the first reads is not recognised.) */
-	if (!p->started && len) {
-		p->started = true;
-		if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
-			i = 3;
-	}
+	i = skip_bom(p, data, len);
+	if (i > len)
+		return -ENOMEM;
 	while (i < len) {
 		size_t run;
 		int ret;

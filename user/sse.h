@@ -35,7 +35,7 @@ struct sse_parser {
 	size_t max_event_bytes;
 	size_t event_bytes;
 	bool skip_lf;		/* last line ended in CR: a following LF belongs to it */
-	bool started;		/* past the first byte (where a BOM may be) */
+	unsigned int bom_seen;	/* bytes of a leading BOM matched; 3: past it */
 	sse_event_fn fn;
 	void *ctx;
 };

@@ -25,6 +25,8 @@ deps() {
 		     "user/mcp_param.c user/mcp_reply.c -lcjson -lcrypto" ;;
 	http)	echo "user/http.c user/buf.c -lhttp_parser" ;;
 	sse)	echo "user/sse.c user/buf.c" ;;
+	policy)	echo "user/policy.c user/jpos.c user/prefix.c user/pol_check.c" \
+		     "user/pol_schema.c user/pol_xref.c -lcjson" ;;
 	*)	return 1 ;;
 	esac
 }
