@@ -59,7 +59,7 @@ static int backend_from_json(const cJSON *item, struct gw_backend *b)
 	snprintf(b->sse_path, sizeof(b->sse_path), "%s", str(item, "sse_path", "/sse"));
 	b->timeout_ms = timeout;
 	b->connect_timeout_ms = num(item, "connect_timeout_ms", timeout < 1000 ? timeout : 1000);
-	b->pool_size = num(item, "pool_size", 16);
+	b->pool_size = num(item, "pool_size", 64);
 	b->failure_threshold = num(item, "failure_threshold", 5);
 	b->open_ms = num(item, "open_ms", 5000);
 	b->retry_after_s = num(item, "retry_after_s", 1);
@@ -81,7 +81,7 @@ static int backends_from_override(struct gw_config *cfg, const char *url)
 	snprintf(b->sse_path, sizeof(b->sse_path), "/sse");
 	b->timeout_ms = 30000;
 	b->connect_timeout_ms = 1000;
-	b->pool_size = 16;
+	b->pool_size = 64;
 	b->failure_threshold = 5;
 	b->open_ms = 5000;
 	b->retry_after_s = 1;

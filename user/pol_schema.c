@@ -618,7 +618,7 @@ static const struct pc_field backend_fields[] = {
 	{ "url", pc_string, &S_URL, NULL, true },
 	{ "connect_timeout_ms", pc_int, &I_CONNECT_MS },	/* min(1000, timeout_ms) */
 	{ "timeout_ms", pc_int, &I_BACKEND_MS, "30000" },
-	{ "pool_size", pc_int, &I_POOL, "16" },
+	{ "pool_size", pc_int, &I_POOL, "64" },
 	{ "sse_path", pc_string, &S_PATH, "\"/sse\"" },
 	{ "failure_threshold", pc_int, &I_FAILURES, "5" },
 	{ "open_ms", pc_int, &I_OPEN_MS, "5000" },

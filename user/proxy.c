@@ -106,6 +106,10 @@ static void exchange_reap(struct ev_loop *loop, void *data)
  */
 static void exchange_free(struct exchange *ex)
 {
+	/* Both a client hang-up and the relay error it causes end the exchange. */
+	if (ex->reaping)
+		return;
+	ex->reaping = true;
 	ev_timer_cancel(ex->loop, &ex->deadline);
 	if (ex->client)
 		ex->client->ex = NULL;
@@ -471,7 +475,7 @@ int proxy_on_sse_event(struct exchange *ex, struct sse_event *ev)
 		err = ex->client_http10 ? buf_append(&c->out, wire.data, wire.len) :
 					  http_put_chunk(&c->out, wire.data, wire.len);
 	buf_free(&wire);
-	client_flush(c);
+	/* No flush here: upstream.c flushes once per read, however many events. */
 	return err;
 }
 
@@ -506,6 +510,12 @@ void proxy_on_response_done(struct exchange *ex, struct http_msg *msg)
 		buf_append(&c->out, msg->body.data ? msg->body.data : "", msg->body.len);
 	}
 	exchange_end(ex, reusable);
+}
+
+void proxy_flush(struct exchange *ex)
+{
+	if (ex->client)
+		client_flush(ex->client);
 }
 
 void proxy_on_upstream_failed(struct exchange *ex, int status, const char *why)
@@ -585,11 +595,8 @@ static void on_client_timer(struct ev_loop *loop, void *data)
 
 static void arm_client_timer(struct client *c)
 {
-	struct gw_policy *gp = gw_policy_current();
-
-	ev_timer_arm(c->w->loop, &c->timer,
-		     c->in_request ? gp->cfg.header_timeout_ms : gp->cfg.idle_timeout_ms);
-	gw_policy_put(gp);
+	ev_timer_arm(c->w->loop, &c->timer, c->in_request ? c->header_timeout_ms :
+							     c->idle_timeout_ms);
 }
 
 static void client_on_io(struct ev_loop *loop, int fd, unsigned int events, void *data);
@@ -758,7 +765,8 @@ static void client_read(struct client *c)
 		if (n < 0)
 			break;
 		c->in.len += (size_t)n;
-		if (c->ex && buf_pending(&c->in) > SL_CLIENT_QUEUE_HIGH)
+		/* A short read drained the socket: no EAGAIN round trip needed. */
+		if (n < CLIENT_READ_CHUNK || (c->ex && buf_pending(&c->in) > SL_CLIENT_QUEUE_HIGH))
 			break;
 	}
 	if (!c->ex)
@@ -783,6 +791,11 @@ void proxy_accept(struct worker *w, int fd, const struct net_addr *peer)
 	struct gw_policy *gp = gw_policy_current();
 	struct http_limits lim = { gp->cfg.max_header_bytes, gp->cfg.max_body_bytes };
 
+	if (c) {
+		/* A connection keeps the limits it was accepted under. */
+		c->header_timeout_ms = gp->cfg.header_timeout_ms;
+		c->idle_timeout_ms = gp->cfg.idle_timeout_ms;
+	}
 	gw_policy_put(gp);
 	if (!c) {
 		close(fd);

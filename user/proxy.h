@@ -82,6 +82,7 @@ struct exchange {
 	struct sse_parser sse;
 	struct ev_timer deadline;
 	struct ev_timer reaper;		/* frees the exchange after the current event */
+	bool reaping;			/* exchange_free ran: detached, awaiting the reaper */
 	char *rpc_id;			/* the request's JSON-RPC id as JSON text, or NULL */
 	char session[SL_SESSION_ID_MAX];
 	char legacy_path[512];		/* EX_LEGACY_POST: the backend's message path */
@@ -105,6 +106,8 @@ struct client {
 	struct http_reader rd;
 	struct buf in, out;
 	struct ev_timer timer;		/* header or idle deadline */
+	unsigned int header_timeout_ms;	/* from the policy at accept */
+	unsigned int idle_timeout_ms;
 	struct exchange *ex;
 	bool close_after;		/* close once the queue drains */
 	bool in_request;		/* request bytes seen, not yet complete */
@@ -154,6 +157,8 @@ int proxy_on_sse_event(struct exchange *ex, struct sse_event *ev);
 void proxy_on_response_done(struct exchange *ex, struct http_msg *msg);
 /* The backend could not answer: 503 (unavailable) or 504 (timeout). */
 void proxy_on_upstream_failed(struct exchange *ex, int status, const char *why);
+/* Sends what the relay queued for the client (after each upstream read). */
+void proxy_flush(struct exchange *ex);
 /* The client's queue drained: resume a paused upstream read. */
 void upstream_resume(struct exchange *ex);
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include "log.h"
 #include "proxy.h"
@@ -37,6 +38,7 @@ struct upconn {
 };
 
 static void up_on_io(struct ev_loop *loop, int fd, unsigned int events, void *data);
+static int up_write(struct upconn *up);
 static void up_fail(struct exchange *ex, int status, const char *why, bool transport);
 
 /* --- backend state ------------------------------------------------------------ */
@@ -217,9 +219,18 @@ static void up_attach(struct exchange *ex, struct upconn *up)
 	http_reader_init(&ex->rd, HTTP_KIND_RESPONSE, &lim, &resp_ops, ex);
 	sse_free(&ex->sse);
 	sse_init(&ex->sse, cfg->max_body_bytes > 65536 ? cfg->max_body_bytes : 65536, on_sse, ex);
-	ev_watch(up->w->loop, up->fd, up->connecting ? EV_WRITE : EV_READ | EV_WRITE, up_on_io, up);
 	ev_timer_arm(up->w->loop, &ex->deadline,
 		     up->connecting ? ex->be->connect_timeout_ms : ex->be->timeout_ms);
+	if (up->connecting) {
+		ev_watch(up->w->loop, up->fd, EV_WRITE, up_on_io, up);
+		return;
+	}
+	/* A pooled connection is writable: send now, watch for writability only
+	 * if the request does not fit (no epoll round trip, no epoll_ctl). */
+	if (up_write(up))
+		up_fail(ex, 503, "backend connection failed", true);
+	else if (up->written < ex->request.len)
+		ev_watch(up->w->loop, up->fd, EV_READ | EV_WRITE, up_on_io, up);
 }
 
 int upstream_start(struct exchange *ex)
@@ -275,6 +286,11 @@ static void up_fail(struct exchange *ex, int status, const char *why, bool trans
 {
 	bool was_pooled = ex->up && !ex->up->connecting && !ex->response_started;
 
+	if (!ex->client) {
+		/* The client left first: the exchange is already ending. */
+		upstream_release(ex, false);
+		return;
+	}
 	if (transport && !ex->response_started && was_pooled && !ex->retried && status == 503) {
 		/* The backend closed a kept-alive connection as we reused it. */
 		upstream_release(ex, false);
@@ -308,8 +324,8 @@ static int up_write(struct upconn *up)
 	struct exchange *ex = up->ex;
 
 	while (up->written < ex->request.len) {
-		ssize_t n = write(up->fd, ex->request.data + up->written,
-				  ex->request.len - up->written);
+		ssize_t n = send(up->fd, ex->request.data + up->written,
+				 ex->request.len - up->written, MSG_NOSIGNAL);
 
 		if (n < 0)
 			return errno == EAGAIN ? 0 : -errno;
@@ -382,6 +398,9 @@ static void up_read(struct upconn *up)
 		}
 		if (!up_feed(up, buf, (size_t)n))
 			return;
+		/* One flush per read, however many SSE events it carried. */
+		if (up->ex)
+			proxy_flush(up->ex);
 		if (up->ex && upstream_queue_full(up->ex)) {
 			up->paused = true;
 			ev_watch(up->w->loop, up->fd, 0, up_on_io, up);
