@@ -6,12 +6,23 @@
 #include <string.h>
 
 #include "inspect.h"
+#include "jarena.h"
 
 static void refuse(struct inspect_result *res, const struct mcp_error *err)
 {
 	res->http_status = err->http_status ? err->http_status : 400;
 	res->code = err->code;
 	snprintf(res->message, sizeof(res->message), "%s", err->message);
+}
+
+/* The id as exact JSON text, in malloc'ed memory that outlives the arena. */
+static char *id_copy(const cJSON *id)
+{
+	char *text = id ? mcp_id_json(id) : NULL;
+	char *copy = text ? strdup(text) : NULL;
+
+	cJSON_free(text);
+	return copy;
 }
 
 /*
@@ -54,9 +65,10 @@ int inspect_request(const struct http_msg *msg, struct inspect_result *res)
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	jarena_begin();
 	ret = mcp_parse(msg->body.data ? msg->body.data : "", msg->body.len, &b, &err);
 	if (b.n == 1 && !b.is_batch)
-		res->rpc_id = b.msgs[0].id ? mcp_id_json(b.msgs[0].id) : NULL;
+		res->rpc_id = id_copy(b.msgs[0].id);
 	if (ret) {
 		refuse(res, &err);
 	} else if (!(ret = check_batch(&b, res))) {
@@ -67,6 +79,7 @@ int inspect_request(const struct http_msg *msg, struct inspect_result *res)
 			note_client(&b, res);
 	}
 	mcp_batch_free(&b);
+	jarena_end();
 	return ret ? -EINVAL : 0;
 }
 
@@ -74,12 +87,15 @@ static int check_body(const char *body, size_t len)
 {
 	struct mcp_batch b = {};
 	struct mcp_error err = {};
-	int ret = mcp_parse(body, len, &b, &err);
+	int ret;
 
+	jarena_begin();
+	ret = mcp_parse(body, len, &b, &err);
 	if (!ret)
 		for (size_t i = 0; i < b.n && !ret; i++)
 			ret = b.msgs[i].kind == MCP_INVALID ? -EINVAL : 0;
 	mcp_batch_free(&b);
+	jarena_end();
 	return ret ? -EINVAL : 0;
 }
 

@@ -21,6 +21,7 @@
 
 #include "control.h"
 #include "ev.h"
+#include "jarena.h"
 #include "log.h"
 #include "maps.h"
 #include "names.h"
@@ -304,6 +305,7 @@ int main(int argc, char **argv)
 	int err;
 
 	sl_log_hook_libbpf();
+	jarena_install();
 	if (parse_args(argc, argv, &d)) {
 		usage(stderr);
 		return 2;
