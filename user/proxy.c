@@ -228,13 +228,16 @@ static const struct gw_backend *session_backend(const struct gw_config *cfg, con
 	return gw_find_backend(cfg, s->backend);
 }
 
-static void route_mcp_post(struct client *c, struct gw_policy *gp, const struct http_msg *msg)
+/*
+ * Judges a POSTed body: refused, it is answered here and NULL comes back;
+ * passed, a new exchange carries what the judgement learned.  Either way
+ * the policy reference @gp is taken over.
+ */
+static struct exchange *judged_exchange(struct client *c, struct gw_policy *gp,
+					const struct http_msg *msg, enum ex_kind kind)
 {
-	const char *sid = http_msg_header(msg, "mcp-session-id");
 	struct inspect_result res;
-	struct gw_session s;
 	struct exchange *ex;
-	const struct gw_backend *be;
 
 	if (inspect_request(msg, &res)) {
 		if (res.close)
@@ -242,19 +245,31 @@ static void route_mcp_post(struct client *c, struct gw_policy *gp, const struct 
 		answer_error(c, res.http_status, res.rpc_id, res.code, res.message, 0);
 		free(res.rpc_id);
 		gw_policy_put(gp);
-		return;
+		return NULL;
 	}
-	ex = exchange_new(c, gp, EX_MCP_POST);
+	ex = exchange_new(c, gp, kind);
 	if (!ex) {
 		free(res.rpc_id);
 		gw_policy_put(gp);
 		c->close_after = true;
-		return;
+		return NULL;
 	}
 	ex->rpc_id = res.rpc_id;
 	ex->is_initialize = res.is_initialize;
 	snprintf(ex->client_name, sizeof(ex->client_name), "%s", res.client_name);
 	snprintf(ex->client_version, sizeof(ex->client_version), "%s", res.client_version);
+	return ex;
+}
+
+static void route_mcp_post(struct client *c, struct gw_policy *gp, const struct http_msg *msg)
+{
+	const char *sid = http_msg_header(msg, "mcp-session-id");
+	struct exchange *ex = judged_exchange(c, gp, msg, EX_MCP_POST);
+	const struct gw_backend *be;
+	struct gw_session s;
+
+	if (!ex)
+		return;
 	be = session_backend(&gp->cfg, sid, &s);
 	if (be)
 		ex->be = be;
@@ -315,7 +330,6 @@ static bool query_session(const char *url, char *out, size_t len)
 static void route_legacy_post(struct client *c, struct gw_policy *gp, const struct http_msg *msg)
 {
 	char sid[SL_SESSION_ID_MAX];
-	struct inspect_result res;
 	struct gw_session s;
 	const struct gw_backend *be;
 	struct exchange *ex;
@@ -326,20 +340,9 @@ static void route_legacy_post(struct client *c, struct gw_policy *gp, const stru
 		gw_policy_put(gp);
 		return;
 	}
-	if (inspect_request(msg, &res)) {
-		answer_error(c, res.http_status, res.rpc_id, res.code, res.message, 0);
-		free(res.rpc_id);
-		gw_policy_put(gp);
+	ex = judged_exchange(c, gp, msg, EX_LEGACY_POST);
+	if (!ex)
 		return;
-	}
-	ex = exchange_new(c, gp, EX_LEGACY_POST);
-	if (!ex) {
-		free(res.rpc_id);
-		gw_policy_put(gp);
-		c->close_after = true;
-		return;
-	}
-	ex->rpc_id = res.rpc_id;
 	ex->be = be;
 	snprintf(ex->session, sizeof(ex->session), "%s", sid);
 	start_exchange(ex, msg, "POST", s.legacy_path);
