@@ -27,16 +27,36 @@ _Static_assert(sizeof(struct sl_v6_addr_key) == sizeof(((struct sl_pkt *)0)->sad
 _Static_assert(sizeof(struct sl_v6_net64_key) == SL_V6_SOURCE_WORDS * sizeof(__u32),
 	       "sl_syn_src_v6 keys are the first SL_V6_SOURCE_WORDS of saddr");
 
-/* The exact entry of the source, if the family's table has entries. */
+/*
+ * May the source be in its family's exact table?  A clear filter bit says
+ * no.  Fails towards the probe: before the writer armed the filter, or if
+ * the (inlined, never failing) array read did fail, the answer is yes.
+ */
+static __always_inline bool sl_exact_maybe(const struct sl_config *cfg,
+					   const struct sl_pkt *pkt)
+{
+	__u32 bit, word;
+	__u64 *bits;
+
+	if (!(cfg->flags & SL_CFG_F_EXACT_FILTER))
+		return true;
+	bit = sl_exact_filter_bit(&cfg->exact_seed, pkt->family, pkt->saddr);
+	word = bit / SL_EXACT_FILTER_WORD_BITS;
+	bits = bpf_map_lookup_elem(&sl_exact_filter, &word);
+	return !bits || (*bits >> (bit % SL_EXACT_FILTER_WORD_BITS)) & 1;
+}
+
+/* The exact entry of the source, if the family's table has entries and the
+ * filter does not rule the source out. */
 static __always_inline struct sl_src_value *sl_lookup_exact(const struct sl_config *cfg,
 							     const struct sl_pkt *pkt)
 {
 	struct sl_src_value *v = NULL;
 
 	if (pkt->family == SL_AF_INET) {
-		if (cfg->n_exact_v4)
+		if (cfg->n_exact_v4 && sl_exact_maybe(cfg, pkt))
 			SL_NOMERGE v = bpf_map_lookup_elem(&sl_exact_v4, &pkt->saddr[0]);
-	} else if (cfg->n_exact_v6) {
+	} else if (cfg->n_exact_v6 && sl_exact_maybe(cfg, pkt)) {
 		SL_NOMERGE v = bpf_map_lookup_elem(&sl_exact_v6, pkt->saddr);
 	}
 	return v;

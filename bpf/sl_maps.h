@@ -48,6 +48,18 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_exact_v6 SEC(".maps");
 
+/* Presence filter of both exact tables: a clear bit (sl_exact_filter_bit)
+ * proves a source is in neither, so a miss skips the hash probe, an
+ * out-of-line call, for an array read the verifier inlines.  Written only by
+ * userspace, bits set before entries appear and cleared after they go. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SL_EXACT_FILTER_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_exact_filter SEC(".maps");
+
 /* IPv4 prefixes shorter than /32 (LPM tries require BPF_F_NO_PREALLOC). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);

@@ -26,6 +26,7 @@
 #define SL_MAP_CONFIG		"sl_config"
 #define SL_MAP_EXACT_V4		"sl_exact_v4"
 #define SL_MAP_EXACT_V6		"sl_exact_v6"
+#define SL_MAP_EXACT_FILTER	"sl_exact_filter"
 #define SL_MAP_SRC_V4		"sl_src_v4"
 #define SL_MAP_SRC_V6		"sl_src_v6"
 #define SL_MAP_CONN_TAGS_V4	"sl_conn_tags_v4"
@@ -61,9 +62,20 @@
 #ifndef SL_MAX_SYN_SOURCES
 #define SL_MAX_SYN_SOURCES	262144	/* per-source SYN buckets, per family (LRU) */
 #endif
+/* Bits of the exact-address presence filter, per family, as a power of two:
+ * 2^20 bits (128 KiB) keep a full exact table (SL_MAX_EXACT) under 1/16 set,
+ * so a miss skips the hash probe at least 15 times in 16. */
+#ifndef SL_EXACT_FILTER_BITS_LOG2
+#define SL_EXACT_FILTER_BITS_LOG2	20
+#endif
 #ifndef SL_RINGBUF_BYTES
 #define SL_RINGBUF_BYTES	(1U << 20)	/* ~13k events buffered for the reader */
 #endif
+
+/* sl_exact_filter elements are u64 words: v4's words first, then v6's. */
+#define SL_EXACT_FILTER_WORD_BITS	64
+#define SL_EXACT_FILTER_FAMILY_WORDS	((1U << SL_EXACT_FILTER_BITS_LOG2) / SL_EXACT_FILTER_WORD_BITS)
+#define SL_EXACT_FILTER_WORDS		(2 * SL_EXACT_FILTER_FAMILY_WORDS)
 
 #define SL_NAME_MAX		64	/* agent and plan names, NUL included */
 #define SL_PORT_WORDS		(65536 / 64)	/* protected-port bitmap, 1 bit a port */
@@ -140,6 +152,21 @@ static inline __u32 sl_reason_stat(__u32 reason)
 
 /* sl_config.flags */
 #define SL_CFG_F_MONITOR	(1U << 0)	/* count would-drops, drop nothing */
+/* sl_exact_filter holds a bit for every exact entry under exact_seed; until
+ * set, the packet path probes sl_exact_* as if every bit were set. */
+#define SL_CFG_F_EXACT_FILTER	(1U << 1)
+
+/*
+ * The random key of the exact-address filter's hash, drawn by the writer
+ * once per set of maps and never changed while they live: an attacker who
+ * cannot see it cannot aim sources at set bits.  Vector multiply-shift
+ * (Dietzfelbinger): each 32-bit address word times its own 64-bit factor,
+ * summed with @add mod 2^64, top bits kept.  Factors are odd.
+ */
+struct sl_exact_seed {
+	__u64 mul[4];
+	__u64 add;
+};
 
 /* sl_config: the single element of the sl_config array. */
 struct sl_config {
@@ -152,8 +179,25 @@ struct sl_config {
 	__u64 syn_src_interval_ns; /* per-source SYN GCRA: ns per SYN; 0 = off */
 	__u64 syn_src_burst_ns;	   /* ... tolerance: burst * interval */
 	__u64 generation;	   /* bumped by every policy load */
+	struct sl_exact_seed exact_seed; /* valid with SL_CFG_F_EXACT_FILTER */
 	__u64 ports[SL_PORT_WORDS];/* bit p set: destination port p is protected */
 };
+
+/*
+ * The bit of sl_exact_filter that stands for source @addr (network order,
+ * v4 in addr[0]): the one definition the packet path and the writer share.
+ * Only the address words of @family are read.
+ */
+static inline __attribute__((always_inline)) __u32
+sl_exact_filter_bit(const struct sl_exact_seed *seed, __u32 family, const __u32 *addr)
+{
+	__u64 h = seed->add + seed->mul[0] * addr[0];
+
+	if (family == SL_AF_INET)
+		return (__u32)(h >> (64 - SL_EXACT_FILTER_BITS_LOG2));
+	h += seed->mul[1] * addr[1] + seed->mul[2] * addr[2] + seed->mul[3] * addr[3];
+	return (1U << SL_EXACT_FILTER_BITS_LOG2) + (__u32)(h >> (64 - SL_EXACT_FILTER_BITS_LOG2));
+}
 
 /*
  * Keys of the per-family address maps.  v4 maps (sl_exact_v4, sl_syn_src_v4)
@@ -311,6 +355,7 @@ _Static_assert(sizeof(struct sl_conn_v4_key) == 16, "sl_conn_v4_key layout");
 _Static_assert(sizeof(struct sl_conn_v6_key) == 40, "sl_conn_v6_key layout");
 _Static_assert(sizeof(struct sl_agent) == 2 * SL_NAME_MAX + 64, "sl_agent layout");
 _Static_assert(sizeof(struct sl_event) == 72, "sl_event layout");
-_Static_assert(sizeof(struct sl_config) == 48 + 8 * SL_PORT_WORDS, "sl_config layout");
+_Static_assert(sizeof(struct sl_exact_seed) == 40, "sl_exact_seed layout");
+_Static_assert(sizeof(struct sl_config) == 88 + 8 * SL_PORT_WORDS, "sl_config layout");
 
 #endif /* SLUICE_ABI_H */

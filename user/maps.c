@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -31,6 +32,7 @@ static const struct map_slot map_slots[] = {
 	SLOT(config, SL_MAP_CONFIG),
 	SLOT(exact_v4, SL_MAP_EXACT_V4),
 	SLOT(exact_v6, SL_MAP_EXACT_V6),
+	SLOT(exact_filter, SL_MAP_EXACT_FILTER),
 	SLOT(src_v4, SL_MAP_SRC_V4),
 	SLOT(src_v6, SL_MAP_SRC_V6),
 	SLOT(conn_tags_v4, SL_MAP_CONN_TAGS_V4),
@@ -327,38 +329,152 @@ static int write_src_diff(struct sl_maps *m, struct srctab *old, struct srctab *
 	return 0;
 }
 
+/* --- exact-address presence filter ------------------------------------------- */
+
 /*
- * Swaps the maps' source table from @old to @new.  The counts in sl_config
- * gate lookups (0 skips one), so they are raised before entries appear and
- * lowered only after entries are gone: a live entry is never skipped.
- * @cfg is written at the end with the final counts (and whatever else the
- * caller changed in it).
+ * sl_exact_filter as three bitmaps: what the map holds before a swap, what
+ * it must hold while entries come and go (old and new entries' bits), and
+ * what it holds after (new entries' bits only).  Bits are shared by
+ * colliding addresses, so a bit is cleared only when no entry of the new
+ * table maps to it: the "after" bitmap is recomputed from the whole table.
+ */
+struct filter_plan {
+	__u64 *before, *during, *after;	/* SL_EXACT_FILTER_WORDS each */
+};
+
+static void filter_plan_free(struct filter_plan *fp)
+{
+	free(fp->before);
+	free(fp->during);
+	free(fp->after);
+}
+
+/* Sets the bit of every exact entry of @t in @words. */
+static void filter_add_table(__u64 *words, const struct sl_exact_seed *seed,
+			     const struct srctab *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct sl_prefix *p = &t->v[i].pfx;
+		__u32 bit;
+
+		if (!srctab_is_exact(p))
+			continue;
+		bit = sl_exact_filter_bit(seed, p->family, p->addr);
+		words[bit / SL_EXACT_FILTER_WORD_BITS] |= 1ULL << (bit % SL_EXACT_FILTER_WORD_BITS);
+	}
+}
+
+/*
+ * Before the filter is armed the map's content is not trusted, so "before"
+ * stays empty and every needed word gets written.  Armed, the map holds at
+ * least the bits of @old (the invariant this writer keeps); stale extra
+ * bits cost a probe, never a verdict, and go when their word next changes.
+ */
+static int filter_plan_make(struct filter_plan *fp, const struct sl_config *cur,
+			    const struct srctab *old, const struct srctab *new)
+{
+	size_t words = SL_EXACT_FILTER_WORDS;
+
+	fp->before = calloc(words, sizeof(__u64));
+	fp->during = calloc(words, sizeof(__u64));
+	fp->after = calloc(words, sizeof(__u64));
+	if (!fp->before || !fp->during || !fp->after)
+		return -ENOMEM;
+	if (cur->flags & SL_CFG_F_EXACT_FILTER)
+		filter_add_table(fp->before, &cur->exact_seed, old);
+	filter_add_table(fp->during, &cur->exact_seed, old);
+	filter_add_table(fp->during, &cur->exact_seed, new);
+	filter_add_table(fp->after, &cur->exact_seed, new);
+	return 0;
+}
+
+/* Writes the words where @to differs from @from, what the map holds. */
+static int write_filter_diff(struct sl_maps *m, const __u64 *from, const __u64 *to)
+{
+	for (__u32 i = 0; i < SL_EXACT_FILTER_WORDS; i++) {
+		if (from[i] == to[i])
+			continue;
+		if (bpf_map_update_elem(m->exact_filter, &i, &to[i], BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Gives the maps a filter seed the first time a source table is written:
+ * random, factors odd, and written (still disarmed) before any bit is
+ * computed with it, so a packet never reads a half-written seed.
+ */
+static int ensure_filter_seed(struct sl_maps *m, struct sl_config *cur)
+{
+	struct sl_exact_seed *seed = &cur->exact_seed;
+
+	if (seed->mul[0])	/* odd once drawn: 0 means never drawn */
+		return 0;
+	if (getrandom(seed, sizeof(*seed), 0) != (ssize_t)sizeof(*seed))
+		return -EIO;
+	for (size_t i = 0; i < sizeof(seed->mul) / sizeof(seed->mul[0]); i++)
+		seed->mul[i] |= 1;
+	cur->flags &= ~SL_CFG_F_EXACT_FILTER;
+	return write_config(m, cur);
+}
+
+/* --- swapping the source table --------------------------------------------- */
+
+/*
+ * Raises the lookup gates to cover old and new entries and arms the filter
+ * (every old and new exact entry's bit is set by now): a live entry is
+ * never skipped.
+ */
+static int open_gates(struct sl_maps *m, struct sl_config *cur, const struct src_counts *c)
+{
+	cur->n_exact_v4 = max_u32(cur->n_exact_v4, c->n[SRC_EXACT_V4]);
+	cur->n_exact_v6 = max_u32(cur->n_exact_v6, c->n[SRC_EXACT_V6]);
+	cur->n_prefix_v4 = max_u32(cur->n_prefix_v4, c->n[SRC_V4]);
+	cur->n_prefix_v6 = max_u32(cur->n_prefix_v6, c->n[SRC_V6]);
+	cur->flags |= SL_CFG_F_EXACT_FILTER;
+	return write_config(m, cur);
+}
+
+/*
+ * Swaps the maps' source table from @old to @new.  The gates a packet
+ * reads before probing an exact table or trie (counts in sl_config, bits
+ * in sl_exact_filter) are raised before entries appear and lowered only
+ * after entries are gone: a live entry is never skipped.  @cfg is written
+ * at the end with the final counts and the filter's seed (and whatever
+ * else the caller changed in it).
  */
 static int swap_srctab(struct sl_maps *m, struct sl_config *cfg, struct srctab *old,
 		       struct srctab *new, struct sl_apply_report *rep)
 {
+	struct filter_plan fp = {};
 	struct src_counts c;
 	struct sl_config cur;
 	int err;
 
 	count_entries(new, &c);
 	err = sl_maps_read_config(m, &cur);
-	if (err)
-		return err;
-	cur.n_exact_v4 = max_u32(cur.n_exact_v4, c.n[SRC_EXACT_V4]);
-	cur.n_exact_v6 = max_u32(cur.n_exact_v6, c.n[SRC_EXACT_V6]);
-	cur.n_prefix_v4 = max_u32(cur.n_prefix_v4, c.n[SRC_V4]);
-	cur.n_prefix_v6 = max_u32(cur.n_prefix_v6, c.n[SRC_V6]);
-	err = write_config(m, &cur);
-	if (err)
-		return err;
-	err = write_src_diff(m, old, new, &rep->src_updated, &rep->src_deleted);
+	if (!err)
+		err = ensure_filter_seed(m, &cur);
+	if (!err)
+		err = filter_plan_make(&fp, &cur, old, new);
+	if (!err)
+		err = write_filter_diff(m, fp.before, fp.during);
+	if (!err)
+		err = open_gates(m, &cur, &c);
+	if (!err)
+		err = write_src_diff(m, old, new, &rep->src_updated, &rep->src_deleted);
+	if (!err)
+		err = write_filter_diff(m, fp.during, fp.after);
+	filter_plan_free(&fp);
 	if (err)
 		return err;
 	cfg->n_exact_v4 = c.n[SRC_EXACT_V4];
 	cfg->n_exact_v6 = c.n[SRC_EXACT_V6];
 	cfg->n_prefix_v4 = c.n[SRC_V4];
 	cfg->n_prefix_v6 = c.n[SRC_V6];
+	cfg->exact_seed = cur.exact_seed;
+	cfg->flags |= SL_CFG_F_EXACT_FILTER;
 	rep->src_total = (unsigned int)new->n;
 	return write_config(m, cfg);
 }

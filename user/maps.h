@@ -20,6 +20,7 @@ struct sl_maps {
 	int config;
 	int exact_v4;
 	int exact_v6;
+	int exact_filter;
 	int src_v4;
 	int src_v6;
 	int conn_tags_v4;

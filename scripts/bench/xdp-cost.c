@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -112,17 +113,37 @@ static void put_src(struct bpf_map *map, const void *key, __u64 deny_until, __u3
 	bpf_map_update_elem(fd_of(map), key, &v, BPF_ANY);
 }
 
+/* Arms the exact-address filter with a random seed, as user/maps.c does. */
+static void arm_exact_filter(void)
+{
+	if (getrandom(&cfg.exact_seed, sizeof(cfg.exact_seed), 0) < 0)
+		cfg.exact_seed.add = (__u64)now_ns();
+	for (int i = 0; i < 4; i++)
+		cfg.exact_seed.mul[i] |= 1;
+	cfg.flags |= SL_CFG_F_EXACT_FILTER;
+}
+
+/* An exact v4 deny entry and its filter bit, bit first as user/maps.c does. */
+static void put_exact_v4(__u32 addr)
+{
+	__u32 key[4] = { addr };
+	__u32 bit = sl_exact_filter_bit(&cfg.exact_seed, SL_AF_INET, key);
+	__u32 word = bit / SL_EXACT_FILTER_WORD_BITS;
+	__u64 bits = 0;
+
+	bpf_map_lookup_elem(fd_of(skel->maps.sl_exact_filter), &word, &bits);
+	bits |= 1ULL << (bit % SL_EXACT_FILTER_WORD_BITS);
+	bpf_map_update_elem(fd_of(skel->maps.sl_exact_filter), &word, &bits, BPF_ANY);
+	put_src(skel->maps.sl_exact_v4, &addr, SL_FOREVER, 0);
+}
+
 /* Deny /32s in 198.19.0.0/16 plus the two the deny paths hit. */
 static void fill_exact(void)
 {
-	__u32 key;
-
-	for (__u32 i = 0; i < POLICY_EXACT; i++) {
-		key = htonl(0xC6130000 | i);		/* 198.19.x.y */
-		put_src(skel->maps.sl_exact_v4, &key, SL_FOREVER, 0);
-	}
-	key = htonl(0xC612FE01);			/* 198.18.254.1 */
-	put_src(skel->maps.sl_exact_v4, &key, SL_FOREVER, 0);
+	arm_exact_filter();
+	for (__u32 i = 0; i < POLICY_EXACT; i++)
+		put_exact_v4(htonl(0xC6130000 | i));	/* 198.19.x.y */
+	put_exact_v4(htonl(0xC612FE01));		/* 198.18.254.1 */
 	cfg.n_exact_v4 = POLICY_EXACT + 1;
 }
 

@@ -95,6 +95,61 @@ static bool lookup_exact_v6(struct sl_maps *m, const char *addr, struct sl_src_v
 	return !bpf_map_lookup_elem(m->exact_v6, &k, v);
 }
 
+/* Is @addr's bit set in sl_exact_filter, under the seed sl_config holds? */
+static bool filter_has(struct sl_maps *m, const char *addr)
+{
+	__u32 key[4] = {}, family = strchr(addr, ':') ? SL_AF_INET6 : SL_AF_INET;
+	struct sl_config cfg;
+	__u32 bit, word;
+	__u64 bits;
+
+	inet_pton(family == SL_AF_INET ? AF_INET : AF_INET6, addr, key);
+	if (sl_maps_read_config(m, &cfg) || !(cfg.flags & SL_CFG_F_EXACT_FILTER))
+		return false;
+	bit = sl_exact_filter_bit(&cfg.exact_seed, family, key);
+	word = bit / SL_EXACT_FILTER_WORD_BITS;
+	if (bpf_map_lookup_elem(m->exact_filter, &word, &bits))
+		return false;
+	return (bits >> (bit % SL_EXACT_FILTER_WORD_BITS)) & 1;
+}
+
+/* Sets the bit of every key of exact map @fd in @want. */
+static void want_bits(int fd, __u32 family, const struct sl_exact_seed *seed, __u64 *want)
+{
+	__u32 key[4] = {}, next[4] = {};
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		__u32 bit = sl_exact_filter_bit(seed, family, next);
+
+		want[bit / SL_EXACT_FILTER_WORD_BITS] |= 1ULL << (bit % SL_EXACT_FILTER_WORD_BITS);
+		memcpy(key, next, sizeof(key));
+		prev = key;
+	}
+}
+
+/* The filter holds exactly the bits of the exact entries: none missing
+ * (that would skip a live entry), none stale.  Returns the first bad word
+ * + 1, or 0. */
+static __u32 filter_mismatch(struct sl_maps *m)
+{
+	__u64 *want = calloc(SL_EXACT_FILTER_WORDS, sizeof(*want)), bits;
+	struct sl_config cfg;
+	__u32 bad = 0;
+
+	if (!want || sl_maps_read_config(m, &cfg) || !(cfg.flags & SL_CFG_F_EXACT_FILTER)) {
+		free(want);
+		return ~0U;
+	}
+	want_bits(m->exact_v4, SL_AF_INET, &cfg.exact_seed, want);
+	want_bits(m->exact_v6, SL_AF_INET6, &cfg.exact_seed, want);
+	for (__u32 i = 0; i < SL_EXACT_FILTER_WORDS && !bad; i++)
+		if (bpf_map_lookup_elem(m->exact_filter, &i, &bits) || bits != want[i])
+			bad = i + 1;
+	free(want);
+	return bad;
+}
+
 static void test_apply(struct sl_maps *m)
 {
 	struct sl_src_value v;
@@ -120,6 +175,10 @@ static void test_apply(struct sl_maps *m)
 		      "identity of bot");
 		CHECK(lookup_v4_prefix(m, "198.18.1.0", 24, &v) && (int)v.eff_agent_id == other,
 		      "identity of other");
+		CHECK(sl_maps_read_config(m, &cfg) == 0 && cfg.flags & SL_CFG_F_EXACT_FILTER &&
+		      cfg.exact_seed.mul[0] & 1, "exact filter not armed with a seed");
+		CHECK(filter_has(m, "198.18.0.2"), "filter bit of 198.18.0.2 clear");
+		CHECK(filter_mismatch(m) == 0, "filter word %u wrong", filter_mismatch(m) - 1);
 	}
 }
 
@@ -140,6 +199,7 @@ static void *watch(void *arg)
 		bool ok = lookup_v4_prefix(w->m, "192.0.2.0", 24, &v) &&
 			  v.eff_deny_until_ns == SL_FOREVER &&
 			  lookup_exact_v4(w->m, "198.18.0.2", &v) && v.eff_agent_id &&
+			  filter_has(w->m, "198.18.0.2") &&
 			  !sl_maps_read_config(w->m, &cfg) && cfg.n_exact_v4 && cfg.n_prefix_v4 &&
 			  (cfg.ports[8470 / 64] & (1ULL << (8470 % 64)));
 
@@ -167,6 +227,7 @@ static void test_diff_keeps_shared_entries(struct sl_maps *m)
 		      (long)atomic_load(&w.checks));
 		CHECK(atomic_load(&w.misses) == 0, "%ld of %ld checks missed a shared entry",
 		      (long)atomic_load(&w.misses), (long)atomic_load(&w.checks));
+		CHECK(filter_mismatch(m) == 0, "filter word %u wrong", filter_mismatch(m) - 1);
 	}
 }
 
@@ -246,6 +307,8 @@ static void test_exact_per_family(struct sl_maps *m)
 		CHECK(sl_maps_block(m, &p, SL_FOREVER) == 0, "block v6");
 		CHECK(lookup_exact_v6(m, "2001:db8:1::9", &v) && v.own == SL_SRC_BLOCK &&
 		      v.eff_deny_until_ns == SL_FOREVER, "v6 /128 not in sl_exact_v6");
+		CHECK(filter_has(m, "2001:db8:1::9"), "v6 /128's filter bit clear");
+		CHECK(filter_mismatch(m) == 0, "filter word %u wrong", filter_mismatch(m) - 1);
 		CHECK(!lookup_exact_v4(m, "32.1.13.184", &v), "v6 block leaked into sl_exact_v4");
 		CHECK(sl_maps_read_config(m, &cfg) == 0 && cfg.n_exact_v4 == 1 &&
 		      cfg.n_exact_v6 == 1, "counts %u %u", cfg.n_exact_v4, cfg.n_exact_v6);
@@ -256,8 +319,62 @@ static void test_exact_per_family(struct sl_maps *m)
 		srctab_free(&t);
 		CHECK(sl_maps_unblock(m, &p) == 0, "unblock");
 		CHECK(!lookup_exact_v6(m, "2001:db8:1::9", &v), "v6 block not removed");
+		CHECK(!filter_has(m, "2001:db8:1::9"), "v6 /128's filter bit left set");
+		CHECK(filter_mismatch(m) == 0, "filter word %u wrong", filter_mismatch(m) - 1);
 		CHECK(sl_maps_read_config(m, &cfg) == 0 && cfg.n_exact_v6 == 0, "v6 count %u",
 		      cfg.n_exact_v6);
+	}
+}
+
+/* An address of 10.0.0.0/8 whose filter bit is @addr's, into @out. */
+static bool find_colliding_v4(struct sl_maps *m, const char *addr, char *out, size_t len)
+{
+	__u32 key[4] = {}, other[4] = {};
+	struct sl_config cfg;
+	__u32 want;
+
+	inet_pton(AF_INET, addr, key);
+	if (sl_maps_read_config(m, &cfg))
+		return false;
+	want = sl_exact_filter_bit(&cfg.exact_seed, SL_AF_INET, key);
+	for (__u32 i = 1; i < (1U << 24); i++) {
+		other[0] = htonl(0x0A000000 | i);
+		if (sl_exact_filter_bit(&cfg.exact_seed, SL_AF_INET, other) == want)
+			return inet_ntop(AF_INET, other, out, (socklen_t)len) != NULL;
+	}
+	return false;
+}
+
+/* policy_b with deny /32s @a and @b (@b may be NULL). */
+static void policy_with_deny(char *buf, size_t len, const char *a, const char *b)
+{
+	snprintf(buf, len,
+		 "{\"version\":1,\"backends\":{\"main\":{\"url\":\"http://127.0.0.1:9000/mcp\"}},"
+		 "\"kernel\":{\"protected_ports\":[8470],\"deny\":[\"%s\"%s%s%s]},"
+		 "\"agents\":{\"bot\":{\"sources\":[\"198.18.0.2/32\"]}}}",
+		 a, b ? ",\"" : "", b ? b : "", b ? "\"" : "");
+}
+
+static void test_filter_collision(struct sl_maps *m)
+{
+	char other[INET_ADDRSTRLEN] = "", text[1024];
+	struct sl_src_value v;
+
+	TEST_CASE("a reload removing one of two colliding addresses keeps their bit") {
+		CHECK(apply(m, policy_a) == 0, "apply");
+		CHECK(find_colliding_v4(m, "203.0.113.7", other, sizeof(other)), "no collision");
+		policy_with_deny(text, sizeof(text), "203.0.113.7", other);
+		CHECK(apply(m, text) == 0, "apply both");
+		CHECK(filter_has(m, "203.0.113.7") && filter_has(m, other), "shared bit clear");
+		policy_with_deny(text, sizeof(text), "203.0.113.7", NULL);
+		CHECK(apply(m, text) == 0, "apply one");
+		CHECK(!lookup_exact_v4(m, other, &v), "%s not removed", other);
+		CHECK(lookup_exact_v4(m, "203.0.113.7", &v), "203.0.113.7 lost");
+		CHECK(filter_has(m, "203.0.113.7"), "bit cleared under a remaining entry");
+		CHECK(filter_mismatch(m) == 0, "filter word %u wrong", filter_mismatch(m) - 1);
+		CHECK(apply(m, policy_a) == 0, "apply a");
+		CHECK(!filter_has(m, "203.0.113.7"), "bit of no entry left set");
+		CHECK(filter_mismatch(m) == 0, "filter word %u wrong", filter_mismatch(m) - 1);
 	}
 }
 
@@ -333,6 +450,7 @@ int main(int argc, char **argv)
 		test_ids_stable_and_removed(&m);
 		test_block_and_ban(&m);
 		test_exact_per_family(&m);
+		test_filter_collision(&m);
 		test_conn_tags(&m);
 		sl_maps_close(&m);
 	}

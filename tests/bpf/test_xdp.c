@@ -151,6 +151,28 @@ static void drain_events(void)
 	n_events = 0;
 }
 
+/* The filter seed every fixture runs with (user/maps.c draws a random one). */
+static const struct sl_exact_seed test_seed = {
+	.mul = { 0x9E3779B97F4A7C15ULL, 0xC2B2AE3D27D4EB4FULL, 0x165667B19E3779F9ULL,
+		 0x27D4EB2F165667C5ULL },
+	.add = 0x85EBCA77C2B2AE63ULL,
+};
+
+/* Filter words add_exact set, so reset_maps clears just those. */
+#define MAX_FILTER_WORDS 64
+static __u32 filter_words[MAX_FILTER_WORDS];
+static size_t n_filter_words;
+
+static void clear_filter(void)
+{
+	__u64 zero = 0;
+
+	for (size_t i = 0; i < n_filter_words; i++)
+		bpf_map_update_elem(map_fd(skel->maps.sl_exact_filter), &filter_words[i], &zero,
+				    BPF_ANY);
+	n_filter_words = 0;
+}
+
 /* Every map back to empty, the config to the base every fixture starts from. */
 static void reset_maps(void)
 {
@@ -161,6 +183,7 @@ static void reset_maps(void)
 
 	delete_all(skel->maps.sl_exact_v4);
 	delete_all(skel->maps.sl_exact_v6);
+	clear_filter();
 	delete_all(skel->maps.sl_src_v4);
 	delete_all(skel->maps.sl_src_v6);
 	delete_all(skel->maps.sl_conn_tags_v4);
@@ -175,6 +198,8 @@ static void reset_maps(void)
 	percpu_set(skel->maps.sl_evlimit, 0, &limiter);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.events_per_sec = 1000;
+	cfg.flags = SL_CFG_F_EXACT_FILTER;
+	cfg.exact_seed = test_seed;
 	protect_port(FR_PORT_PROTECTED);
 	write_config();
 	drain_events();
@@ -187,20 +212,47 @@ static int family_of(const char *text)
 	return strchr(text, ':') ? 6 : 4;
 }
 
-static void add_exact(const char *addr, __u64 deny_until_ns, __u32 agent_id)
+static __u32 filter_bit(int family, const __u32 key[4])
+{
+	return sl_exact_filter_bit(&test_seed, family == 4 ? SL_AF_INET : SL_AF_INET6, key);
+}
+
+/* Sets @key's filter bit, as user/maps.c does before inserting the entry. */
+static void set_filter_bit(int family, const __u32 key[4])
+{
+	__u32 bit = filter_bit(family, key);
+	__u32 word = bit / SL_EXACT_FILTER_WORD_BITS;
+	__u64 bits = 0;
+	int fd = map_fd(skel->maps.sl_exact_filter);
+
+	bpf_map_lookup_elem(fd, &word, &bits);
+	bits |= 1ULL << (bit % SL_EXACT_FILTER_WORD_BITS);
+	bpf_map_update_elem(fd, &word, &bits, BPF_ANY);
+	if (n_filter_words < MAX_FILTER_WORDS)
+		filter_words[n_filter_words++] = word;
+}
+
+static void add_exact_key(int family, const __u32 key[4], __u64 deny_until_ns, __u32 agent_id)
 {
 	struct sl_src_value val = { .eff_deny_until_ns = deny_until_ns,
 				    .eff_agent_id = agent_id };
-	__u32 key[4] = {};
 
-	frame_addr(family_of(addr), addr, key);
-	if (family_of(addr) == 4) {
+	set_filter_bit(family, key);
+	if (family == 4) {
 		bpf_map_update_elem(map_fd(skel->maps.sl_exact_v4), &key[0], &val, BPF_ANY);
 		cfg.n_exact_v4++;
 	} else {
 		bpf_map_update_elem(map_fd(skel->maps.sl_exact_v6), key, &val, BPF_ANY);
 		cfg.n_exact_v6++;
 	}
+}
+
+static void add_exact(const char *addr, __u64 deny_until_ns, __u32 agent_id)
+{
+	__u32 key[4] = {};
+
+	frame_addr(family_of(addr), addr, key);
+	add_exact_key(family_of(addr), key, deny_until_ns, agent_id);
 }
 
 static void add_prefix(const char *addr, __u32 prefixlen, __u64 deny_until_ns, __u32 agent_id)
@@ -435,6 +487,34 @@ static void s_deny_ungated(const struct fixture *fx)
 		cfg.n_exact_v6 = 0;
 		cfg.n_exact_v4 = 1;
 	}
+}
+
+/* The filter not armed yet (maps no writer has touched): every packet
+ * probes the exact table, as before the filter existed. */
+static void s_deny_exact_unarmed(const struct fixture *fx)
+{
+	add_exact(src_of(fx), SL_FOREVER, 0);
+	cfg.flags &= ~SL_CFG_F_EXACT_FILTER;
+	clear_filter();
+}
+
+/* Denies an address whose filter bit is the source's own: the source's bit
+ * is set, so it is probed, and the probe misses. */
+static void s_deny_collision(const struct fixture *fx)
+{
+	int family = family_of(src_of(fx));
+	__u32 src[4] = {}, other[4] = {};
+	__u32 want;
+
+	frame_addr(family, src_of(fx), src);
+	want = filter_bit(family, src);
+	memcpy(other, src, sizeof(other));
+	for (__u32 i = 1; i; i++) {
+		other[family == 4 ? 0 : 3] = src[family == 4 ? 0 : 3] ^ htonl(i);
+		if (filter_bit(family, other) == want)
+			break;
+	}
+	add_exact_key(family, other, SL_FOREVER, 0);
 }
 
 static void s_monitor_deny(const struct fixture *fx)
@@ -881,6 +961,14 @@ static const struct fixture fixtures[] = {
 	{ "deny miss v6", { V6 }, s_deny_miss, PASS, R(ALLOWED) },
 	{ "deny entry skipped when n_exact_v4 is 0", { V4 }, s_deny_ungated, PASS, R(ALLOWED) },
 	{ "deny entry skipped when n_exact_v6 is 0", { V6 }, s_deny_ungated, PASS, R(ALLOWED) },
+	{ "deny exact v4, filter not armed: probed anyway", { V4 }, s_deny_exact_unarmed,
+	  DROP, R(DENY) },
+	{ "deny exact v6, filter not armed: probed anyway", { V6 }, s_deny_exact_unarmed,
+	  DROP, R(DENY) },
+	{ "miss v4 sharing a denied address's filter bit passes", { V4 }, s_deny_collision,
+	  PASS, R(ALLOWED) },
+	{ "miss v6 sharing a denied address's filter bit passes", { V6 }, s_deny_collision,
+	  PASS, R(ALLOWED) },
 
 	/* Agents: ban, RST, budgets. */
 	{ "tagged agent allowed, counted", { V4, .payload = 100 }, s_tag_plain, PASS, R(ALLOWED),
