@@ -401,6 +401,9 @@ static void up_read(struct upconn *up)
 		/* One flush per read, however many SSE events it carried. */
 		if (up->ex)
 			proxy_flush(up->ex);
+		/* A short read drained the socket: skip the read that says EAGAIN. */
+		if ((size_t)n < sizeof(buf))
+			return;
 		if (up->ex && upstream_queue_full(up->ex)) {
 			up->paused = true;
 			ev_watch(up->w->loop, up->fd, 0, up_on_io, up);
