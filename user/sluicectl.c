@@ -737,9 +737,11 @@ static void status_text(const struct sl_config *cfg, const struct sl_attachment 
 	for (size_t w = 0; w < SL_PORT_WORDS; w++)
 		ports += (unsigned int)__builtin_popcountll(cfg->ports[w]);
 	printf("policy generation %llu, %s mode, %u protected ports, %u exact / %u v4 / %u v6 "
-	       "source entries, %u events/s per CPU\n", (unsigned long long)cfg->generation,
+	       "source entries (exact filter %s), %u events/s per CPU\n",
+	       (unsigned long long)cfg->generation,
 	       cfg->flags & SL_CFG_F_MONITOR ? "monitor" : "enforce", ports,
-	       cfg->n_exact_v4 + cfg->n_exact_v6, cfg->n_prefix_v4, cfg->n_prefix_v6, cfg->events_per_sec);
+	       cfg->n_exact_v4 + cfg->n_exact_v6, cfg->n_prefix_v4, cfg->n_prefix_v6,
+	       cfg->flags & SL_CFG_F_EXACT_FILTER ? "armed" : "off", cfg->events_per_sec);
 	for (int i = 0; i < n; i++)
 		printf("attached: %s %s\n", at[i].ifname, at[i].hook);
 }
@@ -750,6 +752,7 @@ static cJSON *status_json(const struct sl_config *cfg, const struct sl_attachmen
 
 	cJSON_AddNumberToObject(o, "generation", (double)cfg->generation);
 	cJSON_AddBoolToObject(o, "monitor", cfg->flags & SL_CFG_F_MONITOR);
+	cJSON_AddBoolToObject(o, "exact_filter", cfg->flags & SL_CFG_F_EXACT_FILTER);
 	cJSON_AddNumberToObject(o, "events_per_sec", cfg->events_per_sec);
 	ports = cJSON_AddArrayToObject(o, "protected_ports");
 	for (int p = 0; p < 65536; p++)
