@@ -129,6 +129,7 @@ demo: deps
 
 bench: all
 	$(Q)scripts/bench/xdp-cost.sh
+	$(Q)scripts/bench/l7-overhead.sh
 
 clean:
 	$(Q)rm -rf $(BUILD)

@@ -137,6 +137,26 @@ static void limits_from_json(struct gw_config *cfg, const cJSON *root)
 					      cfg->max_connections < 64 ? cfg->max_connections : 64);
 }
 
+/* What a local client legitimately sends as Host: loopback names, bare or
+ * with the listener's port, and the listen address as written. */
+static int own_hosts_from_listen(struct gw_config *cfg)
+{
+	static const char *const names[] = { "127.0.0.1", "localhost", "[::1]" };
+	int port = net_addr_port(&cfg->listen);
+	char buf[96];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s:%d", names[i], port);
+		cfg->own_hosts[cfg->n_own_hosts++] = strdup(buf);
+		cfg->own_hosts[cfg->n_own_hosts++] = strdup(names[i]);
+	}
+	cfg->own_hosts[cfg->n_own_hosts++] = strdup(cfg->listen_str);
+	for (size_t i = 0; i < cfg->n_own_hosts; i++)
+		if (!cfg->own_hosts[i])
+			return -ENOMEM;
+	return 0;
+}
+
 static int config_from_policy(struct gw_config *cfg, const struct policy *pol,
 			      const struct gw_overrides *ov, char *err, size_t errlen)
 {
@@ -163,7 +183,9 @@ static int config_from_policy(struct gw_config *cfg, const struct policy *pol,
 					       &cfg->n_allowed_hosts);
 	cfg->allowed_origins = strings_from_json(
 		cJSON_GetObjectItemCaseSensitive(root, "allowed_origins"), &cfg->n_allowed_origins);
-	return cfg->allowed_hosts && cfg->allowed_origins ? 0 : -ENOMEM;
+	if (!cfg->allowed_hosts || !cfg->allowed_origins)
+		return -ENOMEM;
+	return own_hosts_from_listen(cfg);
 }
 
 static void free_strings(char **v, size_t n)
@@ -178,6 +200,8 @@ static void gw_policy_free(struct gw_policy *p)
 	free(p->cfg.backends);
 	free_strings(p->cfg.allowed_hosts, p->cfg.n_allowed_hosts);
 	free_strings(p->cfg.allowed_origins, p->cfg.n_allowed_origins);
+	for (size_t i = 0; i < p->cfg.n_own_hosts; i++)
+		free(p->cfg.own_hosts[i]);
 	policy_free(p->pol);
 	free(p);
 }

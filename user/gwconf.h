@@ -45,6 +45,8 @@ struct gw_config {
 	struct gw_backend *backends;
 	size_t n_backends;
 	size_t default_backend;
+	char *own_hosts[8];	/* the listener's own Host values, with and without its port */
+	size_t n_own_hosts;
 	char **allowed_hosts;	/* Host values accepted besides the listener's own */
 	size_t n_allowed_hosts;
 	char **allowed_origins;	/* Origin values accepted besides the listener's own */

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <ctype.h>
 
 #include "http.h"
 
@@ -162,12 +161,23 @@ static int resolve_headers(struct http_reader *r)
  */
 /* RFC 9110 token characters: a field name with anything else (a blank
  * before the colon, say) is a name two parsers may read differently. */
+static bool is_tchar(unsigned char c)
+{
+	switch (c) {
+	case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+	case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+		return true;
+	default:
+		return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+	}
+}
+
 static bool is_token(const char *s)
 {
 	if (!*s)
 		return false;
 	for (; *s; s++)
-		if (!strchr("!#$%&'*+-.^_`|~", *s) && !isalnum((unsigned char)*s))
+		if (!is_tchar((unsigned char)*s))
 			return false;
 	return true;
 }

@@ -136,11 +136,22 @@ static bool hop_by_hop(const char *name)
 		"proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade",
 		"content-length", "host",
 	};
+	size_t len = strlen(name);
 
+	/* Runs for every header of every message: compare only equal lengths. */
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcasecmp(name, names[i]))
+		if (strlen(names[i]) == len && !strcasecmp(name, names[i]))
 			return true;
 	return false;
+}
+
+/* "Name: value\r\n" without a format pass. */
+static void put_header(struct buf *o, const char *name, const char *value)
+{
+	buf_puts(o, name);
+	buf_append(o, ": ", 2);
+	buf_puts(o, value);
+	buf_append(o, "\r\n", 2);
 }
 
 static int build_request(struct exchange *ex, const struct http_msg *msg, const char *method,
@@ -152,7 +163,7 @@ static int build_request(struct exchange *ex, const struct http_msg *msg, const 
 	buf_printf(r, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, ex->be->authority);
 	for (size_t i = 0; i < msg->n_headers; i++)
 		if (!hop_by_hop(msg->names[i]) && strcasecmp(msg->names[i], "x-forwarded-for"))
-			buf_printf(r, "%s: %s\r\n", msg->names[i], msg->values[i]);
+			put_header(r, msg->names[i], msg->values[i]);
 	buf_printf(r, "X-Forwarded-For: %s\r\n", c->peer_str);
 	if (msg->body.len || !strcmp(method, "POST"))
 		buf_printf(r, "Content-Length: %zu\r\n", msg->body.len);
@@ -182,19 +193,10 @@ static bool host_in(const char *host, char *const *list, size_t n)
 	return false;
 }
 
-/* The listener's own names: what a local client legitimately sends as Host. */
+/* The listener's own names (gwconf precomputes them with its port). */
 static bool own_host(const struct gw_config *cfg, const char *host)
 {
-	char want[96];
-	int port = net_addr_port(&cfg->listen);
-	const char *names[] = { "127.0.0.1", "localhost", "[::1]" };
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(want, sizeof(want), "%s:%d", names[i], port);
-		if (!strcasecmp(host, want) || !strcasecmp(host, names[i]))
-			return true;
-	}
-	return !strcasecmp(host, cfg->listen_str);
+	return host_in(host, cfg->own_hosts, cfg->n_own_hosts);
 }
 
 /*
@@ -392,7 +394,7 @@ static void put_passthrough_headers(struct buf *o, const struct http_msg *msg)
 {
 	for (size_t i = 0; i < msg->n_headers; i++)
 		if (!hop_by_hop(msg->names[i]))
-			buf_printf(o, "%s: %s\r\n", msg->names[i], msg->values[i]);
+			put_header(o, msg->names[i], msg->values[i]);
 }
 
 static void remember_session(struct exchange *ex, const struct http_msg *msg)
