@@ -65,9 +65,9 @@ static __always_inline void sl_event_emit(struct sl_judge *j)
 	lim = bpf_map_lookup_elem(&sl_evlimit, &zero);
 	if (!lim || !j->cfg)
 		return;
-	/* Events off: fold without even asking the clock. */
+	/* Events off: count only; nothing accumulates to report when they come back. */
 	if (!j->cfg->events_per_sec) {
-		lim->suppressed++;
+		lim->suppressed = 0;
 		sl_stat_add(SL_STAT_EVENTS_SUPPRESSED, 1);
 		return;
 	}
@@ -75,6 +75,8 @@ static __always_inline void sl_event_emit(struct sl_judge *j)
 		return;
 	e = bpf_ringbuf_reserve(&sl_events, sizeof(*e), 0);
 	if (!e) {
+		/* Ring full: the next event that gets through reports this one too. */
+		lim->suppressed++;
 		sl_stat_add(SL_STAT_EVENTS_LOST, 1);
 		return;
 	}

@@ -175,8 +175,13 @@ static __always_inline __u32 sl_walk_v6_ext(struct sl_cursor *cur, __u8 *nexthdr
 		if (reason != SL_REASON_ALLOWED)
 			return reason;
 	}
-	/* Still an extension header after the bound: not walked, passed. */
-	return sl_v6_is_walked_ext(*nexthdr) ? SL_REASON_V6_EXT : SL_REASON_ALLOWED;
+	/*
+	 * Still an extension header after the bound: dropped as malformed.  A
+	 * legitimate stack sends each of these at most once (destination
+	 * options twice), so more than the bound is a chain built to walk the
+	 * packet past the judge - passing it would skip deny, bans and buckets.
+	 */
+	return sl_v6_is_walked_ext(*nexthdr) ? SL_REASON_MALFORMED : SL_REASON_ALLOWED;
 }
 
 /*

@@ -105,6 +105,10 @@ static __always_inline bool sl_stage_budgets(struct sl_judge *j)
 	if (!agent->byte_interval_q16)
 		return true;
 	cost_ns = ((__u64)j->pkt_len * agent->byte_interval_q16) >> SL_Q16_SHIFT;
+	/* A packet bigger than the whole burst (a GRO-merged skb on TC) would
+	 * never conform: it costs the full burst instead, taken from a full bucket. */
+	if (cost_ns > agent->byte_burst_ns)
+		cost_ns = agent->byte_burst_ns;
 	if (!sl_gcra(&state->byte_tat_ns, sl_now(j), cost_ns, agent->byte_burst_ns))
 		return sl_decide(j, SL_VERDICT_DROP, SL_REASON_BYTE_BUDGET);
 	return true;
@@ -120,12 +124,15 @@ static __always_inline bool sl_stage_agent(struct sl_judge *j)
 	__u32 agent_id = j->src_agent_id;
 	__u32 tagged;
 
+	j->agent = NULL;
 	if (!sl_is_syn(&j->pkt)) {
 		tagged = sl_lookup_conn_agent(&j->pkt);
-		if (tagged)
+		/* A stale tag naming an emptied slot must not hide the source's agent. */
+		if (tagged && (j->agent = sl_agent_get(tagged)))
 			agent_id = tagged;
 	}
-	j->agent = sl_agent_get(agent_id);
+	if (!j->agent)
+		j->agent = sl_agent_get(agent_id);
 	if (!j->agent)
 		return true;
 	j->agent_id = agent_id;
