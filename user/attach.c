@@ -51,12 +51,34 @@ int sl_mode_parse(const char *name, enum pol_attach_mode *mode)
 	return -EINVAL;
 }
 
+/* Are we in the machine's own mount namespace?  (`ip netns exec` makes a
+ * private one and remounts /sys: pins made there vanish with the command.) */
+static bool initial_mount_ns(void)
+{
+	struct stat self, init;
+
+	if (stat("/proc/self/ns/mnt", &self) || stat("/proc/1/ns/mnt", &init))
+		return true;	/* cannot tell: assume so */
+	return self.st_ino == init.st_ino && self.st_dev == init.st_dev;
+}
+
 int sl_ensure_bpffs(void)
 {
 	struct statfs st;
+	bool private_ns = !initial_mount_ns();
 
-	if (!statfs(SL_BPFFS_ROOT, &st) && st.f_type == BPF_FS_MAGIC_NUMBER)
+	if (!statfs(SL_BPFFS_ROOT, &st) && st.f_type == BPF_FS_MAGIC_NUMBER) {
+		if (private_ns)
+			pr_warn("warning: this is a private mount namespace (ip netns exec?): pins "
+				"made here may vanish with it; prefer nsenter --net=/run/netns/NAME\n");
 		return 0;
+	}
+	if (private_ns) {
+		pr_warn("no bpffs at %s in this mount namespace, and pins made here would vanish "
+			"with it (ip netns exec remounts /sys): run sluicectl in the initial mount "
+			"namespace, e.g. nsenter --net=/run/netns/NAME\n", SL_BPFFS_ROOT);
+		return -ENOENT;
+	}
 	if (mount("bpf", SL_BPFFS_ROOT, "bpf", 0, "mode=0700")) {
 		int err = -errno;
 

@@ -205,18 +205,27 @@ struct breaker *gw_breaker(const char *authority)
 	return b;
 }
 
-bool gw_breaker_admits(struct breaker *b, unsigned int threshold, uint64_t now_ms)
+bool gw_breaker_admits(struct breaker *b, unsigned int threshold, uint64_t now_ms,
+		       bool *probe)
 {
 	bool ok = true;
 
+	*probe = false;
 	pthread_mutex_lock(&breaker_lock);
 	if (b->failures >= threshold) {
 		ok = now_ms >= b->open_until_ms && !b->probing;
 		if (ok)
-			b->probing = true;
+			b->probing = *probe = true;
 	}
 	pthread_mutex_unlock(&breaker_lock);
 	return ok;
+}
+
+void gw_breaker_probe_abandoned(struct breaker *b)
+{
+	pthread_mutex_lock(&breaker_lock);
+	b->probing = false;	/* the next request after open_ms probes again */
+	pthread_mutex_unlock(&breaker_lock);
 }
 
 bool gw_breaker_is_open(struct breaker *b, unsigned int threshold)

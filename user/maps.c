@@ -264,7 +264,8 @@ static int read_src_map(int fd, enum src_map_kind kind, struct srctab *t)
 		if (bpf_map_lookup_elem(fd, &key, &val))
 			continue;	/* removed meanwhile by a daemon-free race: skip */
 		prefix_of_key(kind, &key, &p);
-		err = srctab_add(t, &p, val.own, val.block_until_ns, val.own_agent_id);
+		/* The whole value: the diff then compares with what the map holds. */
+		err = srctab_add_value(t, &p, &val);
 		if (err)
 			return err;
 	}

@@ -162,7 +162,10 @@ static int build_request(struct exchange *ex, const struct http_msg *msg, const 
 
 	buf_printf(r, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, ex->be->authority);
 	for (size_t i = 0; i < msg->n_headers; i++)
-		if (!hop_by_hop(msg->names[i]) && strcasecmp(msg->names[i], "x-forwarded-for"))
+		/* Expect is not forwarded: the body is already here, and a 100
+		 * Continue from the backend would only be noise to skip. */
+		if (!hop_by_hop(msg->names[i]) && strcasecmp(msg->names[i], "x-forwarded-for") &&
+		    strcasecmp(msg->names[i], "expect"))
 			put_header(r, msg->names[i], msg->values[i]);
 	buf_printf(r, "X-Forwarded-For: %s\r\n", c->peer_str);
 	if (msg->body.len || !strcmp(method, "POST"))
@@ -427,6 +430,8 @@ int proxy_on_response_head(struct exchange *ex, struct http_msg *msg)
 	if (!ctype || strncasecmp(ctype, "text/event-stream", 17))
 		return HTTP_BODY_BUFFER;
 	ex->streaming = true;
+	/* A stream may live for hours: the answer deadline covered its head. */
+	ev_timer_cancel(ex->loop, &ex->deadline);
 	if (c) {
 		http_put_status(&c->out, msg->status);
 		put_passthrough_headers(&c->out, msg);
@@ -538,10 +543,9 @@ void proxy_on_upstream_failed(struct exchange *ex, int status, const char *why)
 	else
 		pr_info("sluiced: %s %s: %s\n", ex->be->name, ex->be->authority, why);
 	if (ex->client_head_sent) {
-		/* Mid-stream: the status is gone; end the stream so the client sees it. */
+		/* Mid-stream: the status is gone.  Close without the last chunk, so
+		 * the client sees a cut stream, not a complete one. */
 		c->close_after = true;
-		if (!ex->client_http10)
-			http_put_chunk(&c->out, NULL, 0);
 	} else {
 		answer_error(c, status, ex->rpc_id,
 			     timeout ? INSPECT_TIMEOUT : INSPECT_UNAVAILABLE,
@@ -557,7 +561,16 @@ void proxy_on_upstream_failed(struct exchange *ex, int status, const char *why)
 
 static int on_req_headers(void *ctx, struct http_msg *msg)
 {
-	(void)ctx, (void)msg;
+	struct client *c = ctx;
+	const char *expect = http_msg_header(msg, "expect");
+
+	/* The gateway takes the body itself, so it answers 100-continue itself
+	 * (a body over the limit is refused by the reader before this matters). */
+	if (expect && !strcasecmp(expect, "100-continue") && msg->http_minor >= 1 &&
+	    msg->content_length <= (int64_t)c->rd.lim.max_body_bytes) {
+		buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+		client_flush(c);
+	}
 	return HTTP_BODY_BUFFER;
 }
 
@@ -677,7 +690,13 @@ static void client_parse(struct client *c)
 			c->in_request = true;
 			arm_client_timer(c);
 		}
+		/* An answer given inside the feed (circuit open) flushes, and the
+		 * flush must not parse again: these bytes are not consumed yet. */
+		c->parsing = true;
 		n = http_reader_feed(&c->rd, buf_head(&c->in), buf_pending(&c->in));
+		c->parsing = false;
+		if (c->closed)
+			break;
 		if (n < 0) {
 			c->close_after = true;
 			answer_error(c, c->rd.error_status, NULL,
@@ -693,7 +712,7 @@ static void client_parse(struct client *c)
 
 static void client_continue(struct client *c)
 {
-	if (!c->closed && !c->ex && !c->close_after) {
+	if (!c->closed && !c->parsing && !c->ex && !c->close_after) {
 		client_parse(c);
 		if (!c->ex && !c->in_request)
 			arm_client_timer(c);

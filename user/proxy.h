@@ -62,7 +62,10 @@ struct backend_state {
 /* The breaker of @authority, created closed on first use (never freed). */
 struct breaker *gw_breaker(const char *authority);
 /* May a request go to the backend now?  Claims the half-open probe. */
-bool gw_breaker_admits(struct breaker *b, unsigned int threshold, uint64_t now_ms);
+bool gw_breaker_admits(struct breaker *b, unsigned int threshold, uint64_t now_ms,
+		       bool *probe);
+/* A probe that ended with neither success nor failure (its client left). */
+void gw_breaker_probe_abandoned(struct breaker *b);
 bool gw_breaker_is_open(struct breaker *b, unsigned int threshold);
 void gw_breaker_success(struct breaker *b);
 /* Returns true when this failure opened the breaker. */
@@ -92,6 +95,8 @@ struct exchange {
 	bool client_http10;		/* no chunked framing: the stream ends with the connection */
 	bool client_head_sent;
 	bool response_started;		/* some response byte came: no retry */
+	bool interim;			/* a 1xx came: the real response follows */
+	bool probe;			/* the breaker's half-open probe */
 	bool retried;
 	bool client_gone;
 	int status;
@@ -113,6 +118,7 @@ struct client {
 	bool in_request;		/* request bytes seen, not yet complete */
 	bool counted_source;
 	bool closed;			/* torn down; freed once the current event is done */
+	bool parsing;			/* inside client_parse: answers must not re-enter it */
 	bool lingering;			/* answered, write side shut, draining input */
 	struct client *prev, *next;
 };

@@ -350,8 +350,9 @@ static int with_maps(int (*fn)(struct sl_maps *m, const void *arg), const void *
 	struct sl_maps m;
 	int err;
 
+	/* -ENODEV: already reported by sl_maps_open (nothing attached). */
 	if (open_maps(&m))
-		return -ENOENT;
+		return -ENODEV;
 	err = sl_maps_lock(&m);
 	if (!err)
 		err = fn(&m, arg);
@@ -397,7 +398,7 @@ static int do_block(int argc, char **argv)
 	if (parse_for(argc, argv) || parse_cidr_arg(argv[optind], &p))
 		return EXIT_USAGE;
 	err = with_maps(block_fn, &p);
-	if (err && err != -ENOENT)
+	if (err && err != -ENODEV)
 		pr_warn("sluicectl block %s: %s\n", argv[optind], strerror(-err));
 	if (!err)
 		print_until("blocked", argv[optind]);
@@ -416,7 +417,9 @@ static int do_unblock(int argc, char **argv)
 	if (parse_cidr_arg(name, &p))
 		return EXIT_USAGE;
 	err = with_maps(unblock_fn, &p);
-	if (err == -ENOENT)
+	if (err == -ENODEV)
+		;
+	else if (err == -ENOENT)
 		fprintf(stderr, "sluicectl unblock: %s is not blocked\n", name);
 	else if (err)
 		pr_warn("sluicectl unblock %s: %s\n", name, strerror(-err));
@@ -442,7 +445,9 @@ static int ban_common(const char *agent, __u64 until_ns, const char *what)
 	struct ban_arg b = { agent, until_ns };
 	int err = with_maps(ban_fn, &b);
 
-	if (err == -ENOENT)
+	if (err == -ENODEV)
+		;
+	else if (err == -ENOENT)
 		fprintf(stderr, "sluicectl %s: no agent '%s' in the loaded policy\n", what, agent);
 	else if (err)
 		pr_warn("sluicectl %s %s: %s\n", what, agent, strerror(-err));

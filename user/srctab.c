@@ -78,6 +78,16 @@ int srctab_add(struct srctab *t, const struct sl_prefix *pfx, __u32 own,
 	return 0;
 }
 
+int srctab_add_value(struct srctab *t, const struct sl_prefix *pfx,
+		     const struct sl_src_value *val)
+{
+	int err = srctab_add(t, pfx, val->own, val->block_until_ns, val->own_agent_id);
+
+	if (!err)
+		t->v[t->n - 1].val = *val;
+	return err;
+}
+
 const struct srctab_entry *srctab_find(struct srctab *t, const struct sl_prefix *pfx)
 {
 	struct srctab_entry key = { .pfx = *pfx };

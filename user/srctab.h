@@ -35,6 +35,9 @@ void srctab_free(struct srctab *t);
  * block deadline keeps the later of the two; an identity replaces. */
 int srctab_add(struct srctab *t, const struct sl_prefix *pfx, __u32 own,
 	       __u64 block_until_ns, __u32 agent_id);
+/* Adds an entry exactly as a map holds it, effective fields included (read-back). */
+int srctab_add_value(struct srctab *t, const struct sl_prefix *pfx,
+		     const struct sl_src_value *val);
 /* Clears @own reasons from every entry (or only @pfx's when not NULL). */
 void srctab_clear(struct srctab *t, const struct sl_prefix *pfx, __u32 own);
 /* Drops blocks whose deadline passed and entries left with no reason, then

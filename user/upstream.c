@@ -166,7 +166,13 @@ static int on_resp_headers(void *ctx, struct http_msg *msg)
 	struct exchange *ex = ctx;
 
 	ex->response_started = true;
+	ex->probe = false;
 	gw_breaker_success(ex->bs->breaker);
+	/* 100 Continue and friends: the real response follows on this connection. */
+	if (msg->status / 100 == 1 && msg->status != 101) {
+		ex->interim = true;
+		return HTTP_BODY_BUFFER;
+	}
 	return proxy_on_response_head(ex, msg);
 }
 
@@ -181,6 +187,8 @@ static void on_resp_complete(void *ctx, struct http_msg *msg)
 {
 	struct exchange *ex = ctx;
 
+	if (ex->interim)
+		return;	/* up_feed resets the reader for the final response */
 	ev_timer_cancel(ex->loop, &ex->deadline);
 	proxy_on_response_done(ex, msg);
 }
@@ -242,7 +250,8 @@ int upstream_start(struct exchange *ex)
 	ex->bs = backend_state_get(w, ex->be);
 	if (!ex->bs)
 		return -ENOMEM;
-	if (!gw_breaker_admits(ex->bs->breaker, ex->be->failure_threshold, ev_now_ms(w->loop))) {
+	if (!gw_breaker_admits(ex->bs->breaker, ex->be->failure_threshold, ev_now_ms(w->loop),
+			       &ex->probe)) {
 		proxy_on_upstream_failed(ex, 503, "backend unavailable (circuit open)");
 		return 0;
 	}
@@ -265,6 +274,10 @@ void upstream_release(struct exchange *ex, bool reusable)
 	struct worker *w;
 
 	ev_timer_cancel(ex->loop, &ex->deadline);
+	if (ex->probe) {
+		ex->probe = false;
+		gw_breaker_probe_abandoned(ex->bs->breaker);
+	}
 	if (!up)
 		return;
 	w = up->w;
@@ -299,8 +312,10 @@ static void up_fail(struct exchange *ex, int status, const char *why, bool trans
 		return;
 	}
 	upstream_release(ex, false);
-	if (transport && !ex->response_started)
+	if (transport && !ex->response_started) {
+		ex->probe = false;
 		breaker_failure(ex->bs, ex->be, ev_now_ms(ex->loop));
+	}
 	proxy_on_upstream_failed(ex, status, why);
 }
 
@@ -351,18 +366,28 @@ static int up_connected(struct upconn *up)
 static bool up_feed(struct upconn *up, const char *data, size_t len)
 {
 	struct exchange *ex = up->ex;
-	ssize_t n = http_reader_feed(&ex->rd, data, len);
+	size_t off = 0;
 
-	/* Past a complete response the exchange (and ex) may be gone. */
-	if (n < 0) {
-		up_fail(ex, 502, ex->rd.error ? ex->rd.error : "invalid response", false);
-		return false;
-	}
-	if ((size_t)n < len) {
-		/* Bytes after a complete response: not HTTP/1.1 as we know it. */
-		pr_warn("sluiced: a backend sent bytes after its response; connection closed\n");
-		up->dead = true;
-		return false;
+	while (off < len) {
+		ssize_t n;
+
+		if (ex->interim && ex->rd.complete) {
+			ex->interim = false;
+			http_reader_next(&ex->rd);
+		}
+		n = http_reader_feed(&ex->rd, data + off, len - off);
+		/* Past a complete response the exchange (and ex) may be gone. */
+		if (n < 0) {
+			up_fail(ex, 502, ex->rd.error ? ex->rd.error : "invalid response", false);
+			return false;
+		}
+		off += (size_t)n;
+		if (off < len && !(ex->interim && ex->rd.complete)) {
+			/* Bytes after a complete response: not HTTP/1.1 as we know it. */
+			pr_warn("sluiced: a backend sent bytes after its response; connection closed\n");
+			up->dead = true;
+			return false;
+		}
 	}
 	return true;
 }
@@ -401,13 +426,15 @@ static void up_read(struct upconn *up)
 		/* One flush per read, however many SSE events it carried. */
 		if (up->ex)
 			proxy_flush(up->ex);
-		/* A short read drained the socket: skip the read that says EAGAIN. */
-		if ((size_t)n < sizeof(buf))
-			return;
+		/* A slow client: stop reading the backend until its queue drains. */
 		if (up->ex && upstream_queue_full(up->ex)) {
 			up->paused = true;
 			ev_watch(up->w->loop, up->fd, 0, up_on_io, up);
+			return;
 		}
+		/* A short read drained the socket: skip the read that says EAGAIN. */
+		if ((size_t)n < sizeof(buf))
+			return;
 	}
 }
 

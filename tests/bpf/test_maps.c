@@ -231,6 +231,22 @@ static void test_diff_keeps_shared_entries(struct sl_maps *m)
 	}
 }
 
+static void test_same_policy_writes_nothing(struct sl_maps *m)
+{
+	struct sl_apply_report rep = {};
+	struct policy *pol = parse(policy_a);
+
+	TEST_CASE("loading the same policy again writes no source entry") {
+		CHECK(pol && sl_maps_apply_policy(m, pol, &rep) == 0, "first load");
+		CHECK(pol && sl_maps_apply_policy(m, pol, &rep) == 0, "second load");
+		CHECK(rep.src_updated == 0 && rep.src_deleted == 0, "%u written, %u removed",
+		      rep.src_updated, rep.src_deleted);
+		CHECK(rep.agents_added == 0 && rep.agents_updated == 0 && rep.agents_removed == 0,
+		      "agents %u/%u/%u", rep.agents_added, rep.agents_updated, rep.agents_removed);
+	}
+	policy_free(pol);
+}
+
 static void test_ids_stable_and_removed(struct sl_maps *m)
 {
 	struct sl_agent a;
@@ -447,6 +463,7 @@ int main(int argc, char **argv)
 	if (!err) {
 		test_apply(&m);
 		test_diff_keeps_shared_entries(&m);
+		test_same_policy_writes_nothing(&m);
 		test_ids_stable_and_removed(&m);
 		test_block_and_ban(&m);
 		test_exact_per_family(&m);

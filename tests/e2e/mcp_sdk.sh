@@ -68,6 +68,8 @@ CONFORMANCE_ALLOW_IMPROVED="dns-rebinding-protection" \
 	"$MCP/compare-conformance.sh" "$TMP/direct.txt" "$TMP/proxied.txt" | sed "s/^\(PASS\|FAIL\): /\1: $E2E_NAME: /" |
 	grep -E '^(PASS|FAIL):|conformance:' | tee "$TMP/compare.txt"
 grep -q '^FAIL' "$TMP/compare.txt" && E2E_FAILED=1
+grep -q '^conformance: 30 scenarios' "$TMP/compare.txt" ||
+	fail "conformance comparison" "no summary: $(tail -2 "$TMP/compare.txt" | tr '\n' ' ')"
 echo "conformance direct: $(grep -c ' PASS$' "$TMP/direct.txt") scenarios pass;" \
 	"through sluiced: $(grep -c ' PASS$' "$TMP/proxied.txt")"
 exit $E2E_FAILED

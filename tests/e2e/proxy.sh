@@ -89,6 +89,25 @@ sse_timing() {
 }
 check "SSE events are relayed one by one, in order, flushed" sse_timing
 
+# --- a stream outlives the answer deadline (timeout_ms is 1.5 s here) ---------------------------
+long_stream() {
+	local n
+	n=$(curl -s -N --max-time 3.6 "$URL" -H 'Accept: text/event-stream' -H "Mcp-Session-Id: $SID" |
+		grep -c '^data:')
+	# The backend's GET stream sends one event a second: 3 in 3.6 s, not 1.
+	[ "$n" -ge 3 ] || { echo "$n events"; return 1; }
+}
+check "a server stream is not cut at the answer deadline" long_stream
+
+expect_continue() {
+	local out
+	out=$(rpc "$(call 41 get_pricing '{"plan":"pro"}')" -H 'Expect: 100-continue')
+	echo "$out" | jq -e '.id == 41 and .result' >/dev/null || { echo "$out"; return 1; }
+	out=$(rpc "$(call 42 get_pricing '{"plan":"free"}')")
+	echo "$out" | jq -e '.id == 42' >/dev/null || { echo "next answer: $out"; return 1; }
+}
+check "Expect: 100-continue gets the real answer, and the next request its own" expect_continue
+
 # --- client leaves mid-stream: the upstream stream is closed too -------------------------
 upstream_conns() { ss -Htn state established "( dport = :$BPORT )" | wc -l; }
 leave_mid_stream() {
@@ -162,10 +181,12 @@ stream_survives_reload() {
 }
 check "an SSE stream in flight survives a reload" stream_survives_reload
 http10_stream() {
-	local n
-	n=$(rpc "$(call 32 export_report '{"report_id":"r4","format":"csv"}')" -N --http1.0 |
-		grep -c '^data:')
-	[ "$n" = 1 ] || { echo "$n events"; return 1; }
+	local raw
+	# --raw: curl shows the bytes as sent, chunk framing included if any.
+	raw=$(rpc "$(call 32 export_report '{"report_id":"r4","format":"csv"}')" -N --http1.0 --raw -i)
+	echo "$raw" | grep -qi '^transfer-encoding' && { echo "chunked to HTTP/1.0"; return 1; }
+	echo "$raw" | grep -Eq '^[0-9a-f]+\r?$' && { echo "chunk sizes in the body"; return 1; }
+	[ "$(echo "$raw" | grep -c '^data:')" = 1 ] || { echo "$raw"; return 1; }
 }
 check "an HTTP/1.0 client gets the stream unchunked, ended by close" http10_stream
 generation() { $CTL daemon | sed -n 's/.*generation \([0-9]*\).*/\1/p'; }
@@ -230,6 +251,36 @@ breaker() {
 	wait_for "the breaker to close" 3 sh -c "curl -s -o /dev/null -w '%{http_code}' -X POST '$URL' -H 'Content-Type: application/json' -H 'Accept: application/json' -d '$INIT' | grep -q 200"
 }
 check "the circuit breaker opens, then a probe closes it" breaker
+
+# An answer given at once (circuit open) on a keep-alive connection is given once.
+answered_once() {
+	python3 - "$GPORT" "$BPORT" <<'PY'
+import socket, sys, time
+gport = int(sys.argv[1])
+body = b'{"jsonrpc":"2.0","id":1,"method":"ping"}'
+req = (b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
+       b"Content-Length: %d\r\n\r\n" % (gport, len(body))) + body
+s = socket.create_connection(("127.0.0.1", gport), timeout=2)
+s.sendall(req)
+data, end = b"", time.monotonic() + 1.0
+s.settimeout(0.2)
+while time.monotonic() < end:
+    try:
+        chunk = s.recv(65536)
+    except socket.timeout:
+        continue
+    if not chunk:
+        break
+    data += chunk
+n = data.count(b"HTTP/1.1 ")
+print(f"{n} answers")
+sys.exit(0 if n == 1 else 1)
+PY
+}
+kill "$BACKEND_PID"; wait "$BACKEND_PID" 2>/dev/null
+for i in 1 2 3 4; do rpc "$(call 43 ping '{}')" >/dev/null; done
+check "an answer given at once on a kept-alive connection is given once" answered_once
+start_backend
 
 check "sluiced is still running" kill -0 "$SLUICED_PID"
 kill -TERM "$SLUICED_PID"
