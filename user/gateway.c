@@ -87,6 +87,30 @@ bool gw_conn_admit(const struct gw_config *cfg, const struct net_addr *peer, int
 	return ok;
 }
 
+/*
+ * Frees slot @i by backward-shift deletion: every later entry of the probe
+ * run that could sit earlier moves up, so lookups never stop early at the
+ * hole.  Without it, slots stay claimed forever and 4096 distinct sources
+ * over the daemon's life would lock every new one out.
+ */
+static void source_free(size_t i)
+{
+	size_t hole = i;
+
+	for (size_t j = (i + 1) % SOURCE_SLOTS; sources[j].addr.ss.ss_family;
+	     j = (j + 1) % SOURCE_SLOTS) {
+		size_t home = source_hash(&sources[j].addr);
+		/* j may move to the hole unless its home lies in (hole, j]. */
+		bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+
+		if (stays)
+			continue;
+		sources[hole] = sources[j];
+		hole = j;
+	}
+	memset(&sources[hole], 0, sizeof(sources[hole]));
+}
+
 void gw_conn_release(const struct net_addr *peer)
 {
 	struct source_count *s;
@@ -94,9 +118,9 @@ void gw_conn_release(const struct net_addr *peer)
 	pthread_mutex_lock(&conn_lock);
 	s = source_slot(peer);
 	if (s && s->n) {
-		s->n--;
 		total_conns--;
-		/* Slots stay claimed at zero: open addressing needs no tombstones then. */
+		if (!--s->n)
+			source_free((size_t)(s - sources));
 	}
 	pthread_mutex_unlock(&conn_lock);
 }
@@ -104,7 +128,8 @@ void gw_conn_release(const struct net_addr *peer)
 /* --- sessions ------------------------------------------------------------------ */
 
 #define SESSION_BUCKETS 1024
-/* Sessions a client abandons without DELETE are forgotten oldest first. */
+/* Sessions a client abandons without DELETE pile up: past this many, the
+ * oldest entry of the new session's bucket is forgotten to make room. */
 #define SESSION_MAX 65536
 
 struct session_node {
@@ -117,17 +142,42 @@ static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct session_node *session_table[SESSION_BUCKETS];
 static unsigned int n_sessions;
 
-static struct session_node **session_find(const char *id)
+static size_t session_bucket(const char *id)
 {
 	size_t h = 5381;
-	struct session_node **pp;
 
 	for (const char *p = id; *p; p++)
 		h = h * 33 + (unsigned char)*p;
-	pp = &session_table[h % SESSION_BUCKETS];
+	return h % SESSION_BUCKETS;
+}
+
+static struct session_node **session_find(const char *id)
+{
+	struct session_node **pp = &session_table[session_bucket(id)];
+
 	while (*pp && strcmp((*pp)->id, id))
 		pp = &(*pp)->next;
 	return pp;
+}
+
+/* Drops the last (oldest: new ones are appended) node of @id's bucket, or of
+ * the next non-empty bucket.  Called with session_lock held. */
+static void session_evict_oldest(const char *id)
+{
+	size_t b = session_bucket(id);
+
+	for (size_t k = 0; k < SESSION_BUCKETS; k++) {
+		struct session_node **q = &session_table[(b + k) % SESSION_BUCKETS];
+
+		if (!*q)
+			continue;
+		while ((*q)->next)
+			q = &(*q)->next;
+		free(*q);
+		*q = NULL;
+		n_sessions--;
+		return;
+	}
 }
 
 void gw_session_put(const char *id, const struct gw_session *s)
@@ -137,6 +187,9 @@ void gw_session_put(const char *id, const struct gw_session *s)
 	if (strlen(id) >= SL_SESSION_ID_MAX)
 		return;
 	pthread_mutex_lock(&session_lock);
+	pp = session_find(id);
+	if (!*pp && n_sessions >= SESSION_MAX)
+		session_evict_oldest(id);
 	pp = session_find(id);
 	if (!*pp && n_sessions < SESSION_MAX) {
 		*pp = calloc(1, sizeof(**pp));

@@ -627,6 +627,8 @@ static void client_watch(struct client *c)
 		return;
 	if (buf_pending(&c->out))
 		ev |= EV_WRITE;
+	if (c->peer_done)
+		ev &= ~EV_READ;	/* EOF stays readable: watching it would spin */
 	/* Stop reading a client that sends more while it waits (it gets it later). */
 	if (c->ex && buf_pending(&c->in) > SL_CLIENT_QUEUE_HIGH)
 		ev &= ~EV_READ;
@@ -782,6 +784,12 @@ static void client_read(struct client *c)
 			return;
 		}
 		n = read(c->fd, c->in.data + c->in.len, CLIENT_READ_CHUNK);
+		if (n == 0 && c->ex) {
+			/* Half-closed while its request runs: it still gets the answer. */
+			c->peer_done = true;
+			c->close_after = true;
+			break;
+		}
 		if (n == 0 || (n < 0 && errno != EAGAIN)) {
 			client_close(c);
 			return;
@@ -839,7 +847,11 @@ void proxy_accept(struct worker *w, int fd, const struct net_addr *peer)
 	w->clients = c;
 	w->n_clients++;
 	arm_client_timer(c);
-	client_watch(c);
+	/* A descriptor past the loop's table cannot be watched: refuse it. */
+	if (ev_watch(w->loop, c->fd, EV_READ, client_on_io, c)) {
+		pr_warn("sluiced: fd %d beyond the event loop's table; connection refused\n", fd);
+		client_close(c);
+	}
 }
 
 void proxy_close_all(struct worker *w)

@@ -120,6 +120,7 @@ struct client {
 	bool closed;			/* torn down; freed once the current event is done */
 	bool parsing;			/* inside client_parse: answers must not re-enter it */
 	bool lingering;			/* answered, write side shut, draining input */
+	bool peer_done;			/* the client shut its write side: answer, then close */
 	struct client *prev, *next;
 };
 

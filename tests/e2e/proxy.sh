@@ -128,6 +128,32 @@ leave_mid_stream() {
 }
 check "a client that leaves mid-stream closes its upstream stream" leave_mid_stream
 
+# A client that shuts its write side after the request still gets the answer.
+half_close() {
+	python3 - "$GPORT" "$SID" <<'PY'
+import json, socket, sys
+gport, sid = int(sys.argv[1]), sys.argv[2]
+body = json.dumps({"jsonrpc": "2.0", "id": 51, "method": "tools/call",
+                   "params": {"name": "slow", "arguments": {"ms": 300}}}).encode()
+req = (f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{gport}\r\nContent-Type: application/json\r\n"
+       f"Accept: application/json\r\nMcp-Session-Id: {sid}\r\n"
+       f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+s = socket.create_connection(("127.0.0.1", gport), timeout=3)
+s.sendall(req)
+s.shutdown(socket.SHUT_WR)
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+ok = data.startswith(b"HTTP/1.1 200") and b'"id":51' in data
+print(data[:80])
+sys.exit(0 if ok else 1)
+PY
+}
+check "a half-closed client still gets its answer" half_close
+
 # --- keep-alive pool -------------------------------------------------------------------------
 pool_reuse() {
 	for i in $(seq 1 30); do
