@@ -495,20 +495,50 @@ static int load_tables(struct sl_maps *m, struct srctab *old, struct srctab *new
 typedef int (*srctab_edit_fn)(struct srctab *t, const void *arg);
 
 /* Read, edit, compile, write: the one path every source change takes. */
+/* Would @t fit the maps?  Checked before anything is written, so a change
+ * that cannot be stored whole leaves the maps as they were. */
+static int srctab_fits(const struct srctab *t)
+{
+	static const __u32 cap[SRC_KINDS] = {
+		[SRC_EXACT_V4] = SL_MAX_EXACT, [SRC_EXACT_V6] = SL_MAX_EXACT,
+		[SRC_V4] = SL_MAX_PREFIXES, [SRC_V6] = SL_MAX_PREFIXES,
+	};
+	struct src_counts c;
+
+	count_entries(t, &c);
+	for (int k = 0; k < SRC_KINDS; k++) {
+		if (c.n[k] > cap[k]) {
+			pr_warn("source table: %u entries for a map of %u (blocks count too); "
+				"nothing written\n", c.n[k], cap[k]);
+			return -E2BIG;
+		}
+	}
+	return 0;
+}
+
+/* Read, edit, compile, check the size: the new table, nothing written yet. */
+static int prepare_srctab(struct sl_maps *m, srctab_edit_fn edit, const void *arg,
+			  struct srctab *old, struct srctab *new)
+{
+	int err = load_tables(m, old, new);
+
+	if (!err)
+		err = edit(new, arg);
+	if (err)
+		return err;
+	srctab_compile(new, sl_now_ns());
+	return srctab_fits(new);
+}
+
 static int edit_srctab(struct sl_maps *m, srctab_edit_fn edit, const void *arg,
 		       struct sl_config *cfg, struct sl_apply_report *rep)
 {
 	struct srctab old = {}, new = {};
 	struct sl_apply_report scratch = {};
-	int err;
+	int err = prepare_srctab(m, edit, arg, &old, &new);
 
-	err = load_tables(m, &old, &new);
 	if (!err)
-		err = edit(&new, arg);
-	if (!err) {
-		srctab_compile(&new, sl_now_ns());
 		err = swap_srctab(m, cfg, &old, &new, rep ? rep : &scratch);
-	}
 	srctab_free(&old);
 	srctab_free(&new);
 	return err;
@@ -844,6 +874,7 @@ int sl_maps_apply_policy(struct sl_maps *m, const struct policy *pol,
 			 struct sl_apply_report *rep)
 {
 	struct agent_table at = {};
+	struct srctab old = {}, new = {};
 	struct sl_config cfg;
 	bool *taken = calloc(SL_MAX_AGENTS, sizeof(*taken));
 	int err = -ENOMEM;
@@ -856,18 +887,24 @@ int sl_maps_apply_policy(struct sl_maps *m, const struct policy *pol,
 		err = read_agent_table(m, &at, pol->n_agents);
 	if (!err)
 		err = assign_ids(pol, &at, taken);
-	if (!err)
-		err = write_policy_agents(m, pol, &at, rep);
+	/* The new source table is built and sized before anything is written. */
 	if (!err) {
 		struct policy_edit pe = { pol, at.policy_id };
 
+		err = prepare_srctab(m, edit_policy, &pe, &old, &new);
+	}
+	if (!err)
+		err = write_policy_agents(m, pol, &at, rep);
+	if (!err) {
 		config_from_policy(pol, &cfg);
-		err = edit_srctab(m, edit_policy, &pe, &cfg, rep);
+		err = swap_srctab(m, &cfg, &old, &new, rep);
 	}
 	if (!err)
 		err = remove_stale_agents(m, &at, taken, rep);
 	rep->generation = cfg.generation;
 out:
+	srctab_free(&old);
+	srctab_free(&new);
 	free(at.slot);
 	free(at.policy_id);
 	free(taken);
