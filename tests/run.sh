@@ -53,5 +53,13 @@ for t in tests/e2e/*.sh; do
 	run_one "$(basename "$t" .sh)" bash "$t"
 done
 
+# A test killed by a sanitizer abort cannot clean up after itself: remove the
+# private pin directories of test processes that are gone.
+for d in /sys/fs/bpf/sluice-test-*-* /sys/fs/bpf/sluice-e2e-*; do
+	[ -e "$d" ] || continue
+	pid=${d##*-}
+	kill -0 "$pid" 2>/dev/null || rm -rf "$d"
+done
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
