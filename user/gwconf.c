@@ -49,11 +49,13 @@ int gw_parse_url(const char *url, struct gw_backend *b)
 	return net_parse_hostport(b->authority, &b->addr);
 }
 
-static int backend_from_json(const cJSON *item, struct gw_backend *b)
+/* The policy checker wrote the defaults into the tree; these fallbacks
+ * serve --backend, whose one-field object has none. */
+static int backend_from_json(const char *name, const cJSON *item, struct gw_backend *b)
 {
 	unsigned int timeout = num(item, "timeout_ms", 30000);
 
-	snprintf(b->name, sizeof(b->name), "%s", item->string);
+	snprintf(b->name, sizeof(b->name), "%s", name);
 	if (gw_parse_url(str(item, "url", ""), b))
 		return -EINVAL;
 	snprintf(b->sse_path, sizeof(b->sse_path), "%s", str(item, "sse_path", "/sse"));
@@ -70,21 +72,16 @@ static int backend_from_json(const cJSON *item, struct gw_backend *b)
 static int backends_from_override(struct gw_config *cfg, const char *url)
 {
 	struct gw_backend *b = calloc(1, sizeof(*b));
+	cJSON *item = cJSON_CreateObject();
+	int err = -ENOMEM;
 
-	if (!b)
-		return -ENOMEM;
-	snprintf(b->name, sizeof(b->name), "default");
-	if (gw_parse_url(url, b)) {
+	if (b && item && cJSON_AddStringToObject(item, "url", url))
+		err = backend_from_json("default", item, b);
+	cJSON_Delete(item);
+	if (err) {
 		free(b);
-		return -EINVAL;
+		return err;
 	}
-	snprintf(b->sse_path, sizeof(b->sse_path), "/sse");
-	b->timeout_ms = 30000;
-	b->connect_timeout_ms = 1000;
-	b->pool_size = 64;
-	b->failure_threshold = 5;
-	b->open_ms = 5000;
-	b->retry_after_s = 1;
 	cfg->backends = b;
 	cfg->n_backends = 1;
 	return 0;
@@ -100,7 +97,7 @@ static int backends_from_json(struct gw_config *cfg, const cJSON *root)
 	if (!cfg->backends)
 		return -ENOMEM;
 	cJSON_ArrayForEach(item, backends) {
-		if (backend_from_json(item, &cfg->backends[i]))
+		if (backend_from_json(item->string, item, &cfg->backends[i]))
 			return -EINVAL;
 		if (dflt && !strcmp(dflt, item->string))
 			cfg->default_backend = i;
