@@ -79,6 +79,7 @@
 
 #define SL_NAME_MAX		64	/* agent and plan names, NUL included */
 #define SL_PORT_WORDS		(65536 / 64)	/* protected-port bitmap, 1 bit a port */
+#define SL_NSEC_PER_SEC		1000000000ULL	/* the unit of every *_ns field */
 #define SL_FOREVER		(~0ULL)	/* a deadline that never passes */
 /* Per-source SYN buckets for IPv6 are kept per /64: one host owns a /64. */
 #define SL_V6_SOURCE_PREFIX	64

@@ -345,7 +345,7 @@ static void on_accept(struct ev_loop *loop, int fd, unsigned int events, void *d
 		if (!gw_conn_admit(&gp->cfg, &peer, &status)) {
 			refuse(cfd, status);
 		} else {
-			proxy_accept(w, cfd, &peer);
+			proxy_accept(w, cfd, &peer, &gp->cfg);
 		}
 		gw_policy_put(gp);
 	}

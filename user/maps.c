@@ -20,7 +20,6 @@
 #include "log.h"
 #include "maps.h"
 
-#define NSEC_PER_SEC 1000000000ULL
 
 struct map_slot {
 	const char *name;
@@ -57,7 +56,7 @@ __u64 sl_now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (__u64)ts.tv_sec * NSEC_PER_SEC + (__u64)ts.tv_nsec;
+	return (__u64)ts.tv_sec * SL_NSEC_PER_SEC + (__u64)ts.tv_nsec;
 }
 
 void sl_maps_init_closed(struct sl_maps *m)
@@ -678,7 +677,7 @@ int sl_maps_ban(struct sl_maps *m, const char *agent, __u64 until_ns)
 /* GCRA parameters of a rate: one interval per unit, burst intervals ahead. */
 static void rate_to_gcra(const struct pol_rate *r, __u64 *interval_ns, __u64 *burst_ns)
 {
-	*interval_ns = r->per_sec ? NSEC_PER_SEC / r->per_sec : 0;
+	*interval_ns = r->per_sec ? SL_NSEC_PER_SEC / r->per_sec : 0;
 	if (r->per_sec && !*interval_ns)
 		*interval_ns = 1;	/* over 1e9/s: as fine as the clock goes */
 	*burst_ns = *interval_ns * (r->burst ? r->burst : 1);
@@ -686,10 +685,10 @@ static void rate_to_gcra(const struct pol_rate *r, __u64 *interval_ns, __u64 *bu
 
 static void byte_rate_to_gcra(const struct pol_rate *r, __u64 *interval_q16, __u64 *burst_ns)
 {
-	*interval_q16 = r->per_sec ? (NSEC_PER_SEC << 16) / r->per_sec : 0;
+	*interval_q16 = r->per_sec ? (SL_NSEC_PER_SEC << 16) / r->per_sec : 0;
 	if (r->per_sec && !*interval_q16)
 		*interval_q16 = 1;
-	*burst_ns = r->per_sec ? (r->burst ? r->burst : 1) * NSEC_PER_SEC / r->per_sec : 0;
+	*burst_ns = r->per_sec ? (r->burst ? r->burst : 1) * SL_NSEC_PER_SEC / r->per_sec : 0;
 }
 
 /* The kernel view of one policy agent, limits resolved from its plan. */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jpath.h"
 #include "mcp_int.h"
 #include "mcp_scan.h"
 
@@ -124,17 +125,6 @@ static bool next_string_has_nul(struct walk *w)
 	return false;
 }
 
-static bool plain_word(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
-		    !(*s >= '0' && *s <= '9') && *s != '_' && *s != '-')
-			return false;
-	return true;
-}
-
 /* "params.arguments.q", "params[\"a.b\"]", "items[3]"; "(the message)" when empty. */
 static const char *format_path(const struct walk *w, char *buf, size_t len)
 {
@@ -149,7 +139,7 @@ static const char *format_path(const struct walk *w, char *buf, size_t len)
 
 		if (!name)
 			n = snprintf(buf + used, len - used, "[%d]", w->path[i].index);
-		else if (plain_word(name))
+		else if (jpath_plain_word(name))
 			n = snprintf(buf + used, len - used, "%s%s", used ? "." : "", name);
 		else
 			n = snprintf(buf + used, len - used, "[\"%s\"]",

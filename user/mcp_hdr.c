@@ -161,19 +161,30 @@ static int compare_plain(const char *header, const char *value, const char *body
 			mcp_sanitize(want, sizeof(want), body, strlen(body)));
 }
 
+/* A header value as compared: decoded (malloc'ed in *text), or -EINVAL/-ENOMEM with *err. */
+static int decode_header(const char *header, const char *value, char **text, size_t *len,
+			 struct mcp_error *err)
+{
+	bool bad;
+
+	*text = mcp_header_decode(value, len, &bad);
+	if (*text)
+		return 0;
+	return bad ? mismatch(err, "%s header holds invalid base64", header) :
+		     mcp_out_of_memory(err);
+}
+
 /* The decoded header compared with the body's string; -EINVAL with *err. */
 static int compare_text(const char *header, const char *value, const char *body,
 			const char *field, struct mcp_error *err)
 {
 	char got[SHOWN], want[SHOWN];
 	size_t len;
-	bool bad;
-	char *text = mcp_header_decode(value, &len, &bad);
-	int ret = 0;
+	char *text;
+	int ret = decode_header(header, value, &text, &len, err);
 
-	if (!text)
-		return bad ? mismatch(err, "%s header holds invalid base64", header) :
-			     mcp_out_of_memory(err);
+	if (ret)
+		return ret;
 	if (strlen(body) != len || memcmp(text, body, len))
 		ret = mismatch(err, "%s header \"%s\" does not match %s \"%s\"", header,
 			       mcp_sanitize(got, sizeof(got), text, len), field,
@@ -321,13 +332,11 @@ static int compare_param(const char *header, const char *value, const cJSON *bod
 {
 	char got[SHOWN], want[SHOWN + 2];
 	size_t len;
-	bool bad;
-	char *text = mcp_header_decode(value, &len, &bad);
-	int ret = 0;
+	char *text;
+	int ret = decode_header(header, value, &text, &len, err);
 
-	if (!text)
-		return bad ? mismatch(err, "%s header holds invalid base64", header) :
-			     mcp_out_of_memory(err);
+	if (ret)
+		return ret;
 	if (!body || cJSON_IsNull(body))
 		ret = mismatch(err, "%s header \"%s\" but %s has no value", header,
 			       mcp_sanitize(got, sizeof(got), text, len), field);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jpath.h"
 #include "pol_check.h"
 
 /* Keeps the first error, but out-of-memory wins: it voids everything. */
@@ -22,17 +23,6 @@ static int keep(int ret, int r)
 }
 
 /* --- paths ----------------------------------------------------------------- */
-
-static bool plain_word(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
-		    !(*s >= '0' && *s <= '9') && *s != '_' && *s != '-')
-			return false;
-	return true;
-}
 
 static size_t path_append(struct pc_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -53,7 +43,7 @@ static size_t path_append(struct pc_ctx *c, const char *fmt, ...)
 
 size_t pc_push_key(struct pc_ctx *c, const char *key)
 {
-	if (plain_word(key))
+	if (jpath_plain_word(key))
 		return path_append(c, "%s%s", c->path_len ? "." : "", key);
 	/* Names may hold dots ("gpt-4.1"): quote them so the path stays readable. */
 	return path_append(c, "[\"%.64s%s\"]", key, strlen(key) > 64 ? "..." : "");

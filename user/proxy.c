@@ -817,18 +817,17 @@ static void client_on_io(struct ev_loop *loop, int fd, unsigned int events, void
 		client_read(c);
 }
 
-void proxy_accept(struct worker *w, int fd, const struct net_addr *peer)
+void proxy_accept(struct worker *w, int fd, const struct net_addr *peer,
+		  const struct gw_config *cfg)
 {
 	struct client *c = calloc(1, sizeof(*c));
-	struct gw_policy *gp = gw_policy_current();
-	struct http_limits lim = { gp->cfg.max_header_bytes, gp->cfg.max_body_bytes };
+	struct http_limits lim = { cfg->max_header_bytes, cfg->max_body_bytes };
 
 	if (c) {
 		/* A connection keeps the limits it was accepted under. */
-		c->header_timeout_ms = gp->cfg.header_timeout_ms;
-		c->idle_timeout_ms = gp->cfg.idle_timeout_ms;
+		c->header_timeout_ms = cfg->header_timeout_ms;
+		c->idle_timeout_ms = cfg->idle_timeout_ms;
 	}
-	gw_policy_put(gp);
 	if (!c) {
 		close(fd);
 		gw_conn_release(peer);

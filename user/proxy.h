@@ -155,7 +155,9 @@ void gw_workers_stop(void);
 
 /* --- the proxy (proxy.c, upstream.c) --- */
 
-void proxy_accept(struct worker *w, int fd, const struct net_addr *peer);
+/* @cfg: the policy the connection was admitted under (its limits stay). */
+void proxy_accept(struct worker *w, int fd, const struct net_addr *peer,
+		  const struct gw_config *cfg);
 void proxy_close_all(struct worker *w);
 
 /* Called by upstream.c as a backend answers. */

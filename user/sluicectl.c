@@ -31,7 +31,6 @@
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
-#define NSEC_PER_SEC 1000000000ULL
 
 static const char *pin_dir = SL_PIN_DIR;
 static const char *control_path = SL_CONTROL_SOCKET;
@@ -385,7 +384,7 @@ static int unblock_fn(struct sl_maps *m, const void *arg)
 static void print_until(const char *what, const char *name)
 {
 	if (for_ns)
-		printf("%s %s for %llus\n", what, name, (unsigned long long)(for_ns / NSEC_PER_SEC));
+		printf("%s %s for %llus\n", what, name, (unsigned long long)(for_ns / SL_NSEC_PER_SEC));
 	else
 		printf("%s %s\n", what, name);
 }
@@ -488,7 +487,7 @@ static long long seconds_left(__u64 until_ns, __u64 now_ns)
 {
 	if (until_ns == SL_FOREVER)
 		return -1;
-	return until_ns > now_ns ? (long long)((until_ns - now_ns + NSEC_PER_SEC - 1) / NSEC_PER_SEC) : 0;
+	return until_ns > now_ns ? (long long)((until_ns - now_ns + SL_NSEC_PER_SEC - 1) / SL_NSEC_PER_SEC) : 0;
 }
 
 static cJSON *agent_json(__u32 id, const struct sl_agent *a, const __u64 *c, __u64 now)

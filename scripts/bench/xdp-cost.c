@@ -31,15 +31,15 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "maps.h"
 #include "sluice_abi.h"
 #include "sluice.skel.h"
 #include "empty.skel.h"
 #include "../../tests/bpf/frame.h"
 
-#define NSEC_PER_SEC	1000000000ULL
-#define HOUR_NS		(3600 * NSEC_PER_SEC)
+#define HOUR_NS		(3600 * SL_NSEC_PER_SEC)
 #define MAX_ROUNDS	15
-#define RUN_BUDGET_NS	(NSEC_PER_SEC / 2)	/* one measured run at most ~0.5 s */
+#define RUN_BUDGET_NS	(SL_NSEC_PER_SEC / 2)	/* one measured run at most ~0.5 s */
 #define POLICY_EXACT	2000		/* deny /32s in the policy */
 #define POLICY_PREFIX	200		/* deny /24s (v4) and /48s (v6) */
 #define POLICY_TAGS	5000		/* tagged connections besides the measured ones */
@@ -71,14 +71,6 @@ struct path {
 	double ns[MAX_ROUNDS];
 	double median;
 };
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (__u64)ts.tv_sec * NSEC_PER_SEC + (__u64)ts.tv_nsec;
-}
 
 static int fd_of(struct bpf_map *map)
 {
@@ -117,7 +109,7 @@ static void put_src(struct bpf_map *map, const void *key, __u64 deny_until, __u3
 static void arm_exact_filter(void)
 {
 	if (getrandom(&cfg.exact_seed, sizeof(cfg.exact_seed), 0) < 0)
-		cfg.exact_seed.add = (__u64)now_ns();
+		cfg.exact_seed.add = (__u64)sl_now_ns();
 	for (int i = 0; i < 4; i++)
 		cfg.exact_seed.mul[i] |= 1;
 	cfg.flags |= SL_CFG_F_EXACT_FILTER;
@@ -191,8 +183,8 @@ static const struct sl_agent generous = {
 
 static void fill_agents(void)
 {
-	struct sl_agent_state empty_state = { .pkt_tat_ns = now_ns() + EMPTY_AHEAD_NS,
-					      .syn_tat_ns = now_ns() + EMPTY_AHEAD_NS };
+	struct sl_agent_state empty_state = { .pkt_tat_ns = sl_now_ns() + EMPTY_AHEAD_NS,
+					      .syn_tat_ns = sl_now_ns() + EMPTY_AHEAD_NS };
 	struct sl_agent a;
 	__u32 id;
 
@@ -243,7 +235,7 @@ static void fill_tags(void)
 /* The per-source SYN bucket of 198.18.4.1: empty. */
 static void fill_syn_sources(void)
 {
-	struct sl_bucket b = { .tat_ns = now_ns() + EMPTY_AHEAD_NS };
+	struct sl_bucket b = { .tat_ns = sl_now_ns() + EMPTY_AHEAD_NS };
 	__u32 key = htonl(0xC6120401);
 
 	bpf_map_update_elem(fd_of(skel->maps.sl_syn_src_v4), &key, &b, BPF_ANY);

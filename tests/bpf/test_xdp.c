@@ -33,13 +33,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "maps.h"
 #include "check.h"
 #include "sluice_abi.h"
 #include "sluice.skel.h"
 #include "frame.h"
 
-#define NSEC_PER_SEC	1000000000ULL
-#define HOUR_NS		(3600 * NSEC_PER_SEC)
+#define HOUR_NS		(3600 * SL_NSEC_PER_SEC)
 #define MS_NS		1000000ULL
 #define MAX_EVENTS	32768
 #define TEST_AGENTS	8		/* agent ids the tests use are below this */
@@ -70,14 +70,6 @@ static int on_event(void *ctx, void *data, size_t size)
 		memcpy(&events[n_events], data, sizeof(struct sl_event));
 	n_events++;
 	return 0;
-}
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (__u64)ts.tv_sec * NSEC_PER_SEC + (__u64)ts.tv_nsec;
 }
 
 static int map_fd(struct bpf_map *map)
@@ -279,7 +271,7 @@ static void add_prefix(const char *addr, __u32 prefixlen, __u64 deny_until_ns, _
 static void tag_conn(const struct frame_spec *spec, __u32 agent_id)
 {
 	struct frame_spec s = frame_defaults(*spec);
-	struct sl_conn_tag tag = { .agent_id = agent_id, .tagged_ns = now_ns() };
+	struct sl_conn_tag tag = { .agent_id = agent_id, .tagged_ns = sl_now_ns() };
 	struct sl_conn_v6_key k6 = { .sport = htons(s.sport), .dport = htons(s.dport),
 				     .proto = s.proto };
 	struct sl_conn_v4_key k4;
@@ -365,9 +357,9 @@ static void run_prog(struct bpf_program *prog, struct run *r, __u32 repeat)
 		    .data_out = r->out, .data_size_out = sizeof(r->out),
 		    .repeat = repeat);
 
-	r->t_before = now_ns() - CLOCK_SLACK_NS;
+	r->t_before = sl_now_ns() - CLOCK_SLACK_NS;
 	r->err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts) ? -errno : 0;
-	r->t_after = now_ns();
+	r->t_after = sl_now_ns();
 	r->retval = opts.retval;
 	r->out_len = opts.data_size_out;
 }
@@ -451,12 +443,12 @@ static void s_deny_exact(const struct fixture *fx)
 
 static void s_deny_exact_deadline(const struct fixture *fx)
 {
-	add_exact(src_of(fx), now_ns() + HOUR_NS, 0);
+	add_exact(src_of(fx), sl_now_ns() + HOUR_NS, 0);
 }
 
 static void s_deny_expired(const struct fixture *fx)
 {
-	add_exact(src_of(fx), now_ns() - NSEC_PER_SEC, 0);
+	add_exact(src_of(fx), sl_now_ns() - SL_NSEC_PER_SEC, 0);
 }
 
 static void s_deny_prefix(const struct fixture *fx)
@@ -570,12 +562,12 @@ static void s_tag_banned(const struct fixture *fx)
 
 static void s_tag_banned_deadline(const struct fixture *fx)
 {
-	tagged_agent(fx, &(struct sl_agent){ .banned_until_ns = now_ns() + HOUR_NS });
+	tagged_agent(fx, &(struct sl_agent){ .banned_until_ns = sl_now_ns() + HOUR_NS });
 }
 
 static void s_tag_ban_expired(const struct fixture *fx)
 {
-	tagged_agent(fx, &(struct sl_agent){ .banned_until_ns = now_ns() - NSEC_PER_SEC,
+	tagged_agent(fx, &(struct sl_agent){ .banned_until_ns = sl_now_ns() - SL_NSEC_PER_SEC,
 					     .flags = SL_AGENT_F_BAN_RST });
 }
 
@@ -599,13 +591,13 @@ static const struct sl_agent budget_agent = {
 static void s_tag_pkt_empty(const struct fixture *fx)
 {
 	tagged_agent(fx, &budget_agent);
-	put_state(AG_TAGGED, &(struct sl_agent_state){ .pkt_tat_ns = now_ns() + HOUR_NS });
+	put_state(AG_TAGGED, &(struct sl_agent_state){ .pkt_tat_ns = sl_now_ns() + HOUR_NS });
 }
 
 static void s_tag_byte_empty(const struct fixture *fx)
 {
 	tagged_agent(fx, &budget_agent);
-	put_state(AG_TAGGED, &(struct sl_agent_state){ .byte_tat_ns = now_ns() + HOUR_NS });
+	put_state(AG_TAGGED, &(struct sl_agent_state){ .byte_tat_ns = sl_now_ns() + HOUR_NS });
 }
 
 /* Idle byte bucket, but the frame costs more than the whole burst. */
@@ -668,7 +660,7 @@ static void syn_src_limits(void)
 static void s_syn_src_empty(const struct fixture *fx)
 {
 	syn_src_limits();
-	put_syn_src(src_of(fx), now_ns() + HOUR_NS);
+	put_syn_src(src_of(fx), sl_now_ns() + HOUR_NS);
 }
 
 static void s_syn_src_full(const struct fixture *fx)
@@ -688,12 +680,12 @@ static void s_syn_src_v6_64(const struct fixture *fx)
 {
 	(void)fx;
 	syn_src_limits();
-	put_syn_src("2001:db8::1234", now_ns() + HOUR_NS);
+	put_syn_src("2001:db8::1234", sl_now_ns() + HOUR_NS);
 }
 
 static void s_syn_src_off(const struct fixture *fx)
 {
-	put_syn_src(src_of(fx), now_ns() + HOUR_NS);	/* ignored: interval 0 */
+	put_syn_src(src_of(fx), sl_now_ns() + HOUR_NS);	/* ignored: interval 0 */
 }
 
 static const struct sl_agent syn_agent = {
@@ -704,7 +696,7 @@ static void s_syn_agent_empty(const struct fixture *fx)
 {
 	add_exact(src_of(fx), 0, AG_SOURCE);
 	put_agent(AG_SOURCE, &syn_agent);
-	put_state(AG_SOURCE, &(struct sl_agent_state){ .syn_tat_ns = now_ns() + HOUR_NS });
+	put_state(AG_SOURCE, &(struct sl_agent_state){ .syn_tat_ns = sl_now_ns() + HOUR_NS });
 }
 
 static void s_syn_agent_full(const struct fixture *fx)
@@ -801,7 +793,7 @@ static void check_syn_src_untouched(const struct fixture *fx, const struct run *
 
 	(void)tc;
 	CHECK(!get_syn_src(src_of(fx), &tat), "bucket vanished");
-	CHECK(tat >= r->t_before + HOUR_NS - NSEC_PER_SEC && tat <= r->t_after + HOUR_NS,
+	CHECK(tat >= r->t_before + HOUR_NS - SL_NSEC_PER_SEC && tat <= r->t_after + HOUR_NS,
 	      "rejected SYN moved the bucket to %llu", (unsigned long long)tat);
 }
 
@@ -826,7 +818,7 @@ static void check_pkt_budget_undone(const struct fixture *fx, const struct run *
 
 	(void)fx;
 	(void)tc;
-	CHECK(st.pkt_tat_ns <= r->t_after + HOUR_NS && st.pkt_tat_ns >= r->t_before + HOUR_NS - NSEC_PER_SEC,
+	CHECK(st.pkt_tat_ns <= r->t_after + HOUR_NS && st.pkt_tat_ns >= r->t_before + HOUR_NS - SL_NSEC_PER_SEC,
 	      "rejected packet moved the bucket to %llu", (unsigned long long)st.pkt_tat_ns);
 }
 
@@ -1114,7 +1106,7 @@ static void check_event(const struct fixture *fx, const struct run *r, bool tc)
 	CHECK(e->agent_id == fx->agent, "event agent %u, want %u", e->agent_id, fx->agent);
 	CHECK(e->pkt_len == r->in_len && e->suppressed == 0, "event len %u suppressed %u",
 	      e->pkt_len, e->suppressed);
-	CHECK(e->ts_ns >= r->t_before && e->ts_ns <= r->t_after + NSEC_PER_SEC,
+	CHECK(e->ts_ns >= r->t_before && e->ts_ns <= r->t_after + SL_NSEC_PER_SEC,
 	      "event ts %llu out of the run's time", (unsigned long long)e->ts_ns);
 	if (fx->flags & FX_NO_ADDR)
 		return;

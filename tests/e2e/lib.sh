@@ -85,6 +85,12 @@ require_root() {
 		die "cannot mount bpffs"
 }
 
+# A free TCP port on 127.0.0.1 (the kernel picks one; the race until the
+# test binds it is harmless on a test host).
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # wait_for "what" seconds command...: polls until the command succeeds.
 wait_for() {
 	local what=$1 secs=$2; shift 2

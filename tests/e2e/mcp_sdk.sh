@@ -17,9 +17,6 @@ MCP=$PWD/tests/mcp
 TMP=$(mktemp -d /tmp/sluice-mcp.XXXXXX)
 on_exit "rm -rf '$TMP'"
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 SE_HTTP=$(free_port)
 SE_SSE=$(free_port)
 GW_HTTP=$(free_port)

@@ -14,9 +14,6 @@ SLUICED=$PWD/$BUILD/sluiced
 TMP=$(mktemp -d /tmp/sluice-proxy.XXXXXX)
 on_exit "rm -rf '$TMP'"
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 GPORT=$(free_port)
 BPORT=$(free_port)
 CTL="$PWD/$BUILD/sluicectl --control $TMP/ctl.sock"
