@@ -51,6 +51,22 @@ static void test_per_source_limit(void)
 	}
 }
 
+static void test_total_limit(void)
+{
+	struct gw_config cfg = { .max_connections = 2, .max_connections_per_source = 2 };
+	struct net_addr a = v4(11), b = v4(12), c = v4(13);
+	int why = 0;
+
+	TEST_CASE("total limit: past max_connections any source gets 503") {
+		CHECK(gw_conn_admit(&cfg, &a, &why) && gw_conn_admit(&cfg, &b, &why), "first two");
+		CHECK(!gw_conn_admit(&cfg, &c, &why) && why == 503, "third: %d", why);
+		gw_conn_release(&a);
+		CHECK(gw_conn_admit(&cfg, &c, &why), "after one left");
+		gw_conn_release(&b);
+		gw_conn_release(&c);
+	}
+}
+
 /* Many live sources, released in an order that breaks probe runs. */
 static void test_release_keeps_others_findable(void)
 {
@@ -108,6 +124,7 @@ int main(int argc, char **argv)
 	test_init(argv[0]);
 	test_source_slots_recycled();
 	test_per_source_limit();
+	test_total_limit();
 	test_release_keeps_others_findable();
 	test_sessions();
 	return test_finish();
