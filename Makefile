@@ -5,7 +5,9 @@
 #   make VMLINUX_H=/path/vmlinux.h   use a given vmlinux.h instead of this kernel's BTF
 #
 # BPF objects: bpf/<name>.bpf.c -> build/bpf/<name>.bpf.o -> build/<name>.skel.h
-# User code:   user/*.c except the mains -> build/libsluice.a; mains link with it.
+# User code:   one static library per layer, user/<layer>/*.c except the mains
+#              -> build/lib/libsl_<layer>.a, built and linked in layer order
+#              (see user/README.md); each main links its layer and those below.
 # Tests:       tests/unit/test_*.c and tests/bpf/test_*.c -> build/tests/...
 
 .DELETE_ON_ERROR:
@@ -36,7 +38,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 # User side.
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
-	-D_GNU_SOURCE -MMD -MP -I$(BUILD) -Iheaders -Iuser -Itests/lib
+	-D_GNU_SOURCE -MMD -MP -I$(BUILD) -Iheaders $(USER_INC) -Itests/lib
 LDLIBS   += -lbpf -lelf -lz -lcjson -lhttp_parser -lcrypto -lpthread -lm
 
 ifeq ($(SAN),1)
@@ -46,16 +48,31 @@ else ifneq ($(SAN),)
 $(error SAN must be 1 or empty, not '$(SAN)')
 endif
 
-MAINS      := sluiced sluicectl sluice-demo-backend
+# Layers, lowest first: a layer may use only itself and the layers before it
+# (tests/layout.sh checks the includes).  demo/ sits on base/ and proto/ only.
+LAYERS     := base proto policy kern sluiced sluicectl demo
+USER_INC   := $(addprefix -Iuser/,$(LAYERS))
+MAINS      := sluiced/sluiced sluicectl/sluicectl demo/sluice-demo-backend
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS      := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS   := $(wildcard bpf/*.h) $(wildcard headers/*.h)
+# The BPF objects are kept: they are what the skeletons embed, and deleting
+# them as intermediates would make the next `make` rebuild the chain.
+.SECONDARY: $(BPF_OBJS)
 
-LIB_SRCS   := $(filter-out $(addprefix user/,$(addsuffix .c,$(MAINS))),$(wildcard user/*.c))
-LIB_OBJS   := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
-MAIN_OBJS  := $(patsubst %,$(BUILD)/obj/%.o,$(MAINS))
-BINS       := $(addprefix $(BUILD)/,$(MAINS))
+MAIN_SRCS  := $(addprefix user/,$(addsuffix .c,$(MAINS)))
+lib_of      = $(BUILD)/lib/libsl_$(1).a
+objs_of     = $(patsubst user/%.c,$(BUILD)/obj/%.o,$(filter-out $(MAIN_SRCS),$(wildcard user/$(1)/*.c)))
+LIB_OBJS   := $(foreach l,$(LAYERS),$(call objs_of,$(l)))
+LIBS       := $(foreach l,$(LAYERS),$(call lib_of,$(l)))
+# What each program links, highest layer first (the order static linking needs).
+SLUICED_LIBS   := $(foreach l,sluiced kern policy proto base,$(call lib_of,$(l)))
+SLUICECTL_LIBS := $(foreach l,sluicectl kern policy proto base,$(call lib_of,$(l)))
+DEMO_LIBS      := $(foreach l,demo proto base,$(call lib_of,$(l)))
+# Tests and benchmarks may reach every layer.
+ALL_LIBS       := $(foreach l,demo sluicectl sluiced kern policy proto base,$(call lib_of,$(l)))
+BINS       := $(addprefix $(BUILD)/,$(notdir $(MAINS)))
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
@@ -89,32 +106,42 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 # --- user code -------------------------------------------------------------
-# Every user object may include a skeleton, so skeletons come first.
-$(BUILD)/obj/%.o: user/%.c $(SKELS) | $(BUILD)/obj
+# Only kern/ (and the BPF tests and benchmarks) include a skeleton: it must
+# exist before their first compile; after that -MMD tracks it like any header.
+$(BUILD)/obj/%.o: user/%.c | $(BUILD)/obj
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/libsluice.a: $(LIB_OBJS)
-	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+$(call objs_of,kern): | $(SKELS)
 
-$(BINS): $(BUILD)/%: $(BUILD)/obj/%.o $(BUILD)/libsluice.a
+define layer_lib
+$(call lib_of,$(1)): $(call objs_of,$(1)) | $(BUILD)/lib
+	$$(call msg,AR,$$@)
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_lib,$(l))))
+
+$(BUILD)/sluiced: $(BUILD)/obj/sluiced/sluiced.o $(SLUICED_LIBS)
+$(BUILD)/sluicectl: $(BUILD)/obj/sluicectl/sluicectl.o $(SLUICECTL_LIBS)
+$(BUILD)/sluice-demo-backend: $(BUILD)/obj/demo/sluice-demo-backend.o $(DEMO_LIBS)
+$(BINS):
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsluice.a | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(ALL_LIBS) | $(BUILD)/tests
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(BUILD)/libsluice.a $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(ALL_LIBS) $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/bpf/%.c $(SKELS) $(BUILD)/libsluice.a | $(BUILD)/tests
+$(BUILD)/tests/%: tests/bpf/%.c $(ALL_LIBS) | $(SKELS) $(BUILD)/tests
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(BUILD)/libsluice.a $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(ALL_LIBS) $(LDLIBS) -o $@
 
-$(BUILD)/bench/%: scripts/bench/%.c $(SKELS) $(BUILD)/libsluice.a | $(BUILD)/bench
+$(BUILD)/bench/%: scripts/bench/%.c $(ALL_LIBS) | $(SKELS) $(BUILD)/bench
 	$(call msg,BENCH,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(BUILD)/libsluice.a $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(ALL_LIBS) $(LDLIBS) -o $@
 
-$(BUILD) $(BUILD)/bpf $(BUILD)/obj $(BUILD)/tests $(BUILD)/bench:
+$(BUILD) $(BUILD)/bpf $(BUILD)/obj $(BUILD)/lib $(BUILD)/tests $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 # --- running ---------------------------------------------------------------
@@ -134,4 +161,4 @@ bench: all
 clean:
 	$(Q)rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d)
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d)

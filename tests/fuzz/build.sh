@@ -16,17 +16,16 @@ CLANG=${CLANG:-clang}
 OUT=${OUT:-build/fuzz}
 CFLAGS=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 	-fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror
-	-Wno-missing-field-initializers -Iuser -Iheaders)
+	-Wno-missing-field-initializers -Iheaders
+	-Iuser/base -Iuser/proto -Iuser/policy)
 
 # The user sources and libraries each target links; a new target adds a line.
 deps() {
 	case $1 in
-	mcp)	echo "user/mcp.c user/mcp_scan.c user/mcp_method.c user/mcp_hdr.c" \
-		     "user/mcp_param.c user/mcp_reply.c -lcjson -lcrypto" ;;
-	http)	echo "user/http.c user/buf.c -lhttp_parser" ;;
-	sse)	echo "user/sse.c user/buf.c" ;;
-	policy)	echo "user/policy.c user/jpos.c user/prefix.c user/pol_check.c" \
-		     "user/pol_schema.c user/pol_xref.c -lcjson" ;;
+	mcp)	echo "user/proto/mcp*.c -lcjson -lcrypto" ;;
+	http)	echo "user/proto/http.c user/base/buf.c -lhttp_parser" ;;
+	sse)	echo "user/proto/sse.c user/base/buf.c" ;;
+	policy)	echo "user/policy/*.c user/base/jpos.c user/base/prefix.c -lcjson" ;;
 	*)	return 1 ;;
 	esac
 }
