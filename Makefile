@@ -51,7 +51,7 @@ endif
 # Layers, lowest first: a layer may use only itself and the layers before it
 # (tests/layout.sh checks the includes).  demo/ sits on base/ and proto/ only.
 LAYERS     := base proto policy kern sluiced sluicectl demo
-USER_INC   := $(addprefix -Iuser/,$(LAYERS))
+USER_INC   := -Iuser
 MAINS      := sluiced/sluiced sluicectl/sluicectl demo/sluice-demo-backend
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))

@@ -31,7 +31,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "maps.h"
+#include "kern/maps.h"
 #include "sluice_abi.h"
 #include "sluice.skel.h"
 #include "empty.skel.h"

@@ -17,10 +17,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "attach.h"
+#include "kern/attach.h"
 #include "check.h"
-#include "log.h"
-#include "maps.h"
+#include "base/log.h"
+#include "kern/maps.h"
 #include "sluice.skel.h"
 
 static char pin_dir[128];

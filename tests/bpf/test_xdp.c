@@ -33,7 +33,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "maps.h"
+#include "kern/maps.h"
 #include "check.h"
 #include "sluice_abi.h"
 #include "sluice.skel.h"

@@ -16,8 +16,7 @@ CLANG=${CLANG:-clang}
 OUT=${OUT:-build/fuzz}
 CFLAGS=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 	-fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror
-	-Wno-missing-field-initializers -Iheaders
-	-Iuser/base -Iuser/proto -Iuser/policy)
+	-Wno-missing-field-initializers -Iuser -Iheaders)
 
 # The user sources and libraries each target links; a new target adds a line.
 deps() {

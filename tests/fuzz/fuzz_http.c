@@ -39,7 +39,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http.h"
+#include "proto/http.h"
 
 #define must(cond) do { if (!(cond)) { \
 	fprintf(stderr, "property failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \

@@ -23,8 +23,8 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
-#include "mcp.h"
-#include "mcp_scan.h"
+#include "proto/mcp.h"
+#include "proto/mcp_scan.h"
 
 #define must(cond) do { if (!(cond)) { \
 	fprintf(stderr, "property failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "policy.h"
+#include "policy/policy.h"
 
 /* Line and column of every error lie within the text. */
 static void check_positions(const struct pol_errors *errs, const uint8_t *data, size_t size)

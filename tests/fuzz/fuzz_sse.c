@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sse.h"
+#include "proto/sse.h"
 
 #define must(cond) do { if (!(cond)) { \
 	fprintf(stderr, "property failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \

@@ -7,8 +7,8 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
-#include "demo_mcp.h"
-#include "demo_tools.h"
+#include "demo/demo_mcp.h"
+#include "demo/demo_tools.h"
 
 /* Runs @tool with @args_json (NULL: no arguments); out holds the answer. */
 static int run(const char *tool, const char *args_json, struct demo_tool_out *out)

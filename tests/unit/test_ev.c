@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "ev.h"
+#include "base/ev.h"
 
 #define GUARD_MS	2000	/* longest any case may run the loop */
 #define MAX_FIRED	1024

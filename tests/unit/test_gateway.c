@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 
 #include "check.h"
-#include "proxy.h"
+#include "sluiced/proxy.h"
 
 static struct net_addr v4(unsigned int n)
 {

@@ -14,7 +14,7 @@
 #include <inttypes.h>
 
 #include "check.h"
-#include "http.h"
+#include "proto/http.h"
 
 #define LIM_HEADERS	8192
 #define LIM_BODY	65536

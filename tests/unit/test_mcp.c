@@ -17,7 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
-#include "mcp.h"
+#include "proto/mcp.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 /* A body with bytes strlen() cannot measure (NUL bytes). */

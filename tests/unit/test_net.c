@@ -11,8 +11,8 @@
 #include <netinet/in.h>
 
 #include "check.h"
-#include "gwconf.h"
-#include "net.h"
+#include "sluiced/gwconf.h"
+#include "base/net.h"
 
 /* The address as "host:port" ("[v6]:port"), or "ERR <n>" when refused. */
 static const char *parsed(const char *text)

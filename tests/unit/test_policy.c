@@ -19,7 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
-#include "policy.h"
+#include "policy/policy.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

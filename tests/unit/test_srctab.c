@@ -3,8 +3,8 @@
 #include <arpa/inet.h>
 
 #include "check.h"
-#include "names.h"
-#include "srctab.h"
+#include "kern/names.h"
+#include "kern/srctab.h"
 
 static struct sl_prefix pfx(const char *text)
 {

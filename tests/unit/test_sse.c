@@ -12,7 +12,7 @@
 #include <errno.h>
 
 #include "check.h"
-#include "sse.h"
+#include "proto/sse.h"
 
 struct rec {
 	int calls;

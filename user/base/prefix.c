@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <arpa/inet.h>
 
-#include "policy.h"
+#include "prefix.h"
 
 static __u32 family_bits(__u32 family)
 {
@@ -174,4 +174,21 @@ bool sl_prefix_contains(const struct sl_prefix *outer, const struct sl_prefix *i
 	if (outer->prefixlen > family_bits(outer->family))
 		return false;
 	return bits_equal(outer->addr, inner->addr, outer->prefixlen);
+}
+
+const char *sl_prefix_explain(const char *text, char *buf, size_t len)
+{
+	char fixed[SL_PREFIX_STRLEN];
+	struct sl_prefix p;
+	const char *why = NULL;
+
+	if (!sl_prefix_parse(text, &p, &why))
+		return NULL;
+	if (!why)
+		why = "not an address or CIDR prefix";
+	if (!p.family)
+		return why;
+	/* Only the host-bits error leaves a prefix behind: offer the fix. */
+	snprintf(buf, len, "%s (did you mean %s?)", why, sl_prefix_format(&p, fixed, sizeof(fixed)));
+	return buf;
 }

@@ -20,7 +20,7 @@
 #include <sys/socket.h>
 
 #include "demo_server.h"
-#include "log.h"
+#include "base/log.h"
 
 static int on_headers(void *ctx, struct http_msg *msg)
 {

@@ -26,11 +26,11 @@
 #include <sys/socket.h>
 #include <cjson/cJSON.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "demo_mcp.h"
 #include "demo_session.h"
-#include "ev.h"
-#include "http.h"
+#include "base/ev.h"
+#include "proto/http.h"
 
 #define DEMO_MAX_HEADER_BYTES	(64u << 10)	/* then 431 */
 #define DEMO_MAX_BODY_BYTES	(1u << 20)	/* then 413 */

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "demo_tools.h"
 
 typedef int (*tool_fn)(const cJSON *args, struct demo_tool_out *out);

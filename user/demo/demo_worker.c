@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 
 #include "demo_server.h"
-#include "log.h"
+#include "base/log.h"
 
 #define ACCEPT_BATCH	64	/* connections taken per wake-up, then others get a turn */
 #define SCRATCH_BYTES	(64u << 10)

@@ -27,7 +27,7 @@
 
 #include "demo_server.h"
 #include "demo_tools.h"
-#include "log.h"
+#include "base/log.h"
 
 #define DEFAULT_LISTEN	"127.0.0.1:9000"
 #define MAX_WORKERS	256

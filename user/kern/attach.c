@@ -20,7 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "attach.h"
-#include "log.h"
+#include "base/log.h"
 #include "maps.h"
 #include "sluice.skel.h"
 

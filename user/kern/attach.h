@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "policy.h"
+#include "policy/policy.h"
 
 /* TC filter handle and priority sluice owns on an interface's clsact hook. */
 #define SL_TC_HANDLE	0x51	/* 'Q' for sluice: unlikely to collide */

@@ -13,7 +13,7 @@
 #include <linux/types.h>
 
 #include "sluice_abi.h"
-#include "policy.h"
+#include "policy/policy.h"
 #include "srctab.h"
 
 struct sl_maps {

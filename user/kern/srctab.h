@@ -17,7 +17,7 @@
 #include <linux/types.h>
 
 #include "sluice_abi.h"
-#include "policy.h"
+#include "policy/policy.h"
 
 struct srctab_entry {
 	struct sl_prefix pfx;

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jpath.h"
+#include "base/jpath.h"
 #include "pol_check.h"
 
 /* Keeps the first error, but out-of-memory wins: it voids everything. */

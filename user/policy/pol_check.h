@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
-#include "jpos.h"
+#include "base/jpos.h"
 #include "policy.h"
 
 /* Errors kept per policy: past this, fixing the first ones matters more. */

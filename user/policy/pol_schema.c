@@ -85,21 +85,6 @@ static const char *sha256_why(const char *s, char *buf, size_t len)
 	return NULL;
 }
 
-static const char *prefix_why(const char *s, char *buf, size_t len)
-{
-	char fixed[SL_PREFIX_STRLEN];
-	struct sl_prefix p;
-	const char *why;
-
-	if (!sl_prefix_parse(s, &p, &why))
-		return NULL;
-	if (!p.family)
-		return why;
-	/* Only the host-bits error leaves a prefix behind: offer the fix. */
-	snprintf(buf, len, "%s (did you mean %s?)", why, sl_prefix_format(&p, fixed, sizeof(fixed)));
-	return buf;
-}
-
 static bool port_ok(const char *s)
 {
 	long v = 0;
@@ -243,7 +228,7 @@ static const struct pc_string S_SHA256 = {
 	"a SHA-256 digest (64 lowercase hex digits)", 64, 64, graph_char, sha256_why
 };
 static const struct pc_string S_PREFIX = {
-	"an address or CIDR prefix", 1, SL_PREFIX_STRLEN, graph_char, prefix_why
+	"an address or CIDR prefix", 1, SL_PREFIX_STRLEN, graph_char, sl_prefix_explain
 };
 static const struct pc_string S_LISTEN = {
 	"an address:port (127.0.0.1:8470, [::1]:8470)", 1, 64, graph_char, listen_why

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "jpos.h"
+#include "base/jpos.h"
 #include "pol_schema.h"
 #include "policy.h"
 

@@ -20,7 +20,7 @@
 #include <sys/types.h>
 #include <http_parser.h>
 
-#include "buf.h"
+#include "base/buf.h"
 
 #define HTTP_MAX_HEADERS 64	/* more is an attack or a bug: 431 */
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "inspect.h"
-#include "jarena.h"
+#include "base/jarena.h"
 
 static void refuse(struct inspect_result *res, const struct mcp_error *err)
 {

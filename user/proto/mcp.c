@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jpath.h"
+#include "base/jpath.h"
 #include "mcp_int.h"
 #include "mcp_scan.h"
 

@@ -14,7 +14,7 @@
 
 #include <stdbool.h>
 
-#include "buf.h"
+#include "base/buf.h"
 
 struct sse_event {
 	char type[64];		/* "event:"; "" means "message" */

@@ -22,12 +22,12 @@
 #include <bpf/libbpf.h>
 #include <cjson/cJSON.h>
 
-#include "attach.h"
-#include "control.h"
-#include "log.h"
-#include "maps.h"
-#include "names.h"
-#include "policy.h"
+#include "kern/attach.h"
+#include "base/control.h"
+#include "base/log.h"
+#include "kern/maps.h"
+#include "kern/names.h"
+#include "policy/policy.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -362,12 +362,12 @@ static int with_maps(int (*fn)(struct sl_maps *m, const void *arg), const void *
 
 static int parse_cidr_arg(const char *text, struct sl_prefix *p)
 {
-	const char *why = NULL;
+	char hint[128];
+	const char *why = sl_prefix_explain(text, hint, sizeof(hint));
 
-	if (!sl_prefix_parse(text, p, &why))
-		return 0;
-	fprintf(stderr, "sluicectl: '%s' is not an address or CIDR prefix: %s\n", text,
-		why ? why : "invalid");
+	if (!why)
+		return sl_prefix_parse(text, p, NULL);
+	fprintf(stderr, "sluicectl: '%s' is not an address or CIDR prefix: %s\n", text, why);
 	return -EINVAL;
 }
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "proxy.h"
 
 /* --- connection limits ------------------------------------------------------- */

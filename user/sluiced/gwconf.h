@@ -13,8 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "net.h"
-#include "policy.h"
+#include "base/net.h"
+#include "policy/policy.h"
 
 struct gw_backend {
 	char name[SL_NAME_MAX];

@@ -14,8 +14,8 @@
 #include <sys/socket.h>
 #include <cjson/cJSON.h>
 
-#include "inspect.h"
-#include "log.h"
+#include "proto/inspect.h"
+#include "base/log.h"
 #include "proxy.h"
 
 #define CLIENT_READ_CHUNK 65536

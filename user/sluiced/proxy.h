@@ -16,12 +16,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "ev.h"
+#include "base/buf.h"
+#include "base/ev.h"
 #include "gwconf.h"
-#include "http.h"
-#include "net.h"
-#include "sse.h"
+#include "proto/http.h"
+#include "base/net.h"
+#include "proto/sse.h"
 
 #define SL_SESSION_ID_MAX	128
 /* Upstream answers larger than this are refused (502), streams excepted. */

@@ -19,13 +19,13 @@
 #include <sys/signalfd.h>
 #include <bpf/libbpf.h>
 
-#include "control.h"
-#include "ev.h"
-#include "jarena.h"
-#include "log.h"
-#include "maps.h"
-#include "names.h"
-#include "policy.h"
+#include "base/control.h"
+#include "base/ev.h"
+#include "base/jarena.h"
+#include "base/log.h"
+#include "kern/maps.h"
+#include "kern/names.h"
+#include "policy/policy.h"
 #include "proxy.h"
 
 struct daemon {

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "proxy.h"
 
 #define UP_READ_CHUNK	65536
