@@ -46,6 +46,8 @@ for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
 	run_one "$(basename "$t")" "$t"
 done
+# The shape of user/: layers, one-way dependencies, no circles.
+run_one layout bash tests/layout.sh
 # Every fuzzer replays its corpus (each input that ever crashed stays a test).
 run_one fuzz_replay env OUT="$BUILD/fuzz" tests/fuzz/replay.sh
 for t in tests/e2e/*.sh; do
