@@ -2,6 +2,7 @@
 /* control.c - the control socket, both ends (see control.h). */
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
@@ -36,52 +37,116 @@ static bool peer_is_root(int fd)
 	return !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) && cred.uid == 0;
 }
 
-/* Reads one line (up to a second): a control client sends it at once. */
-static bool read_line(int fd, char *line, size_t len)
+/*
+ * A control client is read without blocking the loop: the main thread also
+ * handles signals and reloads, so one slow client must not stall them.  A
+ * client has CONTROL_DEADLINE_MS, in all, to send its line; a line ended by
+ * the client's shutdown instead of a newline is still a line.
+ */
+#define CONTROL_DEADLINE_MS	2000
+#define CONTROL_LINE_MAX	256
+/* Clients served at once; more are refused rather than queued. */
+#define CONTROL_CLIENTS_MAX	16
+
+struct control_client {
+	struct ev_loop *loop;
+	int fd;
+	size_t have;
+	char line[CONTROL_LINE_MAX];
+	struct ev_timer deadline;
+};
+
+static unsigned int n_clients;
+
+static void client_answer(struct control_client *cc, const char *out)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	size_t have = 0;
-
-	while (have < len - 1 && !memchr(line, '\n', have)) {
-		ssize_t n;
-
-		if (poll(&pfd, 1, 1000) != 1)
-			return false;
-		n = read(fd, line + have, len - 1 - have);
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-	}
-	line[have] = '\0';
-	line[strcspn(line, "\r\n")] = '\0';
-	return have > 0;
+	if (send(cc->fd, out, strlen(out), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		pr_debug("sluiced: control client left before its answer\n");
 }
 
-static void serve(int fd)
+static void client_end(struct control_client *cc)
 {
-	char line[256], out[512];
+	ev_timer_cancel(cc->loop, &cc->deadline);
+	ev_unwatch(cc->loop, cc->fd);
+	close(cc->fd);
+	free(cc);
+	n_clients--;
+}
 
-	if (!peer_is_root(fd)) {
-		snprintf(out, sizeof(out), "error permission denied\n");
-	} else if (!read_line(fd, line, sizeof(line))) {
+static void client_serve(struct control_client *cc)
+{
+	char out[512];
+
+	cc->line[cc->have] = '\0';
+	cc->line[strcspn(cc->line, "\r\n")] = '\0';
+	handler(handler_ctx, cc->line, out, sizeof(out) - 1);
+	strcat(out, "\n");
+	client_answer(cc, out);
+	client_end(cc);
+}
+
+static void on_client_deadline(struct ev_loop *loop, void *data)
+{
+	struct control_client *cc = data;
+
+	(void)loop;
+	client_answer(cc, "error request not received in time\n");
+	client_end(cc);
+}
+
+static void on_client_io(struct ev_loop *loop, int fd, unsigned int events, void *data)
+{
+	struct control_client *cc = data;
+	ssize_t n;
+
+	(void)loop, (void)events;
+	n = read(fd, cc->line + cc->have, sizeof(cc->line) - 1 - cc->have);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	} else {
-		handler(handler_ctx, line, out, sizeof(out) - 1);
-		strcat(out, "\n");
+	if (n < 0 || (n == 0 && !cc->have)) {
+		client_end(cc);		/* gone, or asked nothing */
+		return;
 	}
-	if (send(fd, out, strlen(out), MSG_NOSIGNAL) < 0)
-		pr_debug("sluiced: control client left before its answer\n");
+	cc->have += (size_t)n;
+	if (n == 0 || memchr(cc->line, '\n', cc->have)) {
+		client_serve(cc);
+		return;
+	}
+	if (cc->have == sizeof(cc->line) - 1) {
+		client_answer(cc, "error request line too long\n");
+		client_end(cc);
+	}
+}
+
+static void client_start(struct ev_loop *loop, int fd)
+{
+	struct control_client *cc;
+
+	if (!peer_is_root(fd) || n_clients >= CONTROL_CLIENTS_MAX ||
+	    !(cc = calloc(1, sizeof(*cc)))) {
+		const char *why = peer_is_root(fd) ? "error busy\n" : "error permission denied\n";
+
+		if (send(fd, why, strlen(why), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			pr_debug("sluiced: control client left before its answer\n");
+		close(fd);
+		return;
+	}
+	cc->loop = loop;
+	cc->fd = fd;
+	n_clients++;
+	ev_timer_init(&cc->deadline, on_client_deadline, cc);
+	if (ev_timer_arm(loop, &cc->deadline, CONTROL_DEADLINE_MS) ||
+	    ev_watch(loop, fd, EV_READ, on_client_io, cc))
+		client_end(cc);
 }
 
 static void on_accept(struct ev_loop *loop, int fd, unsigned int events, void *data)
 {
 	int cfd;
 
-	(void)loop, (void)events, (void)data;
-	while ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		serve(cfd);
-		close(cfd);
-	}
+	(void)events, (void)data;
+	while ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0)
+		client_start(loop, cfd);
 }
 
 int control_listen(struct ev_loop *loop, const char *path, control_fn fn, void *ctx)
