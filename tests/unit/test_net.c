@@ -5,10 +5,12 @@
  * loopback listen / connect / accept round.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 
 #include "check.h"
 #include "sluiced/gwconf.h"
@@ -270,6 +272,63 @@ static void test_connect_refused(void)
 	}
 }
 
+/* Fills the descriptor table up to the soft limit; returns how many it took. */
+static int fill_fds(int *fds, int max)
+{
+	int n = 0;
+
+	while (n < max && (fds[n] = open("/dev/null", O_RDONLY)) >= 0)
+		n++;
+	return n;
+}
+
+static void test_accept_out_of_fds(void)
+{
+	struct net_addr la = {}, peer;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&la.ss;
+	struct rlimit old, low;
+	int lfd, cfd[2] = { -1, -1 }, fill[64], n_fill = 0, err;
+	char answer[128] = "";
+	ssize_t n;
+
+	TEST_CASE("out of descriptors, net_accept answers 503 and drains the backlog") {
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		la.len = sizeof(*sin);
+		lfd = net_listen(&la, 8);
+		CHECK(lfd >= 0 && !getsockname(lfd, (struct sockaddr *)&la.ss, &la.len), "listen");
+		CHECK(net_reserve_fd() == 0, "reserve");
+		for (int i = 0; i < 2; i++) {
+			err = net_connect(&la, &cfd[i]);
+			CHECK(err == 0 || err == -EINPROGRESS, "connect %d", err);
+		}
+		usleep(50 * 1000);
+		getrlimit(RLIMIT_NOFILE, &old);
+		low = old;
+		low.rlim_cur = (rlim_t)(cfd[1] + 48);
+		setrlimit(RLIMIT_NOFILE, &low);
+		n_fill = fill_fds(fill, 64);
+		CHECK(n_fill < 64, "the table never filled (%d)", n_fill);
+		/* Each waiting connection is shed with a 503; then the backlog is empty. */
+		CHECK(net_accept(lfd, &peer) == -ECONNABORTED, "first not shed");
+		CHECK(net_accept(lfd, &peer) == -ECONNABORTED, "second not shed");
+		err = net_accept(lfd, &peer);
+		CHECK(err == -EMFILE || err == -EAGAIN, "empty backlog: %d", err);
+		for (int i = 0; i < n_fill; i++)
+			close(fill[i]);
+		setrlimit(RLIMIT_NOFILE, &old);
+		n = read(cfd[0], answer, sizeof(answer) - 1);
+		answer[n > 0 ? n : 0] = '\0';
+		CHECK(!strncmp(answer, "HTTP/1.1 503 ", 13), "client read '%s'", answer);
+		CHECK(net_accept(lfd, &peer) == -EAGAIN, "after: not -EAGAIN");
+		for (int i = 0; i < 2; i++)
+			if (cfd[i] >= 0)
+				close(cfd[i]);
+		if (lfd >= 0)
+			close(lfd);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -283,5 +342,6 @@ int main(int argc, char **argv)
 	test_url_long_path();
 	test_loopback_round();
 	test_connect_refused();
+	test_accept_out_of_fds();
 	return test_finish();
 }

@@ -119,6 +119,43 @@ int net_connect_result(int fd)
 	return -soerr;
 }
 
+/*
+ * Out of descriptors, accept4 fails with EMFILE and leaves the connection in
+ * the backlog: a level-triggered loop would then spin on the listener.  Each
+ * thread keeps one spare descriptor; out of them, it frees the spare,
+ * accepts the waiting connection, tells it 503 and closes it, and takes the
+ * spare back.  The backlog drains, so the loop sleeps again.
+ */
+static __thread int reserve_fd = -1;
+
+int net_reserve_fd(void)
+{
+	if (reserve_fd < 0)
+		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return reserve_fd < 0 ? -errno : 0;
+}
+
+static int shed_one(int listen_fd)
+{
+	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"
+		"Content-Length: 0\r\nConnection: close\r\n\r\n";
+	int fd;
+
+	if (reserve_fd < 0)
+		return -EMFILE;
+	close(reserve_fd);
+	fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, busy, sizeof(busy) - 1) < 0) {
+			/* gone already: nothing to tell */
+		}
+		close(fd);
+	}
+	reserve_fd = -1;
+	net_reserve_fd();
+	return fd >= 0 ? -ECONNABORTED : -EMFILE;
+}
+
 int net_accept(int listen_fd, struct net_addr *peer)
 {
 	int fd;
@@ -126,6 +163,8 @@ int net_accept(int listen_fd, struct net_addr *peer)
 	peer->len = sizeof(peer->ss);
 	fd = accept4(listen_fd, (struct sockaddr *)&peer->ss, &peer->len,
 		     SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+		return shed_one(listen_fd);
 	if (fd < 0)
 		return -errno;
 	set_nodelay(fd);

@@ -21,7 +21,14 @@ int net_listen(const struct net_addr *addr, int backlog);
 int net_connect(const struct net_addr *addr, int *fd_out);
 /* The pending error of a connecting socket (0 when connected). */
 int net_connect_result(int fd);
+/*
+ * Accepts one connection: its fd, or -EAGAIN when none waits, or, out of
+ * descriptors, -ECONNABORTED after one waiting connection was answered 503
+ * and closed (call again), or -EMFILE when not even that was possible (stop
+ * accepting for a moment).  net_reserve_fd() first, in each accepting thread.
+ */
 int net_accept(int listen_fd, struct net_addr *peer);
+int net_reserve_fd(void);
 void net_addr_str(const struct net_addr *a, char *buf, size_t len, bool with_port);
 int net_addr_port(const struct net_addr *a);
 
