@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * pol_check.h - the table-driven JSON checker behind policy.c.
+ * pol_check.h - the table-driven JSON checker the policy schema is built
+ * from: generic checks, paths and error reporting, no policy knowledge.
  *
  * A schema is data: each object kind is a table of fields (name, check,
  * check argument, default, required), each check a function of
@@ -20,7 +21,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/jpos.h"
-#include "policy.h"
+#include "pol_errors.h"
 
 /* Errors kept per policy: past this, fixing the first ones matters more. */
 #define PC_MAX_ERRORS 100

@@ -7,14 +7,18 @@
  * checks of pol_check.c with the ranges and spellings given here, and
  * cross-field rules live in the kind's finish hook.  Rules that span
  * sections (a plan an agent names, a source two agents claim) are in
- * pol_xref.c.
+ * pol_xref.c, which policy.c runs after these.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/types.h>
+#include <net/if.h>
 
+#include "sluice_abi.h"
+#include "base/prefix.h"
 #include "pol_schema.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -746,9 +750,73 @@ int pol_schema_check(struct pc_ctx *c, cJSON *root)
 	r = pc_object(c, root, &O_ROOT);
 	if (r == -ENOMEM)
 		return r;
-	ret = ret ? ret : r;
-	if (!cJSON_IsObject(root))
-		return ret;
-	r = pol_xref_check(c, root);
-	return r == -ENOMEM ? r : ret ? ret : r;
+	return ret ? ret : r;
+}
+
+/* --- the walk, for the documentation ---------------------------------------- */
+
+/* Object kinds used in several places: documented once, under their name. */
+static const struct {
+	const char *name;
+	const struct pc_object *obj;
+} shared_kinds[] = {
+	{ "rate", &O_RATE },
+	{ "rate", &O_BYTE_RATE },	/* the same fields, wider ranges */
+	{ "periods", &O_PERIODS },
+	{ "budget", &O_BUDGET },
+};
+
+static bool is_shared(const struct pc_object *o)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(shared_kinds); i++)
+		if (shared_kinds[i].obj == o)
+			return true;
+	return false;
+}
+
+/* The object @f's value holds, and the path step into it ("", ".*" for a
+ * map's members, "[]" for an array's elements); NULL for anything else. */
+static const struct pc_object *inner_object(const struct pc_field *f, const char **step)
+{
+	const struct pc_array *a = f->arg;
+
+	*step = "";
+	if (f->check == pc_object)
+		return f->arg;
+	if (f->check == pc_map) {
+		*step = ".*";
+		return ((const struct pc_map *)f->arg)->value;
+	}
+	if (f->check == pc_array && a->elem == pc_object) {
+		*step = "[]";
+		return a->elem_arg;
+	}
+	return NULL;
+}
+
+static void walk_object(const struct pc_object *o, const char *prefix, pol_schema_walk_fn fn,
+			void *arg)
+{
+	for (size_t i = 0; i < o->n_fields; i++) {
+		const struct pc_field *f = &o->fields[i];
+		const struct pc_object *inner;
+		const char *step;
+		char path[256];
+		int n;
+
+		n = snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", f->name);
+		fn(path, f, arg);
+		inner = inner_object(f, &step);
+		if (!inner || is_shared(inner) || (size_t)n >= sizeof(path))
+			continue;
+		snprintf(path + n, sizeof(path) - (size_t)n, "%s", step);
+		walk_object(inner, path, fn, arg);
+	}
+}
+
+void pol_schema_walk(pol_schema_walk_fn fn, void *arg)
+{
+	walk_object(&O_ROOT, "", fn, arg);
+	for (size_t i = 0; i < ARRAY_SIZE(shared_kinds); i++)
+		walk_object(shared_kinds[i].obj, shared_kinds[i].name, fn, arg);
 }

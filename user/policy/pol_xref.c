@@ -14,8 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/types.h>
 
-#include "pol_schema.h"
+#include "sluice_abi.h"
+#include "base/prefix.h"
+#include "pol_xref.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

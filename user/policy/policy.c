@@ -9,7 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,78 +17,12 @@
 
 #include "base/jpos.h"
 #include "pol_schema.h"
+#include "pol_xref.h"
 #include "policy.h"
 
 /* Far beyond any sane policy (a full deny list is ~2 MiB), and keeps a
  * mistaken path such as a disk image from being read into memory. */
 #define POL_MAX_FILE_BYTES (64u << 20)
-
-/* --- errors ---------------------------------------------------------------- */
-
-int pol_errors_add(struct pol_errors *errs, int line, int col, const char *fmt, ...)
-{
-	struct pol_error *e;
-	va_list ap;
-
-	if (errs->n == errs->cap) {
-		size_t cap = errs->cap ? 2 * errs->cap : 16;
-		struct pol_error *v = realloc(errs->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		errs->v = v;
-		errs->cap = cap;
-	}
-	e = &errs->v[errs->n++];
-	e->line = line;
-	e->col = col;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	return 0;
-}
-
-void pol_errors_free(struct pol_errors *errs)
-{
-	free(errs->v);
-	memset(errs, 0, sizeof(*errs));
-}
-
-void pol_errors_print(const struct pol_errors *errs, const char *file, FILE *out)
-{
-	if (!file)
-		file = "<policy>";
-	for (size_t i = 0; i < errs->n; i++) {
-		const struct pol_error *e = &errs->v[i];
-
-		if (e->line)
-			fprintf(out, "%s:%d:%d: error: %s\n", file, e->line, e->col, e->msg);
-		else
-			fprintf(out, "%s: error: %s\n", file, e->msg);
-	}
-}
-
-/* Errors without a position (notes such as "too many errors") sort last. */
-static bool error_before(const struct pol_error *a, const struct pol_error *b)
-{
-	long la = a->line ? a->line : __INT_MAX__, lb = b->line ? b->line : __INT_MAX__;
-
-	return la < lb || (la == lb && a->col < b->col);
-}
-
-/* Checks run section by section; readers want the file's order.  Insertion
- * sort: stable, and the list is capped near PC_MAX_ERRORS. */
-static void sort_errors(struct pol_errors *errs, size_t from)
-{
-	for (size_t i = from + 1; i < errs->n; i++) {
-		struct pol_error e = errs->v[i];
-		size_t j = i;
-
-		for (; j > from && error_before(&e, &errs->v[j - 1]); j--)
-			errs->v[j] = errs->v[j - 1];
-		errs->v[j] = e;
-	}
-}
 
 /* --- conversion ------------------------------------------------------------ */
 
@@ -238,7 +172,13 @@ static int check(const struct jpos *jp, cJSON *root, struct pol_errors *errs)
 
 	jpos_value_off(jp, root, &c.at);
 	ret = pol_schema_check(&c, root);
+	/* Sections with errors still get their cross-references checked:
+	 * one run reports everything. */
+	if (ret != -ENOMEM && cJSON_IsObject(root)) {
+		int r = pol_xref_check(&c, root);
 
+		ret = r == -ENOMEM ? r : ret ? ret : r;
+	}
 	if (ret == -ENOMEM || c.fatal)
 		return -ENOMEM;
 	return errs->n > before ? -EINVAL : 0;
@@ -278,7 +218,7 @@ int policy_parse(const char *text, size_t len, struct policy **out, struct pol_e
 
 	*out = NULL;
 	ret = parse(text, len, out, e);
-	sort_errors(e, before);
+	pol_errors_sort(e, before);
 	pol_errors_free(&scratch);
 	return ret;
 }

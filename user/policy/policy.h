@@ -11,33 +11,13 @@
 #define SL_POLICY_H
 
 #include <stddef.h>
-#include <stdio.h>
 #include <stdbool.h>
 #include <net/if.h>
 #include <linux/types.h>
 
 #include "sluice_abi.h"
 #include "base/prefix.h"
-
-/* One error found in a policy. */
-struct pol_error {
-	int line;		/* 1-based; 0 when the error has no position */
-	int col;		/* 1-based, in bytes */
-	char msg[256];
-};
-
-struct pol_errors {
-	struct pol_error *v;
-	size_t n, cap;
-};
-
-void pol_errors_free(struct pol_errors *errs);
-/* Prints "FILE:LINE:COL: error: MSG" lines, one per error ("FILE: error: MSG"
- * for errors without a position). */
-void pol_errors_print(const struct pol_errors *errs, const char *file, FILE *out);
-/* Appends an error (line 0: no position).  0 or -ENOMEM. */
-int pol_errors_add(struct pol_errors *errs, int line, int col, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+#include "pol_errors.h"	/* struct pol_errors: what policy_parse() reports */
 
 /* A rate: @per_sec units a second with bursts of @burst units.  per_sec 0 = off. */
 struct pol_rate {
@@ -45,6 +25,7 @@ struct pol_rate {
 	__u64 burst;
 };
 
+/* Spelled as pol_schema.c's pol_mode_names, in this order. */
 enum pol_attach_mode {
 	POL_MODE_NATIVE = 0,
 	POL_MODE_GENERIC,
@@ -64,6 +45,7 @@ struct pol_plan {
 	struct pol_rate bytes;		/* bytes a second, per agent */
 };
 
+/* Spelled as pol_schema.c's pol_ban_names, in this order. */
 enum pol_ban_action {
 	POL_BAN_DROP = 0,
 	POL_BAN_RST,
