@@ -2,7 +2,7 @@
 /*
  * sl_verdict.h - the judge: composed stages over one struct sl_judge.
  *
- * Order (DESIGN.md, "the order of checks"), cheapest and broadest first so
+ * Order of checks, cheapest and broadest first so
  * the common packet leaves early:
  *   parse -> protected port? -> source (deny, identity) -> agent (ban,
  *   packet and byte budget) -> SYN (per-source, per-agent buckets) -> allow.
