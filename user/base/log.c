@@ -6,6 +6,7 @@
 #include "log.h"
 
 static enum sl_log_level log_level = SL_LOG_INFO;
+static sl_log_sink log_sink;
 
 void sl_log_set_level(enum sl_log_level level)
 {
@@ -17,11 +18,23 @@ enum sl_log_level sl_log_get_level(void)
 	return log_level;
 }
 
+void sl_log_set_sink(sl_log_sink fn)
+{
+	log_sink = fn;
+}
+
 static void sl_vlog(enum sl_log_level level, const char *fmt, va_list ap)
 {
+	char msg[1024];
+
 	if (level > log_level)
 		return;
-	vfprintf(stderr, fmt, ap);
+	if (!log_sink) {
+		vfprintf(stderr, fmt, ap);
+		return;
+	}
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_sink(level, msg);
 }
 
 void sl_log(enum sl_log_level level, const char *fmt, ...)

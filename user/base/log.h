@@ -17,6 +17,12 @@ enum sl_log_level sl_log_get_level(void);
 /* Route libbpf's own messages through pr_*: warnings always, debug at SL_LOG_DEBUG. */
 void sl_log_hook_libbpf(void);
 
+/* Hands each message that passes the level to @fn instead of stderr (NULL:
+ * stderr again), so that a CLI can say which command a lower layer's
+ * warning belongs to, or put it into its JSON answer. */
+typedef void (*sl_log_sink)(enum sl_log_level level, const char *msg);
+void sl_log_set_sink(sl_log_sink fn);
+
 void sl_log(enum sl_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/jpath.h"
+#include "base/nearest.h"
 #include "pol_check.h"
 
 /* Keeps the first error, but out-of-memory wins: it voids everything. */
@@ -187,44 +188,15 @@ static const struct pc_field *find_field(const struct pc_object *o, const char *
 	return NULL;
 }
 
-/* Edit distance, for "did you mean"; names are short, longer ones skip it. */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[65], prev;
-
-	if (la > 64 || lb > 64)
-		return (size_t)-1;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t diag = prev + (a[i - 1] != b[j - 1]);
-			size_t best = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 : row[j - 1] + 1;
-
-			prev = row[j];
-			row[j] = diag < best ? diag : best;
-		}
-	}
-	return row[lb];
-}
-
 /* The field @name was probably meant to be, if one is close enough. */
 static const char *closest_field(const struct pc_object *o, const char *name)
 {
-	size_t best = (size_t)-1, limit = strlen(name) / 3 + 1;
-	const char *near = NULL;
+	struct sl_nearest near;
 
-	for (size_t i = 0; i < o->n_fields; i++) {
-		size_t d = distance(name, o->fields[i].name);
-
-		if (d < best) {
-			best = d;
-			near = o->fields[i].name;
-		}
-	}
-	return best <= (limit > 3 ? 3 : limit) ? near : NULL;
+	sl_nearest_init(&near, name);
+	for (size_t i = 0; i < o->n_fields; i++)
+		sl_nearest_offer(&near, o->fields[i].name);
+	return sl_nearest_get(&near);
 }
 
 static int unknown_field(struct pc_ctx *c, const cJSON *member, const struct pc_object *o)
