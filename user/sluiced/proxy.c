@@ -226,9 +226,9 @@ static const char *check_origin(const struct gw_config *cfg, const struct http_m
 /* --- routes ------------------------------------------------------------------------- */
 
 static const struct gw_backend *session_backend(const struct gw_config *cfg, const char *sid,
-						struct gw_session *s)
+						struct session *s)
 {
-	if (!sid || !gw_session_get(sid, s))
+	if (!sid || !sessions_get(sid, s))
 		return NULL;
 	return gw_find_backend(cfg, s->backend);
 }
@@ -271,7 +271,7 @@ static void route_mcp_post(struct client *c, struct gw_policy *gp, const struct 
 	const char *sid = http_msg_header(msg, "mcp-session-id");
 	struct exchange *ex = judged_exchange(c, gp, msg, EX_MCP_POST);
 	const struct gw_backend *be;
-	struct gw_session s;
+	struct session s;
 
 	if (!ex)
 		return;
@@ -285,7 +285,7 @@ static void route_mcp_other(struct client *c, struct gw_policy *gp, const struct
 			    enum ex_kind kind)
 {
 	const char *sid = http_msg_header(msg, "mcp-session-id");
-	struct gw_session s;
+	struct session s;
 	const struct gw_backend *be = session_backend(&gp->cfg, sid, &s);
 	struct exchange *ex = exchange_new(c, gp, kind);
 
@@ -335,7 +335,7 @@ static bool query_session(const char *url, char *out, size_t len)
 static void route_legacy_post(struct client *c, struct gw_policy *gp, const struct http_msg *msg)
 {
 	char sid[SL_SESSION_ID_MAX];
-	struct gw_session s;
+	struct session s;
 	const struct gw_backend *be;
 	struct exchange *ex;
 
@@ -403,15 +403,15 @@ static void put_passthrough_headers(struct buf *o, const struct http_msg *msg)
 static void remember_session(struct exchange *ex, const struct http_msg *msg)
 {
 	const char *sid = http_msg_header(msg, "mcp-session-id");
-	struct gw_session s = {};
+	struct session s = {};
 
 	if (!sid || strlen(sid) >= SL_SESSION_ID_MAX)
 		return;
 	snprintf(s.backend, sizeof(s.backend), "%s", ex->be->name);
 	snprintf(s.client_name, sizeof(s.client_name), "%s", ex->client_name);
 	snprintf(s.client_version, sizeof(s.client_version), "%s", ex->client_version);
-	if (ex->is_initialize || !gw_session_get(sid, &(struct gw_session){}))
-		gw_session_put(sid, &s);
+	if (ex->is_initialize || !sessions_get(sid, &(struct session){}))
+		sessions_put(sid, &s);
 	if (ex->is_initialize)
 		pr_debug("sluiced: session %s: client %s %s on backend %s\n", sid, s.client_name,
 			 s.client_version, s.backend);
@@ -426,7 +426,7 @@ int proxy_on_response_head(struct exchange *ex, struct http_msg *msg)
 	if (ex->kind == EX_MCP_POST)
 		remember_session(ex, msg);
 	if (ex->kind == EX_MCP_DELETE && msg->status / 100 == 2 && ex->session[0])
-		gw_session_del(ex->session);
+		sessions_del(ex->session);
 	if (!ctype || strncasecmp(ctype, "text/event-stream", 17))
 		return HTTP_BODY_BUFFER;
 	ex->streaming = true;
@@ -450,7 +450,7 @@ int proxy_on_response_head(struct exchange *ex, struct http_msg *msg)
 static int rewrite_endpoint(struct exchange *ex, struct sse_event *ev)
 {
 	char sid[SL_SESSION_ID_MAX];
-	struct gw_session s = {};
+	struct session s = {};
 	const char *path = ev->data.data ? ev->data.data : "";
 
 	if (!strncmp(path, "http://", 7) && strchr(path + 7, '/'))
@@ -459,7 +459,7 @@ static int rewrite_endpoint(struct exchange *ex, struct sse_event *ev)
 		return -EINVAL;
 	snprintf(s.backend, sizeof(s.backend), "%s", ex->be->name);
 	snprintf(s.legacy_path, sizeof(s.legacy_path), "%s", path);
-	gw_session_put(sid, &s);
+	sessions_put(sid, &s);
 	snprintf(ex->session, sizeof(ex->session), "%s", sid);
 	buf_reset(&ev->data);
 	return buf_printf(&ev->data, "%s?sessionId=%s", LEGACY_MESSAGE_PATH, sid);
@@ -538,7 +538,7 @@ void proxy_on_upstream_failed(struct exchange *ex, int status, const char *why)
 		return;
 	}
 	/* Refusals while the breaker is open would flood the log: debug only. */
-	if (ex->bs && gw_breaker_is_open(ex->bs->breaker, ex->be->failure_threshold))
+	if (ex->bs && breaker_is_open(ex->bs->breaker, ex->be->failure_threshold))
 		pr_debug("sluiced: %s %s: %s\n", ex->be->name, ex->be->authority, why);
 	else
 		pr_info("sluiced: %s %s: %s\n", ex->be->name, ex->be->authority, why);
@@ -667,7 +667,7 @@ static void client_close(struct client *c)
 	ev_unwatch(w->loop, c->fd);
 	close(c->fd);
 	if (c->counted_source)
-		gw_conn_release(&c->peer);
+		admit_release(&c->peer);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -830,7 +830,7 @@ void proxy_accept(struct worker *w, int fd, const struct net_addr *peer,
 	}
 	if (!c) {
 		close(fd);
-		gw_conn_release(peer);
+		admit_release(peer);
 		return;
 	}
 	c->w = w;

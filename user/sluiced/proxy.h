@@ -18,12 +18,14 @@
 
 #include "base/buf.h"
 #include "base/ev.h"
+#include "admit.h"
+#include "breaker.h"
 #include "gwconf.h"
 #include "proto/http.h"
 #include "base/net.h"
 #include "proto/sse.h"
+#include "sessions.h"
 
-#define SL_SESSION_ID_MAX	128
 /* Upstream answers larger than this are refused (502), streams excepted. */
 #define SL_MAX_RESPONSE_BYTES	(16u << 20)
 /* A slow reader stops the upstream read until its queue drains below this. */
@@ -41,15 +43,6 @@ enum ex_kind {
 	EX_LEGACY_POST,		/* HTTP+SSE: POST /message?sessionId= */
 };
 
-/* A backend's circuit breaker, shared by all workers (gateway.c). */
-struct breaker {
-	char authority[280];
-	unsigned int failures;	/* consecutive transport failures */
-	uint64_t open_until_ms;	/* open while now < this */
-	bool probing;		/* half-open: one request is testing the backend */
-	struct breaker *next;
-};
-
 /* Per-backend state a worker keeps: its idle connections. */
 struct backend_state {
 	char authority[280];	/* key: survives reloads that keep the backend */
@@ -58,19 +51,6 @@ struct backend_state {
 	struct breaker *breaker;
 	struct backend_state *next;
 };
-
-/* The breaker of @authority, created closed on first use (never freed). */
-struct breaker *gw_breaker(const char *authority);
-/* May a request go to the backend now?  Claims the half-open probe. */
-bool gw_breaker_admits(struct breaker *b, unsigned int threshold, uint64_t now_ms,
-		       bool *probe);
-/* A probe that ended with neither success nor failure (its client left). */
-void gw_breaker_probe_abandoned(struct breaker *b);
-bool gw_breaker_is_open(struct breaker *b, unsigned int threshold);
-void gw_breaker_success(struct breaker *b);
-/* Returns true when this failure opened the breaker. */
-bool gw_breaker_failure(struct breaker *b, unsigned int threshold, unsigned int open_ms,
-			uint64_t now_ms);
 
 struct exchange {
 	struct client *client;
@@ -135,20 +115,7 @@ struct worker {
 	unsigned int n_clients;
 };
 
-/* --- gateway-wide state (gateway.c) --- */
-
-/* Counts a connection against the total and per-source limits; false = refuse. */
-bool gw_conn_admit(const struct gw_config *cfg, const struct net_addr *peer, int *why_status);
-void gw_conn_release(const struct net_addr *peer);
-
-struct gw_session {
-	char backend[SL_NAME_MAX];
-	char legacy_path[512];		/* HTTP+SSE sessions: the backend's message path */
-	char client_name[64], client_version[32];
-};
-void gw_session_put(const char *id, const struct gw_session *s);
-bool gw_session_get(const char *id, struct gw_session *out);
-void gw_session_del(const char *id);
+/* --- the workers (gateway.c) --- */
 
 int gw_workers_start(unsigned int n, const struct net_addr *listen);
 void gw_workers_stop(void);

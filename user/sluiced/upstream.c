@@ -53,7 +53,7 @@ static struct backend_state *backend_state_get(struct worker *w, const struct gw
 	bs = calloc(1, sizeof(*bs));
 	if (!bs)
 		return NULL;
-	bs->breaker = gw_breaker(be->authority);
+	bs->breaker = breaker_get(be->authority);
 	if (!bs->breaker) {
 		free(bs);
 		return NULL;
@@ -64,9 +64,9 @@ static struct backend_state *backend_state_get(struct worker *w, const struct gw
 	return bs;
 }
 
-static void breaker_failure(struct backend_state *bs, const struct gw_backend *be, uint64_t now)
+static void up_breaker_failure(struct backend_state *bs, const struct gw_backend *be, uint64_t now)
 {
-	if (gw_breaker_failure(bs->breaker, be->failure_threshold, be->open_ms, now))
+	if (breaker_failure(bs->breaker, be->failure_threshold, be->open_ms, now))
 		pr_warn("sluiced: backend %s (%s) failing: circuit open for %u ms\n",
 			be->name, be->authority, be->open_ms);
 }
@@ -167,7 +167,7 @@ static int on_resp_headers(void *ctx, struct http_msg *msg)
 
 	ex->response_started = true;
 	ex->probe = false;
-	gw_breaker_success(ex->bs->breaker);
+	breaker_success(ex->bs->breaker);
 	/* 100 Continue and friends: the real response follows on this connection. */
 	if (msg->status / 100 == 1 && msg->status != 101) {
 		ex->interim = true;
@@ -250,7 +250,7 @@ int upstream_start(struct exchange *ex)
 	ex->bs = backend_state_get(w, ex->be);
 	if (!ex->bs)
 		return -ENOMEM;
-	if (!gw_breaker_admits(ex->bs->breaker, ex->be->failure_threshold, ev_now_ms(w->loop),
+	if (!breaker_admits(ex->bs->breaker, ex->be->failure_threshold, ev_now_ms(w->loop),
 			       &ex->probe)) {
 		proxy_on_upstream_failed(ex, 503, "backend unavailable (circuit open)");
 		return 0;
@@ -276,7 +276,7 @@ void upstream_release(struct exchange *ex, bool reusable)
 	ev_timer_cancel(ex->loop, &ex->deadline);
 	if (ex->probe) {
 		ex->probe = false;
-		gw_breaker_probe_abandoned(ex->bs->breaker);
+		breaker_probe_abandoned(ex->bs->breaker);
 	}
 	if (!up)
 		return;
@@ -314,7 +314,7 @@ static void up_fail(struct exchange *ex, int status, const char *why, bool trans
 	upstream_release(ex, false);
 	if (transport && !ex->response_started) {
 		ex->probe = false;
-		breaker_failure(ex->bs, ex->be, ev_now_ms(ex->loop));
+		up_breaker_failure(ex->bs, ex->be, ev_now_ms(ex->loop));
 	}
 	proxy_on_upstream_failed(ex, status, why);
 }
