@@ -3,7 +3,8 @@
 #include <arpa/inet.h>
 
 #include "check.h"
-#include "sluiced/proxy.h"
+#include "sluiced/admit.h"
+#include "sluiced/sessions.h"
 
 static struct net_addr v4(unsigned int n)
 {

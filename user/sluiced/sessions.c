@@ -115,3 +115,21 @@ void sessions_del(const char *id)
 	}
 	pthread_mutex_unlock(&session_lock);
 }
+
+bool sessions_query_id(const char *url, char *out, size_t len)
+{
+	const char *q = strchr(url, '?'), *p;
+	size_t n;
+
+	for (p = q; p; p = strchr(p + 1, '&')) {
+		if (strncmp(p + 1, "sessionId=", 10))
+			continue;
+		p += 11;
+		n = strcspn(p, "&#");
+		if (!n || n >= len)
+			return false;
+		snprintf(out, len, "%.*s", (int)n, p);
+		return true;
+	}
+	return false;
+}

@@ -8,6 +8,7 @@
 #define SL_SESSIONS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "policy/policy.h"
 
@@ -23,5 +24,8 @@ struct session {
 void sessions_put(const char *id, const struct session *s);
 bool sessions_get(const char *id, struct session *out);
 void sessions_del(const char *id);
+/* The session id of "/message?sessionId=..." into @out; false when absent,
+ * empty or too long for @len. */
+bool sessions_query_id(const char *url, char *out, size_t len);
 
 #endif

@@ -5,7 +5,7 @@
  * The main thread owns control: the policy (checked, then installed as an
  * immutable reference-counted object), its kernel part in the pinned maps
  * when sluice is attached, the kernel's event ring buffer, SIGHUP and the
- * control socket.  Worker threads (proxy.h) serve MCP traffic; a reload
+ * control socket.  Worker threads (worker.h) serve MCP traffic; a reload
  * swaps the policy under them without dropping a connection.
  */
 #include <errno.h>
@@ -26,7 +26,8 @@
 #include "kern/maps.h"
 #include "kern/names.h"
 #include "policy/policy.h"
-#include "proxy.h"
+#include "gwconf.h"
+#include "worker.h"
 
 struct daemon {
 	const char *policy_path;
@@ -289,7 +290,7 @@ static int start(struct daemon *d)
 		err = control_listen(d->loop, d->control_path, on_control, d);
 	if (err)
 		return err;
-	err = gw_workers_start(d->workers, &gp->cfg.listen);
+	err = worker_start_all(d->workers, &gp->cfg.listen);
 	if (err)
 		pr_warn("sluiced: cannot listen on %s: %s\n", gp->cfg.listen_str, strerror(-err));
 	else
@@ -313,7 +314,7 @@ int main(int argc, char **argv)
 	err = start(&d);
 	if (!err) {
 		err = ev_run(d.loop);
-		gw_workers_stop();
+		worker_stop_all();
 	}
 	if (err && err != -EINVAL)
 		pr_warn("sluiced: %s\n", strerror(-err));

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * gateway.c - the worker threads: one event loop and one SO_REUSEPORT
- * listener each, accepting connections for the proxy.
+ * worker.c - the worker threads (see worker.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,8 +12,16 @@
 #include "base/log.h"
 #include "admit.h"
 #include "proxy.h"
+#include "worker.h"
 
-/* --- workers ---------------------------------------------------------------------- */
+struct worker {
+	int id;
+	pthread_t thread;
+	struct ev_loop *loop;
+	int listen_fd;
+	int wake_fd;			/* eventfd: stop */
+	struct proxy proxy;
+};
 
 static struct worker *workers;
 static unsigned int n_workers;
@@ -46,7 +53,7 @@ static void on_accept(struct ev_loop *loop, int fd, unsigned int events, void *d
 		if (!admit_conn(&gp->cfg, &peer, &status)) {
 			refuse(cfd, status);
 		} else {
-			proxy_accept(w, cfd, &peer, &gp->cfg);
+			proxy_accept(&w->proxy, cfd, &peer, &gp->cfg);
 		}
 		gw_policy_put(gp);
 	}
@@ -68,8 +75,7 @@ static void *worker_main(void *arg)
 
 	if (err)
 		pr_warn("sluiced: worker %d: event loop failed: %s\n", w->id, strerror(-err));
-	proxy_close_all(w);
-	upstream_pool_free(w);
+	proxy_close_all(&w->proxy);
 	return NULL;
 }
 
@@ -81,6 +87,7 @@ static int worker_init(struct worker *w, int id, const struct net_addr *listen)
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (!w->loop || w->listen_fd < 0 || w->wake_fd < 0)
 		return w->listen_fd < 0 ? w->listen_fd : -ENOMEM;
+	proxy_init(&w->proxy, w->loop);
 	if (ev_watch(w->loop, w->listen_fd, EV_READ, on_accept, w) ||
 	    ev_watch(w->loop, w->wake_fd, EV_READ, on_wake, w))
 		return -ENOMEM;
@@ -96,7 +103,7 @@ static void worker_cleanup(struct worker *w)
 	ev_loop_free(w->loop);
 }
 
-int gw_workers_start(unsigned int n, const struct net_addr *listen)
+int worker_start_all(unsigned int n, const struct net_addr *listen)
 {
 	int err = 0;
 
@@ -112,12 +119,12 @@ int gw_workers_start(unsigned int n, const struct net_addr *listen)
 	}
 	if (err) {
 		worker_cleanup(&workers[n_workers]);
-		gw_workers_stop();
+		worker_stop_all();
 	}
 	return err;
 }
 
-void gw_workers_stop(void)
+void worker_stop_all(void)
 {
 	uint64_t one = 1;
 
