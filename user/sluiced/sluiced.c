@@ -50,8 +50,9 @@ static void usage(FILE *out)
 		"  --listen H:P      data port instead of the policy's (default 127.0.0.1:8470)\n"
 		"  --backend URL     one backend (http://host:port/path) instead of the policy's\n"
 		"  --workers N       worker threads (default: the policy's, else one per core)\n"
-		"  --pin-dir DIR     where sluicectl attach pinned the maps (default %s)\n"
-		"  --control PATH    control socket (default %s)\n"
+		"  --pin-dir DIR     where sluicectl attach pinned the maps\n"
+		"                    (default $SLUICE_PIN_DIR, else %s)\n"
+		"  --control PATH    control socket (default $SLUICE_CONTROL, else %s)\n"
 		"  -v                debug logging\n", SL_PIN_DIR, SL_CONTROL_SOCKET);
 }
 
@@ -213,6 +214,18 @@ static int setup_ring(struct daemon *d)
 	return ev_watch(d->loop, ring_buffer__epoll_fd(d->ring), EV_READ, on_ring, d);
 }
 
+/* The variables sluicectl reads, so that one setting serves both; set but
+ * empty counts as set, as there.  The flags, parsed after, still win. */
+static void env_defaults(struct daemon *d)
+{
+	const char *v;
+
+	if ((v = getenv("SLUICE_PIN_DIR")))
+		d->pin_dir = v;
+	if ((v = getenv("SLUICE_CONTROL")))
+		d->control_path = v;
+}
+
 static int parse_args(int argc, char **argv, struct daemon *d)
 {
 	static const struct option longs[] = {
@@ -307,6 +320,7 @@ int main(int argc, char **argv)
 
 	sl_log_hook_libbpf();
 	jarena_install();
+	env_defaults(&d);
 	if (parse_args(argc, argv, &d)) {
 		usage(stderr);
 		return 2;
