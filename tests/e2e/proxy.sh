@@ -3,8 +3,8 @@
 #
 # The bad-input corpus (tests/e2e/http_corpus.py), SSE relayed event by event,
 # graceful degradation (backend down, slow, circuit breaker), reload under
-# load and a refused reload, a client that leaves mid-stream, and the
-# upstream keep-alive pool.
+# load and a refused reload, a client that leaves mid-stream, the upstream
+# keep-alive pool, and the environment variables sluiced shares with sluicectl.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 
@@ -308,4 +308,35 @@ start_backend
 check "sluiced is still running" kill -0 "$SLUICED_PID"
 kill -TERM "$SLUICED_PID"
 check "SIGTERM stops sluiced cleanly" wait_for "exit" 5 sh -c "! kill -0 $SLUICED_PID 2>/dev/null"
+
+# --- SLUICE_CONTROL and SLUICE_PIN_DIR, as sluicectl reads them; the flags win -------------------
+# env_daemon LOG [sluiced flags...]: a second daemon on its own port, started
+# with the variables set; its pid in ENV_PID.
+env_daemon() {
+	local log=$1; shift
+	SLUICE_CONTROL="$TMP/env.sock" SLUICE_PIN_DIR="$TMP/env-pins" "$SLUICED" \
+		--policy "$TMP/policy.json" --listen "127.0.0.1:$(free_port)" --workers 1 "$@" \
+		>"$log" 2>&1 &
+	ENV_PID=$!
+	E2E_PIDS+=("$ENV_PID")
+}
+stop_env_daemon() { kill "$ENV_PID" 2>/dev/null; wait "$ENV_PID" 2>/dev/null; }
+# The daemon's own pid in the answer: not some other sluiced's socket.
+answers_on() { SLUICE_CONTROL=$1 "$SLUICECTL" daemon | grep -q "^pid $ENV_PID "; }
+
+env_daemon "$TMP/env.log"
+check "sluiced listens on the control socket SLUICE_CONTROL names" \
+	wait_for "the control socket" 5 answers_on "$TMP/env.sock"
+check "sluiced looks for the maps where SLUICE_PIN_DIR says" \
+	grep -q "no sluice maps pinned at $TMP/env-pins:" "$TMP/env.log"
+stop_env_daemon
+env_daemon "$TMP/flags.log" --control "$TMP/flag.sock" --pin-dir "$TMP/flag-pins"
+flags_win() {
+	wait_for "the control socket" 5 answers_on "$TMP/flag.sock" || return 1
+	[ ! -e "$TMP/env.sock" ] || { echo "listening on SLUICE_CONTROL too"; return 1; }
+	grep -q "no sluice maps pinned at $TMP/flag-pins:" "$TMP/flags.log" ||
+		{ echo "pin dir: $(cat "$TMP/flags.log")"; return 1; }
+}
+check "--control and --pin-dir win over the environment" flags_win
+stop_env_daemon
 exit $E2E_FAILED

@@ -3,7 +3,8 @@
 #include <arpa/inet.h>
 
 #include "check.h"
-#include "sluiced/proxy.h"
+#include "sluiced/admit.h"
+#include "sluiced/sessions.h"
 
 static struct net_addr v4(unsigned int n)
 {
@@ -26,8 +27,8 @@ static void test_source_slots_recycled(void)
 		for (unsigned int i = 0; i < 20000 && all; i++) {
 			struct net_addr a = v4(i);
 
-			all = gw_conn_admit(&cfg, &a, &why);
-			gw_conn_release(&a);
+			all = admit_conn(&cfg, &a, &why);
+			admit_release(&a);
 		}
 		CHECK(all, "a source was refused with %d after earlier ones left", why);
 	}
@@ -40,14 +41,14 @@ static void test_per_source_limit(void)
 	int why = 0;
 
 	TEST_CASE("per-source limit: the third connection is 429, others unaffected") {
-		CHECK(gw_conn_admit(&cfg, &a, &why) && gw_conn_admit(&cfg, &a, &why), "first two");
-		CHECK(!gw_conn_admit(&cfg, &a, &why) && why == 429, "third: %d", why);
-		CHECK(gw_conn_admit(&cfg, &b, &why), "another source");
-		gw_conn_release(&a);
-		CHECK(gw_conn_admit(&cfg, &a, &why), "after one left");
-		gw_conn_release(&a);
-		gw_conn_release(&a);
-		gw_conn_release(&b);
+		CHECK(admit_conn(&cfg, &a, &why) && admit_conn(&cfg, &a, &why), "first two");
+		CHECK(!admit_conn(&cfg, &a, &why) && why == 429, "third: %d", why);
+		CHECK(admit_conn(&cfg, &b, &why), "another source");
+		admit_release(&a);
+		CHECK(admit_conn(&cfg, &a, &why), "after one left");
+		admit_release(&a);
+		admit_release(&a);
+		admit_release(&b);
 	}
 }
 
@@ -58,12 +59,12 @@ static void test_total_limit(void)
 	int why = 0;
 
 	TEST_CASE("total limit: past max_connections any source gets 503") {
-		CHECK(gw_conn_admit(&cfg, &a, &why) && gw_conn_admit(&cfg, &b, &why), "first two");
-		CHECK(!gw_conn_admit(&cfg, &c, &why) && why == 503, "third: %d", why);
-		gw_conn_release(&a);
-		CHECK(gw_conn_admit(&cfg, &c, &why), "after one left");
-		gw_conn_release(&b);
-		gw_conn_release(&c);
+		CHECK(admit_conn(&cfg, &a, &why) && admit_conn(&cfg, &b, &why), "first two");
+		CHECK(!admit_conn(&cfg, &c, &why) && why == 503, "third: %d", why);
+		admit_release(&a);
+		CHECK(admit_conn(&cfg, &c, &why), "after one left");
+		admit_release(&b);
+		admit_release(&c);
 	}
 }
 
@@ -78,43 +79,43 @@ static void test_release_keeps_others_findable(void)
 		for (unsigned int i = 0; i < 3000; i++) {
 			struct net_addr a = v4(i);
 
-			ok &= gw_conn_admit(&cfg, &a, &why);
+			ok &= admit_conn(&cfg, &a, &why);
 		}
 		for (unsigned int i = 0; i < 3000; i += 2) {
 			struct net_addr a = v4(i);
 
-			gw_conn_release(&a);
+			admit_release(&a);
 		}
 		/* Odd ones are still counted: a second connection each is refused. */
 		for (unsigned int i = 1; i < 3000 && ok; i += 2) {
 			struct net_addr a = v4(i);
 
-			ok &= !gw_conn_admit(&cfg, &a, &why) && why == 429;
+			ok &= !admit_conn(&cfg, &a, &why) && why == 429;
 		}
 		CHECK(ok, "a live source's count was lost");
 		for (unsigned int i = 1; i < 3000; i += 2) {
 			struct net_addr a = v4(i);
 
-			gw_conn_release(&a);
+			admit_release(&a);
 		}
 	}
 }
 
 static void test_sessions(void)
 {
-	struct gw_session s = { .backend = "main" }, got;
+	struct session s = { .backend = "main" }, got;
 	char id[64];
 	bool ok = true;
 
 	TEST_CASE("the session table makes room past its size instead of refusing") {
 		for (unsigned int i = 0; i < 70000; i++) {
 			snprintf(id, sizeof(id), "sess-%u", i);
-			gw_session_put(id, &s);
+			sessions_put(id, &s);
 		}
-		ok = gw_session_get("sess-69999", &got) && !strcmp(got.backend, "main");
+		ok = sessions_get("sess-69999", &got) && !strcmp(got.backend, "main");
 		CHECK(ok, "the newest session was not kept");
-		gw_session_del("sess-69999");
-		CHECK(!gw_session_get("sess-69999", &got), "delete");
+		sessions_del("sess-69999");
+		CHECK(!sessions_get("sess-69999", &got), "delete");
 	}
 }
 

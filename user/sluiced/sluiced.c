@@ -5,7 +5,7 @@
  * The main thread owns control: the policy (checked, then installed as an
  * immutable reference-counted object), its kernel part in the pinned maps
  * when sluice is attached, the kernel's event ring buffer, SIGHUP and the
- * control socket.  Worker threads (proxy.h) serve MCP traffic; a reload
+ * control socket.  Worker threads (worker.h) serve MCP traffic; a reload
  * swaps the policy under them without dropping a connection.
  */
 #include <errno.h>
@@ -26,7 +26,8 @@
 #include "kern/maps.h"
 #include "kern/names.h"
 #include "policy/policy.h"
-#include "proxy.h"
+#include "gwconf.h"
+#include "worker.h"
 
 struct daemon {
 	const char *policy_path;
@@ -49,8 +50,9 @@ static void usage(FILE *out)
 		"  --listen H:P      data port instead of the policy's (default 127.0.0.1:8470)\n"
 		"  --backend URL     one backend (http://host:port/path) instead of the policy's\n"
 		"  --workers N       worker threads (default: the policy's, else one per core)\n"
-		"  --pin-dir DIR     where sluicectl attach pinned the maps (default %s)\n"
-		"  --control PATH    control socket (default %s)\n"
+		"  --pin-dir DIR     where sluicectl attach pinned the maps\n"
+		"                    (default $SLUICE_PIN_DIR, else %s)\n"
+		"  --control PATH    control socket (default $SLUICE_CONTROL, else %s)\n"
 		"  -v                debug logging\n", SL_PIN_DIR, SL_CONTROL_SOCKET);
 }
 
@@ -212,6 +214,18 @@ static int setup_ring(struct daemon *d)
 	return ev_watch(d->loop, ring_buffer__epoll_fd(d->ring), EV_READ, on_ring, d);
 }
 
+/* The variables sluicectl reads, so that one setting serves both; set but
+ * empty counts as set, as there.  The flags, parsed after, still win. */
+static void env_defaults(struct daemon *d)
+{
+	const char *v;
+
+	if ((v = getenv("SLUICE_PIN_DIR")))
+		d->pin_dir = v;
+	if ((v = getenv("SLUICE_CONTROL")))
+		d->control_path = v;
+}
+
 static int parse_args(int argc, char **argv, struct daemon *d)
 {
 	static const struct option longs[] = {
@@ -289,7 +303,7 @@ static int start(struct daemon *d)
 		err = control_listen(d->loop, d->control_path, on_control, d);
 	if (err)
 		return err;
-	err = gw_workers_start(d->workers, &gp->cfg.listen);
+	err = worker_start_all(d->workers, &gp->cfg.listen);
 	if (err)
 		pr_warn("sluiced: cannot listen on %s: %s\n", gp->cfg.listen_str, strerror(-err));
 	else
@@ -306,6 +320,7 @@ int main(int argc, char **argv)
 
 	sl_log_hook_libbpf();
 	jarena_install();
+	env_defaults(&d);
 	if (parse_args(argc, argv, &d)) {
 		usage(stderr);
 		return 2;
@@ -313,7 +328,7 @@ int main(int argc, char **argv)
 	err = start(&d);
 	if (!err) {
 		err = ev_run(d.loop);
-		gw_workers_stop();
+		worker_stop_all();
 	}
 	if (err && err != -EINVAL)
 		pr_warn("sluiced: %s\n", strerror(-err));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * upstream.c - connections to backends: a keep-alive pool and a circuit
- * breaker per backend and worker, the request write and the response read.
+ * upstream.c - the backend side of an exchange (see upstream.h): take or
+ * open a connection, write the request, read the response, and fail well.
  *
  * Failure policy: a transport failure before any response byte on a pooled
  * connection is retried once on a fresh one (the backend may have closed an
@@ -11,186 +11,65 @@
  * request probes it, and its outcome closes or reopens the breaker.
  */
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
 #include "base/log.h"
-#include "proxy.h"
+#include "base/net.h"
+#include "breaker.h"
+#include "pool.h"
+#include "upstream.h"
 
 #define UP_READ_CHUNK	65536
-/* A pooled connection idle this long is closed (backends time out too). */
-#define UP_IDLE_MS	30000
-
-struct upconn {
-	struct worker *w;
-	struct backend_state *bs;
-	struct exchange *ex;		/* NULL while idle in the pool */
-	int fd;
-	bool connecting;
-	bool paused;
-	bool in_io;			/* inside up_on_io: closing is deferred */
-	bool dead;			/* closed while in_io */
-	size_t written;			/* of ex->request */
-	struct ev_timer idle;
-	struct upconn *next;
-};
 
 static void up_on_io(struct ev_loop *loop, int fd, unsigned int events, void *data);
 static int up_write(struct upconn *up);
-static void up_fail(struct exchange *ex, int status, const char *why, bool transport);
+static void up_fail(struct upstream *us, int status, const char *why, bool transport);
 
-/* --- backend state ------------------------------------------------------------ */
-
-static struct backend_state *backend_state_get(struct worker *w, const struct gw_backend *be)
+static void up_breaker_failure(struct pool_backend *bs, const struct gw_backend *be, uint64_t now)
 {
-	struct backend_state *bs;
-
-	for (bs = w->backends; bs; bs = bs->next)
-		if (!strcmp(bs->authority, be->authority))
-			return bs;
-	bs = calloc(1, sizeof(*bs));
-	if (!bs)
-		return NULL;
-	bs->breaker = gw_breaker(be->authority);
-	if (!bs->breaker) {
-		free(bs);
-		return NULL;
-	}
-	snprintf(bs->authority, sizeof(bs->authority), "%s", be->authority);
-	bs->next = w->backends;
-	w->backends = bs;
-	return bs;
-}
-
-static void breaker_failure(struct backend_state *bs, const struct gw_backend *be, uint64_t now)
-{
-	if (gw_breaker_failure(bs->breaker, be->failure_threshold, be->open_ms, now))
+	if (breaker_failure(bs->breaker, be->failure_threshold, be->open_ms, now))
 		pr_warn("sluiced: backend %s (%s) failing: circuit open for %u ms\n",
 			be->name, be->authority, be->open_ms);
-}
-
-/* --- connections ----------------------------------------------------------------- */
-
-/*
- * A response can complete inside up_read, and the proxy then releases the
- * connection: freeing it there would pull it from under the read loop, so
- * inside up_on_io a close only marks it, and up_on_io frees it on the way out.
- */
-static void up_close(struct upconn *up)
-{
-	ev_timer_cancel(up->w->loop, &up->idle);
-	ev_unwatch(up->w->loop, up->fd);
-	if (up->in_io) {
-		up->dead = true;
-		up->ex = NULL;
-		return;
-	}
-	close(up->fd);
-	free(up);
-}
-
-static void pool_remove(struct upconn *up)
-{
-	struct upconn **pp = &up->bs->idle;
-
-	while (*pp && *pp != up)
-		pp = &(*pp)->next;
-	if (*pp) {
-		*pp = up->next;
-		up->bs->n_idle--;
-	}
-}
-
-static void on_idle_timeout(struct ev_loop *loop, void *data)
-{
-	struct upconn *up = data;
-
-	(void)loop;
-	pool_remove(up);
-	up_close(up);
-}
-
-/* An idle pooled connection became readable: the backend closed it (or misbehaved). */
-static void on_idle_io(struct ev_loop *loop, int fd, unsigned int events, void *data)
-{
-	struct upconn *up = data;
-
-	(void)loop, (void)fd, (void)events;
-	pool_remove(up);
-	up_close(up);
-}
-
-static struct upconn *pool_take(struct backend_state *bs)
-{
-	struct upconn *up = bs->idle;
-
-	if (!up)
-		return NULL;
-	bs->idle = up->next;
-	bs->n_idle--;
-	ev_timer_cancel(up->w->loop, &up->idle);
-	up->next = NULL;
-	return up;
-}
-
-static struct upconn *up_connect(struct worker *w, struct backend_state *bs,
-				 const struct gw_backend *be, int *err)
-{
-	struct upconn *up = calloc(1, sizeof(*up));
-	int fd;
-
-	if (!up) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	*err = net_connect(&be->addr, &fd);
-	if (*err && *err != -EINPROGRESS) {
-		free(up);
-		return NULL;
-	}
-	up->w = w;
-	up->bs = bs;
-	up->fd = fd;
-	up->connecting = *err == -EINPROGRESS;
-	*err = 0;
-	ev_timer_init(&up->idle, on_idle_timeout, up);
-	return up;
 }
 
 /* --- the exchange's upstream side -------------------------------------------------- */
 
 static int on_resp_headers(void *ctx, struct http_msg *msg)
 {
-	struct exchange *ex = ctx;
+	struct upstream *us = ctx;
+	int mode;
 
-	ex->response_started = true;
-	ex->probe = false;
-	gw_breaker_success(ex->bs->breaker);
+	us->response_started = true;
+	us->probe = false;
+	breaker_success(us->bs->breaker);
 	/* 100 Continue and friends: the real response follows on this connection. */
 	if (msg->status / 100 == 1 && msg->status != 101) {
-		ex->interim = true;
+		us->interim = true;
 		return HTTP_BODY_BUFFER;
 	}
-	return proxy_on_response_head(ex, msg);
+	mode = us->ops->on_head(us, msg);
+	/* A stream may live for hours: the answer deadline covered its head. */
+	if (mode == HTTP_BODY_STREAM)
+		ev_timer_cancel(us->pool->loop, &us->deadline);
+	return mode;
 }
 
 static int on_resp_body(void *ctx, const char *data, size_t len)
 {
-	struct exchange *ex = ctx;
+	struct upstream *us = ctx;
 
-	return sse_feed(&ex->sse, data, len);
+	return sse_feed(&us->sse, data, len);
 }
 
 static void on_resp_complete(void *ctx, struct http_msg *msg)
 {
-	struct exchange *ex = ctx;
+	struct upstream *us = ctx;
 
-	if (ex->interim)
+	if (us->interim)
 		return;	/* up_feed resets the reader for the final response */
-	ev_timer_cancel(ex->loop, &ex->deadline);
-	proxy_on_response_done(ex, msg);
+	ev_timer_cancel(us->pool->loop, &us->deadline);
+	us->ops->on_done(us, msg);
 }
 
 static const struct http_reader_ops resp_ops = {
@@ -201,134 +80,152 @@ static const struct http_reader_ops resp_ops = {
 
 static int on_sse(void *ctx, struct sse_event *ev)
 {
-	return proxy_on_sse_event(ctx, ev);
+	struct upstream *us = ctx;
+
+	return us->ops->on_sse_event(us, ev);
 }
 
 static void on_deadline(struct ev_loop *loop, void *data)
 {
-	struct exchange *ex = data;
+	struct upstream *us = data;
 
 	(void)loop;
-	if (ex->up && ex->up->connecting)
-		up_fail(ex, 503, "backend did not accept the connection in time", true);
+	if (us->conn && us->conn->connecting)
+		up_fail(us, 503, "backend did not accept the connection in time", true);
 	else
-		up_fail(ex, 504, "backend did not answer in time", true);
+		up_fail(us, 504, "backend did not answer in time", true);
 }
 
-static void up_attach(struct exchange *ex, struct upconn *up)
+static void up_attach(struct upstream *us, struct upconn *up)
 {
-	const struct gw_config *cfg = &ex->gp->cfg;
+	const struct gw_config *cfg = us->cfg;
 	struct http_limits lim = { cfg->max_header_bytes * 4, SL_MAX_RESPONSE_BYTES };
 
-	ex->up = up;
-	up->ex = ex;
+	us->conn = up;
+	up->us = us;
 	up->written = 0;
-	http_reader_free(&ex->rd);
-	http_reader_init(&ex->rd, HTTP_KIND_RESPONSE, &lim, &resp_ops, ex);
-	sse_free(&ex->sse);
-	sse_init(&ex->sse, cfg->max_body_bytes > 65536 ? cfg->max_body_bytes : 65536, on_sse, ex);
-	ev_timer_arm(up->w->loop, &ex->deadline,
-		     up->connecting ? ex->be->connect_timeout_ms : ex->be->timeout_ms);
+	http_reader_free(&us->rd);
+	http_reader_init(&us->rd, HTTP_KIND_RESPONSE, &lim, &resp_ops, us);
+	sse_free(&us->sse);
+	sse_init(&us->sse, cfg->max_body_bytes > 65536 ? cfg->max_body_bytes : 65536, on_sse, us);
+	ev_timer_arm(up->pool->loop, &us->deadline,
+		     up->connecting ? us->be->connect_timeout_ms : us->be->timeout_ms);
 	if (up->connecting) {
-		ev_watch(up->w->loop, up->fd, EV_WRITE, up_on_io, up);
+		ev_watch(up->pool->loop, up->fd, EV_WRITE, up_on_io, up);
 		return;
 	}
 	/* A pooled connection is writable: send now, watch for writability only
 	 * if the request does not fit (no epoll round trip, no epoll_ctl). */
 	if (up_write(up))
-		up_fail(ex, 503, "backend connection failed", true);
-	else if (up->written < ex->request.len)
-		ev_watch(up->w->loop, up->fd, EV_READ | EV_WRITE, up_on_io, up);
+		up_fail(us, 503, "backend connection failed", true);
+	else if (up->written < us->request.len)
+		ev_watch(up->pool->loop, up->fd, EV_READ | EV_WRITE, up_on_io, up);
 }
 
-int upstream_start(struct exchange *ex)
+void upstream_init(struct upstream *us, const struct upstream_ops *ops,
+		   struct pool *pool, const struct gw_config *cfg,
+		   const struct gw_backend *be)
 {
-	struct worker *w = ex->client->w;
+	us->ops = ops;
+	us->pool = pool;
+	us->cfg = cfg;
+	us->be = be;
+	ev_timer_init(&us->deadline, NULL, us);
+}
+
+void upstream_free(struct upstream *us)
+{
+	buf_free(&us->request);
+	http_reader_free(&us->rd);
+	sse_free(&us->sse);
+}
+
+/* The backend gets no request: say why in the log, then tell the owner. */
+static void up_give_up(struct upstream *us, int status, const char *why)
+{
+	/* Refusals while the breaker is open would flood the log: debug only. */
+	if (us->bs && breaker_is_open(us->bs->breaker, us->be->failure_threshold))
+		pr_debug("sluiced: %s %s: %s\n", us->be->name, us->be->authority, why);
+	else
+		pr_info("sluiced: %s %s: %s\n", us->be->name, us->be->authority, why);
+	us->ops->on_failed(us, status);
+}
+
+int upstream_start(struct upstream *us)
+{
+	struct pool *p = us->pool;
 	struct upconn *up;
 	int err;
 
-	ex->bs = backend_state_get(w, ex->be);
-	if (!ex->bs)
+	us->released = false;
+	us->bs = pool_backend(p, us->be);
+	if (!us->bs)
 		return -ENOMEM;
-	if (!gw_breaker_admits(ex->bs->breaker, ex->be->failure_threshold, ev_now_ms(w->loop),
-			       &ex->probe)) {
-		proxy_on_upstream_failed(ex, 503, "backend unavailable (circuit open)");
+	if (!breaker_admits(us->bs->breaker, us->be->failure_threshold, ev_now_ms(p->loop),
+			    &us->probe)) {
+		up_give_up(us, 503, "backend unavailable (circuit open)");
 		return 0;
 	}
-	ev_timer_init(&ex->deadline, on_deadline, ex);
-	up = ex->retried ? NULL : pool_take(ex->bs);
+	ev_timer_init(&us->deadline, on_deadline, us);
+	up = us->retried ? NULL : pool_take(us->bs);
 	if (!up)
-		up = up_connect(w, ex->bs, ex->be, &err);
+		up = pool_connect(p, us->bs, us->be, &err);
 	if (!up) {
-		up_fail(ex, 503, "backend refused the connection", true);
+		up_fail(us, 503, "backend refused the connection", true);
 		return 0;
 	}
-	up_attach(ex, up);
+	up_attach(us, up);
 	return 0;
 }
 
 /* Detaches and closes (or pools) the exchange's connection. */
-void upstream_release(struct exchange *ex, bool reusable)
+void upstream_release(struct upstream *us, bool reusable)
 {
-	struct upconn *up = ex->up;
-	struct worker *w;
+	struct upconn *up = us->conn;
 
-	ev_timer_cancel(ex->loop, &ex->deadline);
-	if (ex->probe) {
-		ex->probe = false;
-		gw_breaker_probe_abandoned(ex->bs->breaker);
+	us->released = true;
+	ev_timer_cancel(us->pool->loop, &us->deadline);
+	if (us->probe) {
+		us->probe = false;
+		breaker_probe_abandoned(us->bs->breaker);
 	}
 	if (!up)
 		return;
-	w = up->w;
-	ex->up = NULL;
-	up->ex = NULL;
-	if (!reusable || up->bs->n_idle >= ex->be->pool_size) {
-		up_close(up);
-		return;
-	}
-	up->paused = false;
-	ev_watch(w->loop, up->fd, EV_READ, on_idle_io, up);
-	ev_timer_arm(w->loop, &up->idle, UP_IDLE_MS);
-	up->next = up->bs->idle;
-	up->bs->idle = up;
-	up->bs->n_idle++;
+	us->conn = NULL;
+	up->us = NULL;
+	if (!reusable || !pool_put(up, us->be->pool_size))
+		pool_close(up);
 }
 
-static void up_fail(struct exchange *ex, int status, const char *why, bool transport)
+static void up_fail(struct upstream *us, int status, const char *why, bool transport)
 {
-	bool was_pooled = ex->up && !ex->up->connecting && !ex->response_started;
+	bool was_pooled = us->conn && !us->conn->connecting && !us->response_started;
 
-	if (!ex->client) {
-		/* The client left first: the exchange is already ending. */
-		upstream_release(ex, false);
+	if (us->released) {
+		/* The owner let go first (its client left): nobody to answer. */
+		upstream_release(us, false);
 		return;
 	}
-	if (transport && !ex->response_started && was_pooled && !ex->retried && status == 503) {
+	if (transport && !us->response_started && was_pooled && !us->retried && status == 503) {
 		/* The backend closed a kept-alive connection as we reused it. */
-		upstream_release(ex, false);
-		ex->retried = true;
-		upstream_start(ex);
+		upstream_release(us, false);
+		us->retried = true;
+		upstream_start(us);
 		return;
 	}
-	upstream_release(ex, false);
-	if (transport && !ex->response_started) {
-		ex->probe = false;
-		breaker_failure(ex->bs, ex->be, ev_now_ms(ex->loop));
+	upstream_release(us, false);
+	if (transport && !us->response_started) {
+		us->probe = false;
+		up_breaker_failure(us->bs, us->be, ev_now_ms(us->pool->loop));
 	}
-	proxy_on_upstream_failed(ex, status, why);
+	up_give_up(us, status, why);
 }
 
-bool upstream_queue_full(struct exchange *ex)
+void upstream_resume(struct upstream *us)
 {
-	return buf_pending(&ex->client->out) > SL_CLIENT_QUEUE_HIGH;
-}
-
-void upstream_resume(struct exchange *ex)
-{
-	if (ex->up && ex->up->paused) {
-		ex->up->paused = false;
-		ev_watch(ex->loop, ex->up->fd, EV_READ, up_on_io, ex->up);
+	if (us->conn && us->conn->paused) {
+		us->conn->paused = false;
+		ev_watch(us->pool->loop, us->conn->fd, EV_READ, up_on_io, us->conn);
 	}
 }
 
@@ -336,17 +233,17 @@ void upstream_resume(struct exchange *ex)
 
 static int up_write(struct upconn *up)
 {
-	struct exchange *ex = up->ex;
+	struct upstream *us = up->us;
 
-	while (up->written < ex->request.len) {
-		ssize_t n = send(up->fd, ex->request.data + up->written,
-				 ex->request.len - up->written, MSG_NOSIGNAL);
+	while (up->written < us->request.len) {
+		ssize_t n = send(up->fd, us->request.data + up->written,
+				 us->request.len - up->written, MSG_NOSIGNAL);
 
 		if (n < 0)
 			return errno == EAGAIN ? 0 : -errno;
 		up->written += (size_t)n;
 	}
-	ev_watch(up->w->loop, up->fd, EV_READ, up_on_io, up);
+	ev_watch(up->pool->loop, up->fd, EV_READ, up_on_io, up);
 	return 0;
 }
 
@@ -358,31 +255,31 @@ static int up_connected(struct upconn *up)
 		return err;
 	up->connecting = false;
 	/* The connect deadline becomes the answer deadline. */
-	ev_timer_arm(up->w->loop, &up->ex->deadline, up->ex->be->timeout_ms);
+	ev_timer_arm(up->pool->loop, &up->us->deadline, up->us->be->timeout_ms);
 	return 0;
 }
 
 /* Feeds what the backend sent; returns false when the exchange is over. */
 static bool up_feed(struct upconn *up, const char *data, size_t len)
 {
-	struct exchange *ex = up->ex;
+	struct upstream *us = up->us;
 	size_t off = 0;
 
 	while (off < len) {
 		ssize_t n;
 
-		if (ex->interim && ex->rd.complete) {
-			ex->interim = false;
-			http_reader_next(&ex->rd);
+		if (us->interim && us->rd.complete) {
+			us->interim = false;
+			http_reader_next(&us->rd);
 		}
-		n = http_reader_feed(&ex->rd, data + off, len - off);
-		/* Past a complete response the exchange (and ex) may be gone. */
+		n = http_reader_feed(&us->rd, data + off, len - off);
+		/* Past a complete response the exchange (and us) may be gone. */
 		if (n < 0) {
-			up_fail(ex, 502, ex->rd.error ? ex->rd.error : "invalid response", false);
+			up_fail(us, 502, us->rd.error ? us->rd.error : "invalid response", false);
 			return false;
 		}
 		off += (size_t)n;
-		if (off < len && !(ex->interim && ex->rd.complete)) {
+		if (off < len && !(us->interim && us->rd.complete)) {
 			/* Bytes after a complete response: not HTTP/1.1 as we know it. */
 			pr_warn("sluiced: a backend sent bytes after its response; connection closed\n");
 			up->dead = true;
@@ -393,43 +290,43 @@ static bool up_feed(struct upconn *up, const char *data, size_t len)
 }
 
 /* The backend closed: fine after a response delimited by close, else a failure. */
-static void up_eof(struct exchange *ex)
+static void up_eof(struct upstream *us)
 {
-	if (!ex->rd.in_message) {
-		up_fail(ex, 503, "backend closed the connection", true);
+	if (!us->rd.in_message) {
+		up_fail(us, 503, "backend closed the connection", true);
 		return;
 	}
-	if (http_reader_eof(&ex->rd))
-		up_fail(ex, 502, "backend closed the connection in the middle of its answer", false);
+	if (http_reader_eof(&us->rd))
+		up_fail(us, 502, "backend closed the connection in the middle of its answer", false);
 }
 
 static void up_read(struct upconn *up)
 {
 	char buf[UP_READ_CHUNK];
 
-	while (up->ex && !up->paused) {
-		struct exchange *ex = up->ex;
+	while (up->us && !up->paused) {
+		struct upstream *us = up->us;
 		ssize_t n = read(up->fd, buf, sizeof(buf));
 
 		if (n == 0) {
-			up_eof(ex);
+			up_eof(us);
 			return;
 		}
 		if (n < 0) {
 			if (errno != EAGAIN)
-				up_fail(ex, ex->response_started ? 502 : 503,
-					"backend reset the connection", !ex->response_started);
+				up_fail(us, us->response_started ? 502 : 503,
+					"backend reset the connection", !us->response_started);
 			return;
 		}
 		if (!up_feed(up, buf, (size_t)n))
 			return;
 		/* One flush per read, however many SSE events it carried. */
-		if (up->ex)
-			proxy_flush(up->ex);
+		if (up->us)
+			up->us->ops->flush(up->us);
 		/* A slow client: stop reading the backend until its queue drains. */
-		if (up->ex && upstream_queue_full(up->ex)) {
+		if (up->us && up->us->ops->backlogged(up->us)) {
 			up->paused = true;
-			ev_watch(up->w->loop, up->fd, 0, up_on_io, up);
+			ev_watch(up->pool->loop, up->fd, 0, up_on_io, up);
 			return;
 		}
 		/* A short read drained the socket: skip the read that says EAGAIN. */
@@ -445,16 +342,16 @@ static void up_on_io(struct ev_loop *loop, int fd, unsigned int events, void *da
 	struct upconn *up = data;
 
 	(void)loop, (void)fd;
-	if (!up->ex)
+	if (!up->us)
 		return;
 	up->in_io = true;
 	up_io(up, events);
 	up->in_io = false;
 	if (up->dead) {
-		if (up->ex)
-			upstream_release(up->ex, false);
+		if (up->us)
+			upstream_release(up->us, false);
 		pool_remove(up);
-		up_close(up);
+		pool_close(up);
 	}
 }
 
@@ -464,26 +361,13 @@ static void up_io(struct upconn *up, unsigned int events)
 
 	if (up->connecting && (events & (EV_WRITE | EV_READ)))
 		err = up_connected(up);
-	if (!err && (events & EV_WRITE) && up->written < up->ex->request.len)
+	if (!err && (events & EV_WRITE) && up->written < up->us->request.len)
 		err = up_write(up);
 	if (err) {
-		up_fail(up->ex, 503, err == -ECONNREFUSED ? "backend refused the connection" :
+		up_fail(up->us, 503, err == -ECONNREFUSED ? "backend refused the connection" :
 				     "backend connection failed", true);
 		return;
 	}
 	if (events & EV_READ)
 		up_read(up);
-}
-
-void upstream_pool_free(struct worker *w)
-{
-	while (w->backends) {
-		struct backend_state *bs = w->backends;
-		struct upconn *up;
-
-		while ((up = pool_take(bs)))
-			up_close(up);
-		w->backends = bs->next;
-		free(bs);
-	}
 }

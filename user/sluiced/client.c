@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * client.c - client connections (see client.h): the request reader, the
+ * answer queue, deadlines, and the teardown that waits for the current
+ * event to end.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "base/log.h"
+#include "proto/inspect.h"
+#include "admit.h"
+#include "client.h"
+
+#define CLIENT_READ_CHUNK 65536
+/* After a refusal the client may still be sending (a body over the limit):
+ * closing at once would reset the connection and lose our answer, so the
+ * write side is shut and input drained this long first. */
+#define LINGER_MS 1000
+
+static void client_close(struct client *c);
+static void client_continue(struct client *c);
+static void client_on_io(struct ev_loop *loop, int fd, unsigned int events, void *data);
+
+/* --- answers ------------------------------------------------------------------ */
+
+/* Queues a complete response with a body; Connection: close when closing. */
+static void queue_response(struct client *c, int status, const char *ctype, const char *body,
+			   size_t len, const char *extra_headers)
+{
+	struct buf *o = &c->out;
+
+	http_put_status(o, status);
+	buf_printf(o, "Content-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n", ctype, len,
+		   extra_headers ? extra_headers : "", c->close_after ? "Connection: close\r\n" : "");
+	buf_append(o, body, len);
+}
+
+void client_answer_error(struct client *c, int status, const char *rpc_id, int code,
+			 const char *message, unsigned int retry_after_s)
+{
+	char extra[64] = "";
+	char *body = inspect_error_json(rpc_id, code, message, retry_after_s);
+
+	if (retry_after_s)
+		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", retry_after_s);
+	if (!body) {
+		c->close_after = true;
+		queue_response(c, 500, "text/plain", "out of memory\n", 14, NULL);
+	} else {
+		queue_response(c, status, "application/json", body, strlen(body), extra);
+	}
+	free(body);
+}
+
+/* --- the client connection ------------------------------------------------------------- */
+
+static int on_req_headers(void *ctx, struct http_msg *msg)
+{
+	struct client *c = ctx;
+	const char *expect = http_msg_header(msg, "expect");
+
+	/* The gateway takes the body itself, so it answers 100-continue itself
+	 * (a body over the limit is refused by the reader before this matters). */
+	if (expect && !strcasecmp(expect, "100-continue") && msg->http_minor >= 1 &&
+	    msg->content_length <= (int64_t)c->rd.lim.max_body_bytes) {
+		buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+		client_flush(c);
+	}
+	return HTTP_BODY_BUFFER;
+}
+
+static int on_req_body(void *ctx, const char *data, size_t len)
+{
+	(void)ctx, (void)data, (void)len;
+	return 0;
+}
+
+static void on_req_complete(void *ctx, struct http_msg *msg)
+{
+	struct client *c = ctx;
+
+	c->in_request = false;
+	ev_timer_cancel(c->list->loop, &c->timer);
+	if (!msg->keep_alive)
+		c->close_after = true;
+	c->list->ops->on_request(c, msg);
+}
+
+static const struct http_reader_ops req_ops = {
+	.on_headers = on_req_headers,
+	.on_body = on_req_body,
+	.on_complete = on_req_complete,
+};
+
+static void on_client_timer(struct ev_loop *loop, void *data)
+{
+	struct client *c = data;
+
+	(void)loop;
+	if (!c->in_request || c->lingering) {
+		client_close(c);	/* idle, or done lingering: nothing to say */
+		return;
+	}
+	c->close_after = true;
+	client_answer_error(c, 408, NULL, INSPECT_INVALID_REQUEST,
+			    "request not received in time", 0);
+	client_flush(c);
+}
+
+static void arm_client_timer(struct client *c)
+{
+	ev_timer_arm(c->list->loop, &c->timer, c->in_request ? c->header_timeout_ms :
+							     c->idle_timeout_ms);
+}
+
+static void client_watch(struct client *c)
+{
+	unsigned int ev = EV_READ;
+
+	if (c->closed)
+		return;
+	if (buf_pending(&c->out))
+		ev |= EV_WRITE;
+	if (c->peer_done)
+		ev &= ~EV_READ;	/* EOF stays readable: watching it would spin */
+	/* Stop reading a client that sends more while it waits (it gets it later). */
+	if (c->ex && buf_pending(&c->in) > SL_CLIENT_QUEUE_HIGH)
+		ev &= ~EV_READ;
+	ev_watch(c->list->loop, c->fd, ev, client_on_io, c);
+}
+
+static void client_free(struct ev_loop *loop, void *data)
+{
+	struct client *c = data;
+
+	(void)loop;
+	http_reader_free(&c->rd);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	free(c);
+}
+
+/*
+ * Tears the connection down now, but frees it only from a zero-delay timer:
+ * the close can happen deep inside a callback chain (an upstream failure
+ * answered and flushed) whose callers still hold @c.  Everything that
+ * touches a client checks c->closed first.
+ */
+static void client_close(struct client *c)
+{
+	struct client_list *l = c->list;
+
+	if (c->closed)
+		return;
+	c->closed = true;
+	if (c->ex)
+		l->ops->on_abort(c);
+	ev_unwatch(l->loop, c->fd);
+	close(c->fd);
+	if (c->counted_source)
+		admit_release(&c->peer);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	ev_timer_cancel(l->loop, &c->timer);
+	ev_timer_init(&c->timer, client_free, c);
+	ev_timer_arm(l->loop, &c->timer, 0);
+}
+
+/* Parses buffered requests while no exchange is running. */
+static void client_parse(struct client *c)
+{
+	while (!c->closed && !c->ex && !c->close_after && buf_pending(&c->in)) {
+		ssize_t n;
+
+		if (c->rd.complete)
+			http_reader_next(&c->rd);
+		if (!c->in_request) {
+			c->in_request = true;
+			arm_client_timer(c);
+		}
+		/* An answer given inside the feed (circuit open) flushes, and the
+		 * flush must not parse again: these bytes are not consumed yet. */
+		c->parsing = true;
+		n = http_reader_feed(&c->rd, buf_head(&c->in), buf_pending(&c->in));
+		c->parsing = false;
+		if (c->closed)
+			break;
+		if (n < 0) {
+			c->close_after = true;
+			client_answer_error(c, c->rd.error_status, NULL,
+					    INSPECT_INVALID_REQUEST, c->rd.error, 0);
+			buf_reset(&c->in);
+			break;
+		}
+		buf_consume(&c->in, (size_t)n);
+		if (!c->rd.complete)
+			break;
+	}
+}
+
+static void client_continue(struct client *c)
+{
+	if (!c->closed && !c->parsing && !c->ex && !c->close_after) {
+		client_parse(c);
+		if (!c->ex && !c->in_request)
+			arm_client_timer(c);
+	}
+}
+
+static void client_linger(struct client *c)
+{
+	if (c->lingering)
+		return;
+	c->lingering = true;
+	shutdown(c->fd, SHUT_WR);
+	ev_watch(c->list->loop, c->fd, EV_READ, client_on_io, c);
+	ev_timer_arm(c->list->loop, &c->timer, LINGER_MS);
+}
+
+void client_flush(struct client *c)
+{
+	if (!c || c->closed)
+		return;
+	while (buf_pending(&c->out)) {
+		ssize_t n = write(c->fd, buf_head(&c->out), buf_pending(&c->out));
+
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0) {
+			client_close(c);
+			return;
+		}
+		buf_consume(&c->out, (size_t)n);
+	}
+	if (!buf_pending(&c->out)) {
+		if (c->close_after && !c->ex) {
+			client_linger(c);
+			return;
+		}
+		if (c->ex)
+			c->list->ops->on_drained(c);
+		else
+			client_continue(c);
+	}
+	client_watch(c);
+}
+
+static void client_drain(struct client *c)
+{
+	char sink[CLIENT_READ_CHUNK];
+	ssize_t n;
+
+	while ((n = read(c->fd, sink, sizeof(sink))) > 0)
+		;
+	if (n == 0 || errno != EAGAIN)
+		client_close(c);
+}
+
+static void client_read(struct client *c)
+{
+	if (c->lingering) {
+		client_drain(c);
+		return;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (buf_reserve(&c->in, CLIENT_READ_CHUNK)) {
+			client_close(c);
+			return;
+		}
+		n = read(c->fd, c->in.data + c->in.len, CLIENT_READ_CHUNK);
+		if (n == 0 && c->ex) {
+			/* Half-closed while its request runs: it still gets the answer. */
+			c->peer_done = true;
+			c->close_after = true;
+			break;
+		}
+		if (n == 0 || (n < 0 && errno != EAGAIN)) {
+			client_close(c);
+			return;
+		}
+		if (n < 0)
+			break;
+		c->in.len += (size_t)n;
+		/* A short read drained the socket: no EAGAIN round trip needed. */
+		if (n < CLIENT_READ_CHUNK || (c->ex && buf_pending(&c->in) > SL_CLIENT_QUEUE_HIGH))
+			break;
+	}
+	if (!c->ex)
+		client_parse(c);
+	client_flush(c);
+}
+
+static void client_on_io(struct ev_loop *loop, int fd, unsigned int events, void *data)
+{
+	struct client *c = data;
+
+	(void)loop, (void)fd;
+	if (events & EV_WRITE)
+		client_flush(c);
+	if ((events & EV_READ) && !c->closed)
+		client_read(c);
+}
+
+void client_accept(struct client_list *l, int fd, const struct net_addr *peer,
+		   const struct gw_config *cfg)
+{
+	struct client *c = calloc(1, sizeof(*c));
+	struct http_limits lim = { cfg->max_header_bytes, cfg->max_body_bytes };
+
+	if (c) {
+		/* A connection keeps the limits it was accepted under. */
+		c->header_timeout_ms = cfg->header_timeout_ms;
+		c->idle_timeout_ms = cfg->idle_timeout_ms;
+	}
+	if (!c) {
+		close(fd);
+		admit_release(peer);
+		return;
+	}
+	c->list = l;
+	c->fd = fd;
+	c->peer = *peer;
+	c->counted_source = true;
+	net_addr_str(peer, c->peer_str, sizeof(c->peer_str), false);
+	http_reader_init(&c->rd, HTTP_KIND_REQUEST, &lim, &req_ops, c);
+	ev_timer_init(&c->timer, on_client_timer, c);
+	c->next = l->head;
+	if (c->next)
+		c->next->prev = c;
+	l->head = c;
+	arm_client_timer(c);
+	/* A descriptor past the loop's table cannot be watched: refuse it. */
+	if (ev_watch(l->loop, c->fd, EV_READ, client_on_io, c)) {
+		pr_warn("sluiced: fd %d beyond the event loop's table; connection refused\n", fd);
+		client_close(c);
+	}
+}
+
+void client_close_all(struct client_list *l)
+{
+	while (l->head)
+		client_close(l->head);
+}
+
+bool client_backlogged(const struct client *c)
+{
+	return buf_pending(&c->out) > SL_CLIENT_QUEUE_HIGH;
+}
+
+void client_list_init(struct client_list *l, struct ev_loop *loop, const struct client_ops *ops)
+{
+	l->loop = loop;
+	l->ops = ops;
+	l->head = NULL;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * client.h - client connections: read and frame requests, write answers in
+ * order, and keep the header, idle and linger deadlines.
+ *
+ * A connection carries one request at a time (pipelined requests wait in
+ * its input buffer, answered in order).  What a request means is not the
+ * connection's business: it hands each complete request to its list's
+ * client_ops, whose owner answers at once into c->out, or later through
+ * the exchange it hangs on c->ex.
+ */
+#ifndef SL_CLIENT_H
+#define SL_CLIENT_H
+
+#include <stdbool.h>
+
+#include "base/buf.h"
+#include "base/ev.h"
+#include "base/net.h"
+#include "gwconf.h"
+#include "proto/http.h"
+
+/* A slow reader stops the upstream read until its queue drains below this. */
+#define SL_CLIENT_QUEUE_HIGH	(1u << 20)
+
+struct client;
+struct exchange;
+
+/* What the owner of a list of connections does with them. */
+struct client_ops {
+	/* A complete request: answer it into c->out (then client_flush), or
+	 * start an exchange and hang it on c->ex. */
+	void (*on_request)(struct client *c, const struct http_msg *msg);
+	/* c->out drained while c->ex runs: the exchange may send more. */
+	void (*on_drained)(struct client *c);
+	/* The connection is torn down while c->ex runs: end the exchange. */
+	void (*on_abort)(struct client *c);
+};
+
+/* One worker's client connections. */
+struct client_list {
+	struct ev_loop *loop;
+	const struct client_ops *ops;
+	struct client *head;
+};
+
+struct client {
+	struct client_list *list;
+	int fd;
+	struct net_addr peer;
+	char peer_str[64];
+	struct http_reader rd;
+	struct buf in, out;
+	struct ev_timer timer;		/* header or idle deadline */
+	unsigned int header_timeout_ms;	/* from the policy at accept */
+	unsigned int idle_timeout_ms;
+	struct exchange *ex;		/* the owner's, while a request is answered */
+	bool close_after;		/* close once the queue drains */
+	bool in_request;		/* request bytes seen, not yet complete */
+	bool counted_source;
+	bool closed;			/* torn down; freed once the current event is done */
+	bool parsing;			/* inside client_parse: answers must not re-enter it */
+	bool lingering;			/* answered, write side shut, draining input */
+	bool peer_done;			/* the client shut its write side: answer, then close */
+	struct client *prev, *next;
+};
+
+void client_list_init(struct client_list *l, struct ev_loop *loop, const struct client_ops *ops);
+/* Takes over @fd, counted by admit_conn.  @cfg: the policy the connection
+ * was admitted under (its limits stay). */
+void client_accept(struct client_list *l, int fd, const struct net_addr *peer,
+		   const struct gw_config *cfg);
+void client_close_all(struct client_list *l);
+
+/* Writes what c->out holds; once it drained, the next request may start.
+ * May close @c (it is freed only after the current event). */
+void client_flush(struct client *c);
+/* Is c->out over SL_CLIENT_QUEUE_HIGH? */
+bool client_backlogged(const struct client *c);
+/*
+ * Queues a JSON-RPC error as the whole answer.  @retry_after_s > 0 adds
+ * Retry-After.  Errors that leave the connection in doubt (framing) set
+ * c->close_after first.
+ */
+void client_answer_error(struct client *c, int status, const char *rpc_id, int code,
+			 const char *message, unsigned int retry_after_s);
+
+#endif

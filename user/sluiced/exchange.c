@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * exchange.c - exchanges (see exchange.h): build the backend's request,
+ * relay its answer, and free the exchange once no callback runs in it.
+ * The upstream side reports through upstream_ops; each callback finds
+ * its exchange from the struct upstream embedded in it.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/log.h"
+#include "proto/inspect.h"
+#include "exchange.h"
+
+static const struct upstream_ops ex_upstream_ops;
+
+static struct exchange *exchange_of(struct upstream *us)
+{
+	return (struct exchange *)((char *)us - offsetof(struct exchange, up));
+}
+
+/* --- exchanges ---------------------------------------------------------------- */
+
+struct exchange *exchange_new(struct client *c, struct pool *pool, struct gw_policy *gp,
+			      enum ex_kind kind)
+{
+	struct exchange *ex = calloc(1, sizeof(*ex));
+
+	if (!ex)
+		return NULL;
+	ex->client = c;
+	ex->gp = gp;
+	ex->kind = kind;
+	ex->loop = c->list->loop;
+	ex->client_http10 = c->rd.msg.http_major == 1 && c->rd.msg.http_minor == 0;
+	upstream_init(&ex->up, &ex_upstream_ops, pool, &gp->cfg,
+		      &gp->cfg.backends[gp->cfg.default_backend]);
+	c->ex = ex;
+	return ex;
+}
+
+static void exchange_reap(struct ev_loop *loop, void *data)
+{
+	struct exchange *ex = data;
+
+	(void)loop;
+	upstream_free(&ex->up);
+	gw_policy_put(ex->gp);
+	free(ex->rpc_id);
+	free(ex);
+}
+
+/*
+ * Detaches the exchange now and frees it from a zero-delay timer: it ends
+ * inside its own response reader's callbacks, and the parser still touches
+ * its state on the way out.
+ */
+static void exchange_free(struct exchange *ex)
+{
+	/* Both a client hang-up and the relay error it causes end the exchange. */
+	if (ex->reaping)
+		return;
+	ex->reaping = true;
+	/* Normally released already (again is harmless): no deadline outlives it. */
+	upstream_release(&ex->up, false);
+	if (ex->client)
+		ex->client->ex = NULL;
+	ex->client = NULL;
+	ev_timer_init(&ex->reaper, exchange_reap, ex);
+	ev_timer_arm(ex->loop, &ex->reaper, 0);
+}
+
+/* The exchange is over; the client goes on to its next request. */
+static void exchange_end(struct exchange *ex, bool upstream_reusable)
+{
+	struct client *c = ex->client;
+
+	upstream_release(&ex->up, upstream_reusable);
+	exchange_free(ex);
+	client_flush(c);
+}
+
+/* Hop-by-hop headers belong to one connection and are never forwarded. */
+static bool hop_by_hop(const char *name)
+{
+	static const char *const names[] = {
+		"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
+		"proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade",
+		"content-length", "host",
+	};
+	size_t len = strlen(name);
+
+	/* Runs for every header of every message: compare only equal lengths. */
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && !strcasecmp(name, names[i]))
+			return true;
+	return false;
+}
+
+/* "Name: value\r\n" without a format pass. */
+static void put_header(struct buf *o, const char *name, const char *value)
+{
+	buf_puts(o, name);
+	buf_append(o, ": ", 2);
+	buf_puts(o, value);
+	buf_append(o, "\r\n", 2);
+}
+
+static int build_request(struct exchange *ex, const struct http_msg *msg, const char *method,
+			 const char *path)
+{
+	struct buf *r = &ex->up.request;
+	struct client *c = ex->client;
+
+	buf_printf(r, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, ex->up.be->authority);
+	for (size_t i = 0; i < msg->n_headers; i++)
+		/* Expect is not forwarded: the body is already here, and a 100
+		 * Continue from the backend would only be noise to skip. */
+		if (!hop_by_hop(msg->names[i]) && strcasecmp(msg->names[i], "x-forwarded-for") &&
+		    strcasecmp(msg->names[i], "expect"))
+			put_header(r, msg->names[i], msg->values[i]);
+	buf_printf(r, "X-Forwarded-For: %s\r\n", c->peer_str);
+	if (msg->body.len || !strcmp(method, "POST"))
+		buf_printf(r, "Content-Length: %zu\r\n", msg->body.len);
+	buf_puts(r, "\r\n");
+	return buf_append(r, msg->body.data ? msg->body.data : "", msg->body.len);
+}
+
+void exchange_start(struct exchange *ex, const struct http_msg *msg, const char *method,
+		    const char *path)
+{
+	struct client *c = ex->client;
+
+	if (build_request(ex, msg, method, path) || upstream_start(&ex->up)) {
+		client_answer_error(c, 500, ex->rpc_id, INSPECT_INTERNAL_ERROR, "out of memory", 0);
+		exchange_free(ex);
+		client_flush(c);
+	}
+}
+
+/* --- the backend's answer ------------------------------------------------------------ */
+
+static void put_passthrough_headers(struct buf *o, const struct http_msg *msg)
+{
+	for (size_t i = 0; i < msg->n_headers; i++)
+		if (!hop_by_hop(msg->names[i]))
+			put_header(o, msg->names[i], msg->values[i]);
+}
+
+static void remember_session(struct exchange *ex, const struct http_msg *msg)
+{
+	const char *sid = http_msg_header(msg, "mcp-session-id");
+	struct session s = {};
+
+	if (!sid || strlen(sid) >= SL_SESSION_ID_MAX)
+		return;
+	snprintf(s.backend, sizeof(s.backend), "%s", ex->up.be->name);
+	snprintf(s.client_name, sizeof(s.client_name), "%s", ex->client_name);
+	snprintf(s.client_version, sizeof(s.client_version), "%s", ex->client_version);
+	if (ex->is_initialize || !sessions_get(sid, &(struct session){}))
+		sessions_put(sid, &s);
+	if (ex->is_initialize)
+		pr_debug("sluiced: session %s: client %s %s on backend %s\n", sid, s.client_name,
+			 s.client_version, s.backend);
+}
+
+static int ex_on_head(struct upstream *us, struct http_msg *msg)
+{
+	struct exchange *ex = exchange_of(us);
+	struct client *c = ex->client;
+	const char *ctype = http_msg_header(msg, "content-type");
+
+	if (ex->kind == EX_MCP_POST)
+		remember_session(ex, msg);
+	if (ex->kind == EX_MCP_DELETE && msg->status / 100 == 2 && ex->session[0])
+		sessions_del(ex->session);
+	if (!ctype || strncasecmp(ctype, "text/event-stream", 17))
+		return HTTP_BODY_BUFFER;
+	/* The upstream side stops its answer deadline: a stream may live for hours. */
+	ex->streaming = true;
+	if (c) {
+		http_put_status(&c->out, msg->status);
+		put_passthrough_headers(&c->out, msg);
+		if (ex->client_http10)
+			c->close_after = true;	/* HTTP/1.0 has no chunks: EOF ends the stream */
+		buf_puts(&c->out, ex->client_http10 ? "Connection: close\r\n\r\n" :
+						      "Transfer-Encoding: chunked\r\n\r\n");
+		ex->client_head_sent = true;
+		client_flush(c);
+	}
+	return HTTP_BODY_STREAM;
+}
+
+/* The legacy transport's first event names the backend's message path:
+ * remember it and show the client the gateway's own. */
+static int rewrite_endpoint(struct exchange *ex, struct sse_event *ev)
+{
+	char sid[SL_SESSION_ID_MAX];
+	struct session s = {};
+	const char *path = ev->data.data ? ev->data.data : "";
+
+	if (!strncmp(path, "http://", 7) && strchr(path + 7, '/'))
+		path = strchr(path + 7, '/');
+	if (!sessions_query_id(path, sid, sizeof(sid)) || strlen(path) >= sizeof(s.legacy_path))
+		return -EINVAL;
+	snprintf(s.backend, sizeof(s.backend), "%s", ex->up.be->name);
+	snprintf(s.legacy_path, sizeof(s.legacy_path), "%s", path);
+	sessions_put(sid, &s);
+	snprintf(ex->session, sizeof(ex->session), "%s", sid);
+	buf_reset(&ev->data);
+	return buf_printf(&ev->data, "%s?sessionId=%s", SL_LEGACY_MESSAGE_PATH, sid);
+}
+
+static int ex_on_sse_event(struct upstream *us, struct sse_event *ev)
+{
+	struct exchange *ex = exchange_of(us);
+	struct client *c = ex->client;
+	struct buf wire = {};
+	int err = 0;
+
+	if (ex->kind == EX_LEGACY_SSE && !strcmp(ev->type, "endpoint"))
+		err = rewrite_endpoint(ex, ev);
+	else if (ev->has_data && !ev->comment && inspect_event(ev->data.data, ev->data.len))
+		pr_warn("sluiced: backend %s sent an SSE event that is not JSON-RPC; relayed\n",
+			ex->up.be->name);
+	if (err)
+		return err;
+	if (!c)
+		return -EPIPE;
+	err = sse_put_event(&wire, ev);
+	if (!err)
+		err = ex->client_http10 ? buf_append(&c->out, wire.data, wire.len) :
+					  http_put_chunk(&c->out, wire.data, wire.len);
+	buf_free(&wire);
+	/* No flush here: upstream.c calls ex_flush once per read, however many events. */
+	return err;
+}
+
+/* JSON bodies are JSON-RPC and inspected; others ("Accepted", error pages) pass. */
+static bool is_json(const struct http_msg *msg)
+{
+	const char *ctype = http_msg_header(msg, "content-type");
+
+	return msg->body.len && ctype && !strncasecmp(ctype, "application/json", 16);
+}
+
+static void ex_on_done(struct upstream *us, struct http_msg *msg)
+{
+	struct exchange *ex = exchange_of(us);
+	struct client *c = ex->client;
+	bool reusable = msg->keep_alive;
+
+	if (!c) {
+		exchange_end(ex, false);
+		return;
+	}
+	if (ex->streaming) {
+		if (!ex->client_http10)
+			http_put_chunk(&c->out, NULL, 0);
+	} else if (is_json(msg) && inspect_response(msg->body.data, msg->body.len)) {
+		client_answer_error(c, 502, ex->rpc_id, INSPECT_INTERNAL_ERROR,
+				    "backend answered with something that is not JSON-RPC", 0);
+	} else {
+		http_put_status(&c->out, msg->status);
+		put_passthrough_headers(&c->out, msg);
+		buf_printf(&c->out, "Content-Length: %zu\r\n%s\r\n", msg->body.len,
+			   c->close_after ? "Connection: close\r\n" : "");
+		buf_append(&c->out, msg->body.data ? msg->body.data : "", msg->body.len);
+	}
+	exchange_end(ex, reusable);
+}
+
+static void ex_flush(struct upstream *us)
+{
+	struct exchange *ex = exchange_of(us);
+
+	if (ex->client)
+		client_flush(ex->client);
+}
+
+static bool ex_backlogged(struct upstream *us)
+{
+	struct exchange *ex = exchange_of(us);
+
+	return ex->client && client_backlogged(ex->client);
+}
+
+static void ex_on_failed(struct upstream *us, int status)
+{
+	struct exchange *ex = exchange_of(us);
+	struct client *c = ex->client;
+	bool timeout = status == 504;
+
+	if (!c) {
+		exchange_free(ex);
+		return;
+	}
+	if (ex->client_head_sent) {
+		/* Mid-stream: the status is gone.  Close without the last chunk, so
+		 * the client sees a cut stream, not a complete one. */
+		c->close_after = true;
+	} else {
+		client_answer_error(c, status, ex->rpc_id,
+				    timeout ? INSPECT_TIMEOUT : INSPECT_UNAVAILABLE,
+				    timeout ? "backend timed out; try again later" :
+					      "backend temporarily unavailable; try again later",
+				    ex->up.be->retry_after_s);
+	}
+	exchange_free(ex);
+	client_flush(c);
+}
+
+static const struct upstream_ops ex_upstream_ops = {
+	.on_head = ex_on_head,
+	.on_sse_event = ex_on_sse_event,
+	.on_done = ex_on_done,
+	.on_failed = ex_on_failed,
+	.flush = ex_flush,
+	.backlogged = ex_backlogged,
+};
+
+void exchange_resume(struct exchange *ex)
+{
+	upstream_resume(&ex->up);
+}
+
+void exchange_abort(struct exchange *ex)
+{
+	ex->client = NULL;
+	upstream_release(&ex->up, false);
+	exchange_free(ex);
+}

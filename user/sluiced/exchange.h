@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * exchange.h - one client request relayed to a backend and its answer
+ * relayed back: the request as the backend gets it, the answer as the
+ * client gets it (JSON checked whole, SSE event by event), and what the
+ * answer teaches the session table.
+ *
+ * An exchange holds a reference to the policy it started under, so a
+ * request is judged wholly under one policy and a reload drops nothing.
+ * Its backend side is the embedded struct upstream (upstream.h).
+ */
+#ifndef SL_EXCHANGE_H
+#define SL_EXCHANGE_H
+
+#include <stdbool.h>
+
+#include "base/ev.h"
+#include "client.h"
+#include "gwconf.h"
+#include "proto/http.h"
+#include "sessions.h"
+#include "upstream.h"
+
+/* The legacy HTTP+SSE transport's message endpoint, as clients see it. */
+#define SL_LEGACY_MESSAGE_PATH "/message"
+
+enum ex_kind {
+	EX_MCP_POST,		/* Streamable HTTP: POST <mcp_path> */
+	EX_MCP_GET,		/* Streamable HTTP: GET <mcp_path>, the server's stream */
+	EX_MCP_DELETE,		/* Streamable HTTP: DELETE <mcp_path>, end a session */
+	EX_LEGACY_SSE,		/* HTTP+SSE: GET /sse */
+	EX_LEGACY_POST,		/* HTTP+SSE: POST /message?sessionId= */
+};
+
+struct exchange {
+	struct client *client;		/* NULL once the client left */
+	struct ev_loop *loop;
+	struct gw_policy *gp;		/* the policy this request is judged under */
+	struct upstream up;		/* the backend side; up.be is the backend */
+	enum ex_kind kind;
+	struct ev_timer reaper;		/* frees the exchange after the current event */
+	bool reaping;			/* exchange_free ran: detached, awaiting the reaper */
+	char *rpc_id;			/* the request's JSON-RPC id as JSON text, or NULL */
+	char session[SL_SESSION_ID_MAX];
+	bool is_initialize;
+	char client_name[64], client_version[32];
+	bool streaming;			/* response relayed as SSE */
+	bool client_http10;		/* no chunked framing: the stream ends with the connection */
+	bool client_head_sent;
+};
+
+/* A new exchange for @c's current request, bound for the policy's default
+ * backend; it hangs on c->ex and holds @gp's reference.  NULL when out of
+ * memory (the reference stays the caller's). */
+struct exchange *exchange_new(struct client *c, struct pool *pool, struct gw_policy *gp,
+			      enum ex_kind kind);
+/* Sends "@method @path" with @msg's headers and body to ex->up.be; the
+ * answer, or a failure, reaches the client. */
+void exchange_start(struct exchange *ex, const struct http_msg *msg, const char *method,
+		    const char *path);
+/* The client's queue drained: resume the backend read. */
+void exchange_resume(struct exchange *ex);
+/* The client is gone: end the exchange without an answer. */
+void exchange_abort(struct exchange *ex);
+
+#endif

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * worker.c - the worker threads (see worker.h).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+
+#include "base/log.h"
+#include "admit.h"
+#include "proxy.h"
+#include "worker.h"
+
+struct worker {
+	int id;
+	pthread_t thread;
+	struct ev_loop *loop;
+	int listen_fd;
+	int wake_fd;			/* eventfd: stop */
+	struct proxy proxy;
+};
+
+static struct worker *workers;
+static unsigned int n_workers;
+
+/* Refused connections get one short answer, then the close. */
+static void refuse(int fd, int status)
+{
+	static const char msg429[] = "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\n"
+		"Content-Length: 0\r\nConnection: close\r\n\r\n";
+	static const char msg503[] = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"
+		"Content-Length: 0\r\nConnection: close\r\n\r\n";
+	const char *m = status == 429 ? msg429 : msg503;
+
+	if (write(fd, m, strlen(m)) < 0)
+		pr_debug("sluiced: refused connection gone before its answer\n");
+	close(fd);
+}
+
+static void on_accept(struct ev_loop *loop, int fd, unsigned int events, void *data)
+{
+	struct worker *w = data;
+	struct gw_policy *gp;
+	struct net_addr peer;
+	int cfd, status;
+
+	(void)loop, (void)events;
+	while ((cfd = net_accept(fd, &peer)) >= 0) {
+		gp = gw_policy_current();
+		if (!admit_conn(&gp->cfg, &peer, &status)) {
+			refuse(cfd, status);
+		} else {
+			proxy_accept(&w->proxy, cfd, &peer, &gp->cfg);
+		}
+		gw_policy_put(gp);
+	}
+}
+
+static void on_wake(struct ev_loop *loop, int fd, unsigned int events, void *data)
+{
+	uint64_t v;
+
+	(void)events, (void)data;
+	if (read(fd, &v, sizeof(v)) == sizeof(v))
+		ev_stop(loop);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	int err = ev_run(w->loop);
+
+	if (err)
+		pr_warn("sluiced: worker %d: event loop failed: %s\n", w->id, strerror(-err));
+	proxy_close_all(&w->proxy);
+	return NULL;
+}
+
+static int worker_init(struct worker *w, int id, const struct net_addr *listen)
+{
+	w->id = id;
+	w->loop = ev_loop_new(65536);
+	w->listen_fd = net_listen(listen, 1024);
+	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!w->loop || w->listen_fd < 0 || w->wake_fd < 0)
+		return w->listen_fd < 0 ? w->listen_fd : -ENOMEM;
+	proxy_init(&w->proxy, w->loop);
+	if (ev_watch(w->loop, w->listen_fd, EV_READ, on_accept, w) ||
+	    ev_watch(w->loop, w->wake_fd, EV_READ, on_wake, w))
+		return -ENOMEM;
+	return 0;
+}
+
+static void worker_cleanup(struct worker *w)
+{
+	if (w->listen_fd > 0)
+		close(w->listen_fd);
+	if (w->wake_fd > 0)
+		close(w->wake_fd);
+	ev_loop_free(w->loop);
+}
+
+int worker_start_all(unsigned int n, const struct net_addr *listen)
+{
+	int err = 0;
+
+	workers = calloc(n, sizeof(*workers));
+	if (!workers)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n && !err; i++) {
+		err = worker_init(&workers[i], (int)i, listen);
+		if (!err)
+			err = -pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
+		if (!err)
+			n_workers++;
+	}
+	if (err) {
+		worker_cleanup(&workers[n_workers]);
+		worker_stop_all();
+	}
+	return err;
+}
+
+void worker_stop_all(void)
+{
+	uint64_t one = 1;
+
+	for (unsigned int i = 0; i < n_workers; i++)
+		if (write(workers[i].wake_fd, &one, sizeof(one)) != sizeof(one))
+			pr_warn("sluiced: cannot wake worker %u\n", i);
+	for (unsigned int i = 0; i < n_workers; i++) {
+		pthread_join(workers[i].thread, NULL);
+		worker_cleanup(&workers[i]);
+	}
+	free(workers);
+	workers = NULL;
+	n_workers = 0;
+}
