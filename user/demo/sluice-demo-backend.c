@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include "demo_content.h"
 #include "demo_server.h"
 #include "demo_tools.h"
 #include "base/log.h"
