@@ -37,8 +37,8 @@
 #define DEMO_IN_HIGH		(DEMO_MAX_BODY_BYTES + DEMO_MAX_HEADER_BYTES)
 #define DEMO_IDLE_MS		120000	/* a keep-alive connection with nothing to do */
 #define DEMO_REQUEST_MS		30000	/* a started request must be complete by then: 408 */
-#define DEMO_LINGER_MS		2000	/* draining a refused request's rest before closing */
 #define DEMO_SWEEP_MS		1000	/* how often demo_conn_sweep() checks the two above */
+#define DEMO_LINGER_MS		2000	/* draining a refused request's rest before closing */
 #define DEMO_MAX_FDS		(1 << 17)	/* per worker loop; accept refuses past it */
 
 enum demo_conn_state {
