@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * demo_conn.c - one client connection of the demo backend: reading,
- * framing, answering in order, writing, and closing (see demo_server.h).
+ * framing, answering in order, writing, and closing (see demo_conn.h).
  *
  * The reader pauses after each complete request; the connection answers
  * it and resumes the reader only when the answer is done, so pipelined
@@ -19,8 +19,9 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include "demo_server.h"
 #include "base/log.h"
+#include "demo_conn.h"
+#include "demo_err.h"
 
 static int on_headers(void *ctx, struct http_msg *msg)
 {
@@ -31,7 +32,7 @@ static int on_headers(void *ctx, struct http_msg *msg)
 	if (msg->content_length > (int64_t)DEMO_MAX_BODY_BYTES)
 		return -413;
 	if (expect && !strcasecmp(expect, "100-continue") && msg->http_minor > 0 &&
-	    buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n"))
+	    buf_puts(&c->out.buf, "HTTP/1.1 100 Continue\r\n\r\n"))
 		return -500;
 	return HTTP_BODY_BUFFER;
 }
@@ -61,21 +62,21 @@ static const struct http_limits limits = {
 	.max_body_bytes = DEMO_MAX_BODY_BYTES,
 };
 
-struct demo_conn *demo_conn_lookup(struct demo_worker *w, int fd, uint64_t serial)
+struct demo_conn *demo_conn_lookup(struct demo_conn_pool *p, int fd, uint64_t serial)
 {
 	struct demo_conn *c;
 
 	if (fd < 0 || fd >= DEMO_MAX_FDS)
 		return NULL;
-	c = w->conns[fd];
-	return c && c->serial == serial && !c->dead ? c : NULL;
+	c = p->by_fd[fd];
+	return c && c->serial == serial && !c->out.dead ? c : NULL;
 }
 
 /* --- answering ------------------------------------------------------------------- */
 
 static void log_request(struct demo_conn *c, const struct http_msg *msg)
 {
-	pr_debug("demo: worker %u fd %d: %s %s (%zu body bytes)\n", c->w->index, c->fd,
+	pr_debug("demo: worker %u fd %d: %s %s (%zu body bytes)\n", c->pool->index, c->fd,
 		 http_method_str((enum http_method)msg->method), msg->url, msg->body.len);
 }
 
@@ -84,13 +85,13 @@ static void handle(struct demo_conn *c)
 	struct http_msg *msg = &c->rd.msg;
 
 	c->keep_alive = msg->keep_alive;
-	c->http10 = msg->http_major == 1 && msg->http_minor == 0;
+	c->out.http10 = msg->http_major == 1 && msg->http_minor == 0;
 	if (!c->keep_alive)
-		c->close_after = true;
-	if (c->w->cfg->verbose)
+		c->out.close_after = true;
+	if (c->pool->cfg->verbose)
 		log_request(c, msg);
 	c->sid[0] = '\0';
-	demo_route(c, msg);
+	c->pool->ops->request(c, msg);
 }
 
 static const char *refusal(int status, const char *reader_says)
@@ -108,9 +109,9 @@ static void refuse(struct demo_conn *c)
 	int status = c->rd.error_status ? c->rd.error_status : 400;
 
 	/* The rest of the stream cannot be framed: answer, drain, close. */
-	c->close_after = true;
+	c->out.close_after = true;
 	c->linger = true;
-	demo_reply_rpc_error(c, status, NULL, DEMO_RPC_INVALID_REQUEST,
+	demo_reply_rpc_error(&c->out, status, NULL, DEMO_RPC_INVALID_REQUEST,
 			     refusal(status, c->rd.error));
 }
 
@@ -126,8 +127,8 @@ static void process(struct demo_conn *c)
 	if (c->in_process)
 		return;		/* the loop below, further up the stack, carries on */
 	c->in_process = true;
-	while (!c->dead && c->state == DEMO_CONN_READING && !c->close_after &&
-	       buf_pending(&c->out) < DEMO_OUT_HIGH) {
+	while (!c->out.dead && c->state == DEMO_CONN_READING && !c->out.close_after &&
+	       buf_pending(&c->out.buf) < DEMO_OUT_HIGH) {
 		ssize_t n;
 
 		if (c->have_msg) {
@@ -156,8 +157,8 @@ void demo_conn_answer_done(struct demo_conn *c)
 	c->state = DEMO_CONN_READING;
 	c->stream = DEMO_STREAM_NONE;
 	/* Idle time counts from the end of a long answer, not from its request. */
-	c->last_active_ms = ev_now_ms(c->w->loop);
-	ev_timer_cancel(c->w->loop, &c->tick);
+	c->last_active_ms = ev_now_ms(c->pool->loop);
+	ev_timer_cancel(c->pool->loop, &c->tick);
 	next_request(c);
 	process(c);
 }
@@ -166,32 +167,34 @@ void demo_conn_answer_done(struct demo_conn *c)
 
 static void conn_read(struct demo_conn *c)
 {
-	ssize_t n = recv(c->fd, c->w->rbuf, DEMO_READ_CHUNK, 0);
+	ssize_t n = recv(c->fd, c->pool->rbuf, DEMO_READ_CHUNK, 0);
 
 	if (n > 0) {
-		c->last_active_ms = ev_now_ms(c->w->loop);
+		c->last_active_ms = ev_now_ms(c->pool->loop);
 		/* Lingering: the rest of a refused request is read only to be dropped. */
-		if (c->state != DEMO_CONN_LINGER && buf_append(&c->in, c->w->rbuf, (size_t)n))
-			c->dead = true;
+		if (c->state != DEMO_CONN_LINGER && buf_append(&c->in, c->pool->rbuf, (size_t)n))
+			c->out.dead = true;
 	} else if (n == 0) {
 		c->peer_eof = true;
 	} else if (errno != EAGAIN && errno != EINTR) {
-		c->dead = true;
+		c->out.dead = true;
 	}
 }
 
 static void conn_flush(struct demo_conn *c)
 {
-	while (buf_pending(&c->out)) {
-		ssize_t n = send(c->fd, buf_head(&c->out), buf_pending(&c->out), MSG_NOSIGNAL);
+	struct buf *out = &c->out.buf;
+
+	while (buf_pending(out)) {
+		ssize_t n = send(c->fd, buf_head(out), buf_pending(out), MSG_NOSIGNAL);
 
 		if (n > 0) {
-			buf_consume(&c->out, (size_t)n);
+			buf_consume(out, (size_t)n);
 		} else if (n < 0 && errno == EINTR) {
 			continue;
 		} else {
 			if (n == 0 || errno != EAGAIN)
-				c->dead = true;
+				c->out.dead = true;
 			return;
 		}
 	}
@@ -199,13 +202,13 @@ static void conn_flush(struct demo_conn *c)
 
 static unsigned int wanted_events(const struct demo_conn *c)
 {
-	unsigned int events = buf_pending(&c->out) ? EV_WRITE : 0;
+	unsigned int events = buf_pending(&c->out.buf) ? EV_WRITE : 0;
 	bool more;
 
 	switch (c->state) {
 	case DEMO_CONN_READING:
 		/* A slow reader's output backs up: stop taking its requests meanwhile. */
-		more = !c->close_after && buf_pending(&c->out) < DEMO_OUT_HIGH;
+		more = !c->out.close_after && buf_pending(&c->out.buf) < DEMO_OUT_HIGH;
 		break;
 	case DEMO_CONN_LINGER:
 		more = true;
@@ -225,26 +228,26 @@ static void start_linger(struct demo_conn *c)
 	shutdown(c->fd, SHUT_WR);
 	c->state = DEMO_CONN_LINGER;
 	buf_reset(&c->in);
-	if (ev_timer_arm(c->w->loop, &c->tick, DEMO_LINGER_MS))
-		c->dead = true;	/* no deadline: do not linger at all */
+	if (ev_timer_arm(c->pool->loop, &c->tick, DEMO_LINGER_MS))
+		c->out.dead = true;	/* no deadline: do not linger at all */
 }
 
 /* All written, and nothing more will be: close (or linger). */
 static void maybe_finish(struct demo_conn *c)
 {
-	if (buf_pending(&c->out))
+	if (buf_pending(&c->out.buf))
 		return;
 	switch (c->state) {
 	case DEMO_CONN_READING:
-		if (c->close_after && c->linger && !c->peer_eof)
+		if (c->out.close_after && c->linger && !c->peer_eof)
 			start_linger(c);
-		else if (c->close_after || (c->peer_eof && !c->have_msg))
-			c->dead = true;
+		else if (c->out.close_after || (c->peer_eof && !c->have_msg))
+			c->out.dead = true;
 		break;
 	case DEMO_CONN_STREAM:		/* a stream's client went away */
 	case DEMO_CONN_LINGER:
 		if (c->peer_eof)
-			c->dead = true;
+			c->out.dead = true;
 		break;
 	case DEMO_CONN_BUSY:		/* finishes its answer first */
 		break;
@@ -252,12 +255,13 @@ static void maybe_finish(struct demo_conn *c)
 }
 
 static void on_io(struct ev_loop *loop, int fd, unsigned int events, void *data);
+static void conn_free(struct demo_conn *c);
 
 /* Requests wait in the reader only because the output backed up. */
 static bool can_resume(const struct demo_conn *c)
 {
-	return c->state == DEMO_CONN_READING && !c->close_after && !c->in_process &&
-	       (c->have_msg || buf_pending(&c->in)) && buf_pending(&c->out) < DEMO_OUT_HIGH;
+	return c->state == DEMO_CONN_READING && !c->out.close_after && !c->in_process &&
+	       (c->have_msg || buf_pending(&c->in)) && buf_pending(&c->out.buf) < DEMO_OUT_HIGH;
 }
 
 void demo_conn_settle(struct demo_conn *c)
@@ -266,24 +270,24 @@ void demo_conn_settle(struct demo_conn *c)
 
 	/* Each round either writes, answers more, or stops: process() only
 	 * returns with input left when the output is past DEMO_OUT_HIGH. */
-	while (!c->dead) {
-		if (buf_pending(&c->out))
+	while (!c->out.dead) {
+		if (buf_pending(&c->out.buf))
 			conn_flush(c);
-		if (c->dead || !can_resume(c))
+		if (c->out.dead || !can_resume(c))
 			break;
 		process(c);
 	}
-	if (!c->dead)
+	if (!c->out.dead)
 		maybe_finish(c);
-	if (c->dead) {
-		demo_conn_free(c);
+	if (c->out.dead) {
+		conn_free(c);
 		return;
 	}
 	events = wanted_events(c);
 	if (events != c->watching) {
 		c->watching = events;
-		if (ev_watch(c->w->loop, c->fd, events, on_io, c))
-			demo_conn_free(c);
+		if (ev_watch(c->pool->loop, c->fd, events, on_io, c))
+			conn_free(c);
 	}
 }
 
@@ -294,7 +298,7 @@ static void on_io(struct ev_loop *loop, int fd, unsigned int events, void *data)
 	(void)loop; (void)fd;
 	if (events & EV_READ) {
 		conn_read(c);
-		if (!c->dead)
+		if (!c->out.dead)
 			process(c);
 	}
 	demo_conn_settle(c);
@@ -306,15 +310,36 @@ static void on_tick(struct ev_loop *loop, void *data)
 
 	(void)loop;
 	if (c->state == DEMO_CONN_LINGER)
-		c->dead = true;
+		c->out.dead = true;
 	else if (c->state == DEMO_CONN_STREAM)
-		demo_stream_tick(c);
+		c->pool->ops->tick(c);
 	demo_conn_settle(c);
 }
 
 /* --- life ----------------------------------------------------------------------------- */
 
-void demo_conn_accept(struct demo_worker *w, int fd)
+static void conn_free(struct demo_conn *c)
+{
+	struct demo_conn_pool *p = c->pool;
+
+	p->ops->closing(c);
+	ev_timer_cancel(p->loop, &c->tick);
+	ev_unwatch(p->loop, c->fd);
+	close(c->fd);
+	p->by_fd[c->fd] = NULL;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		p->list = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	http_reader_free(&c->rd);
+	buf_free(&c->in);
+	buf_free(&c->out.buf);
+	free(c);
+}
+
+void demo_conn_accept(struct demo_conn_pool *p, int fd)
 {
 	struct demo_conn *c;
 	int one = 1;
@@ -325,64 +350,63 @@ void demo_conn_accept(struct demo_worker *w, int fd)
 	}
 	/* SSE events and small answers must leave now, not wait for Nagle. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->w = w;
+	c->pool = p;
 	c->fd = fd;
-	c->serial = ++w->next_serial;
-	c->last_active_ms = ev_now_ms(w->loop);
+	c->serial = ++p->next_serial;
+	c->last_active_ms = ev_now_ms(p->loop);
+	c->out.printer = &p->printer;
 	http_reader_init(&c->rd, HTTP_KIND_REQUEST, &limits, &reader_ops, c);
 	ev_timer_init(&c->tick, on_tick, c);
-	c->next = w->conn_list;
-	if (w->conn_list)
-		w->conn_list->prev = c;
-	w->conn_list = c;
-	w->conns[fd] = c;
+	c->next = p->list;
+	if (p->list)
+		p->list->prev = c;
+	p->list = c;
+	p->by_fd[fd] = c;
 	c->watching = EV_READ;
-	if (ev_watch(w->loop, fd, EV_READ, on_io, c))
-		demo_conn_free(c);
+	if (ev_watch(p->loop, fd, EV_READ, on_io, c))
+		conn_free(c);
 }
 
-void demo_conn_free(struct demo_conn *c)
+int demo_conn_pool_init(struct demo_conn_pool *p)
 {
-	struct demo_worker *w = c->w;
+	int err = demo_printer_init(&p->printer);
 
-	demo_jobs_free(c);
-	ev_timer_cancel(w->loop, &c->tick);
-	/* A legacy session lives as long as its event stream. */
-	if (c->stream == DEMO_STREAM_LEGACY)
-		demo_session_delete(c->sid);
-	ev_unwatch(w->loop, c->fd);
-	close(c->fd);
-	w->conns[c->fd] = NULL;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		w->conn_list = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	http_reader_free(&c->rd);
-	buf_free(&c->in);
-	buf_free(&c->out);
-	free(c);
+	p->by_fd = calloc(DEMO_MAX_FDS, sizeof(*p->by_fd));
+	p->rbuf = malloc(DEMO_READ_CHUNK);
+	if (!p->by_fd || !p->rbuf)
+		return -ENOMEM;
+	return err;
+}
+
+void demo_conn_pool_free(struct demo_conn_pool *p)
+{
+	while (p->list)
+		conn_free(p->list);
+	free(p->by_fd);
+	free(p->rbuf);
+	p->by_fd = NULL;
+	p->rbuf = NULL;
+	demo_printer_free(&p->printer);
 }
 
 /* Idle keep-alive connections close; a request stuck half-sent gets 408. */
-void demo_conn_sweep(struct demo_worker *w)
+void demo_conn_sweep(struct demo_conn_pool *p)
 {
-	uint64_t now = ev_now_ms(w->loop);
+	uint64_t now = ev_now_ms(p->loop);
 	struct demo_conn *c, *next;
 
-	for (c = w->conn_list; c; c = next) {
+	for (c = p->list; c; c = next) {
 		uint64_t idle = now - c->last_active_ms;
 
 		next = c->next;
-		if (c->state != DEMO_CONN_READING || buf_pending(&c->out) || c->have_msg)
+		if (c->state != DEMO_CONN_READING || buf_pending(&c->out.buf) || c->have_msg)
 			continue;
 		if (c->rd.in_message && idle > DEMO_REQUEST_MS) {
-			c->close_after = true;
-			demo_reply_rpc_error(c, 408, NULL, DEMO_RPC_INVALID_REQUEST,
+			c->out.close_after = true;
+			demo_reply_rpc_error(&c->out, 408, NULL, DEMO_RPC_INVALID_REQUEST,
 					     "request not completed in time");
 		} else if (!c->rd.in_message && idle > DEMO_IDLE_MS) {
-			c->dead = true;
+			c->out.dead = true;
 		} else {
 			continue;
 		}

@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * demo_content.c - the demo backend's resources and prompts (see demo_tools.h).
+ * demo_content.c - the demo backend's resources and prompts (see demo_content.h).
  *
  * Like the tools, tables of made-up but fixed content; the list trees are
  * built once and then shared read-only by every worker thread.
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/buf.h"
-#include "demo_tools.h"
+#include "demo_content.h"
 
 struct resource_def {
 	const char *uri;

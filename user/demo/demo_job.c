@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * demo_job.c - answers that take time (see demo_server.h).
+ * demo_job.c - answers that take time (see demo_job.h).
  *
  * A job walks one fixed sequence, each stage on a timer so the loop never
  * blocks: progress events (--sse-delay-ms apart), then `slow`'s wait, then
@@ -12,7 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "demo_server.h"
+#include "demo_conn.h"
+#include "demo_job.h"
+#include "demo_mcp.h"
+#include "demo_reply.h"
+#include "demo_session.h"
+#include "demo_tools.h"
+
+#define DEMO_SAMPLING_MS	60000	/* sampling_demo gives up on the client then */
 
 struct demo_job {
 	struct demo_conn *conn;
@@ -34,8 +41,8 @@ struct demo_job {
 /* A timer that cannot be armed (out of memory) would stall the answer forever. */
 static void job_wait(struct demo_job *j, uint32_t ms)
 {
-	if (ev_timer_arm(j->conn->w->loop, &j->timer, ms))
-		j->conn->dead = true;
+	if (ev_timer_arm(j->conn->pool->loop, &j->timer, ms))
+		j->conn->out.dead = true;
 }
 
 static void job_emit(struct demo_job *j, const cJSON *msg)
@@ -46,20 +53,20 @@ static void job_emit(struct demo_job *j, const cJSON *msg)
 	switch (j->out) {
 	case DEMO_OUT_SSE:
 		snprintf(id, sizeof(id), "%llu-%u", (unsigned long long)j->stream_seq, ++j->event_no);
-		demo_sse_json(c, NULL, id, msg);
+		demo_sse_json(&c->out, NULL, id, msg);
 		break;
 	case DEMO_OUT_LEGACY:
-		demo_sse_json(c, "message", NULL, msg);
+		demo_sse_json(&c->out, "message", NULL, msg);
 		break;
 	case DEMO_OUT_JSON:
-		demo_reply_json(c, 200, msg, NULL);
+		demo_reply_json(&c->out, 200, msg, NULL);
 		break;
 	}
 }
 
 static void job_free(struct demo_job *j)
 {
-	ev_timer_cancel(j->conn->w->loop, &j->timer);
+	ev_timer_cancel(j->conn->pool->loop, &j->timer);
 	if (j->sampling_id[0])
 		demo_session_take_pending(j->conn->sid, j->sampling_id, NULL);
 	cJSON_Delete(j->final);
@@ -80,7 +87,7 @@ static void job_finish(struct demo_job *j)
 	*pp = j->next;
 	job_free(j);
 	if (out == DEMO_OUT_SSE)
-		demo_sse_end(c);
+		demo_sse_end(&c->out);
 	if (out != DEMO_OUT_LEGACY)
 		demo_conn_answer_done(c);
 }
@@ -126,7 +133,7 @@ static void job_progress(struct demo_job *j)
 /* Runs stages until one must wait; frees the job when the last is done. */
 static void job_step(struct demo_job *j)
 {
-	uint32_t delay = j->conn->w->cfg->sse_delay_ms;
+	uint32_t delay = j->conn->pool->cfg->sse_delay_ms;
 
 	for (;;) {
 		if (j->progress_sent < j->progress_total) {
@@ -176,7 +183,7 @@ void demo_job_start(struct demo_conn *c, struct demo_job_spec *spec)
 	if (!j) {
 		cJSON_Delete(spec->final);
 		cJSON_Delete(spec->sampling_params);
-		c->dead = true;
+		c->out.dead = true;
 		return;
 	}
 	j->conn = c;
@@ -200,7 +207,7 @@ void demo_job_start(struct demo_conn *c, struct demo_job_spec *spec)
 		c->state = DEMO_CONN_BUSY;
 	if (spec->out == DEMO_OUT_SSE) {
 		j->stream_seq = demo_session_next_seq(c->sid);
-		demo_sse_begin(c);
+		demo_sse_begin(&c->out);
 	}
 	job_step(j);
 }
@@ -215,7 +222,7 @@ void demo_job_sampling_answer(struct demo_conn *c, const cJSON *response)
 			continue;
 		/* Already taken from the session's pending list by whoever mailed it. */
 		j->sampling_id[0] = '\0';
-		ev_timer_cancel(c->w->loop, &j->timer);
+		ev_timer_cancel(c->pool->loop, &j->timer);
 		job_answer_now(j, demo_sampling_result(response));
 		job_step(j);
 		return;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "demo_content.h"
 #include "demo_mcp.h"
 
 static const char *const versions[] = { DEMO_MCP_LATEST_VERSION, "2025-06-18", "2025-03-26" };

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * demo_route.c - the demo backend's endpoints (see demo_server.h):
+ * demo_route.c - the demo backend's endpoints (see demo_route.h):
  *
  *   POST   /mcp      JSON-RPC in, JSON or an SSE stream out (Streamable HTTP)
  *   GET    /mcp      the session's server stream: a log event per second
@@ -14,7 +14,18 @@
 #include <string.h>
 #include <strings.h>
 
-#include "demo_server.h"
+#include "demo_conn.h"
+#include "demo_err.h"
+#include "demo_job.h"
+#include "demo_mail.h"
+#include "demo_mcp.h"
+#include "demo_reply.h"
+#include "demo_route.h"
+#include "demo_session.h"
+
+#define DEMO_LOG_EVENT_MS	1000	/* GET /mcp: one notifications/message per second */
+#define DEMO_LOG_EVENTS_MAX	300	/* ...and the stream ends after event 300 */
+#define DEMO_KEEPALIVE_MS	15000	/* legacy /sse: a comment so dead peers show */
 
 #define SESSION_HEADER	"mcp-session-id"
 
@@ -52,12 +63,13 @@ static bool session_ok(struct demo_conn *c, const struct http_msg *msg)
 	const char *sid = http_msg_header(msg, SESSION_HEADER);
 
 	if (!sid) {
-		demo_reply_rpc_error(c, 400, NULL, DEMO_RPC_INVALID_REQUEST,
+		demo_reply_rpc_error(&c->out, 400, NULL, DEMO_RPC_INVALID_REQUEST,
 				     "Bad Request: Mcp-Session-Id header is required");
 		return false;
 	}
 	if (strlen(sid) != DEMO_SID_LEN || !demo_session_exists(sid)) {
-		demo_reply_rpc_error(c, 404, NULL, DEMO_RPC_SESSION_NOT_FOUND, "Session not found");
+		demo_reply_rpc_error(&c->out, 404, NULL, DEMO_RPC_SESSION_NOT_FOUND,
+				     "Session not found");
 		return false;
 	}
 	memcpy(c->sid, sid, DEMO_SID_LEN + 1);
@@ -71,7 +83,7 @@ static void client_response(const char *sid, const cJSON *msg)
 	struct demo_addr waiter;
 
 	if (cJSON_IsString(id) && demo_session_take_pending(sid, id->valuestring, &waiter))
-		demo_worker_mail(&waiter, DEMO_MAIL_RESPONSE, cJSON_Duplicate(msg, true));
+		demo_mail_send(&waiter, DEMO_MAIL_RESPONSE, cJSON_Duplicate(msg, true));
 }
 
 /* --- POST /mcp --------------------------------------------------------------------- */
@@ -96,13 +108,13 @@ static void start_job(struct demo_conn *c, enum demo_job_out out, struct demo_ca
 static void answer_call(struct demo_conn *c, struct demo_call *call, bool sse)
 {
 	if (call->http_500)
-		demo_reply_json(c, 500, call->response, NULL);
+		demo_reply_json(&c->out, 500, call->response, NULL);
 	else if (sse && (call->streams || call->sampling_params))
 		start_job(c, DEMO_OUT_SSE, call);
 	else if (call->delay_ms)
 		start_job(c, DEMO_OUT_JSON, call);
 	else
-		demo_reply_json(c, 200, call->response, NULL);
+		demo_reply_json(&c->out, 200, call->response, NULL);
 }
 
 static void post_initialize(struct demo_conn *c, const cJSON *msg)
@@ -113,12 +125,12 @@ static void post_initialize(struct demo_conn *c, const cJSON *msg)
 
 	demo_mcp_request(msg, &ctx, &call);
 	if (!call.initialize) {		/* refused: bad params */
-		demo_reply_json(c, 200, call.response, NULL);
+		demo_reply_json(&c->out, 200, call.response, NULL);
 	} else if (demo_session_create(NULL, sid)) {
-		demo_reply_rpc_error(c, 500, call.id, DEMO_RPC_INTERNAL_ERROR, "no session");
+		demo_reply_rpc_error(&c->out, 500, call.id, DEMO_RPC_INTERNAL_ERROR, "no session");
 	} else {
 		snprintf(header, sizeof(header), "Mcp-Session-Id: %s\r\n", sid);
-		demo_reply_json(c, 200, call.response, header);
+		demo_reply_json(&c->out, 200, call.response, header);
 	}
 	demo_call_free(&call);
 }
@@ -133,10 +145,10 @@ static void post_single(struct demo_conn *c, const cJSON *msg, bool sse)
 		client_response(c->sid, msg);
 		/* fall through */
 	case DEMO_MSG_NOTIFICATION:
-		demo_reply(c, 202, NULL, "", 0, NULL);
+		demo_reply(&c->out, 202, NULL, "", 0, NULL);
 		return;
 	case DEMO_MSG_INVALID:
-		demo_reply_rpc_error(c, 400, demo_rpc_id(msg), DEMO_RPC_INVALID_REQUEST,
+		demo_reply_rpc_error(&c->out, 400, demo_rpc_id(msg), DEMO_RPC_INVALID_REQUEST,
 				     "invalid JSON-RPC message");
 		return;
 	case DEMO_MSG_REQUEST:
@@ -192,16 +204,16 @@ static void post_batch(struct demo_conn *c, const cJSON *batch)
 	const cJSON *msg;
 
 	if (!batch->child) {
-		demo_reply_rpc_error(c, 400, NULL, DEMO_RPC_INVALID_REQUEST, "empty batch");
+		demo_reply_rpc_error(&c->out, 400, NULL, DEMO_RPC_INVALID_REQUEST, "empty batch");
 		cJSON_Delete(b.responses);
 		return;
 	}
 	cJSON_ArrayForEach(msg, batch)
 		batch_item(c, msg, &b);
 	if (!b.responses->child) {
-		demo_reply(c, 202, NULL, "", 0, NULL);
+		demo_reply(&c->out, 202, NULL, "", 0, NULL);
 	} else if (b.http_500) {
-		demo_reply_json(c, 500, b.responses, NULL);
+		demo_reply_json(&c->out, 500, b.responses, NULL);
 	} else if (b.delay_ms) {
 		struct demo_job_spec spec = {
 			.out = DEMO_OUT_JSON, .final = b.responses, .wait_ms = b.delay_ms,
@@ -210,7 +222,7 @@ static void post_batch(struct demo_conn *c, const cJSON *batch)
 		b.responses = NULL;
 		demo_job_start(c, &spec);
 	} else {
-		demo_reply_json(c, 200, b.responses, NULL);
+		demo_reply_json(&c->out, 200, b.responses, NULL);
 	}
 	cJSON_Delete(b.responses);
 }
@@ -221,13 +233,13 @@ static void mcp_post(struct demo_conn *c, const struct http_msg *msg)
 	cJSON *root;
 
 	if (version && !demo_mcp_version_supported(version)) {
-		demo_reply_rpc_error(c, 400, NULL, DEMO_RPC_INVALID_REQUEST,
+		demo_reply_rpc_error(&c->out, 400, NULL, DEMO_RPC_INVALID_REQUEST,
 				     "Bad Request: unsupported MCP-Protocol-Version");
 		return;
 	}
 	root = parse_body(msg);
 	if (!root) {
-		demo_reply_rpc_error(c, 400, NULL, DEMO_RPC_PARSE_ERROR, "Parse error");
+		demo_reply_rpc_error(&c->out, 400, NULL, DEMO_RPC_PARSE_ERROR, "Parse error");
 		return;
 	}
 	if (is_initialize(root))
@@ -255,10 +267,41 @@ static uint64_t parse_event_id(const char *text)
 	return *end ? 0 : (uint64_t)n;
 }
 
+/* A stream whose next tick cannot be armed (out of memory) ends. */
+static void stream_wait(struct demo_conn *c, uint32_t ms)
+{
+	if (ev_timer_arm(c->pool->loop, &c->tick, ms))
+		c->out.dead = true;
+}
+
+/* GET /mcp and GET /sse: a stream's periodic event, on the connection's tick. */
+static void stream_tick(struct demo_conn *c)
+{
+	char id[24];
+	cJSON *event;
+
+	if (c->stream == DEMO_STREAM_LEGACY) {
+		demo_sse_comment(&c->out, "keep-alive");
+		stream_wait(c, DEMO_KEEPALIVE_MS);
+		return;
+	}
+	/* Bounded, and over when its session is. */
+	if (c->log_next > DEMO_LOG_EVENTS_MAX || !demo_session_exists(c->sid)) {
+		demo_sse_end(&c->out);
+		demo_conn_answer_done(c);
+		return;
+	}
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->log_next);
+	event = demo_rpc_log(c->log_next++);
+	demo_sse_json(&c->out, NULL, id, event);
+	cJSON_Delete(event);
+	stream_wait(c, DEMO_LOG_EVENT_MS);
+}
+
 static void mcp_get(struct demo_conn *c, const struct http_msg *msg)
 {
 	if (!accepts_sse(msg)) {
-		demo_reply_rpc_error(c, 406, NULL, DEMO_RPC_INVALID_REQUEST,
+		demo_reply_rpc_error(&c->out, 406, NULL, DEMO_RPC_INVALID_REQUEST,
 				     "Not Acceptable: GET /mcp needs Accept: text/event-stream");
 		return;
 	}
@@ -266,10 +309,10 @@ static void mcp_get(struct demo_conn *c, const struct http_msg *msg)
 		return;
 	/* Events are numbered and deterministic: resuming is continuing. */
 	c->log_next = parse_event_id(http_msg_header(msg, "last-event-id")) + 1;
-	demo_sse_begin(c);
+	demo_sse_begin(&c->out);
 	c->state = DEMO_CONN_STREAM;
 	c->stream = DEMO_STREAM_LOG;
-	demo_stream_tick(c);
+	stream_tick(c);
 }
 
 static void mcp_delete(struct demo_conn *c, const struct http_msg *msg)
@@ -277,42 +320,13 @@ static void mcp_delete(struct demo_conn *c, const struct http_msg *msg)
 	const char *sid = http_msg_header(msg, SESSION_HEADER);
 
 	if (!sid)
-		demo_reply_rpc_error(c, 400, NULL, DEMO_RPC_INVALID_REQUEST,
+		demo_reply_rpc_error(&c->out, 400, NULL, DEMO_RPC_INVALID_REQUEST,
 				     "Bad Request: Mcp-Session-Id header is required");
 	else if (!demo_session_delete(sid))
-		demo_reply_rpc_error(c, 404, NULL, DEMO_RPC_SESSION_NOT_FOUND, "Session not found");
+		demo_reply_rpc_error(&c->out, 404, NULL, DEMO_RPC_SESSION_NOT_FOUND,
+				     "Session not found");
 	else
-		demo_reply(c, 200, NULL, "", 0, NULL);
-}
-
-/* A stream whose next tick cannot be armed (out of memory) ends. */
-static void stream_wait(struct demo_conn *c, uint32_t ms)
-{
-	if (ev_timer_arm(c->w->loop, &c->tick, ms))
-		c->dead = true;
-}
-
-void demo_stream_tick(struct demo_conn *c)
-{
-	char id[24];
-	cJSON *event;
-
-	if (c->stream == DEMO_STREAM_LEGACY) {
-		demo_sse_comment(c, "keep-alive");
-		stream_wait(c, DEMO_KEEPALIVE_MS);
-		return;
-	}
-	/* Bounded, and over when its session is. */
-	if (c->log_next > DEMO_LOG_EVENTS_MAX || !demo_session_exists(c->sid)) {
-		demo_sse_end(c);
-		demo_conn_answer_done(c);
-		return;
-	}
-	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->log_next);
-	event = demo_rpc_log(c->log_next++);
-	demo_sse_json(c, NULL, id, event);
-	cJSON_Delete(event);
-	stream_wait(c, DEMO_LOG_EVENT_MS);
+		demo_reply(&c->out, 200, NULL, "", 0, NULL);
 }
 
 /* --- legacy HTTP+SSE ------------------------------------------------------------------ */
@@ -323,14 +337,14 @@ static void legacy_open(struct demo_conn *c)
 	char endpoint[32 + DEMO_SID_LEN];
 
 	if (demo_session_create(&sink, c->sid)) {
-		demo_reply_rpc_error(c, 500, NULL, DEMO_RPC_INTERNAL_ERROR, "no session");
+		demo_reply_rpc_error(&c->out, 500, NULL, DEMO_RPC_INTERNAL_ERROR, "no session");
 		return;
 	}
-	demo_sse_begin(c);
+	demo_sse_begin(&c->out);
 	c->state = DEMO_CONN_STREAM;
 	c->stream = DEMO_STREAM_LEGACY;
 	snprintf(endpoint, sizeof(endpoint), "/message?sessionId=%s", c->sid);
-	demo_sse_event(c, "endpoint", NULL, endpoint, strlen(endpoint));
+	demo_sse_event(&c->out, "endpoint", NULL, endpoint, strlen(endpoint));
 	stream_wait(c, DEMO_KEEPALIVE_MS);
 }
 
@@ -380,20 +394,22 @@ static void legacy_post(struct demo_conn *c, const struct http_msg *msg)
 
 	query_session(msg->url, c->sid);
 	if (!demo_session_sink(c->sid, &sink)) {
-		demo_reply_rpc_error(c, 404, NULL, DEMO_RPC_SESSION_NOT_FOUND, "Session not found");
+		demo_reply_rpc_error(&c->out, 404, NULL, DEMO_RPC_SESSION_NOT_FOUND,
+				     "Session not found");
 		return;
 	}
 	root = parse_body(msg);
 	if (!root) {
-		demo_reply_rpc_error(c, 400, NULL, DEMO_RPC_PARSE_ERROR, "Parse error");
+		demo_reply_rpc_error(&c->out, 400, NULL, DEMO_RPC_PARSE_ERROR, "Parse error");
 	} else if (calls_fail(root)) {
 		cJSON_Delete(root);
-		demo_reply_rpc_error(c, 500, NULL, DEMO_RPC_INTERNAL_ERROR,
+		demo_reply_rpc_error(&c->out, 500, NULL, DEMO_RPC_INTERNAL_ERROR,
 				     "the fail hook: this backend failed on purpose");
-	} else if (demo_worker_mail(&sink, DEMO_MAIL_MESSAGES, root)) {
-		demo_reply_rpc_error(c, 503, NULL, DEMO_RPC_INTERNAL_ERROR, "stream unavailable");
+	} else if (demo_mail_send(&sink, DEMO_MAIL_MESSAGES, root)) {
+		demo_reply_rpc_error(&c->out, 503, NULL, DEMO_RPC_INTERNAL_ERROR,
+				     "stream unavailable");
 	} else {
-		demo_reply(c, 202, "text/plain", "Accepted", 8, NULL);
+		demo_reply(&c->out, 202, "text/plain", "Accepted", 8, NULL);
 	}
 }
 
@@ -412,7 +428,7 @@ static void legacy_one(struct demo_conn *c, const cJSON *msg)
 	case DEMO_MSG_INVALID:
 		error = demo_rpc_error(demo_rpc_id(msg), DEMO_RPC_INVALID_REQUEST,
 				       "invalid JSON-RPC message");
-		demo_sse_json(c, "message", NULL, error);
+		demo_sse_json(&c->out, "message", NULL, error);
 		cJSON_Delete(error);
 		return;
 	case DEMO_MSG_REQUEST:
@@ -422,7 +438,7 @@ static void legacy_one(struct demo_conn *c, const cJSON *msg)
 	if (call.streams || call.sampling_params || call.delay_ms)
 		start_job(c, DEMO_OUT_LEGACY, &call);
 	else
-		demo_sse_json(c, "message", NULL, call.response);
+		demo_sse_json(&c->out, "message", NULL, call.response);
 	demo_call_free(&call);
 }
 
@@ -476,20 +492,20 @@ static void not_allowed(struct demo_conn *c, const char *allow)
 	char header[64];
 
 	snprintf(header, sizeof(header), "Allow: %s\r\n", allow);
-	demo_reply(c, 405, "text/plain", "method not allowed\n", 19, header);
+	demo_reply(&c->out, 405, "text/plain", "method not allowed\n", 19, header);
 }
 
-void demo_route(struct demo_conn *c, struct http_msg *msg)
+static void route_request(struct demo_conn *c, struct http_msg *msg)
 {
 	int method = msg->method;
 
 	if (!origin_ok(msg)) {
-		demo_reply_rpc_error(c, 403, NULL, DEMO_RPC_INVALID_REQUEST,
+		demo_reply_rpc_error(&c->out, 403, NULL, DEMO_RPC_INVALID_REQUEST,
 				     "Forbidden: Origin is not a loopback origin");
 	} else if (method == HTTP_HEAD) {
 		/* No body may follow; nothing here is worth a HEAD. */
-		c->close_after = true;
-		demo_reply(c, 405, NULL, "", 0, "Allow: GET, POST, DELETE\r\n");
+		c->out.close_after = true;
+		demo_reply(&c->out, 405, NULL, "", 0, "Allow: GET, POST, DELETE\r\n");
 	} else if (path_is(msg->url, "/mcp")) {
 		if (method == HTTP_POST)
 			mcp_post(c, msg);
@@ -510,8 +526,22 @@ void demo_route(struct demo_conn *c, struct http_msg *msg)
 		else
 			not_allowed(c, "POST");
 	} else if (path_is(msg->url, "/health") && method == HTTP_GET) {
-		demo_reply(c, 200, "text/plain", "ok\n", 3, NULL);
+		demo_reply(&c->out, 200, "text/plain", "ok\n", 3, NULL);
 	} else {
-		demo_reply(c, 404, "text/plain", "not found\n", 10, NULL);
+		demo_reply(&c->out, 404, "text/plain", "not found\n", 10, NULL);
 	}
 }
+
+static void route_closing(struct demo_conn *c)
+{
+	demo_jobs_free(c);
+	/* A legacy session lives as long as its event stream. */
+	if (c->stream == DEMO_STREAM_LEGACY)
+		demo_session_delete(c->sid);
+}
+
+const struct demo_conn_ops demo_route_ops = {
+	.request = route_request,
+	.tick = stream_tick,
+	.closing = route_closing,
+};

@@ -6,8 +6,8 @@
  * live in one table behind one mutex, keyed by their id.  Callers hold no
  * pointers into it: every operation names the session by id, which keeps
  * the table free to evict and free at any time.  Connections are named by
- * (worker, fd, serial): the worker checks the serial before delivering, so
- * an fd reused by a newer connection never gets an older one's mail.
+ * (mailbox, fd, serial): their worker checks the serial before delivering,
+ * so an fd reused by a newer connection never gets an older one's mail.
  */
 #ifndef SL_DEMO_SESSION_H
 #define SL_DEMO_SESSION_H
@@ -20,11 +20,11 @@
 #define DEMO_PENDING_MAX	16	/* unanswered server-to-client requests per session */
 #define DEMO_RPC_ID_MAX		48
 
-struct demo_worker;
+struct demo_mailbox;
 
-/* One connection of one worker. */
+/* One connection of one worker: mail for it goes to that worker's mailbox. */
 struct demo_addr {
-	struct demo_worker *worker;
+	struct demo_mailbox *mailbox;
 	int fd;
 	uint64_t serial;
 };

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "base/buf.h"
+#include "demo_content.h"
 #include "demo_tools.h"
 
 typedef int (*tool_fn)(const cJSON *args, struct demo_tool_out *out);

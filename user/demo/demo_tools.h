@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * demo_tools.h - the demo backend's catalogue: an analytics company's tools,
- * resources and prompts, plus the hooks the gateway's degradation tests use.
+ * demo_tools.h - the demo backend's tools: an analytics company's catalogue,
+ * plus the hooks the gateway's degradation tests use (the resources and
+ * prompts are demo_content.h's).
  *
  * Everything here is a pure function of its arguments (no sockets, no
  * clocks, no randomness), so the server and the unit tests get the same
@@ -15,14 +16,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
-/* JSON-RPC 2.0 and MCP error codes. */
-#define DEMO_RPC_PARSE_ERROR		-32700
-#define DEMO_RPC_INVALID_REQUEST	-32600
-#define DEMO_RPC_METHOD_NOT_FOUND	-32601
-#define DEMO_RPC_INVALID_PARAMS		-32602
-#define DEMO_RPC_INTERNAL_ERROR		-32603
-#define DEMO_RPC_SESSION_NOT_FOUND	-32001	/* as the MCP TypeScript SDK answers */
-#define DEMO_RPC_RESOURCE_NOT_FOUND	-32002	/* MCP's code for resources/read */
+#include "demo_err.h"
 
 /* Progress events before the result: export_report, then any "stream": true call. */
 #define DEMO_EXPORT_PROGRESS_STEPS	4
@@ -33,12 +27,6 @@
 #define DEMO_QUERY_DEFAULT_ROWS		5
 #define DEMO_QUERY_MAX_ROWS		100
 #define DEMO_ORDER_MAX_QUANTITY		10000
-
-/* A JSON-RPC error to answer instead of a result. */
-struct demo_err {
-	int code;		/* 0: no error */
-	char message[192];
-};
 
 /* What answering one tools/call takes, beyond its result. */
 struct demo_tool_out {
@@ -53,12 +41,9 @@ struct demo_tool_out {
 
 /* tools/list's "tools" array; built on first use, shared read-only. */
 const cJSON *demo_tools_list(void);
-const cJSON *demo_resources_list(void);
-const cJSON *demo_prompts_list(void);
-/* Frees the catalogue at exit (sanitizer builds count what is left). */
+/* Frees the whole catalogue at exit, demo_content's lists included
+ * (sanitizer builds count what is left). */
 void demo_catalog_free(void);
-/* demo_content.c's half of that: the resources and prompts lists. */
-void demo_content_free(void);
 
 /*
  * Runs tool @name with @args (an object, or NULL for none).  Returns 0 with
@@ -71,10 +56,5 @@ void demo_tool_out_free(struct demo_tool_out *out);
 cJSON *demo_text_result(const char *text, bool is_error);
 /* sampling_demo's result from the client's JSON-RPC response; NULL: it timed out. */
 cJSON *demo_sampling_result(const cJSON *client_response);
-
-/* resources/read's result for @uri, or NULL with @err set (-32002). */
-cJSON *demo_resource_read(const char *uri, struct demo_err *err);
-/* prompts/get's result, or NULL with @err set (-32602). */
-cJSON *demo_prompt_get(const char *name, const cJSON *args, struct demo_err *err);
 
 #endif

@@ -1,85 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * demo_worker.c - one thread of the demo backend: its loop, its listener,
- * its connections and its mailbox (see demo_server.h).
+ * its connections and its mailbox (see demo_worker.h).
  *
- * The mailbox is the only door between threads: a locked list plus an
- * eventfd that wakes the loop.  Stopping is a flag and the same eventfd.
+ * Stopping is a flag and the mailbox's eventfd: the loop wakes, sees the
+ * flag and ends.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 
-#include "demo_server.h"
 #include "base/log.h"
+#include "demo_job.h"
+#include "demo_route.h"
+#include "demo_worker.h"
 
 #define ACCEPT_BATCH	64	/* connections taken per wake-up, then others get a turn */
-#define SCRATCH_BYTES	(64u << 10)
-
-/* --- JSON printing ------------------------------------------------------------- */
-
-const char *demo_worker_print(struct demo_worker *w, const cJSON *json, size_t *len)
-{
-	char *text, *grown;
-
-	if (!json)
-		return NULL;
-	/* The common case: no allocation at all. */
-	if (cJSON_PrintPreallocated((cJSON *)json, w->scratch, (int)w->scratch_cap, false)) {
-		*len = strlen(w->scratch);
-		return w->scratch;
-	}
-	text = cJSON_PrintUnformatted(json);
-	if (!text)
-		return NULL;
-	*len = strlen(text);
-	grown = realloc(w->scratch, *len + 64);
-	if (!grown) {
-		free(text);
-		return NULL;
-	}
-	/* Keep the bigger scratch: the next big answer prints in place. */
-	w->scratch = grown;
-	w->scratch_cap = *len + 64;
-	memcpy(w->scratch, text, *len + 1);
-	free(text);
-	return w->scratch;
-}
 
 /* --- mail ------------------------------------------------------------------------ */
 
-int demo_worker_mail(const struct demo_addr *to, enum demo_mail_kind kind, cJSON *json)
-{
-	struct demo_worker *w = to->worker;
-	struct demo_mail *mail = calloc(1, sizeof(*mail));
-	uint64_t one = 1;
-
-	if (!mail) {
-		cJSON_Delete(json);
-		return -ENOMEM;
-	}
-	mail->kind = kind;
-	mail->fd = to->fd;
-	mail->serial = to->serial;
-	mail->json = json;
-	pthread_mutex_lock(&w->mail_lock);
-	if (w->mail_tail)
-		w->mail_tail->next = mail;
-	else
-		w->mail_head = mail;
-	w->mail_tail = mail;
-	pthread_mutex_unlock(&w->mail_lock);
-	if (write(w->mail_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		return -errno;	/* queued all the same; the next wake-up delivers it */
-	return 0;
-}
-
 static void deliver(struct demo_worker *w, struct demo_mail *mail)
 {
-	struct demo_conn *c = demo_conn_lookup(w, mail->fd, mail->serial);
+	struct demo_conn *c = demo_conn_lookup(&w->pool, mail->fd, mail->serial);
 
 	if (!c)
 		return;		/* that connection is gone */
@@ -90,26 +34,13 @@ static void deliver(struct demo_worker *w, struct demo_mail *mail)
 	demo_conn_settle(c);
 }
 
-static struct demo_mail *take_mail(struct demo_worker *w)
-{
-	struct demo_mail *list;
-
-	pthread_mutex_lock(&w->mail_lock);
-	list = w->mail_head;
-	w->mail_head = w->mail_tail = NULL;
-	pthread_mutex_unlock(&w->mail_lock);
-	return list;
-}
-
-static void free_mail(struct demo_mail *list, struct demo_worker *w, bool deliver_it)
+static void deliver_all(struct demo_worker *w, struct demo_mail *list)
 {
 	while (list) {
 		struct demo_mail *next = list->next;
 
-		if (deliver_it)
-			deliver(w, list);
-		cJSON_Delete(list->json);
-		free(list);
+		deliver(w, list);
+		demo_mail_free(list);
 		list = next;
 	}
 }
@@ -126,7 +57,7 @@ static void on_mail(struct ev_loop *loop, int fd, unsigned int events, void *dat
 		ev_stop(loop);
 		return;
 	}
-	free_mail(take_mail(w), w, true);
+	deliver_all(w, demo_mailbox_take(&w->mailbox));
 }
 
 /* --- listening and timers ----------------------------------------------------------- */
@@ -140,7 +71,7 @@ static void on_accept(struct ev_loop *loop, int fd, unsigned int events, void *d
 		int conn_fd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (conn_fd >= 0) {
-			demo_conn_accept(w, conn_fd);
+			demo_conn_accept(&w->pool, conn_fd);
 			continue;
 		}
 		/* EMFILE and friends: leave it queued; the level-triggered loop retries. */
@@ -154,7 +85,7 @@ static void on_sweep(struct ev_loop *loop, void *data)
 {
 	struct demo_worker *w = data;
 
-	demo_conn_sweep(w);
+	demo_conn_sweep(&w->pool);
 	ev_timer_arm(loop, &w->sweep, DEMO_SWEEP_MS);
 }
 
@@ -167,18 +98,21 @@ int demo_worker_init(struct demo_worker *w, const struct demo_config *cfg, unsig
 	w->cfg = cfg;
 	w->index = index;
 	w->listen_fd = listen_fd;
-	pthread_mutex_init(&w->mail_lock, NULL);
-	w->mail_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	w->loop = ev_loop_new(DEMO_MAX_FDS);
-	w->conns = calloc(DEMO_MAX_FDS, sizeof(*w->conns));
-	w->rbuf = malloc(DEMO_READ_CHUNK);
-	w->scratch = malloc(SCRATCH_BYTES);
-	w->scratch_cap = SCRATCH_BYTES;
-	if (w->mail_fd < 0 || !w->loop || !w->conns || !w->rbuf || !w->scratch)
+	/* Whatever fails, demo_worker_free() undoes the rest. */
+	if (demo_mailbox_init(&w->mailbox) || !(w->loop = ev_loop_new(DEMO_MAX_FDS)))
+		return -ENOMEM;
+	w->pool = (struct demo_conn_pool){
+		.cfg = cfg,
+		.ops = &demo_route_ops,
+		.loop = w->loop,
+		.mailbox = &w->mailbox,
+		.index = index,
+	};
+	if (demo_conn_pool_init(&w->pool))
 		return -ENOMEM;
 	ev_timer_init(&w->sweep, on_sweep, w);
 	if (ev_watch(w->loop, listen_fd, EV_READ, on_accept, w) ||
-	    ev_watch(w->loop, w->mail_fd, EV_READ, on_mail, w) ||
+	    ev_watch(w->loop, w->mailbox.fd, EV_READ, on_mail, w) ||
 	    ev_timer_arm(w->loop, &w->sweep, DEMO_SWEEP_MS))
 		return -ENOMEM;
 	return 0;
@@ -204,11 +138,11 @@ int demo_worker_start(struct demo_worker *w)
 
 void demo_worker_stop(struct demo_worker *w)
 {
-	uint64_t one = 1;
+	int err;
 
 	atomic_store(&w->stopping, true);
-	if (w->mail_fd >= 0 && write(w->mail_fd, &one, sizeof(one)) < 0)
-		pr_warn("demo: worker %u: cannot wake: %s\n", w->index, strerror(errno));
+	if (w->mailbox.fd >= 0 && (err = demo_mailbox_wake(&w->mailbox)))
+		pr_warn("demo: worker %u: cannot wake: %s\n", w->index, strerror(-err));
 }
 
 void demo_worker_join(struct demo_worker *w)
@@ -221,18 +155,10 @@ void demo_worker_join(struct demo_worker *w)
 /* Once no worker runs (others mail this one): all it owned goes, connections first. */
 void demo_worker_free(struct demo_worker *w)
 {
-	while (w->conn_list)
-		demo_conn_free(w->conn_list);
-	free_mail(take_mail(w), w, false);
+	demo_conn_pool_free(&w->pool);	/* uses the loop: before it goes */
+	demo_mailbox_free(&w->mailbox);
 	if (w->loop)
 		ev_loop_free(w->loop);
-	if (w->mail_fd >= 0)
-		close(w->mail_fd);
 	if (w->listen_fd >= 0)
 		close(w->listen_fd);
-	pthread_mutex_destroy(&w->mail_lock);
-	free(w->conns);
-	free(w->rbuf);
-	free(w->scratch);
-	buf_free(&w->event);
 }

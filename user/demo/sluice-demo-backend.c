@@ -25,9 +25,13 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
-#include "demo_server.h"
-#include "demo_tools.h"
 #include "base/log.h"
+#include "demo_config.h"
+#include "demo_conn.h"
+#include "demo_content.h"
+#include "demo_session.h"
+#include "demo_tools.h"
+#include "demo_worker.h"
 
 #define DEFAULT_LISTEN	"127.0.0.1:9000"
 #define MAX_WORKERS	256
@@ -307,7 +311,7 @@ int main(int argc, char **argv)
 	if (!workers)
 		return 1;
 	for (unsigned int i = 0; i < cfg.workers; i++)
-		workers[i].mail_fd = workers[i].listen_fd = -1;
+		workers[i].mailbox.fd = workers[i].listen_fd = -1;
 	err = setup_workers(workers, &cfg);
 	if (!err)
 		err = start_workers(workers, &cfg);
