@@ -308,6 +308,10 @@ start_backend
 check "sluiced is still running" kill -0 "$SLUICED_PID"
 kill -TERM "$SLUICED_PID"
 check "SIGTERM stops sluiced cleanly" wait_for "exit" 5 sh -c "! kill -0 $SLUICED_PID 2>/dev/null"
+# Its exit status: 0, and under the sanitizers no leak report either.
+wait "$SLUICED_PID"
+SLUICED_RC=$?
+check "sluiced exits 0 after SIGTERM (no leak under SAN=1)" test "$SLUICED_RC" = 0
 
 # --- SLUICE_CONTROL and SLUICE_PIN_DIR, as sluicectl reads them; the flags win -------------------
 # env_daemon LOG [sluiced flags...]: a second daemon on its own port, started

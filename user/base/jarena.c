@@ -63,3 +63,9 @@ void jarena_end(void)
 	arena.active = false;
 	arena.used = 0;
 }
+
+void jarena_thread_exit(void)
+{
+	free(arena.base);
+	arena = (struct jarena){};
+}

@@ -18,5 +18,7 @@
 void jarena_install(void);
 void jarena_begin(void);
 void jarena_end(void);
+/* Frees the calling thread's arena; call as a thread that judged ends. */
+void jarena_thread_exit(void);
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 
+#include "base/jarena.h"
 #include "base/log.h"
 #include "admit.h"
 #include "proxy.h"
@@ -76,6 +77,7 @@ static void *worker_main(void *arg)
 	if (err)
 		pr_warn("sluiced: worker %d: event loop failed: %s\n", w->id, strerror(-err));
 	proxy_close_all(&w->proxy);
+	jarena_thread_exit();
 	return NULL;
 }
 
