@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <bpf/libbpf.h>
 
@@ -79,6 +80,46 @@ static int apply_kernel(struct daemon *d, const struct policy *pol)
 	return 0;
 }
 
+/*
+ * Descriptors: the usual soft limit (1024) is below the default
+ * max_connections, so the soft limit goes up to the hard one at start.
+ * A client connection can hold two (its own and its backend's), and each
+ * worker keeps up to pool_size idle connections per backend.
+ */
+#define NOFILE_SPARE 64		/* listeners, control, ring, log, the accept spare */
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl)) {
+			pr_warn("sluiced: cannot raise the descriptor limit from %llu: %s\n",
+				(unsigned long long)was, strerror(errno));
+		}
+	}
+}
+
+static void check_nofile(const struct gw_config *cfg, unsigned int workers)
+{
+	struct rlimit rl;
+	unsigned long long need = 2ULL * cfg->max_connections + NOFILE_SPARE;
+
+	for (size_t i = 0; i < cfg->n_backends; i++)
+		need += (unsigned long long)workers * cfg->backends[i].pool_size;
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY || need <= rl.rlim_cur)
+		return;
+	pr_warn("sluiced: max_connections %u cannot fit in the descriptor limit %llu "
+		"(about %llu needed with the backends' pools); raise the hard limit "
+		"(LimitNOFILE=) or lower max_connections\n", cfg->max_connections,
+		(unsigned long long)rl.rlim_cur, need);
+}
+
 /* Checks the policy file and builds the daemon's view; NULL and @why when unusable. */
 static struct gw_policy *load_policy(struct daemon *d, char *why, size_t len)
 {
@@ -116,6 +157,7 @@ static int reload(struct daemon *d, char *why, size_t len)
 		pr_warn("sluiced: listen address change to %s needs a restart; still on %s\n",
 			gp->cfg.listen_str, cur->cfg.listen_str);
 	gw_policy_put(cur);
+	check_nofile(&gp->cfg, d->workers);
 	gw_policy_install(gp);
 	snprintf(why, len, "generation %lu", gp->generation);
 	pr_info("sluiced: reloaded %s (%s)\n", d->policy_path, why);
@@ -293,6 +335,8 @@ static int start(struct daemon *d)
 	}
 	gw_policy_install(gp);
 	d->workers = worker_count(d, gp);
+	raise_nofile();
+	check_nofile(&gp->cfg, d->workers);
 	d->loop = ev_loop_new(1024);
 	if (!d->loop)
 		return -ENOMEM;

@@ -151,6 +151,13 @@ static void up_give_up(struct upstream *us, int status, const char *why)
 	us->ops->on_failed(us, status);
 }
 
+/* Errors of this host, not of the backend (descriptors, memory, ports). */
+static bool local_shortage(int err)
+{
+	return err == -EMFILE || err == -ENFILE || err == -ENOBUFS || err == -ENOMEM ||
+	       err == -EADDRNOTAVAIL;
+}
+
 int upstream_start(struct upstream *us)
 {
 	struct pool *p = us->pool;
@@ -170,6 +177,12 @@ int upstream_start(struct upstream *us)
 	up = us->retried ? NULL : pool_take(us->bs);
 	if (!up)
 		up = pool_connect(p, us->bs, us->be, &err);
+	if (!up && local_shortage(err)) {
+		/* Our shortage, not the backend's fault: the breaker stays closed. */
+		up_fail(us, 503, "gateway out of descriptors or memory for a backend connection",
+			false);
+		return 0;
+	}
 	if (!up) {
 		up_fail(us, 503, "backend refused the connection", true);
 		return 0;

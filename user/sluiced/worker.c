@@ -3,6 +3,7 @@
  * worker.c - the worker threads (see worker.h).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,14 @@ struct worker {
 	struct ev_loop *loop;
 	int listen_fd;
 	int wake_fd;			/* eventfd: stop */
+	struct ev_timer accept_pause;	/* out of descriptors: accept again later */
+	bool starved;			/* paused since the last accept: warned once */
 	struct proxy proxy;
 };
+
+/* Out of descriptors with nothing to shed, accepting pauses this long: the
+ * listener stays readable, and a level-triggered loop would spin on it. */
+#define ACCEPT_PAUSE_MS 100
 
 static struct worker *workers;
 static unsigned int n_workers;
@@ -41,6 +48,26 @@ static void refuse(int fd, int status)
 	close(fd);
 }
 
+static void on_accept(struct ev_loop *loop, int fd, unsigned int events, void *data);
+
+static void accept_resume(struct ev_loop *loop, void *data)
+{
+	struct worker *w = data;
+
+	if (ev_watch(loop, w->listen_fd, EV_READ, on_accept, w))
+		pr_warn("sluiced: worker %d: cannot watch its listener again\n", w->id);
+}
+
+static void accept_pause(struct worker *w)
+{
+	if (!w->starved)
+		pr_warn("sluiced: worker %d: out of file descriptors; accepting paused %d ms\n",
+		w->id, ACCEPT_PAUSE_MS);
+	ev_unwatch(w->loop, w->listen_fd);
+	w->starved = true;
+	ev_timer_arm(w->loop, &w->accept_pause, ACCEPT_PAUSE_MS);
+}
+
 static void on_accept(struct ev_loop *loop, int fd, unsigned int events, void *data)
 {
 	struct worker *w = data;
@@ -49,7 +76,15 @@ static void on_accept(struct ev_loop *loop, int fd, unsigned int events, void *d
 	int cfd, status;
 
 	(void)loop, (void)events;
-	while ((cfd = net_accept(fd, &peer)) >= 0) {
+	for (;;) {
+		cfd = net_accept(fd, &peer);
+		if (cfd == -ECONNABORTED)
+			continue;	/* shed with a 503: out of descriptors */
+		if (cfd == -EMFILE)
+			accept_pause(w);
+		if (cfd < 0)
+			return;
+		w->starved = false;
 		gp = gw_policy_current();
 		if (!admit_conn(&gp->cfg, &peer, &status)) {
 			refuse(cfd, status);
@@ -72,7 +107,11 @@ static void on_wake(struct ev_loop *loop, int fd, unsigned int events, void *dat
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	int err = ev_run(w->loop);
+	int err = net_reserve_fd();
+
+	if (err)
+		pr_warn("sluiced: worker %d: no spare descriptor: %s\n", w->id, strerror(-err));
+	err = ev_run(w->loop);
 
 	if (err)
 		pr_warn("sluiced: worker %d: event loop failed: %s\n", w->id, strerror(-err));
@@ -90,6 +129,7 @@ static int worker_init(struct worker *w, int id, const struct net_addr *listen)
 	if (!w->loop || w->listen_fd < 0 || w->wake_fd < 0)
 		return w->listen_fd < 0 ? w->listen_fd : -ENOMEM;
 	proxy_init(&w->proxy, w->loop);
+	ev_timer_init(&w->accept_pause, accept_resume, w);
 	if (ev_watch(w->loop, w->listen_fd, EV_READ, on_accept, w) ||
 	    ev_watch(w->loop, w->wake_fd, EV_READ, on_wake, w))
 		return -ENOMEM;
