@@ -271,6 +271,13 @@ static const struct pc_int I_BODY_BYTES = { 1024, 64 << 20 };
 static const struct pc_int I_HEADER_MS = { 100, 600000 };
 static const struct pc_int I_IDLE_MS = { 1000, 86400000 };
 static const struct pc_int I_CONNS = { 1, 1000000 };
+/* A client that does not read its answers is closed after this long. */
+static const struct pc_int I_WRITE_MS = { 100, 600000 };
+/* Per-connection input and output kept before reading stops: at least one
+ * 64 KiB read, at most what the largest body limit needs. */
+static const struct pc_int I_CLIENT_BUF = { 65536, 64 << 20 };
+static const struct pc_int I_SESSIONS = { 1, 10000000 };
+static const struct pc_int I_SESSION_IDLE_MS = { 1000, 604800000 };
 static const struct pc_int I_CONNECT_MS = { 1, 60000 };
 static const struct pc_int I_BACKEND_MS = { 1, 3600000 };
 static const struct pc_int I_POOL = { 0, 4096 };
@@ -599,6 +606,10 @@ static const struct pc_field http_limit_fields[] = {
 	{ "idle_timeout_ms", pc_int, &I_IDLE_MS, "60000" },
 	{ "max_connections", pc_int, &I_CONNS, "4096" },
 	{ "max_connections_per_source", pc_int, &I_CONNS },	/* min(64, max_connections) */
+	{ "write_timeout_ms", pc_int, &I_WRITE_MS, "10000" },
+	{ "client_buffer_bytes", pc_int, &I_CLIENT_BUF, "1048576" },
+	{ "max_sessions", pc_int, &I_SESSIONS, "65536" },
+	{ "session_idle_ms", pc_int, &I_SESSION_IDLE_MS, "3600000" },
 };
 static const struct pc_object O_HTTP_LIMITS = { FIELDS(http_limit_fields), http_limits_finish };
 

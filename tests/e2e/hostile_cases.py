@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""hostile_cases.py - the client side of tests/e2e/hostile.sh: sluiced in
+front of tests/e2e/hostile_backend.py.  Usage: hostile_cases.py GPORT BPORT CASE...
+Prints one PASS/FAIL line per case, in the format of tests/e2e/lib.sh.
+
+Each case asserts the correct behaviour, which its docstring states.
+"""
+import sys
+import time
+
+from mcp_client import (Reader, call, connect, expect, expect_answer, expect_protocol_error,
+                        exchange, backend_reset, backend_stats, post, request,
+                        requests_with, run_cases)
+
+CASES = {}
+
+
+def case(what):
+    def register(fn):
+        fn.what = what
+        CASES[fn.__name__] = fn
+        return fn
+    return register
+
+
+@case("a well-behaved call is answered (control)")
+def well_behaved(gport, bport):
+    """Control: a normal call is answered (the harness works)."""
+    expect_answer(post(gport, call(1, "echo")), 1)
+
+
+@case("a stray CRLF after an answer, request pipelined behind: both answered, the second once, on a fresh connection")
+def stray_crlf_pipelined(gport, bport):
+    """The backend ends answer 11 with a stray CRLF while the client has
+    pipelined request 12 behind it.  Both get their own answers; request 12
+    reaches the backend exactly once, on another connection than 11's (the
+    connection that sent the stray bytes is not reused)."""
+    backend_reset(bport)
+    with connect(gport) as s:
+        s.sendall(request(gport, body=call(11, "stray_crlf")) + request(gport, body=call(12, "echo")))
+        rd = Reader(s)
+        first = rd.response(3)
+        second = rd.response(3)
+    expect_answer(first, 11)
+    expect_answer(second, 12)
+    st = backend_stats(bport)
+    r11, r12 = requests_with(st, id=11), requests_with(st, id=12)
+    expect(len(r12) == 1, f"the backend saw request 12 {len(r12)} times: {r12}")
+    expect(r11 and r12[0]["conn"] != r11[0]["conn"],
+           f"request 12 went on the connection that sent the stray CRLF ({r12[0]['conn']})")
+
+
+@case("an answer with another JSON-RPC id is a protocol error (502 -32052, no Retry-After)")
+def wrong_id(gport, bport):
+    """An answer whose JSON-RPC id (999) is not the request's (21) is a
+    backend protocol error: 502, -32052, no Retry-After."""
+    expect_protocol_error(post(gport, call(21, "wrong_id")), 21)
+
+
+@case("an unsolicited response on an idle pooled connection: the next request gets its own answer on a fresh connection")
+def unsolicited_idle(gport, bport):
+    """The backend answers 201, then 100 ms later writes an unsolicited
+    response (id 999) on the now idle pooled connection.  The client's next
+    request (202, same client connection, 300 ms later) gets its own answer,
+    on a fresh backend connection."""
+    backend_reset(bport)
+    with connect(gport) as s:
+        rd = Reader(s)
+        s.sendall(request(gport, body=call(201, "unsolicited_after")))
+        expect_answer(rd.response(3), 201)
+        time.sleep(0.3)
+        s.sendall(request(gport, body=call(202, "echo")))
+        expect_answer(rd.response(3), 202)
+    st = backend_stats(bport)
+    c201, c202 = requests_with(st, id=201)[0]["conn"], requests_with(st, id=202)[0]["conn"]
+    expect(c201 != c202, f"202 went on connection {c202}, which sent the unsolicited response")
+
+
+@case("a response with a foreign id before the answer: 502 -32052, never relayed; the next request on a fresh connection")
+def unsolicited_before_answer(gport, bport):
+    """On a pooled connection the backend sends a response with id 999
+    before its answer to request 212.  The client of 212 never sees id 999:
+    it gets the protocol error (502, -32052, no Retry-After, id 212).  The
+    connection is closed: the next request (213) gets its own answer on a
+    fresh backend connection."""
+    backend_reset(bport)
+    with connect(gport) as s:
+        rd = Reader(s)
+        s.sendall(request(gport, body=call(211, "arm_unsolicited")))
+        expect_answer(rd.response(3), 211)
+        s.sendall(request(gport, body=call(212, "echo")))
+        r = rd.response(3)
+    expect(b'"id": 999' not in r.body, f"request 212 got the unsolicited response: {r}")
+    expect_protocol_error(r, 212)
+    expect_answer(post(gport, call(213, "echo")), 213)
+    st = backend_stats(bport)
+    c212, c213 = requests_with(st, id=212)[0]["conn"], requests_with(st, id=213)[0]["conn"]
+    expect(c212 != c213, f"213 went on connection {c213}, which misbehaved")
+
+
+@case("a request the backend read and dropped is not retried (seen once), answered 502 'closed'")
+def no_retry_after_send(gport, bport):
+    """transfer_money is read by the backend, which closes without an
+    answer.  It may have acted on it: the request is not retried (the
+    backend sees it exactly once, even on a reused pooled connection), and
+    the client gets 502 with a JSON-RPC error saying the backend closed the
+    connection."""
+    backend_reset(bport)
+    with connect(gport) as s:
+        rd = Reader(s)
+        s.sendall(request(gport, body=call(30, "echo")))	# a pooled connection to reuse
+        expect_answer(rd.response(3), 30)
+        s.sendall(request(gport, body=call(31, "transfer_money", {"to": "mallory", "usd": 1000})))
+        r = rd.response(5)
+    time.sleep(0.5)
+    n = backend_stats(bport)["tools"].get("transfer_money", 0)
+    expect(n == 1, f"the backend received transfer_money {n} times; the client got {r}")
+    body = r.json() or {}
+    err = body.get("error") or {}
+    expect(r.status == 502 and body.get("id") == 31 and "closed" in err.get("message", ""),
+           f"want 502 with an error naming the closed connection, got {r}")
+
+
+@case("101 Switching Protocols to a POST is a protocol error (502 -32052, no Retry-After)")
+def status_101(gport, bport):
+    """101 Switching Protocols to a POST: a protocol error (502 -32052)."""
+    expect_protocol_error(post(gport, call(41, "status_101"), timeout=3), 41)
+
+
+@case("status 999 is a protocol error (502 -32052, no Retry-After)")
+def status_999(gport, bport):
+    """Status 999: a protocol error (502 -32052), not relayed."""
+    expect_protocol_error(post(gport, call(42, "status_999"), timeout=3), 42)
+
+
+def expect_cut(r, rid, what):
+    """A protocol error mid-stream: the client's head is out, so the stream
+    is cut (closed without its last chunk) within 3 s, although the backend
+    keeps the stream open.  A fix that checks before the head may answer
+    the protocol error instead."""
+    if r.status != 200:
+        expect_protocol_error(r, rid)
+        return
+    expect(not r.complete, f"the stream ended properly after {what}: {r}")
+    expect(r.closed, f"the stream with {what} was not cut within 3 s: {r}")
+
+
+@case("a huge SSE retry: is a protocol error: not relayed, the stream cut")
+def sse_retry_huge(gport, bport):
+    """An SSE `retry: 99999999999999999999` is a protocol error: the
+    stream is cut and no retry field reaches the client (today it was
+    relayed saturated to LONG_MAX)."""
+    r = post(gport, call(43, "sse_retry_huge"), timeout=3)
+    expect(b"retry:" not in r.body, f"a retry field was relayed: {r.body[:300]!r}")
+    expect_cut(r, 43, "a huge retry")
+
+
+@case("a NUL in SSE data is a protocol error: not relayed, the stream cut")
+def sse_nul(gport, bport):
+    """A NUL byte in SSE data is a protocol error: the stream is cut and
+    the NUL never reaches the client."""
+    r = post(gport, call(44, "sse_nul"), timeout=3)
+    expect(b"\0" not in r.body, f"a NUL byte was relayed: {r.body[:300]!r}")
+    expect_cut(r, 44, "a NUL in data")
+
+
+@case("an LF in a legacy endpoint sessionId is a protocol error: not relayed, the stream cut")
+def legacy_endpoint_lf(gport, bport):
+    """A legacy endpoint event whose sessionId holds an LF is a protocol
+    error: no endpoint event reaches the client, and the stream is cut."""
+    r = exchange(gport, request(gport, "GET", "/sse", headers={"X-Hostile": "endpoint_lf"}), 3)
+    expect(b"endpoint" not in r.body, f"the endpoint event was relayed: {r.body[:300]!r}")
+    expect_cut(r, None, "an LF in the sessionId")
+
+
+@case("a legacy endpoint event is relayed, rewritten (control)")
+def legacy_endpoint_ok(gport, bport):
+    """Control: a well-formed endpoint event is relayed, rewritten to the
+    gateway's /message path."""
+    with connect(gport) as s:
+        s.sendall(request(gport, "GET", "/sse"))
+        rd = Reader(s)
+        r = rd.response(1)
+    events = r.sse_data()
+    expect(r.status == 200 and events and events[0].startswith(b"/message?sessionId="),
+           f"no endpoint event: {r}")
+
+
+def refused_with_body(gport, bport, method, chunked):
+    """@method /mcp with a body: 400, JSON-RPC -32600 saying a body is not
+    allowed, and the backend never sees the request."""
+    backend_reset(bport)
+    raw = request(gport, method, "/mcp", b'{"jsonrpc":"2.0","id":5,"method":"ping"}',
+                  {"Mcp-Session-Id": "0123456789abcdef"}, chunked=chunked)
+    r = exchange(gport, raw, 2)
+    time.sleep(0.2)
+    seen = requests_with(backend_stats(bport), method=method)
+    expect(not seen, f"the backend saw {seen}")
+    body = r.json() or {}
+    err = body.get("error") or {}
+    msg = str(err.get("message", "")).lower()
+    expect(r.status == 400 and err.get("code") == -32600 and "body" in msg and method.lower() in msg,
+           f"want 400 -32600 'body not allowed on {method}', got {r}")
+
+
+@case("GET with a body: 400 -32600, the backend never sees it")
+def get_with_body(gport, bport):
+    refused_with_body(gport, bport, "GET", False)
+
+
+@case("GET with a chunked body: 400 -32600, the backend never sees it")
+def get_with_chunked_body(gport, bport):
+    refused_with_body(gport, bport, "GET", True)
+
+
+@case("DELETE with a body: 400 -32600, the backend never sees it")
+def delete_with_body(gport, bport):
+    refused_with_body(gport, bport, "DELETE", False)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 4:
+        sys.exit("usage: hostile_cases.py GPORT BPORT CASE...\ncases: " + " ".join(CASES))
+    sys.exit(run_cases("hostile", CASES, sys.argv[3:], int(sys.argv[1]), int(sys.argv[2])))
