@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "base/jpath.h"
-#include "mcp_int.h"
+#include "mcp_err.h"
 #include "mcp_scan.h"
 
 /* Largest integer a JavaScript number holds exactly: an id beyond it could
