@@ -95,6 +95,10 @@ static const struct ct_case ct_cases[] = {
 	{ "another parameter", { "Content-Type: application/json; boundary=x" }, PING, 415, NULL },
 	{ "charset and another parameter", { "Content-Type: application/json; charset=utf-8; "
 	  "x=y" }, PING, 415, NULL },
+	{ "a parameter spelt like charset", { "Content-Type: application/json; charsex=utf-8" },
+	  PING, 415, NULL },
+	{ "charset of another media type", { "Content-Type: text/json; charset=utf-8" }, PING, 415,
+	  NULL },
 	{ "empty parameter", { "Content-Type: application/json;" }, PING, 415, NULL },
 	{ "blanks around =", { "Content-Type: application/json; charset = utf-8" }, PING, 415,
 	  NULL },
