@@ -15,11 +15,12 @@ AUTH = f"{HOST}:{PORT}"
 failed = 0
 
 
-def post(body, extra="", path="/mcp", host=AUTH):
+def post(body, extra="", path="/mcp", host=AUTH, ctype="application/json"):
     if isinstance(body, str):
         body = body.encode()
+    ctype_line = f"Content-Type: {ctype}\r\n" if ctype is not None else ""
     head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\n"
-            "Content-Type: application/json\r\n"
+            f"{ctype_line}"
             "Accept: application/json, text/event-stream\r\n"
             f"{extra}Content-Length: {len(body)}\r\n\r\n")
     return head.encode() + body
@@ -169,6 +170,30 @@ expect("PUT on the MCP endpoint is 405",
 expect("a legacy POST for an unknown session is 404 at once",
        post(INIT, path="/message?sessionId=0123456789abcdef"), 404, -32600, timeout=2.0)
 expect("a garbage request line is 400 and closes", b"HELLO\r\n\r\n", 400, None, True)
+expect("obs-fold in Transfer-Encoding is 400 and closes",
+       (f"POST /mcp HTTP/1.1\r\nHost: {AUTH}\r\nTransfer-Encoding:\r\n chunked\r\n\r\n"
+        "5\r\nhello\r\n0\r\n\r\n").encode(), 400, None, True)
+expect("obs-fold in Content-Length is 400 and closes",
+       (f"POST /mcp HTTP/1.1\r\nHost: {AUTH}\r\nContent-Length:\r\n {len(body)}\r\n\r\n")
+       .encode() + body, 400, None, True)
+expect("obs-fold in any header is 400 and closes",
+       post(INIT, "X-Note: a\r\n b\r\n"), 400, None, True)
+expect("a bare LF in a chunk extension is 400 at once, not 408",
+       (f"POST /mcp HTTP/1.1\r\nHost: {AUTH}\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n5;ext\nhello\r\n0\r\n\r\n").encode(),
+       400, None, True, timeout=2.0)
+expect("chunk data not ended by CRLF is 400 and closes",
+       (f"POST /mcp HTTP/1.1\r\nHost: {AUTH}\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "5\r\nhelloXY0\r\n\r\n").encode(), 400, None, True)
+expect("bare LF line endings are 400 and close",
+       f"GET /mcp HTTP/1.1\nHost: {AUTH}\n\n".encode(), 400, None, True)
+expect("a bare LF ending the headers is 400 and closes",
+       post(INIT).replace(b"\r\n\r\n", b"\r\n\n", 1), 400, None, True)
+expect("HTTP/1.2 is 400 and closes", post(INIT).replace(b"HTTP/1.1", b"HTTP/1.2", 1), 400,
+       None, True)
+expect("HTTX/1.1 is 400 and closes", post(INIT).replace(b"HTTP/1.1", b"HTTX/1.1", 1), 400,
+       None, True)
+expect("two Host headers are 400 and close", post(INIT, f"Host: {AUTH}\r\n"), 400, None, True)
 
 # --- what must work ----------------------------------------------------------------
 r = expect("initialize passes and returns a session", post(INIT), 200)
@@ -181,6 +206,74 @@ expect("Mcp-Method and Mcp-Name that match pass",
 expect("Mcp-Name in base64 that matches passes",
        post(call("run_query", {"sql": "select 1"}),
             sess + f"Mcp-Method: tools/call\r\nMcp-Name: {b64('run_query')}\r\n"), 200)
+
+# Keys one name to a Go backend (encoding/json folds case, U+017F, U+212A), in
+# a live session: without the gateway's refusal the backend would answer 200.
+expect("name beside Name is refused (Go reads the last)",
+       post('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":'
+            '{"name":"get_pricing","Name":"update_account"}}', sess), 400, -32600)
+expect("method beside Method is refused",
+       post('{"jsonrpc":"2.0","id":1,"Method":"tools/call","method":"ping"}', sess), 400, -32600)
+expect("an argument and its upper-case twin are refused",
+       post(call("run_query", {"sql": "select 1", "Sql": "drop table t"}), sess), 400, -32600)
+expect("a long s (U+017F) twin is refused",
+       post(call("run_query", {"sql": "select 1", "\u017fql": "drop table t"}), sess), 400, -32600)
+expect("a Kelvin sign (U+212A) twin is refused",
+       post(call("get_pricing", {"plan": "pro", "\u212a": 1, "k": 2}), sess), 400, -32600)
+expect("Params instead of params is refused",
+       post('{"jsonrpc":"2.0","id":1,"method":"tools/list","Params":{"cursor":"x"}}',
+            sess), 400, -32600)
+expect("a duplicate key apart from its twin is refused",
+       post('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":'
+            '{"name":"run_query","arguments":{},"name":"drop_db"}}', sess), 400, -32600)
+expect("NUL then another escape in a tool name is refused",
+       post('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":'
+            '{"name":"get\\u0000_secrets\\u0021","arguments":{}}}', sess), 400, -32600)
+
+# --- Content-Type and Content-Encoding: the backend decodes as told ------------------
+UTF7 = ('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":'
+        '{"name":"get_pricing","+AG4AYQBtAGU-":"update_account","arguments":{}}}')
+expect("a UTF-7 body is 415", post(UTF7, sess, ctype="application/json; charset=utf-7"), 415,
+       -32600)
+expect("a UTF-7 method is 415",
+       post('{"jsonrpc":"2.0","id":1,"method":"ping","+AG0-ethod":"tools/call"}', sess,
+            ctype="application/json; charset=UTF-7"), 415, -32600)
+expect("charset=utf-16 is 415", post(INIT, ctype="application/json; charset=utf-16"), 415,
+       -32600)
+expect("two charset parameters are 415",
+       post(INIT, ctype="application/json; charset=utf-8; charset=utf-7"), 415, -32600)
+expect("text/plain is 415", post(INIT, ctype="text/plain"), 415, -32600)
+expect("no Content-Type is 415", post(INIT, ctype=None), 415, -32600)
+expect("two Content-Type headers are 415",
+       post(INIT, "Content-Type: application/json; charset=utf-7\r\n"), 415, -32600)
+expect("Content-Encoding: gzip is 415", post(INIT, "Content-Encoding: gzip\r\n"), 415, -32600)
+
+
+def legacy_session():
+    """Opens GET /sse and returns (socket, message path) from its endpoint event."""
+    s = socket.create_connection((HOST, PORT), timeout=5)
+    s.sendall(f"GET /sse HTTP/1.1\r\nHost: {AUTH}\r\nAccept: text/event-stream\r\n\r\n"
+              .encode())
+    data = b""
+    while b"sessionId=" not in data or b"\n" not in data.split(b"sessionId=", 1)[1]:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise ConnectionError("stream closed before its endpoint event")
+        data += chunk
+    line = data.split(b"data: ", 1)[1].split(b"\n", 1)[0].strip()
+    return s, line.decode()
+
+
+try:
+    stream, path = legacy_session()
+    with stream:
+        expect("legacy POST /message in UTF-7 is 415",
+               post(UTF7, path=path, ctype="application/json; charset=utf-7"), 415, -32600)
+        expect("legacy POST /message in UTF-8 is accepted (202)",
+               post('{"jsonrpc":"2.0","id":5,"method":"ping"}', path=path,
+                    ctype="application/json; charset=utf-8"), 202)
+except (OSError, ValueError, IndexError) as e:
+    report("legacy POST /message in UTF-7 is 415", False, f"no legacy session: {e}")
 
 # Pipelined: two requests in one write, answered in order.
 try:

@@ -7,7 +7,9 @@
  * that a gateway relies on, and aborts when one fails:
  *  - what the strict scan accepts, cJSON accepts, and whatever cJSON
  *    refuses, mcp_parse refuses (the scan is stricter, never laxer);
- *  - an accepted single message holds no \u0000 anywhere (the scan's count);
+ *  - the strings the scan says hold \u0000 are exactly those an independent
+ *    decoder here (nul_oracle) finds, so a scan that loses a NUL cannot
+ *    vouch for itself; an accepted single message holds none;
  *  - every message's kind agrees with its fields;
  *  - cJSON's own printing of an accepted tree passes the scan again (the
  *    scan does not refuse JSON that is merely spelt differently);
@@ -151,6 +153,57 @@ static long check_scan_vs_cjson(const char *text, size_t len)
 	return n_nul;
 }
 
+/*
+ * The oracle for NULs, independent of mcp_scan: walks a text the scan has
+ * accepted (so valid JSON), numbers its strings in document order, decodes
+ * each escape, and notes the ordinals of strings holding U+0000.  Returns
+ * how many; their ordinals in @ords (up to @cap).
+ */
+static size_t nul_oracle(const char *t, size_t len, size_t *ords, size_t cap)
+{
+	size_t ordinal = 0, found = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		bool nul = false;
+
+		if (t[i] != '"')
+			continue;
+		for (i++; i < len && t[i] != '"'; i++) {
+			if (t[i] != '\\')
+				continue;
+			if (t[++i] == 'u') {
+				char hex[5] = { t[i + 1], t[i + 2], t[i + 3], t[i + 4], 0 };
+
+				nul = nul || strtoul(hex, NULL, 16) == 0;
+				i += 4;
+			}
+		}
+		if (nul && found < cap)
+			ords[found] = ordinal;
+		found += nul;
+		ordinal++;
+	}
+	return found;
+}
+
+/* The scan's NUL ordinals are the oracle's. */
+static void check_nul_oracle(const char *text, size_t len)
+{
+	struct mcp_scan scan;
+	struct mcp_scan_error serr;
+	size_t ords[64], n;
+
+	if (mcp_scan(text, len, &scan, &serr)) {
+		mcp_scan_free(&scan);
+		return;
+	}
+	n = nul_oracle(text, len, ords, 64);
+	must(scan.n_nul == n);
+	for (size_t i = 0; i < n && i < 64; i++)
+		must(scan.nul[i] == ords[i]);
+	mcp_scan_free(&scan);
+}
+
 /* Any JSON as a tool's inputSchema, and any bytes as a header value. */
 static void exercise_helpers(const struct mcp_batch *b, const char *text)
 {
@@ -182,6 +235,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(cstr, data, size);
 	cstr[size] = '\0';
 	n_nul = check_scan_vs_cjson(text, size);
+	check_nul_oracle(text, size);
 	ret = mcp_parse(text, size, &b, &err);
 	probe = cJSON_ParseWithLengthOpts(text, size, NULL, false);
 	if (!probe)
@@ -191,7 +245,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	must(ret == 0 || err.code);
 	must(ret != 0 || (b.root && b.n >= 1));
 	if (ret == 0 && !b.is_batch)
-		must(b.msgs[0].kind != MCP_INVALID && n_nul == 0);
+		must(b.msgs[0].kind != MCP_INVALID && n_nul == 0 &&
+		     nul_oracle(text, size, NULL, 0) == 0);
 	for (size_t i = 0; i < b.n; i++) {
 		check_kind(&b.msgs[i]);
 		if (i < 4)

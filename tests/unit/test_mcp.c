@@ -96,6 +96,10 @@ static const struct bad_case bad_cases[] = {
 	{ "literal run-on", "{\"a\":nullx}", 0, -32700, 400, "expected a JSON value, got 'nullx'" },
 	{ "overlong UTF-8", "{\"a\":\"\xc0\xaf\"}", 0, -32700, 400,
 	  "at byte 6: invalid UTF-8 sequence" },
+	{ "overlong 3-byte UTF-8", "{\"a\":\"\xe0\x80\xaf\"}", 0, -32700, 400,
+	  "at byte 6: invalid UTF-8 sequence" },
+	{ "overlong 4-byte UTF-8", "{\"a\":\"\xf0\x80\x80\xaf\"}", 0, -32700, 400,
+	  "at byte 6: invalid UTF-8 sequence" },
 	{ "UTF-8 surrogate", "{\"a\":\"\xed\xa0\x80\"}", 0, -32700, 400, "invalid UTF-8" },
 	{ "UTF-8 above U+10FFFF", "{\"a\":\"\xf4\x90\x80\x80\"}", 0, -32700, 400, "invalid UTF-8" },
 	{ "UTF-8 cut short", "{\"a\":\"\xe4\xb8\"}", 0, -32700, 400, "invalid UTF-8" },
@@ -197,11 +201,92 @@ static const struct bad_case bad_cases[] = {
 	{ "duplicate with odd key name", CALL("{\"name\":\"q\",\"arguments\":{\"a.b\":{\"z\":1,"
 	  "\"z\":1}}}"), 0, -32600, 400, "duplicate key \"z\" in params.arguments[\"a.b\"]" },
 
+	/* duplicates apart, not side by side: every pair is compared, in small
+	 * objects (pairwise) and big ones (sorted) */
+	{ "duplicate first and last of 3", CALL("{\"name\":\"run_query\",\"arguments\":{},"
+	  "\"name\":\"drop_db\"}"), 0, -32600, 400, "duplicate key \"name\" in params" },
+	{ "duplicate first and last of 16", CALL("{\"name\":\"q\",\"arguments\":{\"k01\":1,"
+	  "\"k02\":1,\"k03\":1,\"k04\":1,\"k05\":1,\"k06\":1,\"k07\":1,\"k08\":1,\"k09\":1,"
+	  "\"k10\":1,\"k11\":1,\"k12\":1,\"k13\":1,\"k14\":1,\"k15\":1,\"k01\":2}}"),
+	  0, -32600, 400, "duplicate key \"k01\" in params.arguments" },
+	{ "duplicate first and last of 17", CALL("{\"name\":\"q\",\"arguments\":{\"k01\":1,"
+	  "\"k02\":1,\"k03\":1,\"k04\":1,\"k05\":1,\"k06\":1,\"k07\":1,\"k08\":1,\"k09\":1,"
+	  "\"k10\":1,\"k11\":1,\"k12\":1,\"k13\":1,\"k14\":1,\"k15\":1,\"k16\":1,"
+	  "\"k01\":2}}"), 0, -32600, 400, "duplicate key \"k01\" in params.arguments" },
+	{ "duplicate apart, nested", CALL("{\"name\":\"q\",\"arguments\":{\"a\":{\"b\":"
+	  "{\"x\":1,\"y\":2,\"z\":3,\"x\":4}}}}"), 0, -32600, 400,
+	  "duplicate key \"x\" in params.arguments.a.b" },
+	{ "duplicate apart at the top", "{\"jsonrpc\":\"2.0\",\"method\":\"tools/list\",\"id\":1,"
+	  "\"method\":\"tools/call\"}", 0, -32600, 400, "duplicate key \"method\"" },
+
+	/* keys one name to Go's encoding/json (ASCII case, U+017F, U+212A,
+	 * U+0130, U+0131): the backend reads the last, cJSON the exact one */
+	{ "Name beside name", CALL("{\"name\":\"get_pricing\",\"Name\":\"update_account\"}"), 0,
+	  -32600, 400, "keys \"name\" and \"Name\" in params differ only in case" },
+	{ "Method beside method", "{\"jsonrpc\":\"2.0\",\"id\":1,\"Method\":\"tools/call\","
+	  "\"method\":\"ping\"}", 0, -32600, 400,
+	  "keys \"Method\" and \"method\" differ only in case" },
+	{ "JSONRPC beside jsonrpc", "{\"jsonrpc\":\"2.0\",\"JSONRPC\":\"1.0\",\"id\":1,"
+	  "\"method\":\"ping\"}", 0, -32600, 400, "differ only in case" },
+	{ "case twins apart in arguments", CALL("{\"name\":\"q\",\"arguments\":{\"sql\":\"a\","
+	  "\"limit\":1,\"SQL\":\"b\"}}"), 0, -32600, 400,
+	  "keys \"sql\" and \"SQL\" in params.arguments differ only in case" },
+	{ "case twins in a big object", CALL("{\"name\":\"q\",\"arguments\":{\"k01\":1,"
+	  "\"k02\":1,\"k03\":1,\"k04\":1,\"k05\":1,\"k06\":1,\"k07\":1,\"k08\":1,\"k09\":1,"
+	  "\"k10\":1,\"k11\":1,\"k12\":1,\"k13\":1,\"k14\":1,\"k15\":1,\"k16\":1,"
+	  "\"K09\":2}}"), 0, -32600, 400, "\"K09\" in params.arguments differ only in case" },
+	{ "long s (U+017F) beside s", CALL("{\"name\":\"q\",\"arguments\":{\"ask\":1,"
+	  "\"a\u017fk\":2}}"), 0, -32600, 400,
+	  "keys \"ask\" and \"a\\xc5\\xbfk\" in params.arguments differ only in case" },
+	{ "Kelvin sign (U+212A) beside k", CALL("{\"name\":\"q\",\"arguments\":{\"kind\":1,"
+	  "\"\xe2\x84\xaaind\":2}}"), 0, -32600, 400, "differ only in case" },
+	{ "dotted I (U+0130) beside i", CALL("{\"name\":\"q\",\"arguments\":{\"id\":1,"
+	  "\"\u0130D\":2}}"), 0, -32600, 400, "differ only in case" },
+	{ "dotless i (U+0131) beside I", CALL("{\"name\":\"q\",\"arguments\":{\"\u0131\":1,"
+	  "\"I\":2}}"), 0, -32600, 400, "differ only in case" },
+	{ "non-ASCII case twins", CALL("{\"name\":\"q\",\"arguments\":{\"\u00e9t\u00e9\":1,"
+	  "\"\u00c9T\u00c9\":2}}"), 0, -32600, 400, "differ only in case" },
+	{ "Kelvin beside K in a big object", CALL("{\"name\":\"q\",\"arguments\":{\"k01\":1,"
+	  "\"k02\":1,\"k03\":1,\"k04\":1,\"k05\":1,\"k06\":1,\"k07\":1,\"k08\":1,\"k09\":1,"
+	  "\"k10\":1,\"k11\":1,\"k12\":1,\"k13\":1,\"k14\":1,\"k15\":1,\"k16\":1,"
+	  "\"\u212a16\":2}}"), 0, -32600, 400, "differ only in case" },
+
+	/* a member the gateway reads, spelt some other way: the gateway does
+	 * not see it, a Go backend does */
+	{ "Params instead of params", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\","
+	  "\"Params\":{\"cursor\":\"x\"}}", 0, -32600, 400,
+	  "member \"Params\" is spelt like \"params\" but not exactly" },
+	{ "dotless-i id (U+0131)", "{\"jsonrpc\":\"2.0\",\"\u0131d\":1,\"method\":\"ping\"}", 0,
+	  -32600, 400, "member \"\\xc4\\xb1d\" is spelt like \"id\"" },
+	{ "Kelvin in a params member", REQ("\"method\":\"tools/call\",\"params\":{\"name\":\"q\","
+	  "\"\u212aind\":1,\"_meta\":{\"progre\u017fsToken\":1}}"), 0, -32600, 400,
+	  "member \"progre\\xc5\\xbfsToken\" in params._meta is spelt like \"progressToken\"" },
+	{ "Arguments instead of arguments", CALL("{\"name\":\"q\",\"Arguments\":{\"sql\":1}}"),
+	  0, -32600, 400, "member \"Arguments\" in params is spelt like \"arguments\"" },
+	{ "NAME instead of name", REQ("\"method\":\"prompts/get\",\"params\":{\"NAME\":\"p\"}"),
+	  0, -32600, 400, "member \"NAME\" in params is spelt like \"name\"" },
+	{ "URI instead of uri", REQ("\"method\":\"resources/read\",\"params\":{\"uri\":\"a\","
+	  "\"_META\":{}}"), 0, -32600, 400, "member \"_META\" in params is spelt like \"_meta\"" },
+	{ "Message in an error", REQ("\"error\":{\"code\":1,\"message\":\"x\",\"Data\":1}"), 0,
+	  -32600, 400, "member \"Data\" in error is spelt like \"data\"" },
+	{ "clientInfo Name", REQ("\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
+	  "\"2025-06-18\",\"clientInfo\":{\"Name\":\"x\",\"version\":\"1\"}}"), 0, -32600, 400,
+	  "member \"Name\" in params.clientInfo is spelt like \"name\"" },
+
 	/* NUL (\u0000): cJSON stops reading there, the backend does not */
 	{ "NUL in method", REQ("\"method\":\"tools/list\\u0000x\""), 0, -32600, 400,
 	  "NUL (\\u0000) in method name" },
 	{ "NUL in tool name", CALL("{\"name\":\"get\\u0000_secrets\"}"), 0, -32600, 400,
 	  "NUL (\\u0000) in tool name" },
+	{ "NUL then another \\u escape in a tool name", CALL("{\"name\":"
+	  "\"get\\u0000_secrets\\u0021\"}"), 0, -32600, 400, "NUL (\\u0000) in tool name" },
+	{ "NUL then a surrogate pair in a method", REQ("\"method\":\"tools/list\\u0000x"
+	  "\\ud83d\\ude00\""), 0, -32600, 400, "NUL (\\u0000) in method name" },
+	{ "NUL then \\u0041 in a key", CALL("{\"name\":\"q\",\"arguments\":{\"a\\u0000b"
+	  "\\u0041\":1}}"), 0, -32600, 400, "NUL (\\u0000) in object key \"a\" in params.arguments" },
+	{ "NUL then \\n in an argument", CALL("{\"name\":\"q\",\"arguments\":{\"sql\":"
+	  "\"SELECT 1\\u0000; DROP\\u0020TABLE\\n\"}}"), 0, -32600, 400,
+	  "NUL (\\u0000) in the string at params.arguments.sql" },
 	{ "NUL in resource uri", REQ("\"method\":\"resources/read\",\"params\":"
 	  "{\"uri\":\"file:///ok\\u0000/../etc/shadow\"}"), 0, -32600, 400,
 	  "NUL (\\u0000) in resource uri" },
@@ -395,9 +480,14 @@ static const struct good_case good_cases[] = {
 	{ "error with id", "{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"error\":{\"code\":-32601,"
 	  "\"message\":\"Method not found\"}}", MCP_ERROR_RESPONSE, NULL, MCP_M_OTHER,
 	  NULL, NULL, NULL, "\"a\"" },
-	{ "keys differing in case are distinct", "{\"jsonrpc\":\"2.0\",\"id\":1,\"Method\":"
-	  "\"tools/call\",\"method\":\"ping\"}", MCP_REQUEST, "ping", MCP_M_PING,
-	  NULL, NULL, NULL, "1" },
+	{ "keys that differ beyond case are distinct", "{\"jsonrpc\":\"2.0\",\"id\":1,"
+	  "\"method\":\"tools/call\",\"params\":{\"name\":\"n\",\"names\":1,\"arguments\":"
+	  "{\"e\":1,\"\u00e9\":2,\"ss\":3,\"\u00df\":4,\"i\":5,\"j\":6,\"s\":7,\"\u00c5\":8}}}",
+	  MCP_REQUEST, "tools/call", MCP_M_TOOLS_CALL, "n", NULL, NULL, "1" },
+	{ "camelCase members spelt exactly", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+	  "\"tools/call\",\"params\":{\"name\":\"n\",\"_meta\":{\"progressToken\":1},"
+	  "\"arguments\":{\"userId\":1,\"userID2\":2}}}", MCP_REQUEST, "tools/call",
+	  MCP_M_TOOLS_CALL, "n", NULL, NULL, "1" },
 	{ "escaped backslash before u0000 is no NUL", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
 	  "\"tools/call\",\"params\":{\"name\":\"a\\\\u0000\"}}", MCP_REQUEST, "tools/call",
 	  MCP_M_TOOLS_CALL, "a\\u0000", NULL, NULL, "1" },
@@ -710,6 +800,28 @@ static const struct hdr_case hdr_cases[] = {
 	  false, 0, -EINVAL, "does not match method" },
 	{ "name mismatch", WEATHER, { "Mcp-Name: get_pricing", NULL }, false, 0, -EINVAL,
 	  "Mcp-Name header \"get_pricing\" does not match params.name \"get_weather\"" },
+	/* whole values compare, not a prefix: either way round */
+	{ "name header a prefix of the tool", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+	  "\"tools/call\",\"params\":{\"name\":\"get_weather_admin\"}}",
+	  { "Mcp-Name: get_weather", NULL }, false, 0, -EINVAL,
+	  "Mcp-Name header \"get_weather\" does not match params.name \"get_weather_admin\"" },
+	{ "tool a prefix of the name header", WEATHER, { "Mcp-Name: get_weather_admin", NULL },
+	  false, 0, -EINVAL, "\"get_weather_admin\" does not match params.name \"get_weather\"" },
+	{ "name header a short prefix", WEATHER, { "Mcp-Name: get", NULL }, false, 0, -EINVAL,
+	  "Mcp-Name header \"get\" does not match" },
+	{ "empty name header", WEATHER, { "Mcp-Name: ", NULL }, false, 0, -EINVAL,
+	  "does not match params.name" },
+	{ "base64 name a prefix of the tool", WEATHER, { "Mcp-Name: =?base64?Z2V0?=", NULL },
+	  false, 0, -EINVAL, "Mcp-Name header \"get\" does not match" },
+	{ "base64 name longer than the tool", WEATHER,
+	  { "Mcp-Name: =?base64?Z2V0X3dlYXRoZXJfYWRtaW4=?=", NULL }, false, 0, -EINVAL,
+	  "\"get_weather_admin\" does not match" },
+	{ "method header a prefix of the method", WEATHER, { "Mcp-Method: tools/cal", NULL },
+	  false, 0, -EINVAL, "Mcp-Method header \"tools/cal\" does not match method" },
+	{ "method a prefix of the method header", WEATHER, { "Mcp-Method: tools/callx", NULL },
+	  false, 0, -EINVAL, "Mcp-Method header \"tools/callx\" does not match method" },
+	{ "protocol version a prefix", VERSIONED, { "MCP-Protocol-Version: 2026-07", NULL },
+	  false, 0, -EINVAL, "does not match params._meta protocolVersion" },
 	{ "name in base64", WEATHER, { "Mcp-Name: =?base64?Z2V0X3dlYXRoZXI=?=", NULL }, false, 0,
 	  0, NULL },
 	{ "name in bad base64", WEATHER, { "Mcp-Name: =?base64?Z2V0X3dlYXRoZXI?=", NULL }, false,
@@ -780,6 +892,16 @@ static const struct hdr_case hdr_cases[] = {
 	  "Mcp-Param-Tenant header missing (arguments.opts.tenant has a value)" },
 	{ "param mismatch", EXEC, { "Mcp-Param-Region: eu-west1", NULL }, true, 0, -EINVAL,
 	  "Mcp-Param-Region header \"eu-west1\" does not match arguments.region \"us-west1\"" },
+	{ "param header a prefix of the argument", EXEC, { "Mcp-Param-Region: us-west", NULL },
+	  true, 0, -EINVAL, "\"us-west\" does not match arguments.region \"us-west1\"" },
+	{ "argument a prefix of the param header", EXEC, { "Mcp-Param-Region: us-west1x", NULL },
+	  true, 0, -EINVAL, "\"us-west1x\" does not match arguments.region" },
+	{ "boolean header a prefix", EXEC, { "Mcp-Param-Dry-Run: tru", NULL }, true, 0, -EINVAL,
+	  "does not match arguments.dry true" },
+	{ "boolean header longer", EXEC, { "Mcp-Param-Dry-Run: truex", NULL }, true, 0, -EINVAL,
+	  "does not match arguments.dry true" },
+	{ "integer header a prefix", EXEC, { "Mcp-Param-Count: 4", NULL }, true, 0, -EINVAL,
+	  "does not match arguments.count 42" },
 	{ "integer compares numerically", EXEC, { "Mcp-Param-Count: 42.0", NULL }, true, 0, 0,
 	  NULL },
 	{ "integer with exponent", EXEC, { "Mcp-Param-Count: 4.2e1", NULL }, true, 0, 0, NULL },

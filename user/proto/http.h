@@ -7,10 +7,16 @@
  * message (pipelined requests are answered in order: the caller handles one,
  * then calls http_reader_next() and feeds the rest).  A message that would
  * let two HTTP implementations disagree about where it ends - Content-Length
- * together with Transfer-Encoding, two different Content-Lengths, any
+ * together with Transfer-Encoding, two Content-Lengths, any
  * Transfer-Encoding but exactly "chunked" - is refused with 400 and the
- * connection must be closed.  Limits: header bytes (431), header count (431),
- * buffered body bytes (413).
+ * connection must be closed.  So is what libhttp-parser (built without
+ * HTTP_PARSER_STRICT) takes but a front proxy may read otherwise: a line
+ * ending in a bare LF or a CR without LF, obs-fold (a header line starting
+ * with a blank), a version other than HTTP/1.0 and HTTP/1.1 ("HTTX/1.1"
+ * too), a request with two Host headers, and a chunk-size line or chunk end
+ * that is not exactly "HEX[;ext]CRLF" / "CRLF".  Responses get the same
+ * checks (the caller answers 502).  Limits: header bytes (431), header
+ * count (431), buffered body bytes (413).
  */
 #ifndef SL_HTTP_H
 #define SL_HTTP_H
@@ -65,8 +71,26 @@ struct http_reader_ops {
 	void (*on_complete)(void *ctx, struct http_msg *msg);
 };
 
+/* Private: the pre-scan that runs ahead of libhttp-parser over the bytes
+ * it is lenient about (line endings, obs-fold, versions, chunk framing). */
+struct http_scan {
+	unsigned char phase;	/* SCAN_* in http.c */
+	unsigned char chunk;	/* where in a chunk-size line, or a chunk's CRLF */
+	bool cr;		/* the last byte was a CR */
+	bool start_seen;	/* the start line is in (or: a trailer section) */
+	bool in_name;		/* still in the field name of this header line */
+	size_t line_len;
+	size_t name_len;
+	char name[24];		/* the field name, when it is short enough to matter */
+	char version[9];	/* requests: the last 9 bytes of the start line;
+				 * responses: the first 9 */
+	unsigned int n_host, n_cl, n_te;
+	uint64_t chunk_left;
+};
+
 struct http_reader {
 	http_parser parser;
+	struct http_scan scan;
 	enum http_kind kind;
 	struct http_limits lim;
 	const struct http_reader_ops *ops;

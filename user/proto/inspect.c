@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* inspect.c - MCP inspection for the proxy (see inspect.h). */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "inspect.h"
 #include "base/jarena.h"
@@ -58,6 +60,106 @@ static void note_client(const struct mcp_batch *b, struct inspect_result *res)
 	}
 }
 
+/* --- the envelope: Content-Type and Content-Encoding ---------------------------- */
+
+#define JSON_TYPE "application/json"
+
+static int refuse_envelope(struct inspect_result *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int refuse_envelope(struct inspect_result *res, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->http_status = 415;
+	res->code = INSPECT_INVALID_REQUEST;
+	va_start(ap, fmt);
+	vsnprintf(res->message, sizeof(res->message), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* The one value of header @name, in *value (NULL: absent); how many were sent. */
+static size_t one_header(const struct http_msg *msg, const char *name, const char **value)
+{
+	size_t seen = 0;
+
+	*value = NULL;
+	for (size_t i = 0; i < msg->n_headers; i++)
+		if (!strcasecmp(msg->names[i], name) && !seen++)
+			*value = msg->values[i];
+	return seen;
+}
+
+static const char *skip_ows(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/*
+ * "application/json", alone or with one parameter "charset=utf-8" (any
+ * case, the value quoted or not, blanks only before the ';').  Parsers
+ * disagree on everything past that - a second charset (Node's content-type
+ * takes the last, Go's mime refuses), blanks around '=', escapes in quotes -
+ * so nothing past it passes.  The value comes trimmed (http.c).
+ */
+static bool content_type_ok(const char *v)
+{
+	size_t n = strlen(JSON_TYPE);
+
+	if (strncasecmp(v, JSON_TYPE, n))
+		return false;
+	v = skip_ows(v + n);
+	if (!*v)
+		return true;
+	if (*v != ';')
+		return false;
+	v = skip_ows(v + 1);
+	if (strncasecmp(v, "charset=", 8))
+		return false;
+	v += 8;
+	return !strcasecmp(v, "utf-8") || !strcasecmp(v, "\"utf-8\"");
+}
+
+static int check_envelope(const struct http_msg *msg, struct inspect_result *res)
+{
+	char shown[96];
+	const char *ctype, *cenc;
+	size_t n_type = one_header(msg, "content-type", &ctype);
+	size_t n_enc = one_header(msg, "content-encoding", &cenc);
+
+	if (!n_type)
+		return refuse_envelope(res, "no Content-Type: JSON-RPC bodies are "
+				       JSON_TYPE);
+	if (n_type > 1)
+		return refuse_envelope(res, "Content-Type sent %zu times", n_type);
+	if (!content_type_ok(ctype))
+		return refuse_envelope(res, "Content-Type \"%s\" refused: JSON-RPC bodies are "
+				       JSON_TYPE " in UTF-8 (charset=utf-8 or none)",
+				       mcp_sanitize(shown, sizeof(shown), ctype, strlen(ctype)));
+	if (n_enc > 1)
+		return refuse_envelope(res, "Content-Encoding sent %zu times", n_enc);
+	if (n_enc && strcasecmp(cenc, "identity"))
+		return refuse_envelope(res, "Content-Encoding \"%s\" refused: only identity "
+				       "(the body judged is the body forwarded)",
+				       mcp_sanitize(shown, sizeof(shown), cenc, strlen(cenc)));
+	return 0;
+}
+
+bool inspect_header_normalised(const char *name)
+{
+	return !strcasecmp(name, "content-type") || !strcasecmp(name, "content-encoding");
+}
+
+int inspect_put_normalised_headers(struct buf *out)
+{
+	return buf_puts(out, "Content-Type: " JSON_TYPE "\r\n");
+}
+
+/* --- the body ------------------------------------------------------------------------ */
+
 int inspect_request(const struct http_msg *msg, struct inspect_result *res)
 {
 	struct mcp_batch b = {};
@@ -65,6 +167,8 @@ int inspect_request(const struct http_msg *msg, struct inspect_result *res)
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	if (check_envelope(msg, res))
+		return -EINVAL;
 	jarena_begin();
 	ret = mcp_parse(msg->body.data ? msg->body.data : "", msg->body.len, &b, &err);
 	if (b.n == 1 && !b.is_batch)

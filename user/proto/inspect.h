@@ -30,8 +30,23 @@ struct inspect_result {
 	char client_version[32];
 };
 
-/* Judges a POSTed body and its MCP headers.  0: forward; -EINVAL: refuse as res says. */
+/*
+ * Judges a POSTed body and its headers.  0: forward; -EINVAL: refuse as res
+ * says.  Before the JSON-RPC rules, the envelope: exactly one Content-Type,
+ * application/json with no parameter or charset=utf-8 (case-insensitive,
+ * quoted or not), and no Content-Encoding but identity; otherwise 415.  A
+ * backend decodes by the charset it is told (body-parser reads UTF-7 and
+ * UTF-16, and inflates gzip), and must read the bytes the gateway judged.
+ */
 int inspect_request(const struct http_msg *msg, struct inspect_result *res);
+/* Request headers inspect_request judged that the proxy should not copy to
+ * the backend as sent (Content-Type, Content-Encoding): it writes them with
+ * inspect_put_normalised_headers() instead, so no backend sees a spelling
+ * the gateway might have read differently. */
+bool inspect_header_normalised(const char *name);
+/* "Content-Type: application/json\r\n" (and no Content-Encoding: identity
+ * is the absence of one).  0 or -ENOMEM. */
+int inspect_put_normalised_headers(struct buf *out);
 /* Is a backend's JSON body / SSE event data JSON-RPC?  0 yes, -EINVAL no. */
 int inspect_response(const char *body, size_t len);
 int inspect_event(const char *data, size_t len);

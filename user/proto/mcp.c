@@ -19,7 +19,8 @@
 #include <string.h>
 
 #include "base/jpath.h"
-#include "mcp_int.h"
+#include "mcp_err.h"
+#include "mcp_fold.h"
 #include "mcp_scan.h"
 
 /* Largest integer a JavaScript number holds exactly: an id beyond it could
@@ -191,6 +192,88 @@ static const char *repeated_key(const cJSON *obj, bool *nomem)
 	return NULL;
 }
 
+struct folded_key {
+	char *folded;
+	const char *key;
+};
+
+static int folded_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct folded_key *)a)->folded,
+		      ((const struct folded_key *)b)->folded);
+}
+
+/* Two keys of @obj (n > PAIRWISE_MAX members) that fold alike, through a
+ * sorted copy of the folded keys; false when none (or out of memory). */
+static bool folded_pair_sorted(const cJSON *obj, size_t n, const char **a, const char **b,
+			       bool *nomem)
+{
+	struct folded_key *keys = calloc(n, sizeof(*keys));
+	const cJSON *c;
+	size_t i = 0;
+	bool found = false;
+
+	if (!keys) {
+		*nomem = true;
+		return false;
+	}
+	cJSON_ArrayForEach(c, obj) {
+		keys[i].key = c->string;
+		if (!(keys[i++].folded = mcp_fold_copy(c->string)))
+			*nomem = true;
+	}
+	if (!*nomem) {
+		qsort(keys, n, sizeof(*keys), folded_cmp);
+		for (i = 1; i < n && !found; i++)
+			found = !strcmp(keys[i - 1].folded, keys[i].folded);
+		if (found) {
+			*a = keys[i - 2].key;
+			*b = keys[i - 1].key;
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(keys[i].folded);
+	free(keys);
+	return found;
+}
+
+/*
+ * Two keys of @obj that are one name to Go's encoding/json (see mcp_fold.h),
+ * in *a and *b: the backend would take the last one, cJSON the one asked
+ * for.  Exact duplicates are found before this, by repeated_key().
+ */
+static bool folded_pair(const cJSON *obj, const char **a, const char **b, bool *nomem)
+{
+	const cJSON *x, *y;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(x, obj)
+		n++;
+	if (n > PAIRWISE_MAX)
+		return folded_pair_sorted(obj, n, a, b, nomem);
+	for (x = obj->child; x; x = x->next)
+		for (y = x->next; y; y = y->next)
+			if (mcp_fold_equal(x->string, y->string)) {
+				*a = x->string;
+				*b = y->string;
+				return true;
+			}
+	return false;
+}
+
+static void note_fold_problem(struct walk *w, const char *a, const char *b)
+{
+	char path[96], ka[48], kb[48];
+
+	if (w->problem[0])
+		return;
+	format_path(w, path, sizeof(path));
+	snprintf(w->problem, sizeof(w->problem), "keys \"%s\" and \"%s\"%s%s differ only in "
+		 "case: a Go backend reads them as one member",
+		 mcp_sanitize(ka, sizeof(ka), a, strlen(a)),
+		 mcp_sanitize(kb, sizeof(kb), b, strlen(b)), path[0] ? " in " : "", path);
+}
+
 static void note_problem(struct walk *w, const char *what, const char *key)
 {
 	char path[96], shown[48];
@@ -228,8 +311,12 @@ static void walk_item(struct walk *w, const cJSON *item)
 	if (cJSON_IsObject(item)) {
 		const char *key = repeated_key(item, &w->nomem);
 
+		const char *a, *b;
+
 		if (key)
 			note_problem(w, "duplicate key", key);
+		else if (folded_pair(item, &a, &b, &w->nomem))
+			note_fold_problem(w, a, b);
 	}
 }
 
@@ -434,6 +521,63 @@ static int judge_response(struct mcp_msg *m)
 	return 0;
 }
 
+/*
+ * The members the gateway reads, level by level.  A Go backend matches
+ * member names ignoring case (see mcp_fold.h), so "Method" is its "method"
+ * while cJSON, asked for "method", does not see it: a member spelt like one
+ * of these but not exactly is refused.  Tool arguments are not listed (any
+ * name is a tool's to choose); two of their keys that fold alike are
+ * refused by the walk.
+ */
+static const char *const message_members[] = {
+	"jsonrpc", "id", "method", "params", "result", "error", NULL,
+};
+static const char *const params_members[] = {
+	"name", "arguments", "uri", "_meta", "cursor", "clientInfo", "protocolVersion",
+	"capabilities", NULL,
+};
+static const char *const meta_members[] = {
+	"progressToken", "io.modelcontextprotocol/clientInfo",
+	"io.modelcontextprotocol/protocolVersion", NULL,
+};
+static const char *const info_members[] = { "name", "version", NULL };
+static const char *const error_members[] = { "code", "message", "data", NULL };
+
+static int check_spelling(struct mcp_msg *m, const cJSON *obj, const char *const *known,
+			  const char *where)
+{
+	const cJSON *c;
+	char got[48];
+
+	if (!cJSON_IsObject(obj))
+		return 0;
+	cJSON_ArrayForEach(c, obj)
+		for (const char *const *k = known; *k; k++)
+			if (strcmp(c->string, *k) && mcp_fold_equal(c->string, *k))
+				return refuse(m, MCP_ERR_INVALID_REQUEST, "member \"%s\"%s is "
+					      "spelt like \"%s\" but not exactly: a Go backend "
+					      "reads it as \"%s\"",
+					      mcp_sanitize(got, sizeof(got), c->string,
+							   strlen(c->string)), where, *k, *k);
+	return 0;
+}
+
+static int check_members(struct mcp_msg *m)
+{
+	const cJSON *params = mcp_member(m->json, "params"), *meta = mcp_member(params, "_meta");
+
+	if (check_spelling(m, m->json, message_members, "") ||
+	    check_spelling(m, params, params_members, " in params") ||
+	    check_spelling(m, meta, meta_members, " in params._meta") ||
+	    check_spelling(m, mcp_member(params, "clientInfo"), info_members,
+			   " in params.clientInfo") ||
+	    check_spelling(m, mcp_member(meta, "io.modelcontextprotocol/clientInfo"),
+			   info_members, " in params._meta clientInfo") ||
+	    check_spelling(m, mcp_member(m->json, "error"), error_members, " in error"))
+		return -EINVAL;
+	return 0;
+}
+
 static int judge(struct mcp_msg *m, const struct walk *w)
 {
 	char got[64];
@@ -447,7 +591,7 @@ static int judge(struct mcp_msg *m, const struct walk *w)
 	/* Before any other rule: the strings they read may be cut short. */
 	if (w->nul_value)
 		return refuse_nul(m, w);
-	if (check_version(m))
+	if (check_version(m) || check_members(m))
 		return -EINVAL;
 	if (mcp_member(m->json, "method"))
 		return judge_call(m);

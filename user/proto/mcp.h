@@ -13,6 +13,12 @@
  *    and unpaired surrogates (-32700, with the byte offset);
  *  - duplicate object keys at any depth: cJSON reads the first, JavaScript
  *    the last (-32600);
+ *  - two keys of one object that differ only in case, at any depth (tool
+ *    arguments included), and a member the gateway reads (method, params,
+ *    params.name, ...) spelt other than exactly: Go's encoding/json matches
+ *    names ignoring case, Unicode folds included, and takes the last match,
+ *    so {"name":"a","Name":"b"} is "b" to a Go backend (-32600; see
+ *    mcp_fold.h);
  *  - \u0000 in any string, key or value: cJSON's C strings end there while
  *    the backend sees the whole string, so a deny pattern or a redaction
  *    could be bypassed by hiding text after a NUL (-32600; the message names

@@ -35,7 +35,7 @@
 #include <strings.h>
 #include <openssl/evp.h>
 
-#include "mcp_int.h"
+#include "mcp_err.h"
 #include "mcp_scan.h"
 
 #define SENTINEL_HEAD "=?base64?"

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mcp_int.h"
+#include "mcp_err.h"
 
 
 struct bind_walk {

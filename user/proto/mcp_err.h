@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* mcp_int.h - helpers shared by the mcp*.c files (internal; see mcp.h). */
-#ifndef SL_MCP_INT_H
-#define SL_MCP_INT_H
+/*
+ * mcp_err.h - what every mcp*.c file shares (internal; see mcp.h): the HTTP
+ * statuses the module answers with, exact-case member lookup, and the
+ * out-of-memory refusal.  mcp_error_set() and mcp_sanitize() (declared in
+ * mcp.h, as callers outside the module use them too) live in mcp_err.c.
+ */
+#ifndef SL_MCP_ERR_H
+#define SL_MCP_ERR_H
 
 #include <errno.h>
 
