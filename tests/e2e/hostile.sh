@@ -61,7 +61,7 @@ start_sluiced || die "sluiced did not start"
 cases() { (cd tests/e2e && python3 hostile_cases.py "$GPORT" "$BPORT" "$@") || E2E_FAILED=1; }
 
 # --- 1: stray bytes after an answer, a request pipelined behind it ----------------
-cases well_behaved stray_crlf_pipelined
+cases well_behaved content_type_normalised stray_crlf_pipelined
 sleep 0.5	# a crash or a sanitizer report takes a moment
 normal_request() {
 	curl -s --max-time 3 -X POST "http://127.0.0.1:$GPORT/mcp" -H 'Content-Type: application/json' \

@@ -63,7 +63,9 @@ conn_ids = itertools.count(1)
 
 def log_request(conn, method, path, headers, body, rpc):
     entry = {"conn": conn, "method": method, "path": path, "body_len": len(body),
-             "sid": headers.get("mcp-session-id")}
+             "sid": headers.get("mcp-session-id"),
+             "ctype": headers.get("content-type"),
+             "cenc": headers.get("content-encoding")}
     if isinstance(rpc, dict):
         entry["rpc_method"] = rpc.get("method")
         entry["id"] = rpc.get("id")

@@ -29,6 +29,27 @@ def well_behaved(gport, bport):
     expect_answer(post(gport, call(1, "echo")), 1)
 
 
+@case("a judged body reaches the backend as application/json, spelt one way")
+def content_type_normalised(gport, bport):
+    """The body was judged as UTF-8 JSON, whatever spelling of the media
+    type the client used (case, quotes, charset=utf-8, Content-Encoding:
+    identity): the backend is told exactly `application/json` and no
+    Content-Encoding, so it cannot decode the bytes another way."""
+    backend_reset(bport)
+    body = call(31, "echo").encode()
+    raw = (f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{gport}\r\n"
+           "Accept: application/json, text/event-stream\r\n"
+           'Content-Type: Application/JSON; Charset="UTF-8"\r\n'
+           "Content-Encoding: identity\r\n"
+           f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    expect_answer(exchange(gport, raw), 31)
+    seen = requests_with(backend_stats(bport), id=31)
+    expect(len(seen) == 1, f"the backend saw request 31 {len(seen)} times")
+    expect(seen[0]["ctype"] == "application/json" and seen[0]["cenc"] is None,
+           f"the backend was told Content-Type {seen[0]['ctype']!r}, "
+           f"Content-Encoding {seen[0]['cenc']!r}")
+
+
 @case("a stray CRLF after an answer, request pipelined behind: both answered, the second once, on a fresh connection")
 def stray_crlf_pipelined(gport, bport):
     """The backend ends answer 11 with a stray CRLF while the client has

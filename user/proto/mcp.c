@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "base/jpath.h"
+#include "mcp.h"
 #include "mcp_err.h"
 #include "mcp_fold.h"
 #include "mcp_scan.h"

@@ -36,35 +36,15 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
-/* Nesting limit of a whole body (a batch array counts as one level): deep
- * enough for any real tool arguments, shallow enough that recursion over the
- * tree is bounded. */
-#ifndef MCP_MAX_DEPTH
-#define MCP_MAX_DEPTH 64
-#endif
+#include "mcp_err.h"
+#include "mcp_scan.h"
+
 /* Elements of one batch: each is judged and answered on its own. */
 #ifndef MCP_MAX_BATCH
 #define MCP_MAX_BATCH 1024
 #endif
 
-/* JSON-RPC 2.0 error codes, and the ones MCP allocates. */
-enum mcp_err_code {
-	MCP_ERR_PARSE = -32700,			/* not JSON we accept */
-	MCP_ERR_INVALID_REQUEST = -32600,	/* JSON, but not a JSON-RPC message */
-	MCP_ERR_METHOD_NOT_FOUND = -32601,
-	MCP_ERR_INVALID_PARAMS = -32602,	/* an MCP method's params are malformed */
-	MCP_ERR_INTERNAL = -32603,		/* out of memory, or a parser disagreement */
-	MCP_ERR_HEADER_MISMATCH = -32020,	/* MCP 2026-07-28: headers vs body */
-};
 
-/* Why a message (or a whole body) was refused: a JSON-RPC error code, the
- * HTTP status to answer with, and a message fit for the agent and the log
- * (printable ASCII; values quoted from the input are sanitised). */
-struct mcp_error {
-	int code;		/* enum mcp_err_code; 0: no error */
-	int http_status;
-	char message[200];
-};
 
 enum mcp_kind {
 	MCP_INVALID = 0,	/* a batch element that was refused: see mcp_msg.err */
@@ -270,17 +250,5 @@ const struct mcp_method_info *mcp_method_lookup(const char *method);
  * judged by its tool's class, not here). */
 bool mcp_method_is_read_only(const char *method);
 
-/*
- * Fills *err (message printf-style) and returns -EINVAL, for the callers'
- * convenience: `return mcp_error_set(err, MCP_ERR_..., 400, "...")`.
- */
-int mcp_error_set(struct mcp_error *err, int code, int http_status, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-/*
- * Copies @len bytes of untrusted @src into @dst for a message or a log:
- * printable ASCII is kept, '"' and '\\' and other bytes are written as
- * \" \\ \xNN, and a copy that does not fit ends in "...".  Returns dst.
- */
-char *mcp_sanitize(char *dst, size_t dst_len, const char *src, size_t len);
 
 #endif

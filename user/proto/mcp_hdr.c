@@ -35,6 +35,7 @@
 #include <strings.h>
 #include <openssl/evp.h>
 
+#include "mcp.h"
 #include "mcp_err.h"
 #include "mcp_scan.h"
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mcp.h"
 #include "mcp_err.h"
 
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mcp.h"
 #include "mcp_err.h"
 
 /* --- error responses ----------------------------------------------------------- */

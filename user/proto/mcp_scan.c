@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mcp.h"
 #include "mcp_scan.h"
 
 /* cJSON copies a number into a 64-byte buffer and fails on longer ones. */

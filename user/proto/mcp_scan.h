@@ -16,6 +16,13 @@
 #ifndef SL_MCP_SCAN_H
 #define SL_MCP_SCAN_H
 
+/* Nesting limit of a whole body (a batch array counts as one level): deep
+ * enough for any real tool arguments, shallow enough that recursion over the
+ * tree is bounded. */
+#ifndef MCP_MAX_DEPTH
+#define MCP_MAX_DEPTH 64
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 

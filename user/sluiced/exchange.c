@@ -115,14 +115,20 @@ static int build_request(struct exchange *ex, const struct http_msg *msg, const 
 {
 	struct buf *r = &ex->up.request;
 	struct client *c = ex->client;
+	/* A judged body goes with the Content-Type it was judged as, spelt
+	 * one way, so the backend cannot decode it by another charset. */
+	bool judged = ex->kind == EX_MCP_POST || ex->kind == EX_LEGACY_POST;
 
 	buf_printf(r, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, ex->up.be->authority);
 	for (size_t i = 0; i < msg->n_headers; i++)
 		/* Expect is not forwarded: the body is already here, and a 100
 		 * Continue from the backend would only be noise to skip. */
 		if (!hop_by_hop(msg->names[i]) && strcasecmp(msg->names[i], "x-forwarded-for") &&
-		    strcasecmp(msg->names[i], "expect"))
+		    strcasecmp(msg->names[i], "expect") &&
+		    !(judged && inspect_header_normalised(msg->names[i])))
 			put_header(r, msg->names[i], msg->values[i]);
+	if (judged)
+		inspect_put_normalised_headers(r);
 	buf_printf(r, "X-Forwarded-For: %s\r\n", c->peer_str);
 	if (msg->body.len || !strcmp(method, "POST"))
 		buf_printf(r, "Content-Length: %zu\r\n", msg->body.len);
