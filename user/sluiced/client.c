@@ -267,6 +267,12 @@ void client_flush(struct client *c)
 {
 	if (!c || c->closed)
 		return;
+	/* A client that hung up gets no stream, begun before or after (see
+	 * client_hangup). */
+	if (c->peer_done && c->ex && c->list->ops->streams(c)) {
+		client_close(c);
+		return;
+	}
 	while (buf_pending(&c->out)) {
 		ssize_t n = write(c->fd, buf_head(&c->out), buf_pending(&c->out));
 
@@ -282,7 +288,11 @@ void client_flush(struct client *c)
 	if (!buf_pending(&c->out)) {
 		ev_timer_cancel(c->list->loop, &c->write_timer);
 		if (c->close_after && !c->ex) {
-			client_linger(c);
+			/* After the client's EOF nothing more comes to drain. */
+			if (c->peer_done)
+				client_close(c);
+			else
+				client_linger(c);
 			return;
 		}
 		if (c->ex)
@@ -304,8 +314,34 @@ static void client_drain(struct client *c)
 		client_close(c);
 }
 
+/*
+ * The client's EOF.  It may have closed, or only shut its write side after
+ * its request (HTTP/1.1 allows that): the socket cannot tell which until a
+ * write fails.  Either way no further request comes, so reading stops and
+ * nothing more is parsed; the flush that follows settles the request in
+ * flight:
+ * - an answer that is a stream (a GET stream, /sse, an SSE answer to a
+ *   POST, even one whose head comes later) has no end to wait for: the
+ *   connection closes and on_abort closes its upstream, or a client gone
+ *   would hold both (and its source's connection count) for hours;
+ * - any other exchange (a POST awaiting its JSON answer) goes on, so a
+ *   half-closed client still gets its answer, then the close.  The backend's
+ *   answer deadline (timeout_ms) bounds the wait and write_timeout_ms the
+ *   delivery; a client that had really gone costs its descriptors that long;
+ * - with no exchange, what is queued is delivered, then the close.
+ */
+static void client_hangup(struct client *c)
+{
+	if (c->closed)
+		return;
+	c->peer_done = true;
+	c->close_after = true;
+}
+
 static void client_read(struct client *c)
 {
+	bool eof = false;
+
 	if (c->lingering) {
 		client_drain(c);
 		return;
@@ -318,13 +354,11 @@ static void client_read(struct client *c)
 			return;
 		}
 		n = read(c->fd, c->in.data + c->in.len, CLIENT_READ_CHUNK);
-		if (n == 0 && c->ex) {
-			/* Half-closed while its request runs: it still gets the answer. */
-			c->peer_done = true;
-			c->close_after = true;
+		if (n == 0) {
+			eof = true;
 			break;
 		}
-		if (n == 0 || (n < 0 && errno != EAGAIN)) {
+		if (n < 0 && errno != EAGAIN) {
 			client_close(c);
 			return;
 		}
@@ -336,8 +370,11 @@ static void client_read(struct client *c)
 		if (n < CLIENT_READ_CHUNK || buf_pending(&c->in) > c->buffer_bytes)
 			break;
 	}
+	/* What came before the EOF was sent: it is parsed first. */
 	if (!c->ex)
 		client_parse(c);
+	if (eof)
+		client_hangup(c);
 	client_flush(c);
 }
 

@@ -40,6 +40,9 @@ struct client_ops {
 	void (*on_drained)(struct client *c);
 	/* The connection is torn down while c->ex runs: end the exchange. */
 	void (*on_abort)(struct client *c);
+	/* Is c->ex's answer a stream (an SSE stream, with no end to wait for)?
+	 * Asked when the client hangs up during it. */
+	bool (*streams)(const struct client *c);
 };
 
 /* One worker's client connections. */
@@ -70,7 +73,7 @@ struct client {
 	bool closed;			/* torn down; freed once the current event is done */
 	bool parsing;			/* inside client_parse: answers must not re-enter it */
 	bool lingering;			/* answered, write side shut, draining input */
-	bool peer_done;			/* the client shut its write side: answer, then close */
+	bool peer_done;			/* EOF from the client: no more reading; answer, then close */
 	struct client *prev, *next;
 };
 
