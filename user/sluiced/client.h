@@ -82,6 +82,8 @@ void client_list_init(struct client_list *l, struct ev_loop *loop, const struct 
  * was admitted under (its limits stay). */
 void client_accept(struct client_list *l, int fd, const struct net_addr *peer,
 		   const struct gw_config *cfg);
+/* Closes every connection (ending their exchanges); each is freed by a
+ * zero-delay timer, so once the loop has stopped, ev_run_due must follow. */
 void client_close_all(struct client_list *l);
 
 /* Writes what c->out holds; once it drained, the next request may start.
