@@ -151,6 +151,41 @@ PY
 }
 check "a half-closed client still gets its answer" half_close
 
+# ... and waiting for it costs no CPU: its EOF stays readable, and a
+# level-triggered loop still watching it would spin until the answer.
+half_close_quiet() {
+	python3 - "$GPORT" "$SID" "$SLUICED_PID" <<'PY'
+import json, os, socket, sys, time
+gport, sid, pid = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def cpu():
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+body = json.dumps({"jsonrpc": "2.0", "id": 52, "method": "tools/call",
+                   "params": {"name": "slow", "arguments": {"ms": 1000}}}).encode()
+req = (f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{gport}\r\nContent-Type: application/json\r\n"
+       f"Accept: application/json\r\nMcp-Session-Id: {sid}\r\n"
+       f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+s = socket.create_connection(("127.0.0.1", gport), timeout=3)
+s.sendall(req)
+s.shutdown(socket.SHUT_WR)
+time.sleep(0.1)
+c0 = cpu()
+time.sleep(0.7)
+spent = cpu() - c0
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+ok = spent < 0.2 and data.startswith(b"HTTP/1.1 200") and b'"id":52' in data
+print(f"{spent:.2f} s of CPU in 0.7 s; {data[:60]!r}")
+sys.exit(0 if ok else 1)
+PY
+}
+check "a half-closed client waiting for its answer costs no CPU" half_close_quiet
+
 # --- keep-alive pool -------------------------------------------------------------------------
 pool_reuse() {
 	for i in $(seq 1 30); do

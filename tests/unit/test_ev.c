@@ -3,7 +3,7 @@
  * test_ev.c - the epoll event loop (user/ev.c): the timer heap (order,
  * cancel at the root and in the middle, re-arm from a callback, 1000 random
  * timers) and file events on pipes (readable, unwatch from a callback,
- * pause with 0 events, hang-up), and ev_stop.
+ * pause with 0 events, hang-up), ev_stop, and ev_run_due after it.
  *
  * Every case that runs the loop arms a guard timer that stops it after
  * GUARD_MS, so a broken loop fails the case instead of hanging the test.
@@ -535,6 +535,49 @@ static void test_stop(void)
 	ev_loop_free(loop);
 }
 
+struct chain {
+	struct ev_timer t, next;
+	int fired;
+};
+
+static void on_chain_next(struct ev_loop *loop, void *data)
+{
+	(void)loop;
+	((struct chain *)data)->fired++;
+}
+
+/* A teardown free that arms another zero-delay free. */
+static void on_chain(struct ev_loop *loop, void *data)
+{
+	struct chain *ch = data;
+
+	ch->fired++;
+	ev_timer_init(&ch->next, on_chain_next, ch);
+	ev_timer_arm(loop, &ch->next, 0);
+}
+
+static void test_run_due(void)
+{
+	struct ev_loop *loop = ev_loop_new(64);
+	struct fired log = { .stop_after = 1 };
+	struct tagged stop, later;
+	struct chain ch = {};
+
+	TEST_CASE("ev_run_due runs what was armed with 0 after the loop stopped, and no more") {
+		tagged_arm(loop, &stop, &log, 1, 0);
+		ev_run(loop);
+		ev_timer_init(&ch.t, on_chain, &ch);
+		ev_timer_arm(loop, &ch.t, 0);
+		tagged_arm(loop, &later, &log, 2, 50);
+		ev_run_due(loop);
+		CHECK(ch.fired == 2, "%d of the 2 zero-delay timers fired", ch.fired);
+		CHECK(log.n == 1 && ev_timer_armed(&later.t), "a timer 50 ms ahead fired: %d",
+		      log.n);
+		ev_timer_cancel(loop, &later.t);
+	}
+	ev_loop_free(loop);
+}
+
 static void test_now_advances(void)
 {
 	struct ev_loop *loop = ev_loop_new(64);
@@ -573,6 +616,7 @@ int main(int argc, char **argv)
 	test_hangup_is_readable();
 	test_watch_errors();
 	test_stop();
+	test_run_due();
 	test_now_advances();
 	return test_finish();
 }

@@ -54,5 +54,9 @@ uint64_t ev_clock_ms(void);
 /* Runs until ev_stop(); returns 0, or -errno when epoll itself fails. */
 int ev_run(struct ev_loop *loop);
 void ev_stop(struct ev_loop *loop);
+/* Runs, once, the timers already due at the loop's last time (those armed
+ * with 0 since, and what they arm with 0): after ev_run returned, teardown's
+ * "free after the current event" would otherwise never come. */
+void ev_run_due(struct ev_loop *loop);
 
 #endif

@@ -119,18 +119,51 @@ static void arm_client_timer(struct client *c)
 							     c->idle_timeout_ms);
 }
 
+/*
+ * The write deadline.  Progress is a write() that hands at least one byte
+ * of c->out to the kernel; the deadline runs while c->out holds bytes, from
+ * the moment it began to, and starts over at each progress.  A client that
+ * takes no byte of its answer for write_timeout_ms is closed: it would hold
+ * its queue (and an exchange paused on it) for as long as it likes.  A
+ * client reading slowly makes progress each time its window opens.
+ *
+ * Kept lazily: progress only records the time, and the timer, when it
+ * finds progress since it was armed, re-arms for what remains.
+ */
+static void on_write_timer(struct ev_loop *loop, void *data)
+{
+	struct client *c = data;
+	uint64_t stalled = ev_now_ms(loop) - c->write_progress_ms;
+
+	if (!buf_pending(&c->out))
+		return;
+	if (stalled < c->write_timeout_ms) {
+		ev_timer_arm(loop, &c->write_timer, c->write_timeout_ms - stalled);
+		return;
+	}
+	pr_debug("sluiced: %s read nothing of its answer in %u ms; closed\n", c->peer_str,
+		 c->write_timeout_ms);
+	client_close(c);
+}
+
 static void client_watch(struct client *c)
 {
 	unsigned int ev = EV_READ;
 
 	if (c->closed)
 		return;
-	if (buf_pending(&c->out))
+	if (buf_pending(&c->out)) {
 		ev |= EV_WRITE;
+		if (!ev_timer_armed(&c->write_timer)) {
+			c->write_progress_ms = ev_now_ms(c->list->loop);
+			ev_timer_arm(c->list->loop, &c->write_timer, c->write_timeout_ms);
+		}
+	}
 	if (c->peer_done)
 		ev &= ~EV_READ;	/* EOF stays readable: watching it would spin */
-	/* Stop reading a client that sends more while it waits (it gets it later). */
-	if (c->ex && buf_pending(&c->in) > SL_CLIENT_QUEUE_HIGH)
+	/* Input waits there only while no request can start (an exchange runs,
+	 * or answers are queued): past the mark the client waits too. */
+	if (buf_pending(&c->in) > c->buffer_bytes)
 		ev &= ~EV_READ;
 	ev_watch(c->list->loop, c->fd, ev, client_on_io, c);
 }
@@ -162,6 +195,7 @@ static void client_close(struct client *c)
 	if (c->ex)
 		l->ops->on_abort(c);
 	ev_unwatch(l->loop, c->fd);
+	ev_timer_cancel(l->loop, &c->write_timer);
 	close(c->fd);
 	if (c->counted_source)
 		admit_release(&c->peer);
@@ -176,10 +210,12 @@ static void client_close(struct client *c)
 	ev_timer_arm(l->loop, &c->timer, 0);
 }
 
-/* Parses buffered requests while no exchange is running. */
+/* Parses buffered requests while no exchange is running and the answers
+ * queued before do not fill the client's buffer. */
 static void client_parse(struct client *c)
 {
-	while (!c->closed && !c->ex && !c->close_after && buf_pending(&c->in)) {
+	while (!c->closed && !c->ex && !c->close_after && !client_backlogged(c) &&
+	       buf_pending(&c->in)) {
 		ssize_t n;
 
 		if (c->rd.complete)
@@ -231,6 +267,12 @@ void client_flush(struct client *c)
 {
 	if (!c || c->closed)
 		return;
+	/* A client that hung up gets no stream, begun before or after (see
+	 * client_hangup). */
+	if (c->peer_done && c->ex && c->list->ops->streams(c)) {
+		client_close(c);
+		return;
+	}
 	while (buf_pending(&c->out)) {
 		ssize_t n = write(c->fd, buf_head(&c->out), buf_pending(&c->out));
 
@@ -241,10 +283,16 @@ void client_flush(struct client *c)
 			return;
 		}
 		buf_consume(&c->out, (size_t)n);
+		c->write_progress_ms = ev_now_ms(c->list->loop);
 	}
 	if (!buf_pending(&c->out)) {
+		ev_timer_cancel(c->list->loop, &c->write_timer);
 		if (c->close_after && !c->ex) {
-			client_linger(c);
+			/* After the client's EOF nothing more comes to drain. */
+			if (c->peer_done)
+				client_close(c);
+			else
+				client_linger(c);
 			return;
 		}
 		if (c->ex)
@@ -266,8 +314,34 @@ static void client_drain(struct client *c)
 		client_close(c);
 }
 
+/*
+ * The client's EOF.  It may have closed, or only shut its write side after
+ * its request (HTTP/1.1 allows that): the socket cannot tell which until a
+ * write fails.  Either way no further request comes, so reading stops and
+ * nothing more is parsed; the flush that follows settles the request in
+ * flight:
+ * - an answer that is a stream (a GET stream, /sse, an SSE answer to a
+ *   POST, even one whose head comes later) has no end to wait for: the
+ *   connection closes and on_abort closes its upstream, or a client gone
+ *   would hold both (and its source's connection count) for hours;
+ * - any other exchange (a POST awaiting its JSON answer) goes on, so a
+ *   half-closed client still gets its answer, then the close.  The backend's
+ *   answer deadline (timeout_ms) bounds the wait and write_timeout_ms the
+ *   delivery; a client that had really gone costs its descriptors that long;
+ * - with no exchange, what is queued is delivered, then the close.
+ */
+static void client_hangup(struct client *c)
+{
+	if (c->closed)
+		return;
+	c->peer_done = true;
+	c->close_after = true;
+}
+
 static void client_read(struct client *c)
 {
+	bool eof = false;
+
 	if (c->lingering) {
 		client_drain(c);
 		return;
@@ -280,25 +354,27 @@ static void client_read(struct client *c)
 			return;
 		}
 		n = read(c->fd, c->in.data + c->in.len, CLIENT_READ_CHUNK);
-		if (n == 0 && c->ex) {
-			/* Half-closed while its request runs: it still gets the answer. */
-			c->peer_done = true;
-			c->close_after = true;
+		if (n == 0) {
+			eof = true;
 			break;
 		}
-		if (n == 0 || (n < 0 && errno != EAGAIN)) {
+		if (n < 0 && errno != EAGAIN) {
 			client_close(c);
 			return;
 		}
 		if (n < 0)
 			break;
 		c->in.len += (size_t)n;
-		/* A short read drained the socket: no EAGAIN round trip needed. */
-		if (n < CLIENT_READ_CHUNK || (c->ex && buf_pending(&c->in) > SL_CLIENT_QUEUE_HIGH))
+		/* A short read drained the socket: no EAGAIN round trip needed.
+		 * Past the client's buffer, what it sends waits in the kernel. */
+		if (n < CLIENT_READ_CHUNK || buf_pending(&c->in) > c->buffer_bytes)
 			break;
 	}
+	/* What came before the EOF was sent: it is parsed first. */
 	if (!c->ex)
 		client_parse(c);
+	if (eof)
+		client_hangup(c);
 	client_flush(c);
 }
 
@@ -323,6 +399,8 @@ void client_accept(struct client_list *l, int fd, const struct net_addr *peer,
 		/* A connection keeps the limits it was accepted under. */
 		c->header_timeout_ms = cfg->header_timeout_ms;
 		c->idle_timeout_ms = cfg->idle_timeout_ms;
+		c->write_timeout_ms = cfg->write_timeout_ms;
+		c->buffer_bytes = cfg->client_buffer_bytes;
 	}
 	if (!c) {
 		close(fd);
@@ -336,6 +414,7 @@ void client_accept(struct client_list *l, int fd, const struct net_addr *peer,
 	net_addr_str(peer, c->peer_str, sizeof(c->peer_str), false);
 	http_reader_init(&c->rd, HTTP_KIND_REQUEST, &lim, &req_ops, c);
 	ev_timer_init(&c->timer, on_client_timer, c);
+	ev_timer_init(&c->write_timer, on_write_timer, c);
 	c->next = l->head;
 	if (c->next)
 		c->next->prev = c;
@@ -356,7 +435,7 @@ void client_close_all(struct client_list *l)
 
 bool client_backlogged(const struct client *c)
 {
-	return buf_pending(&c->out) > SL_CLIENT_QUEUE_HIGH;
+	return buf_pending(&c->out) > c->buffer_bytes;
 }
 
 void client_list_init(struct client_list *l, struct ev_loop *loop, const struct client_ops *ops)

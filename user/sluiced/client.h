@@ -8,20 +8,25 @@
  * connection's business: it hands each complete request to its list's
  * client_ops, whose owner answers at once into c->out, or later through
  * the exchange it hangs on c->ex.
+ *
+ * What one client can make the gateway hold is bounded by the policy it
+ * was accepted under: limits.client_buffer_bytes for each of its queues
+ * (reading stops while c->in holds more, parsing the next request while
+ * c->out does, and an exchange's backend read pauses likewise), and
+ * limits.write_timeout_ms for a client that does not read its answer.
  */
 #ifndef SL_CLIENT_H
 #define SL_CLIENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "base/buf.h"
 #include "base/ev.h"
 #include "base/net.h"
 #include "gwconf.h"
 #include "proto/http.h"
-
-/* A slow reader stops the upstream read until its queue drains below this. */
-#define SL_CLIENT_QUEUE_HIGH	(1u << 20)
 
 struct client;
 struct exchange;
@@ -35,6 +40,9 @@ struct client_ops {
 	void (*on_drained)(struct client *c);
 	/* The connection is torn down while c->ex runs: end the exchange. */
 	void (*on_abort)(struct client *c);
+	/* Is c->ex's answer a stream (an SSE stream, with no end to wait for)?
+	 * Asked when the client hangs up during it. */
+	bool (*streams)(const struct client *c);
 };
 
 /* One worker's client connections. */
@@ -52,8 +60,12 @@ struct client {
 	struct http_reader rd;
 	struct buf in, out;
 	struct ev_timer timer;		/* header or idle deadline */
+	struct ev_timer write_timer;	/* write deadline, while c->out holds bytes */
+	uint64_t write_progress_ms;	/* the last write progress (see on_write_timer) */
 	unsigned int header_timeout_ms;	/* from the policy at accept */
 	unsigned int idle_timeout_ms;
+	unsigned int write_timeout_ms;
+	size_t buffer_bytes;		/* limits.client_buffer_bytes */
 	struct exchange *ex;		/* the owner's, while a request is answered */
 	bool close_after;		/* close once the queue drains */
 	bool in_request;		/* request bytes seen, not yet complete */
@@ -61,7 +73,7 @@ struct client {
 	bool closed;			/* torn down; freed once the current event is done */
 	bool parsing;			/* inside client_parse: answers must not re-enter it */
 	bool lingering;			/* answered, write side shut, draining input */
-	bool peer_done;			/* the client shut its write side: answer, then close */
+	bool peer_done;			/* EOF from the client: no more reading; answer, then close */
 	struct client *prev, *next;
 };
 
@@ -70,12 +82,15 @@ void client_list_init(struct client_list *l, struct ev_loop *loop, const struct 
  * was admitted under (its limits stay). */
 void client_accept(struct client_list *l, int fd, const struct net_addr *peer,
 		   const struct gw_config *cfg);
+/* Closes every connection (ending their exchanges); each is freed by a
+ * zero-delay timer, so once the loop has stopped, ev_run_due must follow. */
 void client_close_all(struct client_list *l);
 
 /* Writes what c->out holds; once it drained, the next request may start.
  * May close @c (it is freed only after the current event). */
 void client_flush(struct client *c);
-/* Is c->out over SL_CLIENT_QUEUE_HIGH? */
+/* Is c->out over the client's buffer (limits.client_buffer_bytes)?  Then
+ * no next request starts, and an exchange stops reading its backend. */
 bool client_backlogged(const struct client *c);
 /*
  * Queues a JSON-RPC error as the whole answer.  @retry_after_s > 0 adds

@@ -334,6 +334,11 @@ void exchange_resume(struct exchange *ex)
 	upstream_resume(&ex->up);
 }
 
+bool exchange_streams(const struct exchange *ex)
+{
+	return ex->kind == EX_MCP_GET || ex->kind == EX_LEGACY_SSE || ex->streaming;
+}
+
 void exchange_abort(struct exchange *ex)
 {
 	ex->client = NULL;

@@ -62,5 +62,7 @@ void exchange_start(struct exchange *ex, const struct http_msg *msg, const char 
 void exchange_resume(struct exchange *ex);
 /* The client is gone: end the exchange without an answer. */
 void exchange_abort(struct exchange *ex);
+/* Is the answer a stream: a GET stream, /sse, or SSE relayed to a POST? */
+bool exchange_streams(const struct exchange *ex);
 
 #endif

@@ -129,6 +129,8 @@ static void limits_from_json(struct gw_config *cfg, const cJSON *root)
 	cfg->max_body_bytes = num(lim, "max_body_bytes", 1 << 20);
 	cfg->header_timeout_ms = num(lim, "header_timeout_ms", 10000);
 	cfg->idle_timeout_ms = num(lim, "idle_timeout_ms", 60000);
+	cfg->write_timeout_ms = num(lim, "write_timeout_ms", 10000);
+	cfg->client_buffer_bytes = num(lim, "client_buffer_bytes", 1 << 20);
 	cfg->max_connections = num(lim, "max_connections", 4096);
 	cfg->max_connections_per_source = num(lim, "max_connections_per_source",
 					      cfg->max_connections < 64 ? cfg->max_connections : 64);

@@ -38,6 +38,8 @@ struct gw_config {
 	size_t max_body_bytes;
 	unsigned int header_timeout_ms;
 	unsigned int idle_timeout_ms;
+	unsigned int write_timeout_ms;	/* a client's answer pending, no progress: closed */
+	size_t client_buffer_bytes;	/* a client's queues: read and parse stop above it */
 	unsigned int max_connections;
 	unsigned int max_connections_per_source;
 	unsigned int workers;

@@ -225,10 +225,16 @@ static void on_abort(struct client *c)
 	exchange_abort(c->ex);
 }
 
+static bool streams(const struct client *c)
+{
+	return exchange_streams(c->ex);
+}
+
 static const struct client_ops proxy_client_ops = {
 	.on_request = on_request,
 	.on_drained = on_drained,
 	.on_abort = on_abort,
+	.streams = streams,
 };
 
 void proxy_init(struct proxy *p, struct ev_loop *loop)

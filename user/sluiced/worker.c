@@ -116,6 +116,9 @@ static void *worker_main(void *arg)
 	if (err)
 		pr_warn("sluiced: worker %d: event loop failed: %s\n", w->id, strerror(-err));
 	proxy_close_all(&w->proxy);
+	/* Closed clients and exchanges are freed by zero-delay timers, which
+	 * the stopped loop would never run (LeakSanitizer would see them). */
+	ev_run_due(w->loop);
 	jarena_thread_exit();
 	return NULL;
 }
