@@ -95,6 +95,7 @@ cases wrong_id unsolicited_idle unsolicited_before_answer no_retry_after_send \
 
 # --- 10: GET and DELETE carry no body -------------------------------------------------
 cases get_with_body get_with_chunked_body delete_with_body
+cases get_with_empty_length
 
 # --- 8: sessions sluiced does not know ---------------------------------------------------
 cases unknown_session deleted_session sessionless_revision

@@ -218,6 +218,19 @@ def delete_with_body(gport, bport):
     refused_with_body(gport, bport, "DELETE", False)
 
 
+@case("GET with Content-Length: 0 announces no body: served (the stream opens)")
+def get_with_empty_length(gport, bport):
+    """Content-Length: 0 carries nothing (some clients send it on every
+    request): a GET with it is served like one without."""
+    sid = initialize(gport)
+    with connect(gport) as s:
+        s.sendall(request(gport, "GET", "/mcp", headers={"Mcp-Session-Id": sid,
+                                                         "Content-Length": "0"}))
+        r = Reader(s).head(2)
+    expect(r.status == 200 and "text/event-stream" in r.headers.get("content-type", ""),
+           f"want the stream's 200 head, got {r}")
+
+
 @case("an unknown Mcp-Session-Id: 404 from sluiced on POST, GET and DELETE, never forwarded")
 def unknown_session(gport, bport):
     """A session the gateway does not know (expired, deleted, never seen)

@@ -263,6 +263,29 @@ static void route_legacy_post(struct client *c, struct gw_policy *gp, const stru
 	exchange_start(ex, msg, "POST", s.legacy_path);
 }
 
+/*
+ * GET and DELETE carry no body in MCP; one there is never judged, and a
+ * body on GET is how request smuggling through intermediaries that
+ * disagree about it begins.  Any Transfer-Encoding, or a Content-Length
+ * above 0, is refused before the backend hears of the request.
+ * Content-Length: 0 announces nothing (python-requests sends it with
+ * every DELETE), and is accepted.  The connection closes after the
+ * refusal: a peer that sent it may disagree with us about what follows.
+ */
+static bool body_refused(struct client *c, struct gw_policy *gp, const struct http_msg *msg)
+{
+	char why[64];
+
+	if ((msg->method != HTTP_GET && msg->method != HTTP_DELETE) ||
+	    (!msg->chunked && msg->content_length <= 0))
+		return false;
+	snprintf(why, sizeof(why), "a request body is not allowed on %s",
+		 http_method_str(msg->method));
+	c->close_after = true;
+	refuse(c, gp, 400, NULL, INSPECT_INVALID_REQUEST, why);
+	return true;
+}
+
 static bool path_is(const char *url, const char *path)
 {
 	size_t n = strlen(path);
@@ -280,6 +303,8 @@ static void on_request(struct client *c, const struct http_msg *msg)
 		refuse(c, gp, 403, NULL, INSPECT_INVALID_REQUEST, why);
 		return;
 	}
+	if (body_refused(c, gp, msg))
+		return;
 	if (path_is(msg->url, cfg->mcp_path)) {
 		if (msg->method == HTTP_POST)
 			route_mcp_post(c, gp, msg);
