@@ -9,7 +9,9 @@
 # a backend that breaks the protocol (odd status, bad SSE, bad legacy
 # endpoint, foreign id) gets the client a 502 with JSON-RPC error -32052
 # "backend broke the protocol..." and no Retry-After, or, mid-stream, a cut
-# stream; GET and DELETE with a body are refused before the backend.
+# stream; GET and DELETE with a body are refused before the backend; a
+# session sluiced does not know is answered 404 by sluiced (on revisions
+# that have sessions).
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 
@@ -93,6 +95,10 @@ cases wrong_id unsolicited_idle unsolicited_before_answer no_retry_after_send \
 
 # --- 10: GET and DELETE carry no body -------------------------------------------------
 cases get_with_body get_with_chunked_body delete_with_body
+cases get_with_empty_length
+
+# --- 8: sessions sluiced does not know ---------------------------------------------------
+cases unknown_session deleted_session sessionless_revision
 
 check "sluiced is still running" kill -0 "$SLUICED_PID"
 kill -TERM "$SLUICED_PID"

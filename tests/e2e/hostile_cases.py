@@ -9,8 +9,8 @@ import sys
 import time
 
 from mcp_client import (Reader, call, connect, expect, expect_answer, expect_protocol_error,
-                        exchange, backend_reset, backend_stats, post, request,
-                        requests_with, run_cases)
+                        exchange, backend_reset, backend_stats, initialize, post, request,
+                        requests_with, rpc, run_cases)
 
 CASES = {}
 
@@ -237,6 +237,61 @@ def get_with_chunked_body(gport, bport):
 @case("DELETE with a body: 400 -32600, the backend never sees it")
 def delete_with_body(gport, bport):
     refused_with_body(gport, bport, "DELETE", False)
+
+
+@case("GET with Content-Length: 0 announces no body: served (the stream opens)")
+def get_with_empty_length(gport, bport):
+    """Content-Length: 0 carries nothing (some clients send it on every
+    request): a GET with it is served like one without."""
+    sid = initialize(gport)
+    with connect(gport) as s:
+        s.sendall(request(gport, "GET", "/mcp", headers={"Mcp-Session-Id": sid,
+                                                         "Content-Length": "0"}))
+        r = Reader(s).head(2)
+    expect(r.status == 200 and "text/event-stream" in r.headers.get("content-type", ""),
+           f"want the stream's 200 head, got {r}")
+
+
+@case("an unknown Mcp-Session-Id: 404 from sluiced on POST, GET and DELETE, never forwarded")
+def unknown_session(gport, bport):
+    """A session the gateway does not know (expired, deleted, never seen)
+    is answered 404 by sluiced itself, so the client starts a new one;
+    the backend never sees those requests."""
+    backend_reset(bport)
+    sid = "no-such-session-0123"
+    for method in ("POST", "GET", "DELETE"):
+        body = call(41, "echo") if method == "POST" else b""
+        r = exchange(gport, request(gport, method, "/mcp", body, {"Mcp-Session-Id": sid}), 2)
+        expect(r.status == 404 and ((r.json() or {}).get("error") or {}).get("code") == -32600,
+               f"{method}: want 404 -32600, got {r}")
+    seen = requests_with(backend_stats(bport), sid=sid)
+    expect(not seen, f"the backend saw {seen}")
+
+
+@case("a DELETEd session is forgotten: its next POST gets 404 from sluiced")
+def deleted_session(gport, bport):
+    """A DELETE the backend accepts ends the session in the gateway too."""
+    sid = initialize(gport)
+    r = exchange(gport, request(gport, "DELETE", "/mcp", headers={"Mcp-Session-Id": sid}), 2)
+    expect(r.status == 200, f"DELETE: {r}")
+    backend_reset(bport)
+    r = post(gport, call(42, "echo"), sid=sid, timeout=2)
+    seen = requests_with(backend_stats(bport), sid=sid)
+    expect(r.status == 404 and not seen, f"got {r}; the backend saw {seen}")
+
+
+@case("a revision without sessions (2026-07-28): an Mcp-Session-Id is the backend's business")
+def sessionless_revision(gport, bport):
+    """Revision 2026-07-28 has no sessions: sluiced does not answer 404 for
+    an id it does not know, it forwards the request."""
+    backend_reset(bport)
+    sid = "sessionless-0123"
+    raw = request(gport, "POST", "/mcp", rpc(43, "ping"),
+                  {"Mcp-Session-Id": sid, "MCP-Protocol-Version": "2026-07-28",
+                   "Mcp-Method": "ping"})
+    expect_answer(exchange(gport, raw, 2), 43)
+    seen = requests_with(backend_stats(bport), sid=sid)
+    expect(len(seen) == 1, f"the backend saw {seen}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* test_gateway.c - connection limits and the session table shared by workers. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
 
 #include "check.h"
 #include "sluiced/admit.h"
@@ -101,21 +103,135 @@ static void test_release_keeps_others_findable(void)
 	}
 }
 
-static void test_sessions(void)
+/* --- the session table, on an injected clock ---------------------------------------- */
+
+static uint64_t fake_now_ms;
+
+static uint64_t fake_clock(void)
 {
-	struct session s = { .backend = "main" }, got;
-	char id[64];
+	return fake_now_ms;
+}
+
+static const struct session s_main = { .backend = "main" };
+
+/* A fresh table at time 0 with @n sessions "s0".."s<n-1>". */
+static bool sessions_fill(const struct session_limits *lim, unsigned int n)
+{
+	char id[32];
 	bool ok = true;
 
-	TEST_CASE("the session table makes room past its size instead of refusing") {
-		for (unsigned int i = 0; i < 70000; i++) {
-			snprintf(id, sizeof(id), "sess-%u", i);
-			sessions_put(id, &s);
-		}
-		ok = sessions_get("sess-69999", &got) && !strcmp(got.backend, "main");
-		CHECK(ok, "the newest session was not kept");
-		sessions_del("sess-69999");
-		CHECK(!sessions_get("sess-69999", &got), "delete");
+	sessions_clear();
+	fake_now_ms = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "s%u", i);
+		ok = ok && !sessions_put(id, &s_main, 0, lim);
+	}
+	return ok;
+}
+
+static bool known(const char *id)
+{
+	struct session got;
+
+	return sessions_use(id, 1000, false, &got) && !strcmp(got.backend, "main");
+}
+
+static void test_sessions_full(void)
+{
+	const struct session_limits lim = { .max = 1000, .idle_ms = 1000 };
+	int err;
+
+	TEST_CASE("a full session table refuses a new session and keeps every old one") {
+		CHECK(sessions_fill(&lim, 1000), "filling 1000 sessions failed");
+		err = sessions_put("new", &s_main, 0, &lim);
+		CHECK(err == -ENOSPC, "the 1001st session: %d, want -ENOSPC", err);
+		CHECK(sessions_reserve(&lim) == -ENOSPC, "a reservation past the limit");
+		CHECK(known("s0") && known("s999"), "an old session was evicted");
+		CHECK(!known("new"), "the refused session is there");
+		CHECK(!sessions_put("s5", &s_main, 0, &lim), "an existing id is no new session");
+	}
+	TEST_CASE("reserved slots count: an answer fills one, an unused one is given back") {
+		const struct session_limits two = { .max = 2, .idle_ms = 1000 };
+
+		sessions_fill(&two, 0);
+		CHECK(!sessions_reserve(&two) && !sessions_reserve(&two), "two reservations");
+		CHECK(sessions_reserve(&two) == -ENOSPC, "a third reservation");
+		CHECK(sessions_put("x", &s_main, 0, &two) == -ENOSPC, "a put past the reservations");
+		CHECK(!sessions_put("a", &s_main, SESSION_RESERVED, &two), "a reserved put");
+		sessions_unreserve();
+		CHECK(!sessions_reserve(&two), "the released slot is free again");
+		/* A reservation whose answer names a known id is spent all the same. */
+		CHECK(!sessions_put("a", &s_main, SESSION_RESERVED, &two), "a reserved put, known id");
+		CHECK(!sessions_put("b", &s_main, 0, &two), "the spent reservation's slot");
+	}
+}
+
+static void test_sessions_expiry(void)
+{
+	const struct session_limits lim = { .max = 3, .idle_ms = 1000 };
+	struct session got;
+
+	TEST_CASE("an idle session expires after session_idle_ms; each use restarts the clock") {
+		sessions_fill(&lim, 1);
+		fake_now_ms = 999;
+		CHECK(known("s0"), "expired before session_idle_ms");
+		fake_now_ms = 1998;
+		CHECK(known("s0"), "a use did not restart the idle clock");
+		fake_now_ms = 2998;
+		CHECK(!known("s0"), "still known 1000 ms after its last use");
+	}
+	TEST_CASE("a session with an open stream never expires; its idle clock starts when the last ends") {
+		sessions_fill(&lim, 1);
+		CHECK(sessions_use("s0", 1000, true, &got) && sessions_use("s0", 1000, true, &got),
+		      "two streams opened");
+		fake_now_ms = 100000;
+		sessions_stream_end("s0", 1000);
+		fake_now_ms = 200000;
+		CHECK(sessions_use("s0", 1000, false, &got), "expired with a stream still open");
+		sessions_stream_end("s0", 1000);
+		fake_now_ms = 200999;
+		CHECK(known("s0"), "expired before session_idle_ms after its last stream");
+		fake_now_ms = 201999;
+		CHECK(!known("s0"), "still known session_idle_ms after its last stream ended");
+	}
+	TEST_CASE("a full table drops expired sessions to make room, never one with an open stream") {
+		sessions_fill(&lim, 2);
+		CHECK(sessions_use("s0", 1000, true, &got), "a stream opened");
+		CHECK(!sessions_put("legacy", &s_main, SESSION_STREAM, &lim), "a legacy session");
+		fake_now_ms = 5000;
+		CHECK(!sessions_put("new", &s_main, 0, &lim), "no room made: s1 expired");
+		CHECK(sessions_put("new2", &s_main, 0, &lim) == -ENOSPC, "past the limit");
+		CHECK(sessions_use("s0", 1000, false, &got) && sessions_use("legacy", 1000, false, &got),
+		      "a session with an open stream was dropped");
+		CHECK(!known("s1"), "the expired session is still known");
+	}
+}
+
+static void test_sessions_ids(void)
+{
+	const struct session_limits lim = { .max = 8, .idle_ms = 1000 };
+	char id[SL_SESSION_ID_MAX + 1];
+
+	TEST_CASE("session ids: visible ASCII under SL_SESSION_ID_MAX bytes; delete forgets") {
+		sessions_fill(&lim, 0);
+		memset(id, 'a', SL_SESSION_ID_MAX);
+		id[SL_SESSION_ID_MAX] = '\0';
+		CHECK(sessions_put(id, &s_main, 0, &lim) == -EINVAL, "a too long id");
+		CHECK(sessions_put("", &s_main, 0, &lim) == -EINVAL, "an empty id");
+		CHECK(sessions_put("a\nb", &s_main, 0, &lim) == -EINVAL, "an id with an LF");
+		CHECK(sessions_put("a b", &s_main, 0, &lim) == -EINVAL, "an id with a space");
+		CHECK(!sessions_put("ok", &s_main, 0, &lim) && known("ok"), "a good id");
+		sessions_del("ok");
+		CHECK(!known("ok"), "deleted, still known");
+	}
+	TEST_CASE("sessionId in a legacy message URL: visible ASCII only") {
+		char out[SL_SESSION_ID_MAX];
+
+		CHECK(sessions_query_id("/m?a=1&sessionId=abc&b=2", out, sizeof(out)) &&
+		      !strcmp(out, "abc"), "abc not found");
+		CHECK(!sessions_query_id("/m?sessionId=ab\ncd", out, sizeof(out)), "an LF accepted");
+		CHECK(!sessions_query_id("/m?sessionId=", out, sizeof(out)), "an empty id accepted");
+		CHECK(!sessions_query_id("/m?x=1", out, sizeof(out)), "no sessionId, found one");
 	}
 }
 
@@ -127,6 +243,10 @@ int main(int argc, char **argv)
 	test_per_source_limit();
 	test_total_limit();
 	test_release_keeps_others_findable();
-	test_sessions();
+	sessions_set_clock(fake_clock);
+	test_sessions_full();
+	test_sessions_expiry();
+	test_sessions_ids();
+	sessions_clear();
 	return test_finish();
 }

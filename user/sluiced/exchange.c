@@ -54,6 +54,22 @@ static void exchange_reap(struct ev_loop *loop, void *data)
 	free(ex);
 }
 
+/* However an exchange ends, it gives back what it held in the session
+ * table: an unused reservation, its count as an open stream, and a legacy
+ * session, which lives exactly as long as its /sse stream. */
+static void exchange_session_done(struct exchange *ex)
+{
+	if (ex->session_reserved)
+		sessions_unreserve();
+	ex->session_reserved = false;
+	if (ex->session_stream)
+		sessions_stream_end(ex->session, ex->gp->cfg.sessions.idle_ms);
+	ex->session_stream = false;
+	if (ex->kind == EX_LEGACY_SSE && ex->session[0])
+		sessions_del(ex->session);
+	ex->session[0] = '\0';
+}
+
 /*
  * Detaches the exchange now and frees it from a zero-delay timer: it ends
  * inside its own response reader's callbacks, and the parser still touches
@@ -65,6 +81,7 @@ static void exchange_free(struct exchange *ex)
 	if (ex->reaping)
 		return;
 	ex->reaping = true;
+	exchange_session_done(ex);
 	/* Normally released already (again is harmless): no deadline outlives it. */
 	upstream_release(&ex->up, false);
 	if (ex->client)
@@ -157,19 +174,33 @@ static void put_passthrough_headers(struct buf *o, const struct http_msg *msg)
 			put_header(o, msg->names[i], msg->values[i]);
 }
 
+/*
+ * A Streamable HTTP answer names its session: an initialize answer begins
+ * one, in the slot reserved when the request was forwarded (replacing the
+ * data of an id already known); another answer may only add an id the
+ * table lacks, and one that names the request's own session costs nothing.
+ */
 static void remember_session(struct exchange *ex, const struct http_msg *msg)
 {
 	const char *sid = http_msg_header(msg, "mcp-session-id");
+	unsigned int flags = ex->is_initialize ? 0 : SESSION_IF_ABSENT;
 	struct session s = {};
+	int err;
 
-	if (!sid || strlen(sid) >= SL_SESSION_ID_MAX)
+	if (!sid || msg->status / 100 != 2 || (!ex->is_initialize && !strcmp(sid, ex->session)))
 		return;
 	snprintf(s.backend, sizeof(s.backend), "%s", ex->up.be->name);
 	snprintf(s.client_name, sizeof(s.client_name), "%s", ex->client_name);
 	snprintf(s.client_version, sizeof(s.client_version), "%s", ex->client_version);
-	if (ex->is_initialize || !sessions_get(sid, &(struct session){}))
-		sessions_put(sid, &s);
-	if (ex->is_initialize)
+	if (ex->session_reserved)
+		flags |= SESSION_RESERVED;
+	ex->session_reserved = false;
+	err = sessions_put(sid, &s, flags, &ex->gp->cfg.sessions);
+	if (err)
+		pr_warn("sluiced: backend %s named session '%.*s', not recorded: %s\n",
+			s.backend, SL_SESSION_ID_MAX, sid,
+			err == -ENOSPC ? "session table full" : strerror(-err));
+	else if (ex->is_initialize)
 		pr_debug("sluiced: session %s: client %s %s on backend %s\n", sid, s.client_name,
 			 s.client_version, s.backend);
 }
@@ -182,7 +213,9 @@ static int ex_on_head(struct upstream *us, struct http_msg *msg)
 
 	if (ex->kind == EX_MCP_POST)
 		remember_session(ex, msg);
-	if (ex->kind == EX_MCP_DELETE && msg->status / 100 == 2 && ex->session[0])
+	/* Ended, or the backend no longer knows it: either way it is gone. */
+	if (ex->kind == EX_MCP_DELETE && (msg->status / 100 == 2 || msg->status == 404) &&
+	    ex->session[0])
 		sessions_del(ex->session);
 	if (!ctype || strncasecmp(ctype, "text/event-stream", 17))
 		return HTTP_BODY_BUFFER;
@@ -201,21 +234,45 @@ static int ex_on_head(struct upstream *us, struct http_msg *msg)
 	return HTTP_BODY_STREAM;
 }
 
-/* The legacy transport's first event names the backend's message path:
- * remember it and show the client the gateway's own. */
+/* Bytes that may stand in our request line to the backend. */
+static bool visible_ascii(const char *p)
+{
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+			return false;
+	return true;
+}
+
+/*
+ * The legacy transport's first event names the backend's message path:
+ * remember it, in the slot reserved when the stream was opened, and show
+ * the client the gateway's own.  The session lives as long as this stream
+ * (exchange_session_done deletes it); a later endpoint event replaces it.
+ */
 static int rewrite_endpoint(struct exchange *ex, struct sse_event *ev)
 {
 	char sid[SL_SESSION_ID_MAX];
 	struct session s = {};
 	const char *path = ev->data.data ? ev->data.data : "";
+	unsigned int flags = SESSION_STREAM;
+	int err;
 
 	if (!strncmp(path, "http://", 7) && strchr(path + 7, '/'))
 		path = strchr(path + 7, '/');
-	if (!sessions_query_id(path, sid, sizeof(sid)) || strlen(path) >= sizeof(s.legacy_path))
+	if (!sessions_query_id(path, sid, sizeof(sid)) || strlen(path) >= sizeof(s.legacy_path) ||
+	    !visible_ascii(path))
 		return -EINVAL;
 	snprintf(s.backend, sizeof(s.backend), "%s", ex->up.be->name);
 	snprintf(s.legacy_path, sizeof(s.legacy_path), "%s", path);
-	sessions_put(sid, &s);
+	if (ex->session[0])
+		sessions_del(ex->session);
+	if (ex->session_reserved)
+		flags |= SESSION_RESERVED;
+	ex->session_reserved = false;
+	ex->session[0] = '\0';
+	err = sessions_put(sid, &s, flags, &ex->gp->cfg.sessions);
+	if (err)
+		return err;
 	snprintf(ex->session, sizeof(ex->session), "%s", sid);
 	buf_reset(&ev->data);
 	return buf_printf(&ev->data, "%s?sessionId=%s", SL_LEGACY_MESSAGE_PATH, sid);

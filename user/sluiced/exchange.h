@@ -41,7 +41,11 @@ struct exchange {
 	struct ev_timer reaper;		/* frees the exchange after the current event */
 	bool reaping;			/* exchange_free ran: detached, awaiting the reaper */
 	char *rpc_id;			/* the request's JSON-RPC id as JSON text, or NULL */
+	/* The known session the request names; a legacy /sse stream: the
+	 * session its endpoint event began. */
 	char session[SL_SESSION_ID_MAX];
+	bool session_reserved;		/* holds a sessions_reserve() slot for its answer */
+	bool session_stream;		/* counted as an open stream of ex->session */
 	bool is_initialize;
 	char client_name[64], client_version[32];
 	bool streaming;			/* response relayed as SSE */

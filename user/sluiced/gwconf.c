@@ -134,6 +134,8 @@ static void limits_from_json(struct gw_config *cfg, const cJSON *root)
 	cfg->max_connections = num(lim, "max_connections", 4096);
 	cfg->max_connections_per_source = num(lim, "max_connections_per_source",
 					      cfg->max_connections < 64 ? cfg->max_connections : 64);
+	cfg->sessions.max = num(lim, "max_sessions", 65536);
+	cfg->sessions.idle_ms = num(lim, "session_idle_ms", 3600000);
 }
 
 /* What a local client legitimately sends as Host: loopback names, bare or

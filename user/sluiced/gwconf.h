@@ -15,6 +15,7 @@
 
 #include "base/net.h"
 #include "policy/policy.h"
+#include "sessions.h"
 
 struct gw_backend {
 	char name[SL_NAME_MAX];
@@ -43,6 +44,7 @@ struct gw_config {
 	unsigned int max_connections;
 	unsigned int max_connections_per_source;
 	unsigned int workers;
+	struct session_limits sessions;	/* limits.max_sessions, limits.session_idle_ms */
 	char mcp_path[256];
 	struct gw_backend *backends;
 	size_t n_backends;

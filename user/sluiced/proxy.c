@@ -65,114 +65,225 @@ static const char *check_origin(const struct gw_config *cfg, const struct http_m
 
 /* --- routes ------------------------------------------------------------------------- */
 
-static const struct gw_backend *session_backend(const struct gw_config *cfg, const char *sid,
-						struct session *s)
+/* Answers the request here; the policy reference @gp is dropped. */
+static void refuse(struct client *c, struct gw_policy *gp, int status, const char *rpc_id,
+		   int code, const char *message)
 {
-	if (!sid || !sessions_get(sid, s))
-		return NULL;
-	return gw_find_backend(cfg, s->backend);
+	client_answer_error(c, status, rpc_id, code, message, 0);
+	gw_policy_put(gp);
+}
+
+/* The two refusals below also free @rpc_id (NULL: none). */
+static void refuse_unknown_session(struct client *c, struct gw_policy *gp, char *rpc_id)
+{
+	/* 404 is what the MCP specification prescribes: the client then
+	 * starts a new session with an initialize request. */
+	refuse(c, gp, 404, rpc_id, INSPECT_INVALID_REQUEST,
+	       "unknown or expired Mcp-Session-Id: initialize a new session");
+	free(rpc_id);
+}
+
+static void refuse_table_full(struct client *c, struct gw_policy *gp, char *rpc_id)
+{
+	refuse(c, gp, 503, rpc_id, INSPECT_UNAVAILABLE,
+	       "session table full: no new MCP session now; try again later");
+	free(rpc_id);
 }
 
 /*
- * Judges a POSTed body: refused, it is answered here and NULL comes back;
- * passed, a new exchange carries what the judgement learned.  Either way
- * the policy reference @gp is taken over.
+ * Mcp-Session-Id belongs to revisions 2025-03-26 (Streamable HTTP) to
+ * 2026-07-28, which dropped sessions (no handshake, no id).  A request
+ * without MCP-Protocol-Version is 2025-03-26, as the specification tells
+ * servers to assume.  Revisions are dates, so they compare as strings.
+ * Outside that range an id is the backend's business, not ours.
  */
-static struct exchange *judged_exchange(struct client *c, struct gw_policy *gp,
-					const struct http_msg *msg, enum ex_kind kind)
+static bool revision_has_sessions(const struct http_msg *msg)
 {
-	struct inspect_result res;
-	struct exchange *ex;
+	const char *v = http_msg_header(msg, "mcp-protocol-version");
 
-	if (inspect_request(msg, &res)) {
-		if (res.close)
-			c->close_after = true;
-		client_answer_error(c, res.http_status, res.rpc_id, res.code, res.message, 0);
-		free(res.rpc_id);
-		gw_policy_put(gp);
-		return NULL;
-	}
-	ex = exchange_new(c, pool_of(c), gp, kind);
+	return !v || (strcmp(v, "2025-03-26") >= 0 && strcmp(v, "2026-07-28") < 0);
+}
+
+/* The backend of @sid's session (NULL: unknown, or its backend left the
+ * policy: the default serves); the lookup counts as the session's use. */
+static const struct gw_backend *session_backend(const struct gw_config *cfg, const char *sid,
+						bool open_stream, bool *known)
+{
+	struct session s;
+
+	*known = sid && sessions_use(sid, cfg->sessions.idle_ms, open_stream, &s);
+	return *known ? gw_find_backend(cfg, s.backend) : NULL;
+}
+
+/* Judges a POSTed body: refused, it is answered here, @gp's reference is
+ * dropped and false comes back.  Passed, @res says what was learned. */
+static bool judged(struct client *c, struct gw_policy *gp, const struct http_msg *msg,
+		   struct inspect_result *res)
+{
+	if (!inspect_request(msg, res))
+		return true;
+	if (res->close)
+		c->close_after = true;
+	refuse(c, gp, res->http_status, res->rpc_id, res->code, res->message);
+	free(res->rpc_id);
+	return false;
+}
+
+/* A new exchange carrying what the judgement @res learned; it takes over
+ * @gp's reference and res->rpc_id.  NULL when out of memory (both dropped). */
+static struct exchange *judged_exchange(struct client *c, struct gw_policy *gp,
+					struct inspect_result *res, enum ex_kind kind)
+{
+	struct exchange *ex = exchange_new(c, pool_of(c), gp, kind);
+
 	if (!ex) {
-		free(res.rpc_id);
+		free(res->rpc_id);
 		gw_policy_put(gp);
 		c->close_after = true;
 		return NULL;
 	}
-	ex->rpc_id = res.rpc_id;
-	ex->is_initialize = res.is_initialize;
-	snprintf(ex->client_name, sizeof(ex->client_name), "%s", res.client_name);
-	snprintf(ex->client_version, sizeof(ex->client_version), "%s", res.client_version);
+	ex->rpc_id = res->rpc_id;
+	ex->is_initialize = res->is_initialize;
+	snprintf(ex->client_name, sizeof(ex->client_name), "%s", res->client_name);
+	snprintf(ex->client_version, sizeof(ex->client_version), "%s", res->client_version);
 	return ex;
 }
 
+/*
+ * A request naming a session the table does not know is answered 404.  An
+ * initialize that begins a session reserves its slot before it is
+ * forwarded, so the backend never creates a session we could not record.
+ */
 static void route_mcp_post(struct client *c, struct gw_policy *gp, const struct http_msg *msg)
 {
 	const char *sid = http_msg_header(msg, "mcp-session-id");
-	struct exchange *ex = judged_exchange(c, gp, msg, EX_MCP_POST);
 	const struct gw_backend *be;
-	struct session s;
+	struct inspect_result res;
+	struct exchange *ex;
+	bool known, reserve;
 
-	if (!ex)
+	if (!judged(c, gp, msg, &res))
 		return;
-	be = session_backend(&gp->cfg, sid, &s);
+	be = session_backend(&gp->cfg, sid, false, &known);
+	reserve = res.is_initialize && !known;
+	if (sid && !known && revision_has_sessions(msg)) {
+		refuse_unknown_session(c, gp, res.rpc_id);
+		return;
+	}
+	if (reserve && sessions_reserve(&gp->cfg.sessions)) {
+		refuse_table_full(c, gp, res.rpc_id);
+		return;
+	}
+	ex = judged_exchange(c, gp, &res, EX_MCP_POST);
+	if (!ex) {
+		if (reserve)
+			sessions_unreserve();
+		return;
+	}
+	ex->session_reserved = reserve;
+	if (known)
+		snprintf(ex->session, sizeof(ex->session), "%s", sid);
 	if (be)
 		ex->up.be = be;
 	exchange_start(ex, msg, "POST", ex->up.be->path);
 }
 
+/* GET and DELETE <mcp_path>: the server's stream, the end of a session. */
 static void route_mcp_other(struct client *c, struct gw_policy *gp, const struct http_msg *msg,
 			    enum ex_kind kind)
 {
 	const char *sid = http_msg_header(msg, "mcp-session-id");
-	struct session s;
-	const struct gw_backend *be = session_backend(&gp->cfg, sid, &s);
-	struct exchange *ex = exchange_new(c, pool_of(c), gp, kind);
+	bool stream = kind == EX_MCP_GET, known;
+	const struct gw_backend *be = session_backend(&gp->cfg, sid, stream, &known);
+	struct exchange *ex;
 
+	if (sid && !known && revision_has_sessions(msg)) {
+		refuse_unknown_session(c, gp, NULL);
+		return;
+	}
+	ex = exchange_new(c, pool_of(c), gp, kind);
 	if (!ex) {
+		if (known && stream)
+			sessions_stream_end(sid, gp->cfg.sessions.idle_ms);
 		gw_policy_put(gp);
 		c->close_after = true;
 		return;
 	}
+	if (known)
+		snprintf(ex->session, sizeof(ex->session), "%s", sid);
+	ex->session_stream = known && stream;
 	if (be)
 		ex->up.be = be;
-	if (sid)
-		snprintf(ex->session, sizeof(ex->session), "%s", sid);
-	exchange_start(ex, msg, kind == EX_MCP_GET ? "GET" : "DELETE", ex->up.be->path);
+	exchange_start(ex, msg, stream ? "GET" : "DELETE", ex->up.be->path);
 }
 
+/* GET /sse begins a legacy session: its slot is reserved before the
+ * backend is asked, and its first event fills it (rewrite_endpoint). */
 static void route_legacy_sse(struct client *c, struct gw_policy *gp, const struct http_msg *msg)
 {
-	struct exchange *ex = exchange_new(c, pool_of(c), gp, EX_LEGACY_SSE);
+	struct exchange *ex;
 
+	if (sessions_reserve(&gp->cfg.sessions)) {
+		refuse_table_full(c, gp, NULL);
+		return;
+	}
+	ex = exchange_new(c, pool_of(c), gp, EX_LEGACY_SSE);
 	if (!ex) {
+		sessions_unreserve();
 		gw_policy_put(gp);
 		c->close_after = true;
 		return;
 	}
+	ex->session_reserved = true;
 	exchange_start(ex, msg, "GET", ex->up.be->sse_path);
 }
 
 static void route_legacy_post(struct client *c, struct gw_policy *gp, const struct http_msg *msg)
 {
 	char sid[SL_SESSION_ID_MAX];
-	struct session s;
 	const struct gw_backend *be;
+	struct inspect_result res;
+	struct session s;
 	struct exchange *ex;
 
 	if (!sessions_query_id(msg->url, sid, sizeof(sid)) ||
-	    !(be = session_backend(&gp->cfg, sid, &s))) {
-		client_answer_error(c, 404, NULL, INSPECT_INVALID_REQUEST,
-				    "unknown or missing sessionId: open /sse first", 0);
-		gw_policy_put(gp);
+	    !sessions_use(sid, gp->cfg.sessions.idle_ms, false, &s) ||
+	    !(be = gw_find_backend(&gp->cfg, s.backend))) {
+		refuse(c, gp, 404, NULL, INSPECT_INVALID_REQUEST,
+		       "unknown or missing sessionId: open /sse first");
 		return;
 	}
-	ex = judged_exchange(c, gp, msg, EX_LEGACY_POST);
+	if (!judged(c, gp, msg, &res))
+		return;
+	ex = judged_exchange(c, gp, &res, EX_LEGACY_POST);
 	if (!ex)
 		return;
 	ex->up.be = be;
 	snprintf(ex->session, sizeof(ex->session), "%s", sid);
 	exchange_start(ex, msg, "POST", s.legacy_path);
+}
+
+/*
+ * GET and DELETE carry no body in MCP; one there is never judged, and a
+ * body on GET is how request smuggling through intermediaries that
+ * disagree about it begins.  Any Transfer-Encoding, or a Content-Length
+ * above 0, is refused before the backend hears of the request.
+ * Content-Length: 0 announces nothing (python-requests sends it with
+ * every DELETE), and is accepted.  The connection closes after the
+ * refusal: a peer that sent it may disagree with us about what follows.
+ */
+static bool body_refused(struct client *c, struct gw_policy *gp, const struct http_msg *msg)
+{
+	char why[64];
+
+	if ((msg->method != HTTP_GET && msg->method != HTTP_DELETE) ||
+	    (!msg->chunked && msg->content_length <= 0))
+		return false;
+	snprintf(why, sizeof(why), "a request body is not allowed on %s",
+		 http_method_str(msg->method));
+	c->close_after = true;
+	refuse(c, gp, 400, NULL, INSPECT_INVALID_REQUEST, why);
+	return true;
 }
 
 static bool path_is(const char *url, const char *path)
@@ -189,27 +300,27 @@ static void on_request(struct client *c, const struct http_msg *msg)
 	const char *why = check_origin(cfg, msg);
 
 	if (why) {
-		client_answer_error(c, 403, NULL, INSPECT_INVALID_REQUEST, why, 0);
-		gw_policy_put(gp);
-	} else if (path_is(msg->url, cfg->mcp_path)) {
+		refuse(c, gp, 403, NULL, INSPECT_INVALID_REQUEST, why);
+		return;
+	}
+	if (body_refused(c, gp, msg))
+		return;
+	if (path_is(msg->url, cfg->mcp_path)) {
 		if (msg->method == HTTP_POST)
 			route_mcp_post(c, gp, msg);
 		else if (msg->method == HTTP_GET)
 			route_mcp_other(c, gp, msg, EX_MCP_GET);
 		else if (msg->method == HTTP_DELETE)
 			route_mcp_other(c, gp, msg, EX_MCP_DELETE);
-		else {
-			client_answer_error(c, 405, NULL, INSPECT_INVALID_REQUEST,
-					    "method not allowed: POST, GET or DELETE", 0);
-			gw_policy_put(gp);
-		}
+		else
+			refuse(c, gp, 405, NULL, INSPECT_INVALID_REQUEST,
+			       "method not allowed: POST, GET or DELETE");
 	} else if (path_is(msg->url, LEGACY_SSE_PATH) && msg->method == HTTP_GET) {
 		route_legacy_sse(c, gp, msg);
 	} else if (path_is(msg->url, SL_LEGACY_MESSAGE_PATH) && msg->method == HTTP_POST) {
 		route_legacy_post(c, gp, msg);
 	} else {
-		client_answer_error(c, 404, NULL, INSPECT_INVALID_REQUEST, "no such endpoint", 0);
-		gw_policy_put(gp);
+		refuse(c, gp, 404, NULL, INSPECT_INVALID_REQUEST, "no such endpoint");
 	}
 }
 
