@@ -51,6 +51,7 @@ static void exchange_reap(struct ev_loop *loop, void *data)
 	upstream_free(&ex->up);
 	gw_policy_put(ex->gp);
 	free(ex->rpc_id);
+	inspect_ids_free(&ex->ids);
 	free(ex);
 }
 

@@ -95,11 +95,13 @@ static struct exchange *judged_exchange(struct client *c, struct gw_policy *gp,
 	ex = exchange_new(c, pool_of(c), gp, kind);
 	if (!ex) {
 		free(res.rpc_id);
+		inspect_ids_free(&res.ids);
 		gw_policy_put(gp);
 		c->close_after = true;
 		return NULL;
 	}
 	ex->rpc_id = res.rpc_id;
+	ex->ids = res.ids;
 	ex->is_initialize = res.is_initialize;
 	snprintf(ex->client_name, sizeof(ex->client_name), "%s", res.client_name);
 	snprintf(ex->client_version, sizeof(ex->client_version), "%s", res.client_version);
