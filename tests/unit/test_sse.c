@@ -2,8 +2,8 @@
 /*
  * test_sse.c - the Server-Sent Events parser and writer (user/sse.c):
  * fields, line endings (a CRLF split across reads included), comments,
- * the event size limit, the callback's veto, and parse -> write -> parse
- * round trips.
+ * the event size limit, the retry bound, the callback's veto, and
+ * parse -> write -> parse round trips.
  *
  * Each event the parser hands over is written into a digest string, so a
  * case compares one string against what it expects, and two ways of
@@ -420,6 +420,41 @@ static void test_round_trip_nul_in_data(void)
 	buf_free(&got);
 }
 
+/*
+ * A retry: of digits only beyond 2^31 - 1 ms used to saturate to LONG_MAX
+ * and be relayed as such: no time a client can wait, refused (-ERANGE)
+ * before the event is handed over.  Other odd values stay ignored (WHATWG).
+ */
+static int parse_str(const char *stream, size_t step, struct buf *got)
+{
+	buf_reset(got);
+	return parse(stream, strlen(stream), step, 4096, got);
+}
+
+static void test_retry_bound(void)
+{
+	struct buf got = {};
+	char refused[32];
+
+	snprintf(refused, sizeof(refused), "RET %d", -ERANGE);
+	TEST_CASE("retry: 2^31 - 1 ms passes, beyond is -ERANGE, the event not handed over") {
+		EXPECT("retry: 2147483647\n\n", "{ retry=2147483647}");
+		EXPECT("retry: 0000000000000000000000000001\n\n", "{ retry=1}");
+		EXPECT("retry: 0\n\n", "{ retry=0}");
+		CHECK(parse_str("retry: 2147483648\ndata: x\n\n", 0, &got) == -ERANGE &&
+		      !strcmp(got.data, refused), "2^31: %s", got.data);
+		CHECK(parse_str("retry: 99999999999999999999\ndata: x\n\n", 0, &got) == -ERANGE &&
+		      !strcmp(got.data, refused), "20 digits: %s", got.data);
+		CHECK(parse_str("retry: 99999999999999999999\ndata: x\n\n", 1, &got) == -ERANGE &&
+		      !strcmp(got.data, refused), "20 digits, byte by byte: %s", got.data);
+		CHECK(parse_str("data: a\n\nretry: 99999999999999999999\n\n", 0, &got) == -ERANGE &&
+		      !strncmp(got.data, "{ data(1)=a}RET ", 16), "events before it pass: %s",
+		      got.data);
+		EXPECT("retry: 99999999999999999999x\ndata: x\n\n", "{ data(1)=x}");
+	}
+	buf_free(&got);
+}
+
 /* WHATWG: one leading U+FEFF at the start of the stream is ignored. */
 static void test_leading_bom(void)
 {
@@ -451,5 +486,6 @@ int main(int argc, char **argv)
 	test_round_trip_trailing_empty_line();
 	test_round_trip_nul_in_data();
 	test_leading_bom();
+	test_retry_bound();
 	return test_finish();
 }

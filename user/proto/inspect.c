@@ -46,6 +46,35 @@ static int check_batch(const struct mcp_batch *b, struct inspect_result *res)
 	return 0;
 }
 
+void inspect_ids_free(struct inspect_ids *ids)
+{
+	for (size_t i = 0; i < ids->n; i++)
+		free(ids->v[i]);
+	free(ids->v);
+	ids->v = NULL;
+	ids->n = 0;
+}
+
+/* The ids the answer may carry: those of the requests (notifications and
+ * the client's own responses are answered by none). */
+static int note_ids(const struct mcp_batch *b, struct inspect_ids *ids)
+{
+	ids->v = calloc(b->n, sizeof(*ids->v));
+	if (!ids->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->msgs[i].kind != MCP_REQUEST || !b->msgs[i].id)
+			continue;
+		ids->v[ids->n] = id_copy(b->msgs[i].id);
+		if (!ids->v[ids->n]) {
+			inspect_ids_free(ids);
+			return -ENOMEM;
+		}
+		ids->n++;
+	}
+	return 0;
+}
+
 static void note_client(const struct mcp_batch *b, struct inspect_result *res)
 {
 	struct mcp_client_info info;
@@ -177,6 +206,8 @@ int inspect_request(const struct http_msg *msg, struct inspect_result *res)
 		refuse(res, &err);
 	} else if (!(ret = check_batch(&b, res))) {
 		ret = mcp_check_headers(&b, msg->names, msg->values, msg->n_headers, NULL, 0, &err);
+		if (!ret && note_ids(&b, &res->ids))
+			ret = mcp_error_set(&err, MCP_ERR_INTERNAL, 503, "out of memory");
 		if (ret)
 			refuse(res, &err);
 		else
@@ -211,6 +242,57 @@ int inspect_response(const char *body, size_t len)
 int inspect_event(const char *data, size_t len)
 {
 	return check_body(data, len);
+}
+
+static bool ids_hold(const struct inspect_ids *ids, const char *id)
+{
+	for (size_t i = 0; i < ids->n; i++)
+		if (!strcmp(ids->v[i], id))
+			return true;
+	return false;
+}
+
+/* A response to a request @ids do not hold: named in @why, -EPROTO. */
+static int foreign_response(const struct mcp_batch *b, const struct inspect_ids *ids, char *why,
+			    size_t why_len)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const struct mcp_msg *m = &b->msgs[i];
+		char *id, shown[64];
+		bool ours;
+
+		if ((m->kind != MCP_RESPONSE && m->kind != MCP_ERROR_RESPONSE) || !m->id)
+			continue;
+		id = mcp_id_json(m->id);
+		if (!id)
+			return -ENOMEM;
+		ours = ids_hold(ids, id);
+		if (!ours)
+			snprintf(why, why_len, "a response with id %s, which the request did not carry",
+				 mcp_sanitize(shown, sizeof(shown), id, strlen(id)));
+		cJSON_free(id);
+		if (!ours)
+			return -EPROTO;
+	}
+	return 0;
+}
+
+int inspect_answer(const char *data, size_t len, const struct inspect_ids *ids, char *why,
+		   size_t why_len)
+{
+	struct mcp_batch b = {};
+	struct mcp_error err = {};
+	int ret;
+
+	jarena_begin();
+	ret = mcp_parse(data, len, &b, &err);
+	for (size_t i = 0; i < b.n && !ret; i++)
+		ret = b.msgs[i].kind == MCP_INVALID ? -EINVAL : 0;
+	if (!ret)
+		ret = foreign_response(&b, ids, why, why_len);
+	mcp_batch_free(&b);
+	jarena_end();
+	return ret == -EPROTO || ret == -ENOMEM ? ret : ret ? -EINVAL : 0;
 }
 
 /* The id goes in as raw JSON text, so an integer id beyond 2^53 comes back

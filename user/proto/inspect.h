@@ -18,6 +18,13 @@
 #define INSPECT_INTERNAL_ERROR	MCP_ERR_INTERNAL
 #define INSPECT_UNAVAILABLE	(-32050)	/* backend down or circuit open: retry later */
 #define INSPECT_TIMEOUT		(-32051)	/* backend did not answer by the deadline */
+#define INSPECT_PROTOCOL	(-32052)	/* backend broke HTTP, SSE or JSON-RPC: retrying will not help */
+
+/* The ids of a POST's requests, each as JSON text: its answer may carry no others. */
+struct inspect_ids {
+	char **v;
+	size_t n;
+};
 
 struct inspect_result {
 	int http_status;	/* when refused */
@@ -25,6 +32,7 @@ struct inspect_result {
 	char message[256];	/* room for a prefix before an mcp_error message */
 	bool close;		/* refuse and close the connection */
 	char *rpc_id;		/* the id as JSON text ("7", "\"a\""), or NULL; caller frees */
+	struct inspect_ids ids;	/* forwarded bodies: the requests' ids; inspect_ids_free */
 	bool is_initialize;
 	char client_name[64];
 	char client_version[32];
@@ -50,6 +58,17 @@ int inspect_put_normalised_headers(struct buf *out);
 /* Is a backend's JSON body / SSE event data JSON-RPC?  0 yes, -EINVAL no. */
 int inspect_response(const char *body, size_t len);
 int inspect_event(const char *data, size_t len);
+/*
+ * Is a backend's answer to a POST (its JSON body, or one event of its SSE
+ * stream) JSON-RPC that answers that POST only?  Requests and notifications
+ * from the server pass; a response must carry one of @ids (an error may
+ * carry a null id: JSON-RPC's answer to an unreadable id).  0 yes; -EINVAL
+ * not JSON-RPC; -EPROTO a response the POST did not ask for, and @why
+ * (@why_len bytes) names its id.
+ */
+int inspect_answer(const char *data, size_t len, const struct inspect_ids *ids, char *why,
+		   size_t why_len);
+void inspect_ids_free(struct inspect_ids *ids);
 /* A JSON-RPC error response for @rpc_id (JSON text or NULL: null); malloc'ed. */
 char *inspect_error_json(const char *rpc_id, int code, const char *message,
 			 unsigned int retry_after_s);

@@ -48,6 +48,31 @@ static int add_data(struct sse_event *ev, const char *value, size_t len)
 	return buf_append(&ev->data, value, len);
 }
 
+/*
+ * WHATWG: a retry value of ASCII digits only sets the reconnection time, any
+ * other value is ignored.  Digits beyond SSE_MAX_RETRY_MS name no time a
+ * client can wait, and would overflow whatever holds them on the way (a
+ * relay that saturates them sends LONG_MAX on): the stream is refused,
+ * -ERANGE.
+ */
+static int set_retry(struct sse_event *ev, const char *value, size_t len)
+{
+	long ms = 0;
+
+	if (!len)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (value[i] < '0' || value[i] > '9')
+			return 0;
+	for (size_t i = 0; i < len; i++) {
+		ms = ms * 10 + (value[i] - '0');
+		if (ms > SSE_MAX_RETRY_MS)
+			return -ERANGE;
+	}
+	ev->retry_ms = ms;
+	return 0;
+}
+
 static int dispatch(struct sse_parser *p)
 {
 	int ret = 0;
@@ -87,11 +112,7 @@ static int process_line(struct sse_parser *p, const char *line, size_t len)
 		copy_field(p->ev.id, sizeof(p->ev.id), value, value_len);
 		p->ev.has_id = true;
 	} else if (name_len == 5 && !memcmp(line, "retry", 5)) {
-		char tmp[24];
-
-		copy_field(tmp, sizeof(tmp), value, value_len);
-		if (value_len && strspn(tmp, "0123456789") == strlen(tmp))
-			p->ev.retry_ms = strtol(tmp, NULL, 10);
+		return set_retry(&p->ev, value, value_len);
 	}
 	return 0;	/* unknown fields are ignored, as the grammar says */
 }

@@ -16,6 +16,9 @@
 
 #include "base/buf.h"
 
+/* The largest retry: a parser hands over (2^31 - 1 ms, some 25 days). */
+#define SSE_MAX_RETRY_MS	2147483647L
+
 struct sse_event {
 	char type[64];		/* "event:"; "" means "message" */
 	char id[256];
@@ -42,7 +45,8 @@ struct sse_parser {
 
 void sse_init(struct sse_parser *p, size_t max_event_bytes, sse_event_fn fn, void *ctx);
 void sse_free(struct sse_parser *p);
-/* 0, -E2BIG for an event over the limit, or the callback's non-zero value. */
+/* 0, -E2BIG for an event over the limit, -ERANGE for a retry: of digits
+ * over SSE_MAX_RETRY_MS, or the callback's non-zero value. */
 int sse_feed(struct sse_parser *p, const char *data, size_t len);
 /* Writes @ev in wire form (ending in the blank line). */
 int sse_put_event(struct buf *out, const struct sse_event *ev);

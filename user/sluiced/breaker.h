@@ -3,7 +3,7 @@
  * breaker.h - one circuit breaker per backend for the whole daemon.
  *
  * Closed, a breaker lets every request through and counts consecutive
- * transport failures; at the backend's threshold it opens for open_ms and
+ * failures (transport failures, and protocol errors: upstream.c); at the backend's threshold it opens for open_ms and
  * requests are refused without touching the backend; after that one request
  * (the half-open probe) is let through, and its outcome closes or reopens it.
  */

@@ -51,6 +51,7 @@ static void exchange_reap(struct ev_loop *loop, void *data)
 	upstream_free(&ex->up);
 	gw_policy_put(ex->gp);
 	free(ex->rpc_id);
+	inspect_ids_free(&ex->ids);
 	free(ex);
 }
 
@@ -234,11 +235,12 @@ static int ex_on_head(struct upstream *us, struct http_msg *msg)
 	return HTTP_BODY_STREAM;
 }
 
-/* Bytes that may stand in our request line to the backend. */
-static bool visible_ascii(const char *p)
+/* URLs are visible ASCII: a blank or a control byte (an LF, say) in one
+ * would split the event or the request line it is copied into. */
+static bool visible_ascii(const char *s, size_t len)
 {
-	for (; *p; p++)
-		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
 			return false;
 	return true;
 }
@@ -257,11 +259,16 @@ static int rewrite_endpoint(struct exchange *ex, struct sse_event *ev)
 	unsigned int flags = SESSION_STREAM;
 	int err;
 
+	if (!visible_ascii(path, ev->data.len))
+		return upstream_broke(&ex->up, "a legacy endpoint event whose URL holds a "
+				      "blank or a control character");
 	if (!strncmp(path, "http://", 7) && strchr(path + 7, '/'))
 		path = strchr(path + 7, '/');
-	if (!sessions_query_id(path, sid, sizeof(sid)) || strlen(path) >= sizeof(s.legacy_path) ||
-	    !visible_ascii(path))
-		return -EINVAL;
+	if (strlen(path) >= sizeof(s.legacy_path))
+		return upstream_broke(&ex->up, "a legacy endpoint URL over %zu bytes",
+				      sizeof(s.legacy_path) - 1);
+	if (!sessions_query_id(path, sid, sizeof(sid)))
+		return upstream_broke(&ex->up, "a legacy endpoint URL without a usable sessionId");
 	snprintf(s.backend, sizeof(s.backend), "%s", ex->up.be->name);
 	snprintf(s.legacy_path, sizeof(s.legacy_path), "%s", path);
 	if (ex->session[0])
@@ -278,6 +285,36 @@ static int rewrite_endpoint(struct exchange *ex, struct sse_event *ev)
 	return buf_printf(&ev->data, "%s?sessionId=%s", SL_LEGACY_MESSAGE_PATH, sid);
 }
 
+static bool is_post(const struct exchange *ex)
+{
+	return ex->kind == EX_MCP_POST || ex->kind == EX_LEGACY_POST;
+}
+
+/*
+ * A POST's stream carries the server's requests and notifications, and the
+ * answers to that POST's requests: an answer to anything else is another
+ * client's, or a forgery.  Other streams are only checked to be JSON-RPC.
+ */
+static int check_event(struct exchange *ex, const struct sse_event *ev)
+{
+	char why[160];
+	int err;
+
+	if (!is_post(ex)) {
+		err = inspect_event(ev->data.data, ev->data.len);
+	} else {
+		err = inspect_answer(ev->data.data, ev->data.len, &ex->ids, why, sizeof(why));
+		if (err == -EPROTO)
+			return upstream_broke(&ex->up, "%s", why);
+		if (err == -ENOMEM)
+			return err;
+	}
+	if (err)
+		pr_warn("sluiced: backend %s sent an SSE event that is not JSON-RPC; relayed\n",
+			ex->up.be->name);
+	return 0;
+}
+
 static int ex_on_sse_event(struct upstream *us, struct sse_event *ev)
 {
 	struct exchange *ex = exchange_of(us);
@@ -285,11 +322,13 @@ static int ex_on_sse_event(struct upstream *us, struct sse_event *ev)
 	struct buf wire = {};
 	int err = 0;
 
+	/* The grammar allows a NUL; JSON-RPC does not, and C strings end there. */
+	if (ev->has_data && ev->data.len && memchr(ev->data.data, '\0', ev->data.len))
+		return upstream_broke(us, "a NUL byte in SSE data");
 	if (ex->kind == EX_LEGACY_SSE && !strcmp(ev->type, "endpoint"))
 		err = rewrite_endpoint(ex, ev);
-	else if (ev->has_data && !ev->comment && inspect_event(ev->data.data, ev->data.len))
-		pr_warn("sluiced: backend %s sent an SSE event that is not JSON-RPC; relayed\n",
-			ex->up.be->name);
+	else if (ev->has_data && !ev->comment)
+		err = check_event(ex, ev);
 	if (err)
 		return err;
 	if (!c)
@@ -311,6 +350,26 @@ static bool is_json(const struct http_msg *msg)
 	return msg->body.len && ctype && !strncasecmp(ctype, "application/json", 16);
 }
 
+/* A JSON answer must be JSON-RPC, and a POST's answer only to that POST. */
+static int ex_on_check(struct upstream *us, struct http_msg *msg)
+{
+	struct exchange *ex = exchange_of(us);
+	char why[160];
+	int err;
+
+	if (!ex->client || ex->streaming || !is_json(msg))
+		return 0;
+	if (is_post(ex))
+		err = inspect_answer(msg->body.data, msg->body.len, &ex->ids, why, sizeof(why));
+	else
+		err = inspect_response(msg->body.data, msg->body.len);
+	if (err == -EPROTO)
+		return upstream_broke(us, "%s", why);
+	if (err == -EINVAL)
+		return upstream_broke(us, "its answer is not JSON-RPC");
+	return err;
+}
+
 static void ex_on_done(struct upstream *us, struct http_msg *msg)
 {
 	struct exchange *ex = exchange_of(us);
@@ -324,9 +383,6 @@ static void ex_on_done(struct upstream *us, struct http_msg *msg)
 	if (ex->streaming) {
 		if (!ex->client_http10)
 			http_put_chunk(&c->out, NULL, 0);
-	} else if (is_json(msg) && inspect_response(msg->body.data, msg->body.len)) {
-		client_answer_error(c, 502, ex->rpc_id, INSPECT_INTERNAL_ERROR,
-				    "backend answered with something that is not JSON-RPC", 0);
 	} else {
 		http_put_status(&c->out, msg->status);
 		put_passthrough_headers(&c->out, msg);
@@ -352,11 +408,43 @@ static bool ex_backlogged(struct upstream *us)
 	return ex->client && client_backlogged(ex->client);
 }
 
-static void ex_on_failed(struct upstream *us, int status)
+/*
+ * The client's answer for a failure.  Retry-After only where waiting helps:
+ * not when the backend may have acted on the request (CLOSED), nor when it
+ * breaks the protocol (PROTOCOL) or its answer cannot pass (GATEWAY).
+ */
+static void answer_failure(struct exchange *ex, enum upstream_failure what, const char *why)
+{
+	struct client *c = ex->client;
+	unsigned int later = ex->up.be->retry_after_s;
+	char msg[224];
+
+	switch (what) {
+	case UP_FAIL_UNAVAILABLE:
+		client_answer_error(c, 503, ex->rpc_id, INSPECT_UNAVAILABLE,
+				    "backend temporarily unavailable; try again later", later);
+		break;
+	case UP_FAIL_TIMEOUT:
+		client_answer_error(c, 504, ex->rpc_id, INSPECT_TIMEOUT,
+				    "backend timed out; try again later", later);
+		break;
+	case UP_FAIL_CLOSED:
+		client_answer_error(c, 502, ex->rpc_id, INSPECT_UNAVAILABLE, why, 0);
+		break;
+	case UP_FAIL_PROTOCOL:
+		snprintf(msg, sizeof(msg), "backend broke the protocol: %s", why);
+		client_answer_error(c, 502, ex->rpc_id, INSPECT_PROTOCOL, msg, 0);
+		break;
+	case UP_FAIL_GATEWAY:
+		client_answer_error(c, 502, ex->rpc_id, INSPECT_INTERNAL_ERROR, why, 0);
+		break;
+	}
+}
+
+static void ex_on_failed(struct upstream *us, enum upstream_failure what, const char *why)
 {
 	struct exchange *ex = exchange_of(us);
 	struct client *c = ex->client;
-	bool timeout = status == 504;
 
 	if (!c) {
 		exchange_free(ex);
@@ -367,11 +455,7 @@ static void ex_on_failed(struct upstream *us, int status)
 		 * the client sees a cut stream, not a complete one. */
 		c->close_after = true;
 	} else {
-		client_answer_error(c, status, ex->rpc_id,
-				    timeout ? INSPECT_TIMEOUT : INSPECT_UNAVAILABLE,
-				    timeout ? "backend timed out; try again later" :
-					      "backend temporarily unavailable; try again later",
-				    ex->up.be->retry_after_s);
+		answer_failure(ex, what, why);
 	}
 	exchange_free(ex);
 	client_flush(c);
@@ -380,6 +464,7 @@ static void ex_on_failed(struct upstream *us, int status)
 static const struct upstream_ops ex_upstream_ops = {
 	.on_head = ex_on_head,
 	.on_sse_event = ex_on_sse_event,
+	.on_check = ex_on_check,
 	.on_done = ex_on_done,
 	.on_failed = ex_on_failed,
 	.flush = ex_flush,

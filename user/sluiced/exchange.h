@@ -18,6 +18,7 @@
 #include "client.h"
 #include "gwconf.h"
 #include "proto/http.h"
+#include "proto/inspect.h"
 #include "sessions.h"
 #include "upstream.h"
 
@@ -41,6 +42,7 @@ struct exchange {
 	struct ev_timer reaper;		/* frees the exchange after the current event */
 	bool reaping;			/* exchange_free ran: detached, awaiting the reaper */
 	char *rpc_id;			/* the request's JSON-RPC id as JSON text, or NULL */
+	struct inspect_ids ids;		/* POSTs: the ids its answer may carry */
 	/* The known session the request names; a legacy /sse stream: the
 	 * session its endpoint event began. */
 	char session[SL_SESSION_ID_MAX];

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include "base/net.h"
 #include "breaker.h"
@@ -87,17 +88,38 @@ static void on_idle_io(struct ev_loop *loop, int fd, unsigned int events, void *
 	pool_close(up);
 }
 
+/*
+ * Is an idle connection fit for a request?  Bytes waiting on it are an
+ * answer nobody asked for, an EOF a backend that closed it; either would be
+ * taken for the next request's answer, or fail a request that may then not
+ * be retried.  on_idle_io sees them too, but only from the event loop: a
+ * request pipelined behind the response that pooled the connection takes it
+ * before that runs.
+ */
+static bool idle_fit(const struct upconn *up)
+{
+	char c;
+
+	return recv(up->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+	       (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 struct upconn *pool_take(struct pool_backend *bs)
 {
-	struct upconn *up = bs->idle;
+	struct upconn *up;
 
-	if (!up)
-		return NULL;
-	bs->idle = up->next;
-	bs->n_idle--;
-	ev_timer_cancel(up->pool->loop, &up->idle);
-	up->next = NULL;
-	return up;
+	while ((up = bs->idle)) {
+		bs->idle = up->next;
+		bs->n_idle--;
+		ev_timer_cancel(up->pool->loop, &up->idle);
+		up->next = NULL;
+		if (idle_fit(up)) {
+			up->reused = true;
+			return up;
+		}
+		pool_close(up);
+	}
+	return NULL;
 }
 
 struct upconn *pool_connect(struct pool *p, struct pool_backend *bs, const struct gw_backend *be,
@@ -129,7 +151,7 @@ bool pool_put(struct upconn *up, unsigned int max_idle)
 	struct pool_backend *bs = up->bs;
 	struct ev_loop *loop = up->pool->loop;
 
-	if (bs->n_idle >= max_idle)
+	if (bs->n_idle >= max_idle || up->dead)
 		return false;
 	up->paused = false;
 	ev_watch(loop, up->fd, EV_READ, on_idle_io, up);

@@ -39,9 +39,10 @@ struct upconn {
 	struct upstream *us;		/* NULL while idle in the pool */
 	int fd;
 	bool connecting;
+	bool reused;			/* it came from the idle list: it carried a request before */
 	bool paused;
 	bool in_io;			/* inside its I/O callback: closing is deferred */
-	bool dead;			/* closed while in_io */
+	bool dead;			/* closed while in_io: its callback frees it on the way out */
 	size_t written;			/* of us->request */
 	struct ev_timer idle;
 	struct upconn *next;
@@ -52,7 +53,8 @@ void pool_init(struct pool *p, struct ev_loop *loop);
 void pool_free(struct pool *p);
 /* @be's state in this worker, created on first use; NULL when out of memory. */
 struct pool_backend *pool_backend(struct pool *p, const struct gw_backend *be);
-/* An idle connection to @bs, or NULL. */
+/* An idle connection to @bs, or NULL.  Idle connections with bytes or an
+ * EOF waiting are closed on the way: nothing unasked reaches a request. */
 struct upconn *pool_take(struct pool_backend *bs);
 /* A new connection to @be, perhaps still connecting; NULL and *err when none. */
 struct upconn *pool_connect(struct pool *p, struct pool_backend *bs, const struct gw_backend *be,

@@ -138,11 +138,13 @@ static struct exchange *judged_exchange(struct client *c, struct gw_policy *gp,
 
 	if (!ex) {
 		free(res->rpc_id);
+		inspect_ids_free(&res->ids);
 		gw_policy_put(gp);
 		c->close_after = true;
 		return NULL;
 	}
 	ex->rpc_id = res->rpc_id;
+	ex->ids = res->ids;
 	ex->is_initialize = res->is_initialize;
 	snprintf(ex->client_name, sizeof(ex->client_name), "%s", res->client_name);
 	snprintf(ex->client_version, sizeof(ex->client_version), "%s", res->client_version);
@@ -167,10 +169,12 @@ static void route_mcp_post(struct client *c, struct gw_policy *gp, const struct 
 	be = session_backend(&gp->cfg, sid, false, &known);
 	reserve = res.is_initialize && !known;
 	if (sid && !known && revision_has_sessions(msg)) {
+		inspect_ids_free(&res.ids);
 		refuse_unknown_session(c, gp, res.rpc_id);
 		return;
 	}
 	if (reserve && sessions_reserve(&gp->cfg.sessions)) {
+		inspect_ids_free(&res.ids);
 		refuse_table_full(c, gp, res.rpc_id);
 		return;
 	}
