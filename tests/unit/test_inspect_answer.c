@@ -16,6 +16,10 @@ static int judge(const char *body, struct inspect_result *res)
 	struct http_msg msg = {};
 	int ret;
 
+	/* The envelope inspect_request wants before the JSON-RPC rules. */
+	msg.names[0] = "Content-Type";
+	msg.values[0] = "application/json";
+	msg.n_headers = 1;
 	buf_puts(&msg.body, body);
 	ret = inspect_request(&msg, res);
 	buf_free(&msg.body);
