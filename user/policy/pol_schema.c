@@ -20,6 +20,7 @@
 #include "sluice_abi.h"
 #include "base/prefix.h"
 #include "pol_schema.h"
+#include "sql_name.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define FIELDS(table) (table), ARRAY_SIZE(table)
@@ -549,6 +550,7 @@ static int arg_finish(struct pc_ctx *c, cJSON *rule)
 	ret |= rule_applies(c, rule, "max_length", type, sized_types);
 	ret |= rule_applies(c, rule, "pattern", type, text_types);
 	ret |= rule_applies(c, rule, "deny_patterns", type, text_types);
+	ret |= rule_applies(c, rule, "sql", type, text_types);
 	ret |= rule_applies(c, rule, "minimum", type, number_types);
 	ret |= rule_applies(c, rule, "maximum", type, number_types);
 	if (min && max && min->valuedouble > max->valuedouble)
@@ -693,6 +695,33 @@ static const struct pc_map M_AGENTS = { &S_AGENT, &O_AGENT, 0, SL_MAX_AGENTS - 1
 /* tools */
 static const struct pc_array A_ENUM = { pc_any, NULL, 1, 256, canon_json, "enum value" };
 static const struct pc_array A_REGEXES = { pc_string, &S_REGEX, 0, 256, canon_string, "pattern" };
+/* sql: a string argument holding one SELECT; sql_rule.c reads it, sql_name.c
+ * the names (schema.name, "Quoted", globs). */
+static const struct pc_string S_SQL_NAME = {
+	"a SQL name or glob (password, \"Secret\", api_*)", 1, 256, NULL, sql_name_why
+};
+static const struct pc_string S_SQL_QNAME = {
+	"a SQL name or glob, schema-qualified or not (pg_sleep*, public.orders)", 1, 256, NULL,
+	sql_qname_why
+};
+static const struct pc_array A_SQL_NAMES = {
+	pc_string, &S_SQL_NAME, 0, 1024, canon_string, "name"
+};
+static const struct pc_array A_SQL_QNAMES = {
+	pc_string, &S_SQL_QNAME, 0, 1024, canon_string, "name"
+};
+static const struct pc_field sql_fields[] = {
+	{ "comments", pc_bool, NULL, "false" },
+	{ "deny_functions", pc_array, &A_SQL_QNAMES, "[]" },
+	{ "allow_functions", pc_array, &A_SQL_QNAMES },
+	{ "deny_relations", pc_array, &A_SQL_QNAMES, "[]" },
+	{ "allow_relations", pc_array, &A_SQL_QNAMES },
+	{ "deny_schemas", pc_array, &A_SQL_NAMES, "[]" },
+	{ "deny_columns", pc_array, &A_SQL_NAMES, "[]" },
+	{ "deny_types", pc_array, &A_SQL_QNAMES, "[]" },
+};
+static const struct pc_object O_SQL = { FIELDS(sql_fields) };
+
 static const struct pc_field arg_fields[] = {
 	{ "type", pc_enum, arg_types, NULL, true },
 	{ "required", pc_bool, NULL, "false" },
@@ -702,6 +731,7 @@ static const struct pc_field arg_fields[] = {
 	{ "enum", pc_array, &A_ENUM },
 	{ "pattern", pc_string, &S_REGEX },
 	{ "deny_patterns", pc_array, &A_REGEXES },
+	{ "sql", pc_object, &O_SQL },
 	{ "premium", pc_bool, NULL, "false" },
 	{ "default", pc_any, NULL },
 };

@@ -1,0 +1,1 @@
+SELECT name FROM products UNION SELECT usename FROM pg_user

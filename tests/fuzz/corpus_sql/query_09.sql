@@ -1,0 +1,1 @@
+SELECT (u).password FROM users u

@@ -1,0 +1,1 @@
+SELECT a SIMILAR TO 'x', extract(year FROM d), x::int FROM t

@@ -1,0 +1,1 @@
+SELECT * FROM U&"pg\005fshadow"

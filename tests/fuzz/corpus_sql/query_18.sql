@@ -1,0 +1,1 @@
+SELECT * FROM orders o LEFT JOIN LATERAL (SELECT * FROM public.t1 WHERE t1.id = o.id LIMIT 1) s ON true
