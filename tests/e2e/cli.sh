@@ -16,7 +16,7 @@ export SLUICE_PIN_DIR=$TMP/pins SLUICE_CONTROL=$TMP/ctl.sock
 
 # Every command, as `sluicectl --help` must list it.
 COMMANDS=(attach detach "policy check" "policy load" block unblock ban unban stats events
-	  status sources reload daemon help)
+	  status sources reload daemon "key new" help)
 
 # run ARGS...: runs sluicectl; $out, $err and $rc hold what it did.
 run() {
@@ -58,7 +58,7 @@ fi
 
 # Each command: exit 0, its usage line, an arguments section when it takes
 # any, and an example that runs that very command.
-for c in "${COMMANDS[@]}" policy; do
+for c in "${COMMANDS[@]}" policy key; do
 	# shellcheck disable=SC2086 # "policy check" is two words on purpose
 	run $c --help
 	if [ "$rc" != 0 ]; then
@@ -96,6 +96,7 @@ expect_words block CIDR "--for DURATION"
 expect_words ban AGENT "--for DURATION"
 expect_words attach IFACE "--mode MODE" "--policy FILE"
 expect_words "policy load" FILE
+expect_words "key new" AGENT
 run block --help
 check "DURATION syntax as sl_duration_parse takes it" \
 	grep -q "90s, 15m,.*1h30m, 2d" "$TMP/out"
@@ -153,6 +154,8 @@ error_case "events --count many" events 2
 error_case "attach --mode fast eth0" attach 2
 error_case "block 192.0.2.0/24 --for" block 2
 error_case policy policy 2
+error_case "key new bad/name" "key new" 2
+error_case "key new" "key new" 2
 
 run policy check "$TMP/bad.json"
 check "policy check keeps FILE:LINE:COL errors" grep -q "^$TMP/bad.json:3:3: error: kernal" "$TMP/err"
@@ -184,6 +187,28 @@ run block 10.1.2.3/8 --json
 check "block 10.1.2.3/8 --json: the hint in the JSON error" \
 	python3 -c 'import json,sys; assert "10.0.0.0/8" in json.load(open(sys.argv[1]))["error"]' \
 	"$TMP/out"
+
+# --- key new: a key shown once, and the digest of that very key ---------------------------
+run key new ops-bot
+check "key new: an sk-sluice- key and the keys_sha256 line of its SHA-256" python3 -c '
+import hashlib, re, sys
+text = sys.argv[1]
+key = re.search(r"^  (sk-sluice-[A-Za-z0-9_-]{43})$", text, re.M).group(1)
+line = re.search(r"^  \"keys_sha256\": \[\"([0-9a-f]{64})\"\]$", text, re.M).group(1)
+assert hashlib.sha256(key.encode()).hexdigest() == line, (key, line)
+assert "agents.ops-bot" in text
+' "$out"
+run key new ops-bot --json
+first=$out
+run key new ops-bot --json
+check "key new --json: agent, key, sha256; a fresh key each time" python3 -c '
+import hashlib, json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+for o in (a, b):
+    assert o["ok"] is True and o["agent"] == "ops-bot", o
+    assert hashlib.sha256(o["key"].encode()).hexdigest() == o["sha256"] == o["keys_sha256"][0], o
+assert a["key"] != b["key"]
+' "$first" "$out"
 
 # --- a stand-in sluiced: daemon and reload answers --------------------------------------
 python3 -c '

@@ -299,6 +299,45 @@ static const struct bad_case bad_cases[] = {
 	{ "source_in_deny.json", 6, 43, "agents.ops-bot.sources[1]: source 198.18.7.0/24 is "
 	  "inside kernel.deny entry 198.18.0.0/16 (at 4:40)" },
 	{ "glob_no_match.json", 6, 70, "agents.bot.tools.allow[1]: \"run_qurey\" matches no tool" },
+	/* auth: API keys and JWT bearer tokens (pol_auth.c, ident_jwk.c) */
+	{ "auth_resource_missing.json", 4, 11, "auth: missing required field \"resource\": "
+	  "with \"jwt\", tokens must name this resource in \"aud\" (RFC 8707)" },
+	{ "auth_resource_fragment.json", 5, 17, "auth.resource: expected a resource URI "
+	  "(https://mcp.example.com/mcp), got \"http://127.0.0.1:8470/mcp#top\": a resource URI "
+	  "has no query or fragment (RFC 8707)" },
+	{ "auth_alg_none.json", 10, 26, "auth.jwt.issuers.corp.algorithms[0]: expected a JWS "
+	  "algorithm (RS256, PS256, ES256, HS256), got \"none\": an unsigned token proves "
+	  "nothing: \"none\" is never accepted" },
+	{ "auth_alg_bad.json", 10, 26, "got \"rs256\": not a JWS algorithm sluice verifies" },
+	{ "auth_alg_eddsa.json", 10, 26, "got \"EdDSA\": EdDSA is not supported: libcjose 0.6 "
+	  "has no Ed25519 keys" },
+	{ "auth_alg_no_key.json", 10, 35, "auth.jwt.issuers.corp.algorithms[1]: no key verifies "
+	  "ES256: add one, or drop ES256" },
+	{ "auth_hs256_rsa_key.json", 11, 21, "auth.jwt.issuers.corp.keys[0]: an RSA key that "
+	  "verifies only RS256 or PS256, which \"algorithms\" does not allow" },
+	{ "auth_key_alg_mismatch.json", 11, 421, "auth.jwt.issuers.corp.keys[0].alg: \"HS256\" "
+	  "does not fit an RSA key (it verifies RS256 and PS256)" },
+	{ "auth_kid_missing.json", 11, 416, "auth.jwt.issuers.corp.keys[1]: several keys: each "
+	  "needs a \"kid\"" },
+	{ "auth_kid_duplicate.json", 11, 439, "auth.jwt.issuers.corp.keys[1].kid: \"r1\" again "
+	  "(first keys[0])" },
+	{ "auth_private_key.json", 11, 419, "auth.jwt.issuers.corp.keys[0].d: a private key "
+	  "member: give the public key only" },
+	{ "auth_rsa_small.json", 11, 55, "auth.jwt.issuers.corp.keys[0].n: a 1024-bit modulus: "
+	  "expected 2048..16384 bits" },
+	{ "auth_oct_short.json", 11, 42, "auth.jwt.issuers.corp.keys[0].k: a 16-byte secret: "
+	  "HS256 needs at least 32 (RFC 7518 3.2)" },
+	{ "auth_kty_okp.json", 11, 30, "auth.jwt.issuers.corp.keys[0].kty: \"OKP\" (EdDSA) is not "
+	  "supported" },
+	{ "auth_no_keys.json", 8, 17, "auth.jwt.issuers.corp: needs \"keys\" or \"jwks_file\"" },
+	{ "auth_keys_and_file.json", 12, 11, "auth.jwt.issuers.corp.jwks_file: give \"keys\" or "
+	  "\"jwks_file\", not both" },
+	{ "auth_jwks_relative.json", 11, 24, "auth.jwt.issuers.corp.jwks_file: expected an absolute "
+	  "path (/etc/sluice/jwks.json), got \"jwks.json\": must be absolute" },
+	{ "auth_jwks_unreadable.json", 11, 24, "auth.jwt.issuers.corp.jwks_file: cannot read "
+	  "/nonexistent/sluice-test/jwks.json: No such file or directory" },
+	{ "auth_duplicate_issuer.json", 14, 21, "auth.jwt.issuers.lab.issuer: issuer "
+	  "https://auth.example.com is already issuers.corp (at 8:9)" },
 	/* tools and redaction */
 	{ "tool_name_bad.json", 4, 14, "tools[\"run query\"]: expected a tool name" },
 	{ "arg_rule_type.json", 7, 52, "tools.run_query.arguments.limit.max_length: applies only "

@@ -19,6 +19,7 @@
 
 #include "sluice_abi.h"
 #include "base/prefix.h"
+#include "pol_auth.h"
 #include "pol_schema.h"
 #include "sql_name.h"
 
@@ -777,6 +778,7 @@ static const struct pc_field root_fields[] = {
 	{ "agents", pc_map, &M_AGENTS, "{}" },
 	{ "tools", pc_map, &M_TOOLS, "{}" },
 	{ "redaction", pc_array, &A_REDACTION, "[]" },
+	{ "auth", pc_object, &pol_auth_object, "{}" },
 };
 /* No finish: the cross-references run even when a section has errors. */
 static const struct pc_object O_ROOT = { FIELDS(root_fields) };

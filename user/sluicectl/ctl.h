@@ -77,7 +77,8 @@ long long ctl_seconds_left(__u64 until_ns, __u64 now_ns);
 /* Checks @file, reporting every error (as JSON "errors" with --json); NULL then. */
 struct policy *ctl_check_policy(const char *file);
 
-/* The commands: cmd_attach.c, cmd_policy.c, cmd_sources.c, cmd_stats.c, cmd_daemon.c. */
+/* The commands: cmd_attach.c, cmd_policy.c, cmd_sources.c, cmd_stats.c, cmd_daemon.c,
+ * cmd_key.c. */
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_status(int argc, char **argv);
@@ -92,5 +93,6 @@ int cmd_stats(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
+int cmd_key_new(int argc, char **argv);
 
 #endif

@@ -55,6 +55,20 @@ static const struct ctl_cmd policy_cmds[] = {
 	{}
 };
 
+static const struct ctl_cmd key_cmds[] = {
+	{ "new", cmd_key_new, NULL, "AGENT [--json]",
+	  "make an API key for an agent; prints it once",
+	  "Makes a random API key for AGENT (sk-sluice- and 32 random bytes in\n"
+	  "base64url) and prints it once, with the line to add to AGENT in the policy:\n"
+	  "\"keys_sha256\": [\"<its SHA-256>\"].  The key is stored nowhere: the policy\n"
+	  "holds only its digest.  Needs no policy, maps or daemon.",
+	  "  AGENT            the agent's name in the policy (1..63 characters of\n"
+	  "                   A-Za-z0-9._-)\n"
+	  P_JSON,
+	  "sluicectl key new claude-assistant" },
+	{}
+};
+
 static const struct ctl_cmd commands[] = {
 	{ "attach", cmd_attach, NULL,
 	  "IFACE... [--mode native|generic|tc] [--json] | --policy FILE [--json]",
@@ -149,6 +163,11 @@ static const struct ctl_cmd commands[] = {
 	  P_JSON,
 	  "sluicectl daemon\n"
 	  "sluicectl --control /tmp/ctl.sock daemon --json" },
+	{ "key", NULL, key_cmds, "new AGENT [--json]",
+	  "make an API key for an agent",
+	  "API keys: `key new` makes one and prints the digest line for the policy.",
+	  NULL,
+	  "sluicectl key new claude-assistant" },
 	{ "help", cmd_help, NULL, "[COMMAND [SUBCOMMAND]]",
 	  "help on one command, or this list",
 	  "Prints what COMMAND does, its arguments and an example; without one, the\n"
