@@ -24,7 +24,7 @@ deps() {
 	mcp)	echo "user/proto/mcp*.c -lcjson -lcrypto" ;;
 	http)	echo "user/proto/http.c user/base/buf.c -lhttp_parser" ;;
 	sse)	echo "user/proto/sse.c user/base/buf.c" ;;
-	policy)	echo "user/policy/*.c user/base/jpos.c user/base/prefix.c user/base/nearest.c -lcjson -lpcre2-8" ;;
+	policy)	echo "user/policy/*.c user/proto/mcp*.c user/base/jpos.c user/base/prefix.c user/base/nearest.c -lcjson -lcrypto -lpcre2-8" ;;
 	*)	return 1 ;;
 	esac
 }

@@ -5,6 +5,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <pcre2.h>
@@ -23,6 +24,10 @@ struct pol_regex {
 
 struct pol_regex_scratch {
 	pcre2_match_data *md;
+	/* The subject last found valid UTF-8: the next patterns over the
+	 * same text skip PCRE2's check, which costs more than the match. */
+	const char *valid;
+	size_t valid_len;
 };
 
 /* The limits are the same for every match: one context, built once and
@@ -97,8 +102,14 @@ void pol_regex_scratch_free(struct pol_regex_scratch *s)
 int pol_regex_match(const struct pol_regex *rx, const char *subject, size_t len,
 		    struct pol_regex_scratch *s)
 {
-	int rc = pcre2_match(rx->code, (PCRE2_SPTR)subject, len, 0, 0, s->md, limits);
+	bool checked = subject == s->valid && len == s->valid_len;
+	int rc = pcre2_match(rx->code, (PCRE2_SPTR)subject, len, 0,
+			     checked ? PCRE2_NO_UTF_CHECK : 0, s->md, limits);
 
+	if (rc >= 0 || rc == PCRE2_ERROR_NOMATCH) {
+		s->valid = subject;	/* pcre2_match() checked it (or we had) */
+		s->valid_len = len;
+	}
 	if (rc >= 0)
 		return 1;
 	if (rc == PCRE2_ERROR_NOMATCH)

@@ -30,7 +30,8 @@ void pol_regex_scratch_free(struct pol_regex_scratch *s);
 
 /* 1: @rx matches somewhere in @len bytes of @subject; 0: it does not;
  * -E2BIG: a limit stopped the match (or the subject is not UTF-8);
- * -ENOMEM. */
+ * -ENOMEM.  The subject is checked for UTF-8 once per scratch: it must not
+ * change while the same scratch matches it again. */
 int pol_regex_match(const struct pol_regex *rx, const char *subject, size_t len,
 		    struct pol_regex_scratch *s);
 
