@@ -25,6 +25,7 @@ deps() {
 	http)	echo "user/proto/http.c user/base/buf.c -lhttp_parser" ;;
 	sse)	echo "user/proto/sse.c user/base/buf.c" ;;
 	policy)	echo "user/policy/*.c user/proto/mcp*.c user/base/jpos.c user/base/prefix.c user/base/nearest.c -lcjson -lcrypto -lpcre2-8" ;;
+	decide)	echo "user/policy/*.c user/proto/mcp*.c user/base/jpos.c user/base/prefix.c user/base/nearest.c -lcjson -lcrypto -lpcre2-8" ;;
 	*)	return 1 ;;
 	esac
 }
