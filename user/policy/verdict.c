@@ -3,11 +3,11 @@
  * verdict.c - filling a verdict (see verdict.h).
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/jpath.h"
-#include "proto/mcp.h"
 #include "verdict.h"
 
 /* Field by field: clearing the text buffers whole would cost more than
