@@ -16,6 +16,7 @@
 
 #include "check.h"
 #include "policy/decide.h"
+#include "policy/model.h"	/* the SQL step's hook is reached through the model */
 #include "policy/policy.h"
 #include "proto/mcp.h"
 
@@ -651,6 +652,54 @@ static void test_arguments(void)
 	}
 }
 
+/* A stand-in for sql_rule_check(): refuses any text holding "delete". */
+static int fake_sql_check(const struct sql_rule *rule, const char *text, size_t len, bool *ok,
+			  char *why, size_t why_len)
+{
+	(void)rule;
+	*ok = !memmem(text, len, "delete", 6);
+	if (!*ok)
+		snprintf(why, why_len, "not a plain SELECT: DELETE at offset %ld",
+			 (long)((const char *)memmem(text, len, "delete", 6) - text));
+	return 0;
+}
+
+static void test_sql_step(void)
+{
+	struct identity bob = who(dm, "bob", IDM_API_KEY);
+	static const char marker = 0;	/* any non-NULL rule: the judge ignores it */
+	struct decide_verdict v;
+	enum decide_action act;
+	long i;
+	const struct dm_tool *t = dm_find_tool(dm, "run_query", &i);
+
+	TEST_CASE("sql step: the model holds run_query's argument rules") {
+		CHECK(t && t->args, "run_query has rules");
+	}
+	if (!t || !t->args)
+		return;
+	TEST_CASE("sql step: an unknown argument cannot take a rule") {
+		CHECK(val_arg_set_sql(t->args, "nope", (const struct sql_rule *)&marker,
+				      fake_sql_check) == -ENOENT, "unknown argument");
+	}
+	TEST_CASE("sql step: an attached SQL rule judges the string after the patterns") {
+		CHECK(!val_arg_set_sql(t->args, "sql", (const struct sql_rule *)&marker,
+				       fake_sql_check), "attach");
+		act = judge(&bob, call("run_query", "{\"sql\":\"select 1\",\"limit\":1,"
+				       "\"explain\":false,\"format\":\"csv\"}"), &v);
+		CHECK_ALLOW(v, act);
+		act = judge(&bob, call("run_query", "{\"sql\":\"delete from t\"}"), &v);
+		CHECK_DENY(v, act, DR_ARGUMENT, MCP_ERR_INVALID_PARAMS, 200,
+			   "tools.run_query.arguments.sql.sql",
+			   "sluice: argument \"sql\" of tool \"run_query\": not a plain SELECT: "
+			   "DELETE at offset 0 (tools.run_query.arguments.sql.sql)");
+		val_arg_set_sql(t->args, "sql", NULL, NULL);
+		act = judge(&bob, call("run_query", "{\"sql\":\"delete from t\",\"limit\":1,"
+				       "\"explain\":false,\"format\":\"csv\"}"), &v);
+		CHECK_ALLOW(v, act);
+	}
+}
+
 static void test_rewrites(void)
 {
 	struct identity bob = who(dm, "bob", IDM_API_KEY);
@@ -1069,6 +1118,7 @@ int main(int argc, char **argv)
 	test_attribution();
 	test_plans();
 	test_arguments();
+	test_sql_step();
 	test_rewrites();
 	test_premium();
 	test_open_gateway();

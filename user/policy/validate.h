@@ -33,8 +33,9 @@ int val_tool_build(const char *name, const cJSON *tool, struct val_tool **out);
 void val_tool_free(struct val_tool *vt);
 
 /* Attaches SQL rule @rule (owned by the caller, who frees it after the tool)
- * and its judge to argument @arg of @vt.  0, or -ENOENT when @vt has no
- * such argument. */
+ * and its judge to argument @arg of @vt, while the model is built (before
+ * any thread decides with it); NULL detaches.  0, or -ENOENT when @vt has
+ * no such argument. */
 int val_arg_set_sql(struct val_tool *vt, const char *arg, const struct sql_rule *rule,
 		    val_sql_check_fn check);
 
