@@ -203,8 +203,32 @@ static void gw_policy_free(struct gw_policy *p)
 	free_strings(p->cfg.allowed_origins, p->cfg.n_allowed_origins);
 	for (size_t i = 0; i < p->cfg.n_own_hosts; i++)
 		free(p->cfg.own_hosts[i]);
+	decide_model_free(p->model);
+	if (p->have_ident)
+		ident_ctx_free(&p->ident);
 	policy_free(p->pol);
 	free(p);
+}
+
+/* Identity and decision, compiled once per policy: a jwks_file that cannot
+ * be read now refuses the whole policy (reload keeps the running one). */
+static int build_decision(struct gw_policy *p, char *err, size_t errlen)
+{
+	char why[256] = "";
+	int rc;
+
+	rc = ident_ctx_init(&p->ident, p->pol, why, sizeof(why));
+	if (rc) {
+		snprintf(err, errlen, "auth: %s", why[0] ? why : strerror(-rc));
+		return rc;
+	}
+	p->have_ident = true;
+	rc = decide_model_build(p->pol, &p->model, NULL);
+	if (rc) {
+		snprintf(err, errlen, "cannot compile the decision model: %s", strerror(-rc));
+		return rc;
+	}
+	return 0;
 }
 
 struct gw_policy *gw_policy_build(struct policy *pol, const struct gw_overrides *ov,
@@ -219,7 +243,7 @@ struct gw_policy *gw_policy_build(struct policy *pol, const struct gw_overrides 
 	}
 	p->pol = pol;
 	atomic_init(&p->refs, 1);
-	if (config_from_policy(&p->cfg, pol, ov, err, errlen)) {
+	if (config_from_policy(&p->cfg, pol, ov, err, errlen) || build_decision(p, err, errlen)) {
 		gw_policy_free(p);
 		return NULL;
 	}

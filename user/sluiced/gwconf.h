@@ -14,6 +14,8 @@
 #include <stddef.h>
 
 #include "base/net.h"
+#include "policy/decide.h"
+#include "policy/ident.h"
 #include "policy/policy.h"
 #include "sessions.h"
 
@@ -68,6 +70,11 @@ struct gw_policy {
 	unsigned long generation;
 	struct policy *pol;	/* owned */
 	struct gw_config cfg;
+	/* Built from @pol and living exactly as long: authentication's keys and
+	 * JWKS, and the compiled decision model. */
+	struct ident_ctx ident;
+	bool have_ident;
+	struct decide_model *model;
 };
 
 /* Takes ownership of @pol; NULL and a message in @err when unusable. */
