@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
+#include "gate.h"
 #include "gwconf.h"
 
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -204,6 +205,7 @@ static void gw_policy_free(struct gw_policy *p)
 	for (size_t i = 0; i < p->cfg.n_own_hosts; i++)
 		free(p->cfg.own_hosts[i]);
 	decide_model_free(p->model);
+	free(p->prm_json);
 	if (p->have_ident)
 		ident_ctx_free(&p->ident);
 	policy_free(p->pol);
@@ -228,7 +230,10 @@ static int build_decision(struct gw_policy *p, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot compile the decision model: %s", strerror(-rc));
 		return rc;
 	}
-	return 0;
+	rc = gate_prm_build(p);
+	if (rc)
+		snprintf(err, errlen, "out of memory");
+	return rc;
 }
 
 struct gw_policy *gw_policy_build(struct policy *pol, const struct gw_overrides *ov,

@@ -75,6 +75,7 @@ struct gw_policy {
 	struct ident_ctx ident;
 	bool have_ident;
 	struct decide_model *model;
+	char *prm_json;		/* Protected Resource Metadata (gate.c) */
 };
 
 /* Takes ownership of @pol; NULL and a message in @err when unusable. */

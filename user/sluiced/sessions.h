@@ -27,6 +27,9 @@ struct session {
 	char backend[SL_NAME_MAX];
 	char legacy_path[512];		/* HTTP+SSE sessions: the backend's message path */
 	char client_name[64], client_version[32];
+	/* The agent that opened it ("" nobody): by name, which outlives a
+	 * reload that reorders the agents.  Another caller gets a 404. */
+	char agent[SL_NAME_MAX];
 };
 
 /* The policy's bounds (limits.max_sessions, limits.session_idle_ms).  Each

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * gate.h - who a request comes from and what it may do: authentication
+ * (policy/ident.h) turned into the decision's identity (policy/verdict.h),
+ * the decision on each POSTed message (policy/decide.h), the filtering of
+ * list answers, and the Protected Resource Metadata (RFC 9728) a client
+ * reads to find where its token comes from.
+ */
+#ifndef SL_GATE_H
+#define SL_GATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "gwconf.h"
+#include "proto/inspect.h"
+
+#define GATE_PRM_PATH "/.well-known/oauth-protected-resource"
+
+/* The ids of a POST's list requests (tools/list...), whose answers are filtered. */
+struct gate_lists {
+	char **ids;			/* JSON text, as inspect_ids */
+	enum mcp_method *methods;
+	size_t n;
+};
+
+/* One POST being judged: what goes in, what comes out. */
+struct gate_req {
+	const struct gw_policy *gp;
+	int auth_rc;			/* gate_identify()'s answer */
+	struct ident_refusal why;	/* auth_rc == -EACCES */
+	struct identity id;
+	char message[448];		/* out: a refusal's message, whole */
+	char extra[768];		/* out: header lines for a refusal (WWW-Authenticate) */
+	char *body;			/* out: the rewritten body (malloc), or NULL */
+	size_t body_len;
+	const char *backend;		/* out: the verdict's backend (one tools/call), or NULL */
+	struct gate_lists lists;	/* out */
+};
+
+/* The name of @id's agent under @gp, "" for nobody. */
+const char *gate_agent_name(const struct gw_policy *gp, const struct identity *id);
+/* Builds gp->prm_json; 0 or -ENOMEM. */
+int gate_prm_build(struct gw_policy *gp);
+/*
+ * Identifies a request: 0 with *id; -ENOENT (no credential) or -EACCES
+ * (refused, @why) when the policy has agents.  An open gateway never
+ * refuses: a caller without a valid credential is nobody.
+ */
+int gate_identify(const struct gw_policy *gp, const struct http_msg *msg, struct identity *id,
+		  struct ident_refusal *why);
+/* The 401 of a failed gate_identify(): message and WWW-Authenticate header line. */
+void gate_unauthorized(const struct gw_policy *gp, int rc, const struct ident_refusal *why,
+		       char *msg, size_t msg_len, char *extra, size_t extra_len);
+/* An inspect_judge_fn: @ctx is a struct gate_req. */
+int gate_judge(void *ctx, struct mcp_batch *b, struct inspect_result *res);
+void gate_req_free(struct gate_req *g);
+void gate_lists_free(struct gate_lists *l);
+/* Filters the list results in a JSON-RPC body (a response or a batch of
+ * them) for @id: NULL when nothing changed, else the new body (malloc). */
+char *gate_filter_answer(const struct gw_policy *gp, const struct identity *id,
+			 const struct gate_lists *l, const char *body, size_t len);
+
+#endif
