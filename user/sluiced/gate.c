@@ -14,31 +14,6 @@
 #include "base/log.h"
 #include "gate.h"
 
-/* --- Protected Resource Metadata (RFC 9728) ------------------------------------ */
-
-int gate_prm_build(struct gw_policy *gp)
-{
-	const cJSON *auth = cJSON_GetObjectItemCaseSensitive(gp->pol->json, "auth");
-	const cJSON *res = cJSON_GetObjectItemCaseSensitive(auth, "resource");
-	const cJSON *as = cJSON_GetObjectItemCaseSensitive(auth, "authorization_servers");
-	cJSON *o = cJSON_CreateObject();
-	char own[400];
-
-	snprintf(own, sizeof(own), "http://%s%s", gp->cfg.listen_str, gp->cfg.mcp_path);
-	if (!o || !cJSON_AddStringToObject(o, "resource", cJSON_IsString(res) ?
-					   res->valuestring : own) ||
-	    !cJSON_AddItemToObject(o, "authorization_servers", cJSON_IsArray(as) ?
-				   cJSON_Duplicate(as, true) : cJSON_CreateArray()) ||
-	    !cJSON_AddItemToObject(o, "bearer_methods_supported",
-				   cJSON_CreateStringArray((const char *[]){ "header" }, 1))) {
-		cJSON_Delete(o);
-		return -ENOMEM;
-	}
-	gp->prm_json = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return gp->prm_json ? 0 : -ENOMEM;
-}
-
 const char *gate_agent_name(const struct gw_policy *gp, const struct identity *id)
 {
 	if (id->agent < 0 || (size_t)id->agent >= gp->pol->n_agents)

@@ -15,7 +15,6 @@
 #include "gwconf.h"
 #include "proto/inspect.h"
 
-#define GATE_PRM_PATH "/.well-known/oauth-protected-resource"
 
 /* The ids of a POST's list requests (tools/list...), whose answers are filtered. */
 struct gate_lists {
@@ -40,8 +39,6 @@ struct gate_req {
 
 /* The name of @id's agent under @gp, "" for nobody. */
 const char *gate_agent_name(const struct gw_policy *gp, const struct identity *id);
-/* Builds gp->prm_json; 0 or -ENOMEM. */
-int gate_prm_build(struct gw_policy *gp);
 /*
  * Identifies a request: 0 with *id; -ENOENT (no credential) or -EACCES
  * (refused, @why) when the policy has agents.  An open gateway never

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
-#include "gate.h"
 #include "gwconf.h"
 
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -212,6 +211,30 @@ static void gw_policy_free(struct gw_policy *p)
 	free(p);
 }
 
+/* The metadata a client reads to learn where its token comes from. */
+static int prm_build(struct gw_policy *p)
+{
+	const cJSON *auth = cJSON_GetObjectItemCaseSensitive(p->pol->json, "auth");
+	const cJSON *res = cJSON_GetObjectItemCaseSensitive(auth, "resource");
+	const cJSON *as = cJSON_GetObjectItemCaseSensitive(auth, "authorization_servers");
+	cJSON *o = cJSON_CreateObject();
+	char own[400];
+
+	snprintf(own, sizeof(own), "http://%s%s", p->cfg.listen_str, p->cfg.mcp_path);
+	if (!o || !cJSON_AddStringToObject(o, "resource", cJSON_IsString(res) ?
+					   res->valuestring : own) ||
+	    !cJSON_AddItemToObject(o, "authorization_servers", cJSON_IsArray(as) ?
+				   cJSON_Duplicate(as, true) : cJSON_CreateArray()) ||
+	    !cJSON_AddItemToObject(o, "bearer_methods_supported",
+				   cJSON_CreateStringArray((const char *[]){ "header" }, 1))) {
+		cJSON_Delete(o);
+		return -ENOMEM;
+	}
+	p->prm_json = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return p->prm_json ? 0 : -ENOMEM;
+}
+
 /* Identity and decision, compiled once per policy: a jwks_file that cannot
  * be read now refuses the whole policy (reload keeps the running one). */
 static int build_decision(struct gw_policy *p, char *err, size_t errlen)
@@ -230,7 +253,7 @@ static int build_decision(struct gw_policy *p, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot compile the decision model: %s", strerror(-rc));
 		return rc;
 	}
-	rc = gate_prm_build(p);
+	rc = prm_build(p);
 	if (rc)
 		snprintf(err, errlen, "out of memory");
 	return rc;

@@ -19,6 +19,9 @@
 #include "policy/policy.h"
 #include "sessions.h"
 
+/* Where the Protected Resource Metadata is (RFC 9728 3.1), also with mcp_path appended. */
+#define GATE_PRM_PATH "/.well-known/oauth-protected-resource"
+
 struct gw_backend {
 	char name[SL_NAME_MAX];
 	struct net_addr addr;
@@ -75,7 +78,7 @@ struct gw_policy {
 	struct ident_ctx ident;
 	bool have_ident;
 	struct decide_model *model;
-	char *prm_json;		/* Protected Resource Metadata (gate.c) */
+	char *prm_json;		/* Protected Resource Metadata (RFC 9728), served as is */
 };
 
 /* Takes ownership of @pol; NULL and a message in @err when unusable. */
