@@ -44,10 +44,12 @@ PY
 policy "$TMP/g1.json" "$G1" "$DPORT" "$HPORT" || die "policy g1"
 policy "$TMP/g2.json" "$G2" "$HPORT" "$HPORT" || die "policy g2"
 
+GW_PIDS=()
 for g in g1 g2; do
 	"$SLUICED" --policy "$TMP/$g.json" --workers 2 --control "$TMP/$g.sock" \
 		--pin-dir "$TMP/no-kernel" >"$TMP/$g.log" 2>&1 &
 	E2E_PIDS+=($!)
+	GW_PIDS+=($!)
 done
 wait_for "sluiced g1" 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$G1" || die "$(tail -3 "$TMP/g1.log")"
 wait_for "sluiced g2" 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$G2" || die "$(tail -3 "$TMP/g2.log")"
@@ -65,4 +67,11 @@ json.dump(p, open(sys.argv[1], "w"))
 PY
 check "policy check warns about an open gateway" \
 	bash -c "'$SLUICECTL' policy check '$TMP/open.json' 2>&1 | grep -q 'no agents: OPEN GATEWAY'"
+# Under SAN=1: no memory error or undefined behaviour in either daemon.
+for i in 0 1; do
+	kill -TERM "${GW_PIDS[$i]}" && wait "${GW_PIDS[$i]}"
+	RC[$i]=$?
+done
+check "both sluiced exit 0 after SIGTERM" test "${RC[0]}${RC[1]}" = 00
+check "no sanitizer report" bash -c "! grep -E 'ERROR: AddressSanitizer|runtime error|LeakSanitizer' '$TMP'/g?.log"
 exit $E2E_FAILED
