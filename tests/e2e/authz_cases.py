@@ -150,6 +150,40 @@ names = sorted(t["name"] for t in ((js or {}).get("result") or {}).get("tools", 
 case("tools/list through claude-assistant's key hides create_account",
      st == 200 and "create_account" not in names and "update_account" in names, (st, names))
 
+def legacy_tools(key):
+    """tools/list over the legacy transport: the answer comes on /sse."""
+    import socket
+    sk = socket.create_connection(("127.0.0.1", G1), timeout=10)
+    sk.sendall(f"GET /sse HTTP/1.1\r\nHost: 127.0.0.1:{G1}\r\nAccept: text/event-stream\r\n"
+               f"Authorization: Bearer {key}\r\n\r\n".encode())
+    buf = b""
+    while b"sessionId=" not in buf or b"\n\n" not in buf.split(b"sessionId=", 1)[1]:
+        buf += sk.recv(65536)
+    path = buf.split(b"data: ", 1)[1].split(b"\n", 1)[0].strip().decode()
+    st, _, _ = req(G1, "POST", path, {"jsonrpc": "2.0", "id": "L1", "method": "tools/list"},
+                   key=key)
+    while b'"L1"' not in buf or not buf.rstrip().endswith(b"\r\n0") and b"}}\n" not in buf:
+        data = sk.recv(65536)
+        if not data:
+            break
+        buf += data
+        if b'"L1"' in buf and b"\n\n" in buf.split(b'"L1"', 1)[1]:
+            break
+    sk.close()
+    line = [x for x in buf.split(b"\n") if b'"L1"' in x][0]
+    js = json.loads(line.split(b"data: ", 1)[1])
+    return st, sorted(t["name"] for t in js["result"]["tools"])
+
+
+try:
+    st, names = legacy_tools(GPT)
+    case("legacy /sse: tools/list answered on the stream shows only the agent's tools",
+         st == 202 and names == sorted(["run_query", "get_dashboard", "export_report",
+                                        "get_pricing", "search_docs"]), (st, names))
+except (OSError, ValueError, KeyError, IndexError) as e:
+    case("legacy /sse: tools/list answered on the stream shows only the agent's tools",
+         False, repr(e))
+
 # --- sessions -------------------------------------------------------------------------------
 st, hd, js = req(G2, "POST", "/mcp", INIT, key=OPS)
 sid = hd.get("mcp-session-id")

@@ -352,12 +352,30 @@ static int check_event(struct exchange *ex, const struct sse_event *ev)
 	return 0;
 }
 
+/* The legacy transport answers /message POSTs on the /sse stream: the
+ * list requests among them wait in the session table (route_legacy_post). */
+static bool legacy_lookup(void *ctx, const char *rid, enum mcp_method *m)
+{
+	int method;
+
+	if (!sessions_list_take(ctx, gate_id_hash(rid), &method))
+		return false;
+	*m = (enum mcp_method)method;
+	return true;
+}
+
 /* An event answering a list request shows only what the agent may use. */
 static int filter_event(struct exchange *ex, struct sse_event *ev)
 {
-	char *text = gate_filter_answer(ex->gp, &ex->id, &ex->lists, ev->data.data,
-					ev->data.len);
+	bool legacy = ex->kind == EX_LEGACY_SSE && ex->session[0];
+	char *text = NULL;
 
+	if (legacy)
+		text = gate_filter_answer(ex->gp, &ex->id, legacy_lookup, ex->session,
+					  ev->data.data, ev->data.len);
+	else if (ex->lists.n)
+		text = gate_filter_answer(ex->gp, &ex->id, gate_lists_lookup, &ex->lists,
+					  ev->data.data, ev->data.len);
 	if (!text)
 		return 0;
 	buf_reset(&ev->data);
@@ -441,8 +459,9 @@ static void ex_on_done(struct upstream *us, struct http_msg *msg)
 			http_put_chunk(&c->out, NULL, 0);
 	} else {
 		/* A list answer shows only what the agent may use. */
-		char *filtered = is_json(msg) ? gate_filter_answer(ex->gp, &ex->id, &ex->lists,
-								  msg->body.data, msg->body.len) : NULL;
+		char *filtered = is_json(msg) && ex->lists.n ?
+			gate_filter_answer(ex->gp, &ex->id, gate_lists_lookup, &ex->lists,
+					   msg->body.data, msg->body.len) : NULL;
 		const char *body = filtered ? filtered : msg->body.data ? msg->body.data : "";
 		size_t len = filtered ? strlen(filtered) : msg->body.len;
 

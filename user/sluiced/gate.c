@@ -211,42 +211,59 @@ void gate_req_free(struct gate_req *g)
 
 /* --- list answers --------------------------------------------------------------------------- */
 
-/* Filters @o when it answers one of @l's requests; how many entries went. */
+bool gate_lists_lookup(void *ctx, const char *rid, enum mcp_method *m)
+{
+	const struct gate_lists *l = ctx;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(rid, l->ids[i])) {
+			*m = l->methods[i];
+			return true;
+		}
+	return false;
+}
+
+uint64_t gate_id_hash(const char *rid)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *rid; rid++)
+		h = (h ^ (unsigned char)*rid) * 0x100000001b3ull;
+	return h ? h : 1;
+}
+
+/* Filters @o when it answers a list request; how many entries went. */
 static size_t filter_one(const struct gw_policy *gp, const struct identity *id,
-			 const struct gate_lists *l, cJSON *o)
+			 gate_list_lookup lookup, void *ctx, cJSON *o)
 {
 	cJSON *rid = cJSON_GetObjectItemCaseSensitive(o, "id");
 	cJSON *result = cJSON_GetObjectItemCaseSensitive(o, "result");
+	enum mcp_method m;
 	char *text;
 	size_t n = 0;
 
 	if (!rid || !cJSON_IsObject(result) || !(text = cJSON_PrintUnformatted(rid)))
 		return 0;
-	for (size_t i = 0; i < l->n; i++)
-		if (!strcmp(text, l->ids[i])) {
-			n = decide_filter_list(gp->model, id, l->methods[i], result);
-			break;
-		}
+	if (lookup(ctx, text, &m))
+		n = decide_filter_list(gp->model, id, m, result);
 	cJSON_free(text);
 	return n;
 }
 
 char *gate_filter_answer(const struct gw_policy *gp, const struct identity *id,
-			 const struct gate_lists *l, const char *body, size_t len)
+			 gate_list_lookup lookup, void *ctx, const char *body, size_t len)
 {
 	cJSON *root, *el;
 	size_t removed = 0;
 	char *out = NULL, *text;
 
-	if (!l->n)
-		return NULL;
 	jarena_begin();
 	root = cJSON_ParseWithLength(body, len);
 	if (cJSON_IsArray(root))
 		cJSON_ArrayForEach(el, root)
-			removed += filter_one(gp, id, l, el);
+			removed += filter_one(gp, id, lookup, ctx, el);
 	else if (cJSON_IsObject(root))
-		removed = filter_one(gp, id, l, root);
+		removed = filter_one(gp, id, lookup, ctx, root);
 	if (removed && (text = cJSON_PrintUnformatted(root)))
 		out = strdup(text);
 	jarena_end();

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "gwconf.h"
 #include "proto/inspect.h"
@@ -53,9 +54,16 @@ void gate_unauthorized(const struct gw_policy *gp, int rc, const struct ident_re
 int gate_judge(void *ctx, struct mcp_batch *b, struct inspect_result *res);
 void gate_req_free(struct gate_req *g);
 void gate_lists_free(struct gate_lists *l);
+/* The list method of the request an answer with id @rid (JSON text) answers;
+ * false when it answers no list request. */
+typedef bool (*gate_list_lookup)(void *ctx, const char *rid, enum mcp_method *m);
+/* A gate_list_lookup over a struct gate_lists (@ctx). */
+bool gate_lists_lookup(void *ctx, const char *rid, enum mcp_method *m);
+/* FNV-1a of an id's JSON text, never 0 (the session table keeps hashes). */
+uint64_t gate_id_hash(const char *rid);
 /* Filters the list results in a JSON-RPC body (a response or a batch of
  * them) for @id: NULL when nothing changed, else the new body (malloc). */
 char *gate_filter_answer(const struct gw_policy *gp, const struct identity *id,
-			 const struct gate_lists *l, const char *body, size_t len);
+			 gate_list_lookup lookup, void *ctx, const char *body, size_t len);
 
 #endif

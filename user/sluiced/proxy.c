@@ -307,6 +307,20 @@ static void route_legacy_sse(struct client *c, struct gw_policy *gp, const struc
 	exchange_start(ex, msg, "GET", ex->up.be->sse_path);
 }
 
+/* A legacy session's list requests are answered on its /sse stream, which
+ * filters them: it learns them here.  Fail closed: one that cannot be
+ * recorded is not forwarded. */
+static int legacy_lists_noted(const char *sid, const struct gate_lists *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		int err = sessions_list_add(sid, gate_id_hash(l->ids[i]), (int)l->methods[i]);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static void route_legacy_post(struct client *c, struct gw_policy *gp, const struct http_msg *msg)
 {
 	char sid[SL_SESSION_ID_MAX];
@@ -326,6 +340,14 @@ static void route_legacy_post(struct client *c, struct gw_policy *gp, const stru
 		gate_req_free(&g);
 		refuse(c, gp, 404, res.rpc_id, INSPECT_INVALID_REQUEST,
 		       "unknown or missing sessionId: open /sse first");
+		free(res.rpc_id);
+		return;
+	}
+	if (legacy_lists_noted(sid, &g.lists)) {
+		inspect_ids_free(&res.ids);
+		gate_req_free(&g);
+		refuse(c, gp, 503, res.rpc_id, INSPECT_UNAVAILABLE, "too many list requests "
+		       "awaiting their answer on this session; try again when they came");
 		free(res.rpc_id);
 		return;
 	}
