@@ -25,14 +25,15 @@ def case(name, ok, why=""):
     failed |= not ok
 
 
-def req(port, method, path, body=None, key=None, headers=None):
+def req(port, method, path, body=None, key=None, headers=None, source=None):
     h = {"Host": f"127.0.0.1:{port}", "Accept": "application/json, text/event-stream"}
     if body is not None:
         h["Content-Type"] = "application/json"
     if key:
         h["Authorization"] = "Bearer " + key
     h.update(headers or {})
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10,
+                                   source_address=(source, 0) if source else None)
     c.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
     r = c.getresponse()
     data = r.read()
@@ -93,6 +94,18 @@ for path in ("/.well-known/oauth-protected-resource",
          st == 200 and js == {"resource": f"http://127.0.0.1:{G1}/mcp",
                               "authorization_servers": [],
                               "bearer_methods_supported": ["header"]}, (st, js))
+
+# gpt-analyst's sources hold 127.0.0.3: without a credential, it is gpt-analyst.
+st, hd, js = req(G1, "POST", "/mcp", call(14, "update_account",
+                                           {"account_id": "acct_12345678", "changes": {}}),
+                 source="127.0.0.3")
+case("no key from an agent's source address: that agent (its rules apply)",
+     st == 200 and err(js).get("code") == -32010 and "gpt-analyst" in
+     err(js).get("message", ""), (st, js))
+st, hd, js = req(G1, "POST", "/mcp", call(15, "get_dashboard", {"dashboard_id": "d1"}),
+                 key="sk-demo-nobody-000000", source="127.0.0.3")
+case("a wrong key from an agent's source address: still 401 invalid_token",
+     st == 401 and 'error="invalid_token"' in hd.get("www-authenticate", ""), (st, hd))
 
 # --- the decision -------------------------------------------------------------------------
 st, hd, js = req(G1, "POST", "/mcp", call(9, "update_account",

@@ -8,10 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <cjson/cJSON.h>
 
 #include "base/jarena.h"
 #include "base/log.h"
+#include "base/prefix.h"
 #include "gate.h"
 
 const char *gate_agent_name(const struct gw_policy *gp, const struct identity *id)
@@ -37,11 +40,53 @@ static void identity_from(const struct decide_model *dm, const struct ident *in,
 			strcpy(out->scopes[out->n_scopes++], in->scopes[i]);
 }
 
-int gate_identify(const struct gw_policy *gp, const struct http_msg *msg, struct identity *id,
-		  struct ident_refusal *why)
+/* @peer as a full-length prefix; false for a family sources cannot name. */
+static bool peer_prefix(const struct net_addr *peer, struct sl_prefix *out)
+{
+	const struct sockaddr_in *v4 = (const struct sockaddr_in *)&peer->ss;
+	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&peer->ss;
+
+	memset(out, 0, sizeof(*out));
+	if (peer->ss.ss_family == AF_INET) {
+		*out = (struct sl_prefix){ .family = SL_AF_INET, .prefixlen = 32 };
+		memcpy(out->addr, &v4->sin_addr, 4);
+	} else if (peer->ss.ss_family == AF_INET6) {
+		*out = (struct sl_prefix){ .family = SL_AF_INET6, .prefixlen = 128 };
+		memcpy(out->addr, &v6->sin6_addr, 16);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* The agent whose agents.*.sources holds @peer most narrowly, as the
+ * kernel's source table decides; IDENTITY_NO_AGENT when none does. */
+static int agent_by_source(const struct policy *pol, const struct net_addr *peer)
+{
+	struct sl_prefix me;
+	int best = IDENTITY_NO_AGENT;
+	__u32 best_len = 0;
+
+	if (!peer || !peer_prefix(peer, &me))
+		return best;
+	for (size_t a = 0; a < pol->n_agents; a++)
+		for (size_t i = 0; i < pol->agents[a].n_sources; i++) {
+			const struct sl_prefix *src = &pol->agents[a].sources[i];
+
+			if (sl_prefix_contains(src, &me) &&
+			    (best == IDENTITY_NO_AGENT || src->prefixlen > best_len)) {
+				best = (int)a;
+				best_len = src->prefixlen;
+			}
+		}
+	return best;
+}
+
+int gate_identify(const struct gw_policy *gp, const struct http_msg *msg,
+		  const struct net_addr *peer, struct identity *id, struct ident_refusal *why)
 {
 	struct ident in = {};
-	int rc;
+	int rc, agent;
 
 	decide_identity_of(gp->model, IDENTITY_NO_AGENT, IDM_NONE, id);
 	rc = ident_authenticate(&gp->ident, msg->names, msg->values, msg->n_headers, time(NULL),
@@ -49,6 +94,11 @@ int gate_identify(const struct gw_policy *gp, const struct http_msg *msg, struct
 	if (!rc)
 		identity_from(gp->model, &in, id);
 	ident_clear(&in);
+	/* No credential at all: a source address of an agent names it. */
+	if (rc == -ENOENT && (agent = agent_by_source(gp->pol, peer)) != IDENTITY_NO_AGENT) {
+		decide_identity_of(gp->model, agent, IDM_SOURCE, id);
+		rc = 0;
+	}
 	if (rc == -EACCES)
 		pr_debug("sluiced: credential refused: %s (%s)\n", why->description, why->detail);
 	return decide_open_gateway(gp->model) ? 0 : rc;

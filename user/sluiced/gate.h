@@ -41,12 +41,14 @@ struct gate_req {
 /* The name of @id's agent under @gp, "" for nobody. */
 const char *gate_agent_name(const struct gw_policy *gp, const struct identity *id);
 /*
- * Identifies a request: 0 with *id; -ENOENT (no credential) or -EACCES
- * (refused, @why) when the policy has agents.  An open gateway never
- * refuses: a caller without a valid credential is nobody.
+ * Identifies a request by its credential, or, when it carries none, by its
+ * source address @peer (agents.*.sources; the longest prefix wins): 0 with
+ * *id; -ENOENT (nothing identifies it) or -EACCES (a credential refused,
+ * @why: a wrong credential is never excused by the address) when the
+ * policy has agents.  An open gateway never refuses: such a caller is nobody.
  */
-int gate_identify(const struct gw_policy *gp, const struct http_msg *msg, struct identity *id,
-		  struct ident_refusal *why);
+int gate_identify(const struct gw_policy *gp, const struct http_msg *msg,
+		  const struct net_addr *peer, struct identity *id, struct ident_refusal *why);
 /* The 401 of a failed gate_identify(): message and WWW-Authenticate header line. */
 void gate_unauthorized(const struct gw_policy *gp, int rc, const struct ident_refusal *why,
 		       char *msg, size_t msg_len, char *extra, size_t extra_len);

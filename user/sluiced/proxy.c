@@ -139,7 +139,7 @@ static bool judged(struct client *c, struct gw_policy *gp, const struct http_msg
 		   struct inspect_result *res, struct gate_req *g)
 {
 	g->gp = gp;
-	g->auth_rc = gate_identify(gp, msg, &g->id, &g->why);
+	g->auth_rc = gate_identify(gp, msg, &c->peer, &g->id, &g->why);
 	if (!inspect_request_judge(msg, res, gate_judge, g))
 		return true;
 	if (res->close)
@@ -160,7 +160,7 @@ static bool identified(struct client *c, struct gw_policy *gp, const struct http
 {
 	struct ident_refusal why = {};
 	char text[256], extra[768];
-	int rc = gate_identify(gp, msg, id, &why);
+	int rc = gate_identify(gp, msg, &c->peer, id, &why);
 
 	if (!rc)
 		return true;
