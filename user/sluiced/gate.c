@@ -186,6 +186,10 @@ static int refuse_verdict(struct gate_req *g, const struct decide_verdict *v,
 	if (v->reason == DR_SCOPE)
 		snprintf(g->extra, sizeof(g->extra), "WWW-Authenticate: Bearer "
 			 "error=\"insufficient_scope\", scope=\"%s\"\r\n", v->scopes);
+	else if (v->http_status == 401)	/* RFC 9110 11.6.1: a 401 carries a challenge */
+		snprintf(g->extra, sizeof(g->extra), "WWW-Authenticate: Bearer resource_metadata="
+			 "\"http://%s" GATE_PRM_PATH "%s\"\r\n", g->gp->cfg.listen_str,
+			 g->gp->cfg.mcp_path);
 	snprintf(msg, sizeof(msg), "%s%s", prefix, v->message);
 	pr_debug("sluiced: refused (%s): %s\n", v->rule, v->message);
 	return refuse_with(g, res, v->http_status, v->code, msg);
