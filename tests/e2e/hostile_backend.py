@@ -65,7 +65,10 @@ def log_request(conn, method, path, headers, body, rpc):
     entry = {"conn": conn, "method": method, "path": path, "body_len": len(body),
              "sid": headers.get("mcp-session-id"),
              "ctype": headers.get("content-type"),
-             "cenc": headers.get("content-encoding")}
+             "cenc": headers.get("content-encoding"),
+             # what the gateway must drop or add (tests/e2e/authz.sh)
+             "hdr": {k: v for k, v in headers.items()
+                     if k in ("authorization", "x-api-key") or k.startswith("x-sluice-")}}
     if isinstance(rpc, dict):
         entry["rpc_method"] = rpc.get("method")
         entry["id"] = rpc.get("id")

@@ -338,6 +338,20 @@ static const struct bad_case bad_cases[] = {
 	  "/nonexistent/sluice-test/jwks.json: No such file or directory" },
 	{ "auth_duplicate_issuer.json", 14, 21, "auth.jwt.issuers.lab.issuer: issuer "
 	  "https://auth.example.com is already issuers.corp (at 8:9)" },
+	/* who may call what: agents' and plans' rules, server requests */
+	{ "plan_glob_no_match.json", 5, 48, "plans.free.tools.deny[1]: \"exprt_*\" matches no tool" },
+	{ "resource_glob_empty.json", 5, 124, "agents.bot.resources.allow[0]: expected a resource "
+	  "URI or glob (1..1024 characters; * ? [...] match), got \"\": empty" },
+	{ "prompt_glob_duplicate.json", 6, 56, "agents.bot.prompts.deny[2]: duplicate glob "
+	  "\"admin_*\" (first at 6:36)" },
+	{ "server_requests_bad.json", 5, 128, "agents.bot.server_requests[1]: expected one of "
+	  "\"sampling\", \"elicitation\", \"roots\", got \"sample\"" },
+	{ "server_requests_duplicate.json", 5, 140, "agents.bot.server_requests[2]: duplicate "
+	  "server request \"sampling\" (first at 5:119)" },
+	{ "plan_prompts_unknown_field.json", 5, 28, "plans.free.prompts.alow: unknown field (did "
+	  "you mean \"allow\"?); allowed: allow, deny" },
+	{ "plan_resources_not_array.json", 5, 39, "plans.free.resources.allow: expected an array, "
+	  "got \"file:///data/*\"" },
 	/* tools and redaction */
 	{ "tool_name_bad.json", 4, 14, "tools[\"run query\"]: expected a tool name" },
 	{ "arg_rule_type.json", 7, 52, "tools.run_query.arguments.limit.max_length: applies only "
@@ -347,11 +361,28 @@ static const struct bad_case bad_cases[] = {
 	{ "arg_required_default.json", 7, 78, "a required argument cannot have a default" },
 	{ "arg_default_not_enum.json", 7, 87, "tools.export_report.arguments.format.default: "
 	  "not one of the enum values" },
+	{ "scope_spaces.json", 5, 54, "tools.delete_account.scopes[0]: expected an OAuth scope "
+	  "(1..128 visible characters, no '\"' or '\\'), got \"accounts:write admin\": spaces are "
+	  "not allowed" },
+	{ "premium_action_alone.json", 6, 57, "tools.run_query.arguments.explain.premium_action: "
+	  "applies only to an argument with \"premium\": true" },
+	{ "premium_action_value.json", 6, 74, "tools.run_query.arguments.explain.premium_action: "
+	  "expected one of \"deny\", \"upsell\", got \"warn\"" },
+	{ "regex_pattern_bad.json", 6, 52, "tools.update_account.arguments.account_id.pattern: "
+	  "expected a regular expression, got \"^(acct_[A-Za-z0-9]{8,32}$\": PCRE2: missing "
+	  "closing parenthesis at offset 25" },
+	{ "regex_deny_bad.json", 6, 73, "tools.run_query.arguments.sql.deny_patterns[1]: expected "
+	  "a regular expression, got \"union\\\\s+select)\": PCRE2: unmatched closing "
+	  "parenthesis at offset 14" },
+	{ "arg_default_pattern.json", 6, 71, "tools.get_dashboard.arguments.range.default: "
+	  "\"week\": does not match pattern" },
 	{ "unknown_arguments_alone.json", 4, 69, "tools.get_pricing.unknown_arguments: applies "
 	  "only to a tool with \"arguments\"" },
 	{ "redaction_duplicate.json", 6, 5, "redaction[1]: duplicate rule \"card\" (first at 5:5)" },
 	{ "redaction_empty_pattern.json", 4, 47, "redaction[0].pattern: expected a regular "
 	  "expression, got \"\": empty" },
+	{ "redaction_regex_bad.json", 4, 47, "redaction[0].pattern: expected a regular expression, "
+	  "got \"[0-9 -{13,19}\": PCRE2: missing terminating ] for character class at offset 13" },
 };
 
 static void run_bad_case(const struct bad_case *bc)

@@ -20,6 +20,7 @@
 #include "sluice_abi.h"
 #include "base/prefix.h"
 #include "pol_auth.h"
+#include "pol_regex.h"
 #include "pol_schema.h"
 #include "sql_name.h"
 
@@ -34,6 +35,9 @@ static const char *const class_names[] = { "read", "write", NULL };
 static const char *const budget_actions[] = { "deny", "report", NULL };
 static const char *const unknown_arg_actions[] = { "strip", "refuse", NULL };
 static const char *const unknown_tool_actions[] = { "refuse", "read", "write", NULL };
+static const char *const premium_actions[] = { "deny", "upsell", NULL };
+/* Spelled as verdict.h's DECIDE_SR_* bits, in bit order. */
+const char *const pol_server_request_names[] = { "sampling", "elicitation", "roots", NULL };
 static const char *const arg_types[] = {
 	"string", "integer", "number", "boolean", "object", "array", NULL
 };
@@ -63,6 +67,12 @@ static bool tool_char(unsigned char ch)
 static bool graph_char(unsigned char ch)
 {
 	return ch > 0x20 && ch < 0x7f;
+}
+
+/* RFC 6749 scope-token: visible ASCII except the double quote and backslash. */
+static bool scope_char(unsigned char ch)
+{
+	return graph_char(ch) && ch != '"' && ch != '\\';
 }
 
 /* What the kernel's dev_valid_name() refuses, besides "." and "..". */
@@ -213,6 +223,18 @@ static const char *url_why(const char *s, char *buf, size_t len)
 	return hostport_why(buf, true, false);
 }
 
+/* Compiled as the gateway compiles it: what checks is what runs. */
+static const char *regex_why(const char *s, char *buf, size_t len)
+{
+	struct pol_regex *rx;
+	int ret = pol_regex_compile(s, &rx, buf, len);
+
+	pol_regex_free(rx);
+	if (ret == -ENOMEM)
+		snprintf(buf, len, "out of memory compiling it");
+	return ret ? buf : NULL;
+}
+
 #define NAME_RULE "1..63 characters of A-Za-z0-9._-"
 
 static const struct pc_string S_AGENT = { "an agent name (" NAME_RULE ")", 1, 63, name_char };
@@ -242,11 +264,20 @@ static const struct pc_string S_LISTEN = {
 static const struct pc_string S_URL = {
 	"an http:// URL (http://127.0.0.1:9000/mcp)", 8, 2048, graph_char, url_why
 };
-/* Regular expressions are only checked for being there; compiling them is
- * PCRE2's job when the daemon's validation lands. */
-static const struct pc_string S_REGEX = { "a regular expression", 1, 4096 };
+/* PCRE2 syntax; a pattern that does not compile is reported with PCRE2's
+ * message and the offset in the pattern. */
+static const struct pc_string S_REGEX = { "a regular expression", 1, 4096, NULL, regex_why };
 static const struct pc_string S_GLOB = {
 	"a tool name or glob (1..128 characters; * ? [...] match)", 1, 128, graph_char
+};
+static const struct pc_string S_URI_GLOB = {
+	"a resource URI or glob (1..1024 characters; * ? [...] match)", 1, 1024, graph_char
+};
+static const struct pc_string S_PROMPT_GLOB = {
+	"a prompt name or glob (1..128 characters; * ? [...] match)", 1, 128, graph_char
+};
+static const struct pc_string S_SCOPE = {
+	"an OAuth scope (1..128 visible characters, no '\"' or '\\')", 1, 128, scope_char
 };
 static const struct pc_string S_PATH = {
 	"an absolute path (/mcp)", 1, 256, graph_char, path_why
@@ -511,6 +542,42 @@ static int rule_applies(struct pc_ctx *c, const cJSON *rule, const char *field,
 	return ret;
 }
 
+/* The match of @pattern (compiled here) against @text: 1, 0, or < 0. */
+static int default_match(const char *pattern, const char *text,
+			 struct pol_regex_scratch *scratch)
+{
+	struct pol_regex *rx;
+	char why[160];
+	int ret = pol_regex_compile(pattern, &rx, why, sizeof(why));
+
+	if (!ret)
+		ret = pol_regex_match(rx, text, strlen(text), scratch);
+	pol_regex_free(rx);
+	return ret;
+}
+
+/* Why string @def breaks the rule's pattern or deny_patterns, or NULL: the
+ * gateway adds the default after checking, so it must pass them itself. */
+static const char *default_misfit(const cJSON *rule, const char *def, char *buf, size_t len)
+{
+	const cJSON *pattern = cJSON_GetObjectItemCaseSensitive(rule, "pattern"), *deny;
+	struct pol_regex_scratch *scratch = pol_regex_scratch_new();
+	size_t i = 0;
+
+	buf[0] = '\0';
+	if (!scratch)
+		return "out of memory checking it against the patterns";
+	if (pattern && default_match(pattern->valuestring, def, scratch) != 1)
+		snprintf(buf, len, "does not match pattern");
+	cJSON_ArrayForEach(deny, cJSON_GetObjectItemCaseSensitive(rule, "deny_patterns")) {
+		if (!buf[0] && default_match(deny->valuestring, def, scratch) != 0)
+			snprintf(buf, len, "matches deny_patterns[%zu]", i);
+		i++;
+	}
+	pol_regex_scratch_free(scratch);
+	return buf[0] ? buf : NULL;
+}
+
 /* The enum values and the default must themselves pass the rules. */
 static int arg_values(struct pc_ctx *c, const cJSON *rule, const char *type)
 {
@@ -534,8 +601,33 @@ static int arg_values(struct pc_ctx *c, const cJSON *rule, const char *type)
 	ret |= check_value(c, type, rule, def);
 	if (values && !listed)
 		ret |= pc_error(c, def, "not one of the enum values");
+	if (!ret && cJSON_IsString(def)) {
+		char why[120], got[64];
+
+		if (default_misfit(rule, def->valuestring, why, sizeof(why)))
+			ret |= pc_error(c, def, "%s: %s", pc_describe(c, def, got, sizeof(got)), why);
+	}
 	pc_pop(c, mark);
 	return ret ? -EINVAL : 0;
+}
+
+/* premium_action says what happens to a premium argument: "deny" unless
+ * given, and meaningless on an argument that is not premium. */
+static int premium_action_finish(struct pc_ctx *c, cJSON *rule)
+{
+	cJSON *action = cJSON_GetObjectItemCaseSensitive(rule, "premium_action");
+	bool premium = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rule, "premium"));
+	size_t mark;
+	int ret;
+
+	if (premium && !action)
+		return pc_add_default(c, rule, "premium_action", "\"deny\"") ? 0 : -ENOMEM;
+	if (premium || !action)
+		return 0;
+	mark = pc_push_key(c, "premium_action");
+	ret = pc_error(c, action, "applies only to an argument with \"premium\": true");
+	pc_pop(c, mark);
+	return ret;
 }
 
 static int arg_finish(struct pc_ctx *c, cJSON *rule)
@@ -562,6 +654,7 @@ static int arg_finish(struct pc_ctx *c, cJSON *rule)
 		ret |= pc_error(c, cJSON_GetObjectItemCaseSensitive(rule, "default"),
 				"a required argument cannot have a default "
 				"(it would never be used)");
+	ret |= premium_action_finish(c, rule);
 	if (ret)
 		return -EINVAL;
 	return arg_values(c, rule, type);
@@ -653,6 +746,31 @@ static const struct pc_field kernel_fields[] = {
 };
 static const struct pc_object O_KERNEL = { FIELDS(kernel_fields) };
 
+/* allow/deny rules of agents and plans, over tool names, resource URIs and
+ * prompt names */
+static const struct pc_array A_GLOBS = { pc_string, &S_GLOB, 0, 1024, canon_string, "glob" };
+static const struct pc_field agent_tool_fields[] = {
+	{ "allow", pc_array, &A_GLOBS, "[\"*\"]" },
+	{ "deny", pc_array, &A_GLOBS, "[]" },
+};
+static const struct pc_object O_AGENT_TOOLS = { FIELDS(agent_tool_fields) };
+static const struct pc_array A_URI_GLOBS = {
+	pc_string, &S_URI_GLOB, 0, 1024, canon_string, "glob"
+};
+static const struct pc_field resource_rule_fields[] = {
+	{ "allow", pc_array, &A_URI_GLOBS, "[\"*\"]" },
+	{ "deny", pc_array, &A_URI_GLOBS, "[]" },
+};
+static const struct pc_object O_RESOURCE_RULES = { FIELDS(resource_rule_fields) };
+static const struct pc_array A_PROMPT_GLOBS = {
+	pc_string, &S_PROMPT_GLOB, 0, 1024, canon_string, "glob"
+};
+static const struct pc_field prompt_rule_fields[] = {
+	{ "allow", pc_array, &A_PROMPT_GLOBS, "[\"*\"]" },
+	{ "deny", pc_array, &A_PROMPT_GLOBS, "[]" },
+};
+static const struct pc_object O_PROMPT_RULES = { FIELDS(prompt_rule_fields) };
+
 /* plans */
 static const struct pc_field plan_kernel_fields[] = {
 	{ "syn", pc_object, &O_RATE },
@@ -666,17 +784,17 @@ static const struct pc_field plan_fields[] = {
 	{ "limits", pc_object, &O_CLASS_LIMITS, "{}" },
 	{ "budget", pc_object, &O_BUDGET },
 	{ "premium", pc_bool, NULL, "false" },
+	{ "tools", pc_object, &O_AGENT_TOOLS, "{}" },
+	{ "resources", pc_object, &O_RESOURCE_RULES, "{}" },
+	{ "prompts", pc_object, &O_PROMPT_RULES, "{}" },
 };
 static const struct pc_object O_PLAN = { FIELDS(plan_fields) };
 static const struct pc_map M_PLANS = { &S_PLAN, &O_PLAN, 0, 1024, "plan" };
 
 /* agents */
-static const struct pc_array A_GLOBS = { pc_string, &S_GLOB, 0, 1024, canon_string, "glob" };
-static const struct pc_field agent_tool_fields[] = {
-	{ "allow", pc_array, &A_GLOBS, "[\"*\"]" },
-	{ "deny", pc_array, &A_GLOBS, "[]" },
+static const struct pc_array A_SERVER_REQUESTS = {
+	pc_enum, pol_server_request_names, 0, 3, canon_string, "server request"
 };
-static const struct pc_object O_AGENT_TOOLS = { FIELDS(agent_tool_fields) };
 static const struct pc_array A_KEYS = { pc_string, &S_SHA256, 0, 64, canon_string, "key" };
 static const struct pc_array A_SOURCES = { pc_string, &S_PREFIX, 0, 1024, canon_prefix, "source" };
 
@@ -689,6 +807,9 @@ static const struct pc_field agent_fields[] = {
 	{ "tools", pc_object, &O_AGENT_TOOLS, "{}" },
 	{ "limits", pc_object, &O_CLASS_LIMITS },
 	{ "budget", pc_object, &O_BUDGET },
+	{ "resources", pc_object, &O_RESOURCE_RULES, "{}" },
+	{ "prompts", pc_object, &O_PROMPT_RULES, "{}" },
+	{ "server_requests", pc_array, &A_SERVER_REQUESTS, "[]" },
 };
 static const struct pc_object O_AGENT = { FIELDS(agent_fields), agent_finish };
 static const struct pc_map M_AGENTS = { &S_AGENT, &O_AGENT, 0, SL_MAX_AGENTS - 1, "agent" };
@@ -735,8 +856,10 @@ static const struct pc_field arg_fields[] = {
 	{ "sql", pc_object, &O_SQL },
 	{ "premium", pc_bool, NULL, "false" },
 	{ "default", pc_any, NULL },
+	{ "premium_action", pc_enum, premium_actions },	/* "deny" when premium */
 };
 static const struct pc_object O_ARG = { FIELDS(arg_fields), arg_finish };
+static const struct pc_array A_SCOPES = { pc_string, &S_SCOPE, 0, 32, canon_string, "scope" };
 static const struct pc_map M_ARGS = { &S_ARG, &O_ARG, 0, 256, "argument" };
 
 static const struct pc_field tool_fields[] = {
@@ -746,6 +869,7 @@ static const struct pc_field tool_fields[] = {
 	{ "limits", pc_object, &O_PERIODS },
 	{ "arguments", pc_map, &M_ARGS },
 	{ "unknown_arguments", pc_enum, unknown_arg_actions },
+	{ "scopes", pc_array, &A_SCOPES, "[]" },
 };
 static const struct pc_object O_TOOL = { FIELDS(tool_fields), tool_finish };
 static const struct pc_map M_TOOLS = { &S_TOOL, &O_TOOL, 0, 4096, "tool" };

@@ -13,6 +13,8 @@
  * enum order. */
 extern const char *const pol_mode_names[];
 extern const char *const pol_ban_names[];
+/* agents.*.server_requests values, in the bit order of verdict.h's DECIDE_SR_*. */
+extern const char *const pol_server_request_names[];
 
 /* Index of @name in a NULL-terminated list, or -1. */
 int pol_name_index(const char *const *names, const char *name);

@@ -165,30 +165,35 @@ static int check_globs(struct pc_ctx *c, const cJSON *globs, const cJSON *tools)
 
 /*
  * A glob that matches no declared tool is a typo when undeclared tools are
- * refused anyway.  With no tools declared there is nothing to match against.
+ * refused anyway, in an agent's rules as in a plan's.  With no tools
+ * declared there is nothing to match against.
  */
 static int xref_agent_tools(struct pc_ctx *c, cJSON *root)
 {
+	static const char *const sections[] = { "agents", "plans" };
 	const char *unknown = string_member(root, "unknown_tools");
-	cJSON *tools = object_member(root, "tools"), *agent;
+	cJSON *tools = object_member(root, "tools"), *owner;
 	int ret = 0;
 
 	if (!unknown || strcmp(unknown, "refuse") || !cJSON_GetArraySize(tools))
 		return 0;
-	cJSON_ArrayForEach(agent, object_member(root, "agents")) {
-		cJSON *rules = object_member(agent, "tools");
-		size_t mark = pc_push_key(c, "agents");
+	for (size_t s = 0; s < ARRAY_SIZE(sections); s++) {
+		cJSON_ArrayForEach(owner, object_member(root, sections[s])) {
+			cJSON *rules = object_member(owner, "tools");
+			size_t mark = pc_push_key(c, sections[s]);
 
-		pc_push_key(c, agent->string);
-		pc_push_key(c, "tools");
-		for (size_t k = 0; k < 2; k++) {
-			const char *field = k ? "deny" : "allow";
-			size_t inner = pc_push_key(c, field);
+			pc_push_key(c, owner->string);
+			pc_push_key(c, "tools");
+			for (size_t k = 0; k < 2; k++) {
+				const char *field = k ? "deny" : "allow";
+				size_t inner = pc_push_key(c, field);
+				cJSON *globs = cJSON_GetObjectItemCaseSensitive(rules, field);
 
-			ret |= check_globs(c, cJSON_GetObjectItemCaseSensitive(rules, field), tools);
-			pc_pop(c, inner);
+				ret |= check_globs(c, globs, tools);
+				pc_pop(c, inner);
+			}
+			pc_pop(c, mark);
 		}
-		pc_pop(c, mark);
 	}
 	return ret ? -EINVAL : 0;
 }

@@ -191,6 +191,12 @@ int inspect_put_normalised_headers(struct buf *out)
 
 int inspect_request(const struct http_msg *msg, struct inspect_result *res)
 {
+	return inspect_request_judge(msg, res, NULL, NULL);
+}
+
+int inspect_request_judge(const struct http_msg *msg, struct inspect_result *res,
+			  inspect_judge_fn judge, void *ctx)
+{
 	struct mcp_batch b = {};
 	struct mcp_error err = {};
 	int ret;
@@ -212,6 +218,8 @@ int inspect_request(const struct http_msg *msg, struct inspect_result *res)
 			refuse(res, &err);
 		else
 			note_client(&b, res);
+		if (!ret && judge)
+			ret = judge(ctx, &b, res) ? -EINVAL : 0;
 	}
 	mcp_batch_free(&b);
 	jarena_end();

@@ -47,6 +47,15 @@ struct inspect_result {
  * UTF-16, and inflates gzip), and must read the bytes the gateway judged.
  */
 int inspect_request(const struct http_msg *msg, struct inspect_result *res);
+/*
+ * inspect_request(), then, when the body passed, @judge with the parsed
+ * batch (one parse per request): it runs inside the JSON arena, so what it
+ * keeps of the tree it copies with malloc.  Non-zero from @judge refuses
+ * the request as it filled @res (http_status, code, message).
+ */
+typedef int (*inspect_judge_fn)(void *ctx, struct mcp_batch *b, struct inspect_result *res);
+int inspect_request_judge(const struct http_msg *msg, struct inspect_result *res,
+			  inspect_judge_fn judge, void *ctx);
 /* Request headers inspect_request judged that the proxy should not copy to
  * the backend as sent (Content-Type, Content-Encoding): it writes them with
  * inspect_put_normalised_headers() instead, so no backend sees a spelling

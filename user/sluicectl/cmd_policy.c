@@ -56,11 +56,18 @@ int cmd_policy_check(int argc, char **argv)
 	pol = ctl_check_policy(argv[optind]);
 	if (!pol)
 		return EXIT_FAIL;
+	/* Valid, but worth a second look before it goes live (decide.h). */
+	if (!pol->n_agents)
+		fprintf(stderr, "%s: warning: policy has no agents: OPEN GATEWAY, every caller "
+			"may call every tool\n", argv[optind]);
 	if (ctl.json) {
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddBoolToObject(o, "ok", true);
 		cJSON_AddItemToObject(o, "errors", cJSON_CreateArray());
+		if (!pol->n_agents)
+			cJSON_AddItemToObject(o, "warnings", cJSON_CreateStringArray(
+				(const char *[]){ "policy has no agents: OPEN GATEWAY" }, 1));
 		ctl_answer(o);
 	} else {
 		printf("%s: ok (%zu agents, %zu plans, %zu deny entries, %zu protected ports)\n",

@@ -41,14 +41,35 @@ static void queue_response(struct client *c, int status, const char *ctype, cons
 	buf_append(o, body, len);
 }
 
+static void answer_error(struct client *c, int status, const char *rpc_id, int code,
+			 const char *message, unsigned int retry_after_s, const char *extra);
+
 void client_answer_error(struct client *c, int status, const char *rpc_id, int code,
 			 const char *message, unsigned int retry_after_s)
 {
 	char extra[64] = "";
-	char *body = inspect_error_json(rpc_id, code, message, retry_after_s);
 
 	if (retry_after_s)
 		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", retry_after_s);
+	answer_error(c, status, rpc_id, code, message, retry_after_s, extra);
+}
+
+void client_answer_json(struct client *c, int status, const char *body, size_t len)
+{
+	queue_response(c, status, "application/json", body, len, NULL);
+}
+
+void client_answer_error_hdr(struct client *c, int status, const char *rpc_id, int code,
+			     const char *message, const char *extra)
+{
+	answer_error(c, status, rpc_id, code, message, 0, extra);
+}
+
+static void answer_error(struct client *c, int status, const char *rpc_id, int code,
+			 const char *message, unsigned int retry_after_s, const char *extra)
+{
+	char *body = inspect_error_json(rpc_id, code, message, retry_after_s);
+
 	if (!body) {
 		c->close_after = true;
 		queue_response(c, 500, "text/plain", "out of memory\n", 14, NULL);

@@ -99,5 +99,10 @@ bool client_backlogged(const struct client *c);
  */
 void client_answer_error(struct client *c, int status, const char *rpc_id, int code,
 			 const char *message, unsigned int retry_after_s);
+/* The same with @extra, whole "Name: value\r\n" header lines (WWW-Authenticate). */
+void client_answer_error_hdr(struct client *c, int status, const char *rpc_id, int code,
+			     const char *message, const char *extra);
+/* A JSON answer of @len bytes (Protected Resource Metadata). */
+void client_answer_json(struct client *c, int status, const char *body, size_t len);
 
 #endif

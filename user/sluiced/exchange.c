@@ -35,6 +35,7 @@ struct exchange *exchange_new(struct client *c, struct pool *pool, struct gw_pol
 	ex->client = c;
 	ex->gp = gp;
 	ex->kind = kind;
+	ex->id.agent = IDENTITY_NO_AGENT;	/* nobody, until the proxy says who */
 	ex->loop = c->list->loop;
 	ex->client_http10 = c->rd.msg.http_major == 1 && c->rd.msg.http_minor == 0;
 	upstream_init(&ex->up, &ex_upstream_ops, pool, &gp->cfg,
@@ -52,6 +53,8 @@ static void exchange_reap(struct ev_loop *loop, void *data)
 	gw_policy_put(ex->gp);
 	free(ex->rpc_id);
 	inspect_ids_free(&ex->ids);
+	gate_lists_free(&ex->lists);
+	free(ex->body);
 	free(ex);
 }
 
@@ -128,6 +131,35 @@ static void put_header(struct buf *o, const char *name, const char *value)
 	buf_append(o, "\r\n", 2);
 }
 
+/*
+ * Headers the gateway owns towards the backend: the credential stays here
+ * (the backend is not its audience), and the context headers are the
+ * gateway's word, never a client's.  A rewritten body's Mcp-Param-*
+ * headers may mirror arguments it no longer has.
+ */
+static bool gateway_owned(const struct exchange *ex, const char *name)
+{
+	return !strcasecmp(name, "authorization") || !strcasecmp(name, "x-api-key") ||
+	       !strncasecmp(name, "x-sluice-", 9) ||
+	       (ex->body && !strncasecmp(name, "mcp-param-", 10));
+}
+
+const char *exchange_agent(const struct exchange *ex)
+{
+	return gate_agent_name(ex->gp, &ex->id);
+}
+
+/* X-Sluice-Agent, -Customer, -Plan: who the gateway established the caller is. */
+static void put_context(struct buf *r, const struct exchange *ex)
+{
+	if (exchange_agent(ex)[0])
+		put_header(r, "X-Sluice-Agent", exchange_agent(ex));
+	if (ex->id.customer[0])
+		put_header(r, "X-Sluice-Customer", ex->id.customer);
+	if (ex->id.plan[0])
+		put_header(r, "X-Sluice-Plan", ex->id.plan);
+}
+
 static int build_request(struct exchange *ex, const struct http_msg *msg, const char *method,
 			 const char *path)
 {
@@ -136,22 +168,25 @@ static int build_request(struct exchange *ex, const struct http_msg *msg, const 
 	/* A judged body goes with the Content-Type it was judged as, spelt
 	 * one way, so the backend cannot decode it by another charset. */
 	bool judged = ex->kind == EX_MCP_POST || ex->kind == EX_LEGACY_POST;
+	const char *body = ex->body ? ex->body : msg->body.data ? msg->body.data : "";
+	size_t len = ex->body ? ex->body_len : msg->body.len;
 
 	buf_printf(r, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, ex->up.be->authority);
 	for (size_t i = 0; i < msg->n_headers; i++)
 		/* Expect is not forwarded: the body is already here, and a 100
 		 * Continue from the backend would only be noise to skip. */
 		if (!hop_by_hop(msg->names[i]) && strcasecmp(msg->names[i], "x-forwarded-for") &&
-		    strcasecmp(msg->names[i], "expect") &&
+		    strcasecmp(msg->names[i], "expect") && !gateway_owned(ex, msg->names[i]) &&
 		    !(judged && inspect_header_normalised(msg->names[i])))
 			put_header(r, msg->names[i], msg->values[i]);
 	if (judged)
 		inspect_put_normalised_headers(r);
+	put_context(r, ex);
 	buf_printf(r, "X-Forwarded-For: %s\r\n", c->peer_str);
-	if (msg->body.len || !strcmp(method, "POST"))
-		buf_printf(r, "Content-Length: %zu\r\n", msg->body.len);
+	if (len || !strcmp(method, "POST"))
+		buf_printf(r, "Content-Length: %zu\r\n", len);
 	buf_puts(r, "\r\n");
-	return buf_append(r, msg->body.data ? msg->body.data : "", msg->body.len);
+	return buf_append(r, body, len);
 }
 
 void exchange_start(struct exchange *ex, const struct http_msg *msg, const char *method,
@@ -191,6 +226,7 @@ static void remember_session(struct exchange *ex, const struct http_msg *msg)
 	if (!sid || msg->status / 100 != 2 || (!ex->is_initialize && !strcmp(sid, ex->session)))
 		return;
 	snprintf(s.backend, sizeof(s.backend), "%s", ex->up.be->name);
+	snprintf(s.agent, sizeof(s.agent), "%s", exchange_agent(ex));
 	snprintf(s.client_name, sizeof(s.client_name), "%s", ex->client_name);
 	snprintf(s.client_version, sizeof(s.client_version), "%s", ex->client_version);
 	if (ex->session_reserved)
@@ -270,6 +306,7 @@ static int rewrite_endpoint(struct exchange *ex, struct sse_event *ev)
 	if (!sessions_query_id(path, sid, sizeof(sid)))
 		return upstream_broke(&ex->up, "a legacy endpoint URL without a usable sessionId");
 	snprintf(s.backend, sizeof(s.backend), "%s", ex->up.be->name);
+	snprintf(s.agent, sizeof(s.agent), "%s", exchange_agent(ex));
 	snprintf(s.legacy_path, sizeof(s.legacy_path), "%s", path);
 	if (ex->session[0])
 		sessions_del(ex->session);
@@ -315,6 +352,41 @@ static int check_event(struct exchange *ex, const struct sse_event *ev)
 	return 0;
 }
 
+/* The legacy transport answers /message POSTs on the /sse stream: the
+ * list requests among them wait in the session table (route_legacy_post). */
+static bool legacy_lookup(void *ctx, const char *rid, enum mcp_method *m)
+{
+	int method;
+
+	if (!sessions_list_take(ctx, gate_id_hash(rid), &method))
+		return false;
+	*m = (enum mcp_method)method;
+	return true;
+}
+
+/* An event answering a list request shows only what the agent may use. */
+static int filter_event(struct exchange *ex, struct sse_event *ev)
+{
+	bool legacy = ex->kind == EX_LEGACY_SSE && ex->session[0];
+	char *text = NULL;
+
+	if (legacy)
+		text = gate_filter_answer(ex->gp, &ex->id, legacy_lookup, ex->session,
+					  ev->data.data, ev->data.len);
+	else if (ex->lists.n)
+		text = gate_filter_answer(ex->gp, &ex->id, gate_lists_lookup, &ex->lists,
+					  ev->data.data, ev->data.len);
+	if (!text)
+		return 0;
+	buf_reset(&ev->data);
+	if (buf_append(&ev->data, text, strlen(text))) {
+		free(text);
+		return -ENOMEM;
+	}
+	free(text);
+	return 0;
+}
+
 static int ex_on_sse_event(struct upstream *us, struct sse_event *ev)
 {
 	struct exchange *ex = exchange_of(us);
@@ -329,6 +401,8 @@ static int ex_on_sse_event(struct upstream *us, struct sse_event *ev)
 		err = rewrite_endpoint(ex, ev);
 	else if (ev->has_data && !ev->comment)
 		err = check_event(ex, ev);
+	if (!err && ev->has_data && !ev->comment)
+		err = filter_event(ex, ev);
 	if (err)
 		return err;
 	if (!c)
@@ -384,11 +458,19 @@ static void ex_on_done(struct upstream *us, struct http_msg *msg)
 		if (!ex->client_http10)
 			http_put_chunk(&c->out, NULL, 0);
 	} else {
+		/* A list answer shows only what the agent may use. */
+		char *filtered = is_json(msg) && ex->lists.n ?
+			gate_filter_answer(ex->gp, &ex->id, gate_lists_lookup, &ex->lists,
+					   msg->body.data, msg->body.len) : NULL;
+		const char *body = filtered ? filtered : msg->body.data ? msg->body.data : "";
+		size_t len = filtered ? strlen(filtered) : msg->body.len;
+
 		http_put_status(&c->out, msg->status);
 		put_passthrough_headers(&c->out, msg);
-		buf_printf(&c->out, "Content-Length: %zu\r\n%s\r\n", msg->body.len,
+		buf_printf(&c->out, "Content-Length: %zu\r\n%s\r\n", len,
 			   c->close_after ? "Connection: close\r\n" : "");
-		buf_append(&c->out, msg->body.data ? msg->body.data : "", msg->body.len);
+		buf_append(&c->out, body, len);
+		free(filtered);
 	}
 	exchange_end(ex, reusable);
 }

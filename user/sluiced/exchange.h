@@ -16,6 +16,7 @@
 
 #include "base/ev.h"
 #include "client.h"
+#include "gate.h"
 #include "gwconf.h"
 #include "proto/http.h"
 #include "proto/inspect.h"
@@ -53,7 +54,14 @@ struct exchange {
 	bool streaming;			/* response relayed as SSE */
 	bool client_http10;		/* no chunked framing: the stream ends with the connection */
 	bool client_head_sent;
+	struct identity id;		/* who sent the request (gate.h) */
+	struct gate_lists lists;	/* POSTs: list requests whose answers are filtered */
+	char *body;			/* the decision's rewritten body (malloc), or NULL */
+	size_t body_len;
 };
+
+/* The name of @ex's agent, "" for nobody (sessions remember it). */
+const char *exchange_agent(const struct exchange *ex);
 
 /* A new exchange for @c's current request, bound for the policy's default
  * backend; it hangs on c->ex and holds @gp's reference.  NULL when out of

@@ -203,8 +203,60 @@ static void gw_policy_free(struct gw_policy *p)
 	free_strings(p->cfg.allowed_origins, p->cfg.n_allowed_origins);
 	for (size_t i = 0; i < p->cfg.n_own_hosts; i++)
 		free(p->cfg.own_hosts[i]);
+	decide_model_free(p->model);
+	free(p->prm_json);
+	if (p->have_ident)
+		ident_ctx_free(&p->ident);
 	policy_free(p->pol);
 	free(p);
+}
+
+/* The metadata a client reads to learn where its token comes from. */
+static int prm_build(struct gw_policy *p)
+{
+	const cJSON *auth = cJSON_GetObjectItemCaseSensitive(p->pol->json, "auth");
+	const cJSON *res = cJSON_GetObjectItemCaseSensitive(auth, "resource");
+	const cJSON *as = cJSON_GetObjectItemCaseSensitive(auth, "authorization_servers");
+	cJSON *o = cJSON_CreateObject();
+	char own[400];
+
+	snprintf(own, sizeof(own), "http://%s%s", p->cfg.listen_str, p->cfg.mcp_path);
+	if (!o || !cJSON_AddStringToObject(o, "resource", cJSON_IsString(res) ?
+					   res->valuestring : own) ||
+	    !cJSON_AddItemToObject(o, "authorization_servers", cJSON_IsArray(as) ?
+				   cJSON_Duplicate(as, true) : cJSON_CreateArray()) ||
+	    !cJSON_AddItemToObject(o, "bearer_methods_supported",
+				   cJSON_CreateStringArray((const char *[]){ "header" }, 1))) {
+		cJSON_Delete(o);
+		return -ENOMEM;
+	}
+	p->prm_json = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return p->prm_json ? 0 : -ENOMEM;
+}
+
+/* Identity and decision, compiled once per policy: a jwks_file that cannot
+ * be read now refuses the whole policy (reload keeps the running one). */
+static int build_decision(struct gw_policy *p, char *err, size_t errlen)
+{
+	char why[256] = "";
+	int rc;
+
+	rc = ident_ctx_init(&p->ident, p->pol, why, sizeof(why));
+	if (rc) {
+		snprintf(err, errlen, "auth: %s", why[0] ? why : strerror(-rc));
+		return rc;
+	}
+	p->have_ident = true;
+	rc = decide_model_build(p->pol, &p->model, NULL);
+	if (rc) {
+		snprintf(err, errlen, "cannot compile the decision model: %s", strerror(-rc));
+		return rc;
+	}
+	rc = prm_build(p);
+	if (rc)
+		snprintf(err, errlen, "out of memory");
+	return rc;
 }
 
 struct gw_policy *gw_policy_build(struct policy *pol, const struct gw_overrides *ov,
@@ -219,7 +271,7 @@ struct gw_policy *gw_policy_build(struct policy *pol, const struct gw_overrides 
 	}
 	p->pol = pol;
 	atomic_init(&p->refs, 1);
-	if (config_from_policy(&p->cfg, pol, ov, err, errlen)) {
+	if (config_from_policy(&p->cfg, pol, ov, err, errlen) || build_decision(p, err, errlen)) {
 		gw_policy_free(p);
 		return NULL;
 	}

@@ -14,8 +14,13 @@
 #include <stddef.h>
 
 #include "base/net.h"
+#include "policy/decide.h"
+#include "policy/ident.h"
 #include "policy/policy.h"
 #include "sessions.h"
+
+/* Where the Protected Resource Metadata is (RFC 9728 3.1), also with mcp_path appended. */
+#define GATE_PRM_PATH "/.well-known/oauth-protected-resource"
 
 struct gw_backend {
 	char name[SL_NAME_MAX];
@@ -68,6 +73,12 @@ struct gw_policy {
 	unsigned long generation;
 	struct policy *pol;	/* owned */
 	struct gw_config cfg;
+	/* Built from @pol and living exactly as long: authentication's keys and
+	 * JWKS, and the compiled decision model. */
+	struct ident_ctx ident;
+	bool have_ident;
+	struct decide_model *model;
+	char *prm_json;		/* Protected Resource Metadata (RFC 9728), served as is */
 };
 
 /* Takes ownership of @pol; NULL and a message in @err when unusable. */

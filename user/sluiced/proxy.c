@@ -4,6 +4,7 @@
  * path and session to a backend exchange, or refuse it with an HTTP status
  * and a JSON-RPC error body that says what was wrong.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "proto/inspect.h"
 #include "exchange.h"
+#include "gate.h"
 #include "proxy.h"
 #include "sessions.h"
 
@@ -104,45 +106,93 @@ static bool revision_has_sessions(const struct http_msg *msg)
 	return !v || (strcmp(v, "2025-03-26") >= 0 && strcmp(v, "2026-07-28") < 0);
 }
 
+/* Looks @sid up for the caller @id: a session another agent opened is,
+ * to this caller, a session that does not exist (no oracle for its ids). */
+static bool session_of(const struct gw_policy *gp, const char *sid, const struct identity *id,
+		       bool open_stream, struct session *s)
+{
+	if (!sessions_use(sid, gp->cfg.sessions.idle_ms, open_stream, s))
+		return false;
+	if (!strcmp(s->agent, gate_agent_name(gp, id)))
+		return true;
+	if (open_stream)
+		sessions_stream_end(sid, gp->cfg.sessions.idle_ms);
+	return false;
+}
+
 /* The backend of @sid's session (NULL: unknown, or its backend left the
  * policy: the default serves); the lookup counts as the session's use. */
-static const struct gw_backend *session_backend(const struct gw_config *cfg, const char *sid,
-						bool open_stream, bool *known)
+static const struct gw_backend *session_backend(const struct gw_policy *gp, const char *sid,
+						const struct identity *id, bool open_stream,
+						bool *known)
 {
+	const struct gw_config *cfg = &gp->cfg;
 	struct session s;
 
-	*known = sid && sessions_use(sid, cfg->sessions.idle_ms, open_stream, &s);
+	*known = sid && session_of(gp, sid, id, open_stream, &s);
 	return *known ? gw_find_backend(cfg, s.backend) : NULL;
 }
 
 /* Judges a POSTed body: refused, it is answered here, @gp's reference is
  * dropped and false comes back.  Passed, @res says what was learned. */
 static bool judged(struct client *c, struct gw_policy *gp, const struct http_msg *msg,
-		   struct inspect_result *res)
+		   struct inspect_result *res, struct gate_req *g)
 {
-	if (!inspect_request(msg, res))
+	g->gp = gp;
+	g->auth_rc = gate_identify(gp, msg, &c->peer, &g->id, &g->why);
+	if (!inspect_request_judge(msg, res, gate_judge, g))
 		return true;
 	if (res->close)
 		c->close_after = true;
-	refuse(c, gp, res->http_status, res->rpc_id, res->code, res->message);
+	client_answer_error_hdr(c, res->http_status, res->rpc_id, res->code,
+				g->message[0] ? g->message : res->message, g->extra);
+	gw_policy_put(gp);
 	free(res->rpc_id);
+	inspect_ids_free(&res->ids);
+	gate_req_free(g);
+	return false;
+}
+
+/* GET and DELETE: the caller must be one of the policy's agents (401 as
+ * RFC 6750 says otherwise; @gp's reference is then dropped). */
+static bool identified(struct client *c, struct gw_policy *gp, const struct http_msg *msg,
+		       struct identity *id)
+{
+	struct ident_refusal why = {};
+	char text[256], extra[768];
+	int rc = gate_identify(gp, msg, &c->peer, id, &why);
+
+	if (!rc)
+		return true;
+	gate_unauthorized(gp, rc, &why, text, sizeof(text), extra, sizeof(extra));
+	client_answer_error_hdr(c, rc == -ENOMEM ? 503 : 401, NULL, rc == -ENOMEM ?
+				INSPECT_INTERNAL_ERROR : DECIDE_ERR_UNAUTHENTICATED, text, extra);
+	gw_policy_put(gp);
 	return false;
 }
 
 /* A new exchange carrying what the judgement @res learned; it takes over
  * @gp's reference and res->rpc_id.  NULL when out of memory (both dropped). */
 static struct exchange *judged_exchange(struct client *c, struct gw_policy *gp,
-					struct inspect_result *res, enum ex_kind kind)
+					struct inspect_result *res, struct gate_req *g,
+					enum ex_kind kind)
 {
 	struct exchange *ex = exchange_new(c, pool_of(c), gp, kind);
 
 	if (!ex) {
 		free(res->rpc_id);
 		inspect_ids_free(&res->ids);
+		gate_req_free(g);
 		gw_policy_put(gp);
 		c->close_after = true;
 		return NULL;
 	}
+	ex->id = g->id;
+	ex->lists = g->lists;
+	ex->body = g->body;
+	ex->body_len = g->body_len;
+	memset(&g->lists, 0, sizeof(g->lists));
+	g->body = NULL;
 	ex->rpc_id = res->rpc_id;
 	ex->ids = res->ids;
 	ex->is_initialize = res->is_initialize;
@@ -161,24 +211,30 @@ static void route_mcp_post(struct client *c, struct gw_policy *gp, const struct 
 	const char *sid = http_msg_header(msg, "mcp-session-id");
 	const struct gw_backend *be;
 	struct inspect_result res;
+	struct gate_req g = {};
 	struct exchange *ex;
 	bool known, reserve;
 
-	if (!judged(c, gp, msg, &res))
+	if (!judged(c, gp, msg, &res, &g))
 		return;
-	be = session_backend(&gp->cfg, sid, false, &known);
+	be = session_backend(gp, sid, &g.id, false, &known);
+	/* Without a session, a tool call goes where its tool's backend says. */
+	if (!be && g.backend)
+		be = gw_find_backend(&gp->cfg, g.backend);
 	reserve = res.is_initialize && !known;
 	if (sid && !known && revision_has_sessions(msg)) {
 		inspect_ids_free(&res.ids);
+		gate_req_free(&g);
 		refuse_unknown_session(c, gp, res.rpc_id);
 		return;
 	}
 	if (reserve && sessions_reserve(&gp->cfg.sessions)) {
 		inspect_ids_free(&res.ids);
+		gate_req_free(&g);
 		refuse_table_full(c, gp, res.rpc_id);
 		return;
 	}
-	ex = judged_exchange(c, gp, &res, EX_MCP_POST);
+	ex = judged_exchange(c, gp, &res, &g, EX_MCP_POST);
 	if (!ex) {
 		if (reserve)
 			sessions_unreserve();
@@ -198,9 +254,13 @@ static void route_mcp_other(struct client *c, struct gw_policy *gp, const struct
 {
 	const char *sid = http_msg_header(msg, "mcp-session-id");
 	bool stream = kind == EX_MCP_GET, known;
-	const struct gw_backend *be = session_backend(&gp->cfg, sid, stream, &known);
+	const struct gw_backend *be;
+	struct identity id;
 	struct exchange *ex;
 
+	if (!identified(c, gp, msg, &id))
+		return;
+	be = session_backend(gp, sid, &id, stream, &known);
 	if (sid && !known && revision_has_sessions(msg)) {
 		refuse_unknown_session(c, gp, NULL);
 		return;
@@ -213,6 +273,7 @@ static void route_mcp_other(struct client *c, struct gw_policy *gp, const struct
 		c->close_after = true;
 		return;
 	}
+	ex->id = id;
 	if (known)
 		snprintf(ex->session, sizeof(ex->session), "%s", sid);
 	ex->session_stream = known && stream;
@@ -225,8 +286,11 @@ static void route_mcp_other(struct client *c, struct gw_policy *gp, const struct
  * backend is asked, and its first event fills it (rewrite_endpoint). */
 static void route_legacy_sse(struct client *c, struct gw_policy *gp, const struct http_msg *msg)
 {
+	struct identity id;
 	struct exchange *ex;
 
+	if (!identified(c, gp, msg, &id))
+		return;
 	if (sessions_reserve(&gp->cfg.sessions)) {
 		refuse_table_full(c, gp, NULL);
 		return;
@@ -238,8 +302,23 @@ static void route_legacy_sse(struct client *c, struct gw_policy *gp, const struc
 		c->close_after = true;
 		return;
 	}
+	ex->id = id;
 	ex->session_reserved = true;
 	exchange_start(ex, msg, "GET", ex->up.be->sse_path);
+}
+
+/* A legacy session's list requests are answered on its /sse stream, which
+ * filters them: it learns them here.  Fail closed: one that cannot be
+ * recorded is not forwarded. */
+static int legacy_lists_noted(const char *sid, const struct gate_lists *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		int err = sessions_list_add(sid, gate_id_hash(l->ids[i]), (int)l->methods[i]);
+
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 static void route_legacy_post(struct client *c, struct gw_policy *gp, const struct http_msg *msg)
@@ -247,19 +326,32 @@ static void route_legacy_post(struct client *c, struct gw_policy *gp, const stru
 	char sid[SL_SESSION_ID_MAX];
 	const struct gw_backend *be;
 	struct inspect_result res;
+	struct gate_req g = {};
 	struct session s;
 	struct exchange *ex;
 
+	/* Judged first: who asks decides which sessions exist for it. */
+	if (!judged(c, gp, msg, &res, &g))
+		return;
 	if (!sessions_query_id(msg->url, sid, sizeof(sid)) ||
-	    !sessions_use(sid, gp->cfg.sessions.idle_ms, false, &s) ||
+	    !session_of(gp, sid, &g.id, false, &s) ||
 	    !(be = gw_find_backend(&gp->cfg, s.backend))) {
-		refuse(c, gp, 404, NULL, INSPECT_INVALID_REQUEST,
+		inspect_ids_free(&res.ids);
+		gate_req_free(&g);
+		refuse(c, gp, 404, res.rpc_id, INSPECT_INVALID_REQUEST,
 		       "unknown or missing sessionId: open /sse first");
+		free(res.rpc_id);
 		return;
 	}
-	if (!judged(c, gp, msg, &res))
+	if (legacy_lists_noted(sid, &g.lists)) {
+		inspect_ids_free(&res.ids);
+		gate_req_free(&g);
+		refuse(c, gp, 503, res.rpc_id, INSPECT_UNAVAILABLE, "too many list requests "
+		       "awaiting their answer on this session; try again when they came");
+		free(res.rpc_id);
 		return;
-	ex = judged_exchange(c, gp, &res, EX_LEGACY_POST);
+	}
+	ex = judged_exchange(c, gp, &res, &g, EX_LEGACY_POST);
 	if (!ex)
 		return;
 	ex->up.be = be;
@@ -297,6 +389,15 @@ static bool path_is(const char *url, const char *path)
 	return !strncmp(url, path, n) && (url[n] == '\0' || url[n] == '?');
 }
 
+/* RFC 9728 3.1: the well-known path, or it with the resource's path appended. */
+static bool is_prm_path(const struct gw_config *cfg, const char *url)
+{
+	size_t n = strlen(GATE_PRM_PATH);
+
+	return !strncmp(url, GATE_PRM_PATH, n) &&
+	       (path_is(url + n, "") || path_is(url + n, cfg->mcp_path));
+}
+
 static void on_request(struct client *c, const struct http_msg *msg)
 {
 	struct gw_policy *gp = gw_policy_current();
@@ -309,7 +410,11 @@ static void on_request(struct client *c, const struct http_msg *msg)
 	}
 	if (body_refused(c, gp, msg))
 		return;
-	if (path_is(msg->url, cfg->mcp_path)) {
+	if (msg->method == HTTP_GET && is_prm_path(cfg, msg->url)) {
+		/* RFC 9728: public, so a client without a token learns where to get one. */
+		client_answer_json(c, 200, gp->prm_json, strlen(gp->prm_json));
+		gw_policy_put(gp);
+	} else if (path_is(msg->url, cfg->mcp_path)) {
 		if (msg->method == HTTP_POST)
 			route_mcp_post(c, gp, msg);
 		else if (msg->method == HTTP_GET)

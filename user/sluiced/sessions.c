@@ -264,6 +264,43 @@ void sessions_del(const char *id)
 	pthread_mutex_unlock(&session_lock);
 }
 
+int sessions_list_add(const char *id, uint64_t rid, int method)
+{
+	struct session_node *n;
+	int err = -ENOENT;
+
+	pthread_mutex_lock(&session_lock);
+	n = session_lookup(id, now_ms());
+	for (size_t i = 0; n && i < SESSION_LISTS; i++)
+		if (!n->s.list_ids[i]) {
+			n->s.list_ids[i] = rid;
+			n->s.list_methods[i] = method;
+			err = 0;
+			break;
+		}
+	if (n && err)
+		err = -ENOSPC;
+	pthread_mutex_unlock(&session_lock);
+	return err;
+}
+
+bool sessions_list_take(const char *id, uint64_t rid, int *method)
+{
+	struct session_node *n;
+	bool found = false;
+
+	pthread_mutex_lock(&session_lock);
+	n = session_lookup(id, now_ms());
+	for (size_t i = 0; n && i < SESSION_LISTS && !found; i++)
+		if (n->s.list_ids[i] == rid) {
+			*method = n->s.list_methods[i];
+			n->s.list_ids[i] = 0;
+			found = true;
+		}
+	pthread_mutex_unlock(&session_lock);
+	return found;
+}
+
 void sessions_clear(void)
 {
 	pthread_mutex_lock(&session_lock);

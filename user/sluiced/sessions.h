@@ -23,10 +23,20 @@
 
 #define SL_SESSION_ID_MAX	128
 
+#define SESSION_LISTS 16
+
 struct session {
 	char backend[SL_NAME_MAX];
 	char legacy_path[512];		/* HTTP+SSE sessions: the backend's message path */
 	char client_name[64], client_version[32];
+	/* The agent that opened it ("" nobody): by name, which outlives a
+	 * reload that reorders the agents.  Another caller gets a 404. */
+	char agent[SL_NAME_MAX];
+	/* HTTP+SSE: list requests POSTed to /message whose answers are still
+	 * to come on the /sse stream, where they are filtered (gate.h): the
+	 * FNV-1a hash of the id's JSON text (0: free) and the method. */
+	uint64_t list_ids[SESSION_LISTS];
+	int list_methods[SESSION_LISTS];
 };
 
 /* The policy's bounds (limits.max_sessions, limits.session_idle_ms).  Each
@@ -65,6 +75,11 @@ bool sessions_use(const char *id, unsigned int idle_ms, bool open_stream, struct
  * when it was the last one, the idle clock starts. */
 void sessions_stream_end(const char *id, unsigned int idle_ms);
 void sessions_del(const char *id);
+/* A list request with id hash @rid (not 0) of @method awaits its answer on
+ * @id's /sse stream.  0; -ENOENT no session; -ENOSPC SESSION_LISTS await. */
+int sessions_list_add(const char *id, uint64_t rid, int method);
+/* The answer with id hash @rid came: true with its method, and forgotten. */
+bool sessions_list_take(const char *id, uint64_t rid, int *method);
 /* Forgets every session and reservation. */
 void sessions_clear(void);
 /* The clock expiry reads, in milliseconds; NULL: CLOCK_MONOTONIC.  Tests

@@ -125,6 +125,7 @@ static struct gw_policy *load_policy(struct daemon *d, char *why, size_t len)
 {
 	struct pol_errors errs = {};
 	struct policy *pol = NULL;
+	struct gw_policy *gp;
 
 	if (policy_load_file(d->policy_path, &pol, &errs)) {
 		pol_errors_print(&errs, d->policy_path, stderr);
@@ -134,7 +135,11 @@ static struct gw_policy *load_policy(struct daemon *d, char *why, size_t len)
 		pol_errors_free(&errs);
 		return NULL;
 	}
-	return gw_policy_build(pol, &d->ov, why, len);
+	gp = gw_policy_build(pol, &d->ov, why, len);
+	if (gp && decide_open_gateway(gp->model))
+		pr_warn("sluiced: %s: policy has no agents: OPEN GATEWAY, every caller may "
+			"call every tool\n", d->policy_path);
+	return gp;
 }
 
 /* SIGHUP and `sluicectl reload`: the new policy replaces the old only when it

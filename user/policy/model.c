@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * model.c - a checked policy compiled for the request path (see model.h).
+ *
+ * The checker has vouched for every type, range and cross-reference, so
+ * building trusts the tree and can fail only for want of memory.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "pol_schema.h"
+#include "sql_rule.h"
+
+static const char *const space_fields[DM_N_SPACES] = { "tools", "resources", "prompts" };
+static const char *const unknown_names[] = { "refuse", "read", "write", NULL };
+
+static const cJSON *member(const cJSON *obj, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive(obj, name);
+}
+
+static const char *string_of(const cJSON *obj, const char *name)
+{
+	const cJSON *item = member(obj, name);
+
+	return cJSON_IsString(item) ? item->valuestring : NULL;
+}
+
+/* "section.name" as the checker writes paths; NULL: no memory. */
+static char *path_of(const char *section, const char *name)
+{
+	char path[256] = "";
+
+	vd_path_push(path, sizeof(path), section);
+	vd_path_push(path, sizeof(path), name);
+	return strdup(path);
+}
+
+/* --- rules of agents and plans ------------------------------------------------------ */
+
+static int rules_build(struct dm_rules *r, const cJSON *owner, const char *section)
+{
+	for (int s = 0; s < DM_N_SPACES; s++) {
+		const cJSON *obj = member(owner, space_fields[s]);
+		char path[256] = "";
+
+		vd_path_push(path, sizeof(path), section);
+		vd_path_push(path, sizeof(path), owner->string);
+		vd_path_push(path, sizeof(path), space_fields[s]);
+		r[s].path = strdup(path);
+		if (!r[s].path || globset_build(&r[s].allow, member(obj, "allow")) ||
+		    globset_build(&r[s].deny, member(obj, "deny")))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void rules_free(struct dm_rules *r)
+{
+	for (int s = 0; s < DM_N_SPACES; s++) {
+		globset_free(&r[s].allow);
+		globset_free(&r[s].deny);
+		free(r[s].path);
+	}
+}
+
+static int plans_build(struct decide_model *dm, const cJSON *plans)
+{
+	size_t n = (size_t)cJSON_GetArraySize(plans);
+	const cJSON *item;
+
+	dm->plans = calloc(n ? n : 1, sizeof(*dm->plans));
+	if (!dm->plans || nidx_init(&dm->plan_idx, n))
+		return -ENOMEM;
+	cJSON_ArrayForEach(item, plans) {
+		struct dm_plan *p = &dm->plans[dm->n_plans++];
+
+		p->name = item->string;
+		p->premium = cJSON_IsTrue(member(item, "premium"));
+		if (rules_build(p->rules, item, "plans"))
+			return -ENOMEM;
+		nidx_add(&dm->plan_idx, p->name, (uint32_t)(dm->n_plans - 1));
+	}
+	return 0;
+}
+
+static unsigned int server_requests_of(const cJSON *agent)
+{
+	const cJSON *item;
+	unsigned int bits = 0;
+
+	cJSON_ArrayForEach(item, member(agent, "server_requests"))
+		bits |= 1u << pol_name_index(pol_server_request_names, item->valuestring);
+	return bits;
+}
+
+static int agents_build(struct decide_model *dm, const cJSON *agents)
+{
+	size_t n = (size_t)cJSON_GetArraySize(agents);
+	const cJSON *item;
+
+	dm->agents = calloc(n ? n : 1, sizeof(*dm->agents));
+	if (!dm->agents || nidx_init(&dm->agent_idx, n))
+		return -ENOMEM;
+	cJSON_ArrayForEach(item, agents) {
+		struct dm_agent *a = &dm->agents[dm->n_agents++];
+
+		a->name = item->string;
+		a->path = path_of("agents", item->string);
+		a->plan = string_of(item, "plan");
+		a->customer = string_of(item, "customer");
+		a->server_requests = server_requests_of(item);
+		if (!a->path || rules_build(a->rules, item, "agents"))
+			return -ENOMEM;
+		nidx_add(&dm->agent_idx, a->name, (uint32_t)(dm->n_agents - 1));
+	}
+	return 0;
+}
+
+/* --- tools ---------------------------------------------------------------------------- */
+
+/* The SQL step of validation, in the shape validate.h asks for. */
+static int sql_judge(const struct sql_rule *rule, const char *text, size_t len, bool *ok,
+		     char *why, size_t why_len)
+{
+	struct sql_verdict v;
+	int ret = sql_rule_check(rule, text, len, &v);
+
+	if (ret)
+		return ret;
+	*ok = v.ok;
+	if (!v.ok)
+		snprintf(why, why_len, "%s", v.message);
+	return 0;
+}
+
+/* Compiles the "sql" rule of each argument that has one and attaches it. */
+static int tool_sql_build(struct dm_tool *t, const cJSON *item, char *why, size_t why_len)
+{
+	const cJSON *args = member(item, "arguments"), *arg;
+	int ret;
+
+	if (!t->args || !args)
+		return 0;
+	t->sql = calloc((size_t)cJSON_GetArraySize(args), sizeof(*t->sql));
+	if (!t->sql)
+		return -ENOMEM;
+	cJSON_ArrayForEach(arg, args) {
+		const cJSON *sql = member(arg, "sql");
+		char reason[200];
+
+		if (!sql)
+			continue;
+		ret = sql_rule_compile(sql, &t->sql[t->n_sql], reason, sizeof(reason));
+		if (ret) {
+			snprintf(why, why_len, "tool \"%s\" argument \"%s\": %s", t->name,
+				 arg->string, ret == -ENOMEM ? "out of memory" : reason);
+			return ret;
+		}
+		ret = val_arg_set_sql(t->args, arg->string, t->sql[t->n_sql++], sql_judge);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int tool_build(struct dm_tool *t, const cJSON *item, char *why, size_t why_len)
+{
+	const cJSON *scopes = member(item, "scopes"), *scope;
+	int ret;
+
+	t->name = item->string;
+	t->class = !strcmp(string_of(item, "class"), "write") ? DECIDE_CLASS_WRITE :
+		   DECIDE_CLASS_READ;
+	t->cost = member(item, "cost")->valuedouble;
+	t->backend = string_of(item, "backend");
+	t->scopes = calloc((size_t)cJSON_GetArraySize(scopes) + 1, sizeof(*t->scopes));
+	if (!t->scopes)
+		return -ENOMEM;
+	cJSON_ArrayForEach(scope, scopes)
+		t->scopes[t->n_scopes++] = scope->valuestring;
+	ret = val_tool_build(t->name, item, &t->args);
+	if (ret == -EINVAL)
+		snprintf(why, why_len, "tool \"%s\": an argument pattern does not compile",
+			 t->name);
+	return ret ? ret : tool_sql_build(t, item, why, why_len);
+}
+
+static int tools_build(struct decide_model *dm, const cJSON *tools, char *why, size_t why_len)
+{
+	size_t n = (size_t)cJSON_GetArraySize(tools);
+	const cJSON *item;
+	int ret;
+
+	dm->tools = calloc(n ? n : 1, sizeof(*dm->tools));
+	if (!dm->tools || nidx_init(&dm->tool_idx, n))
+		return -ENOMEM;
+	cJSON_ArrayForEach(item, tools) {
+		ret = tool_build(&dm->tools[dm->n_tools++], item, why, why_len);
+		if (ret)
+			return ret;
+		nidx_add(&dm->tool_idx, item->string, (uint32_t)(dm->n_tools - 1));
+	}
+	return 0;
+}
+
+/* --- the model ---------------------------------------------------------------------- */
+
+int dm_build(const struct policy *pol, struct decide_model **out, char *why, size_t why_len)
+{
+	const cJSON *root = pol->json;
+	struct decide_model *dm = calloc(1, sizeof(*dm));
+	int ret = -ENOMEM;
+
+	*out = NULL;
+	snprintf(why, why_len, "out of memory");
+	if (!dm)
+		return -ENOMEM;
+	dm->unknown_tools = (enum dm_unknown)pol_name_index(unknown_names,
+							    string_of(root, "unknown_tools"));
+	dm->default_backend = string_of(root, "default_backend");
+	if (plans_build(dm, member(root, "plans")) || agents_build(dm, member(root, "agents")))
+		goto fail;
+	ret = tools_build(dm, member(root, "tools"), why, why_len);
+	if (ret)
+		goto fail;
+	*out = dm;
+	return 0;
+fail:
+	dm_free(dm);
+	return ret;
+}
+
+void dm_free(struct decide_model *dm)
+{
+	if (!dm)
+		return;
+	for (size_t i = 0; i < dm->n_plans; i++)
+		rules_free(dm->plans[i].rules);
+	for (size_t i = 0; i < dm->n_agents; i++) {
+		rules_free(dm->agents[i].rules);
+		free(dm->agents[i].path);
+	}
+	for (size_t i = 0; i < dm->n_tools; i++) {
+		free(dm->tools[i].scopes);
+		val_tool_free(dm->tools[i].args);
+		for (size_t k = 0; k < dm->tools[i].n_sql; k++)
+			sql_rule_free(dm->tools[i].sql[k]);
+		free(dm->tools[i].sql);
+	}
+	free(dm->plans);
+	free(dm->agents);
+	free(dm->tools);
+	nidx_free(&dm->plan_idx);
+	nidx_free(&dm->agent_idx);
+	nidx_free(&dm->tool_idx);
+	free(dm);
+}

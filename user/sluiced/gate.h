@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * gate.h - who a request comes from and what it may do: authentication
+ * (policy/ident.h) turned into the decision's identity (policy/verdict.h),
+ * the decision on each POSTed message (policy/decide.h), the filtering of
+ * list answers, and the Protected Resource Metadata (RFC 9728) a client
+ * reads to find where its token comes from.
+ */
+#ifndef SL_GATE_H
+#define SL_GATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gwconf.h"
+#include "proto/inspect.h"
+
+
+/* The ids of a POST's list requests (tools/list...), whose answers are filtered. */
+struct gate_lists {
+	char **ids;			/* JSON text, as inspect_ids */
+	enum mcp_method *methods;
+	size_t n;
+};
+
+/* One POST being judged: what goes in, what comes out. */
+struct gate_req {
+	const struct gw_policy *gp;
+	int auth_rc;			/* gate_identify()'s answer */
+	struct ident_refusal why;	/* auth_rc == -EACCES */
+	struct identity id;
+	char message[448];		/* out: a refusal's message, whole */
+	char extra[768];		/* out: header lines for a refusal (WWW-Authenticate) */
+	char *body;			/* out: the rewritten body (malloc), or NULL */
+	size_t body_len;
+	const char *backend;		/* out: the verdict's backend (one tools/call), or NULL */
+	struct gate_lists lists;	/* out */
+};
+
+/* The name of @id's agent under @gp, "" for nobody. */
+const char *gate_agent_name(const struct gw_policy *gp, const struct identity *id);
+/*
+ * Identifies a request by its credential, or, when it carries none, by its
+ * source address @peer (agents.*.sources; the longest prefix wins): 0 with
+ * *id; -ENOENT (nothing identifies it) or -EACCES (a credential refused,
+ * @why: a wrong credential is never excused by the address) when the
+ * policy has agents.  An open gateway never refuses: such a caller is nobody.
+ */
+int gate_identify(const struct gw_policy *gp, const struct http_msg *msg,
+		  const struct net_addr *peer, struct identity *id, struct ident_refusal *why);
+/* The 401 of a failed gate_identify(): message and WWW-Authenticate header line. */
+void gate_unauthorized(const struct gw_policy *gp, int rc, const struct ident_refusal *why,
+		       char *msg, size_t msg_len, char *extra, size_t extra_len);
+/* An inspect_judge_fn: @ctx is a struct gate_req. */
+int gate_judge(void *ctx, struct mcp_batch *b, struct inspect_result *res);
+void gate_req_free(struct gate_req *g);
+void gate_lists_free(struct gate_lists *l);
+/* The list method of the request an answer with id @rid (JSON text) answers;
+ * false when it answers no list request. */
+typedef bool (*gate_list_lookup)(void *ctx, const char *rid, enum mcp_method *m);
+/* A gate_list_lookup over a struct gate_lists (@ctx). */
+bool gate_lists_lookup(void *ctx, const char *rid, enum mcp_method *m);
+/* FNV-1a of an id's JSON text, never 0 (the session table keeps hashes). */
+uint64_t gate_id_hash(const char *rid);
+/* Filters the list results in a JSON-RPC body (a response or a batch of
+ * them) for @id: NULL when nothing changed, else the new body (malloc). */
+char *gate_filter_answer(const struct gw_policy *gp, const struct identity *id,
+			 gate_list_lookup lookup, void *ctx, const char *body, size_t len);
+
+#endif
