@@ -158,6 +158,7 @@ demo: deps
 bench: all
 	$(Q)scripts/bench/xdp-cost.sh
 	$(Q)scripts/bench/l7-overhead.sh
+	$(Q)BUILD=$(BUILD) scripts/bench/policy-cost
 
 clean:
 	$(Q)rm -rf $(BUILD)
