@@ -56,6 +56,7 @@ static int judge(const char *body, const char *const *pairs, struct inspect_resu
 		n++;
 	make_msg(&m, pairs, n, names, values, body);
 	ret = inspect_request(&m, res);
+	inspect_ids_free(&res->ids);	/* a passed body's ids: no case reads them */
 	buf_free(&m.body);
 	return ret;
 }
