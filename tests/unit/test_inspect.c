@@ -153,7 +153,6 @@ static void test_content_type(void)
 				      "message \"%s\", want \"%s\"", res.message, c->msg);
 			}
 			free(res.rpc_id);
-			inspect_ids_free(&res.ids);
 		}
 	}
 }
@@ -170,14 +169,12 @@ static void test_order(void)
 		CHECK(ret == -EINVAL && res.http_status == 415, "ret %d status %d", ret,
 		      res.http_status);
 		free(res.rpc_id);
-		inspect_ids_free(&res.ids);
 	}
 	TEST_CASE("a good Content-Type lets the JSON rules answer") {
 		ret = judge("{", (const char *[]){ "Content-Type: application/json", NULL }, &res);
 		CHECK(ret == -EINVAL && res.http_status == 400 && res.code == -32700,
 		      "ret %d status %d code %d", ret, res.http_status, res.code);
 		free(res.rpc_id);
-		inspect_ids_free(&res.ids);
 	}
 }
 
