@@ -146,6 +146,16 @@ case("X-Sluice-Agent/-Customer/-Plan reach it, the client's own dropped",
      r.get("x-sluice-agent") == "gpt-analyst" and r.get("x-sluice-customer") == "globex" and
      r.get("x-sluice-plan") == "free" and "x-sluice-spoof" not in r, r)
 
+reset()
+st, hd, js = req(G1, "POST", "/mcp", call(14, "get_pricing", {}), key=GPT,
+                 headers={"X_Sluice_Agent": "ops-bot", "X-Sluice_Plan": "enterprise",
+                          "X_API_Key": "leak"})
+s = stats()
+r = s["requests"][0]["hdr"] if s["requests"] else {}
+case("no header with an underscore reaches it (CGI/WSGI read X_Sluice_Agent as X-Sluice-Agent)",
+     st == 200 and len(s["requests"]) == 1 and not [k for k in r if "_" in k] and
+     r.get("x-sluice-agent") == "gpt-analyst", (st, r))
+
 # --- list filtering --------------------------------------------------------------------------
 TL = {"jsonrpc": "2.0", "id": 20, "method": "tools/list"}
 st, hd, js = req(G1, "POST", "/mcp", INIT, key=GPT)
@@ -195,6 +205,53 @@ try:
                                         "get_pricing", "search_docs"]), (st, names))
 except (OSError, ValueError, KeyError, IndexError) as e:
     case("legacy /sse: tools/list answered on the stream shows only the agent's tools",
+         False, repr(e))
+
+
+def legacy_seen_tools(key, body, want_events=2, secs=5):
+    """Every tool name any event on /sse shows after @body is POSTed to /message."""
+    import socket
+    import time
+    sk = socket.create_connection(("127.0.0.1", G1), timeout=2)
+    sk.sendall(f"GET /sse HTTP/1.1\r\nHost: 127.0.0.1:{G1}\r\nAccept: text/event-stream\r\n"
+               f"Authorization: Bearer {key}\r\n\r\n".encode())
+    buf = b""
+    while b"sessionId=" not in buf or b"\n\n" not in buf.split(b"sessionId=", 1)[1]:
+        buf += sk.recv(65536)
+    path = buf.split(b"data: ", 1)[1].split(b"\n", 1)[0].strip().decode()
+    mark = len(buf)
+    st, _, _ = req(G1, "POST", path, body, key=key)
+    end = time.time() + secs
+    while time.time() < end and buf[mark:].count(b"data: ") < want_events:
+        try:
+            data = sk.recv(65536)
+        except socket.timeout:
+            break
+        if not data:
+            break
+        buf += data
+    sk.close()
+    names = set()
+    for line in buf[mark:].split(b"\n"):
+        if not line.startswith(b"data: "):
+            continue
+        js = json.loads(line[6:])
+        for m in js if isinstance(js, list) else [js]:
+            for t in (m.get("result") or {}).get("tools", []):
+                names.add(t.get("name"))
+    return st, names
+
+
+try:
+    # One id for a call and a tools/list: the call's answer must not use up
+    # the list's filter, whatever order the answers come in.
+    st, names = legacy_seen_tools(GPT, [call("D1", "get_pricing", {}),
+                                        {"jsonrpc": "2.0", "id": "D1", "method": "tools/list"}])
+    case("legacy /sse: a call and a tools/list sharing an id: the list is still filtered",
+         names and names <= {"run_query", "get_dashboard", "export_report", "get_pricing",
+                             "search_docs"}, (st, sorted(names)))
+except (OSError, ValueError, KeyError, IndexError) as e:
+    case("legacy /sse: a call and a tools/list sharing an id: the list is still filtered",
          False, repr(e))
 
 # --- sessions -------------------------------------------------------------------------------

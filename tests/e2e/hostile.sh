@@ -98,7 +98,7 @@ cases get_with_body get_with_chunked_body delete_with_body
 cases get_with_empty_length
 
 # --- 8: sessions sluiced does not know ---------------------------------------------------
-cases unknown_session deleted_session sessionless_revision
+cases unknown_session deleted_session sessionless_revision duplicate_session_header
 
 check "sluiced is still running" kill -0 "$SLUICED_PID"
 kill -TERM "$SLUICED_PID"

@@ -68,7 +68,8 @@ def log_request(conn, method, path, headers, body, rpc):
              "cenc": headers.get("content-encoding"),
              # what the gateway must drop or add (tests/e2e/authz.sh)
              "hdr": {k: v for k, v in headers.items()
-                     if k in ("authorization", "x-api-key") or k.startswith("x-sluice-")}}
+                     if k in ("authorization", "x-api-key") or k.startswith("x-sluice-")
+                     or "_" in k}}
     if isinstance(rpc, dict):
         entry["rpc_method"] = rpc.get("method")
         entry["id"] = rpc.get("id")

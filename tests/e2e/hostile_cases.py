@@ -280,18 +280,36 @@ def deleted_session(gport, bport):
     expect(r.status == 404 and not seen, f"got {r}; the backend saw {seen}")
 
 
-@case("a revision without sessions (2026-07-28): an Mcp-Session-Id is the backend's business")
+@case("an unknown Mcp-Session-Id is 404 whatever MCP-Protocol-Version claims")
 def sessionless_revision(gport, bport):
-    """Revision 2026-07-28 has no sessions: sluiced does not answer 404 for
-    an id it does not know, it forwards the request."""
+    """The protocol version is the client's word: an id the gateway does not
+    know is answered 404 under every version, 2026-07-28 and garbage
+    included, so no version can smuggle another agent's session id to the
+    backend."""
     backend_reset(bport)
     sid = "sessionless-0123"
-    raw = request(gport, "POST", "/mcp", rpc(43, "ping"),
-                  {"Mcp-Session-Id": sid, "MCP-Protocol-Version": "2026-07-28",
-                   "Mcp-Method": "ping"})
-    expect_answer(exchange(gport, raw, 2), 43)
+    for version in ("2026-07-28", "2024-11-05", "zzz"):
+        raw = request(gport, "POST", "/mcp", rpc(43, "ping"),
+                      {"Mcp-Session-Id": sid, "MCP-Protocol-Version": version,
+                       "Mcp-Method": "ping"})
+        r = exchange(gport, raw, 2)
+        expect(r.status == 404, f"version {version}: got {r}")
     seen = requests_with(backend_stats(bport), sid=sid)
-    expect(len(seen) == 1, f"the backend saw {seen}")
+    expect(not seen, f"the backend saw {seen}")
+
+
+@case("a session header sent twice is refused: the backend might read the other one")
+def duplicate_session_header(gport, bport):
+    """Two Mcp-Session-Id headers (or MCP-Protocol-Version): sluiced would
+    check one and a backend may read the other; 400, nothing forwarded."""
+    backend_reset(bport)
+    sid = initialize(gport)
+    raw = request(gport, "POST", "/mcp", rpc(44, "ping"),
+                  {"Mcp-Session-Id": sid, "mcp-session-id": "other-session"})
+    r = exchange(gport, raw, 2)
+    expect(r.status == 400 and "sent twice" in r.body.decode(errors="replace"),
+           f"got {r}")
+    expect(not requests_with(backend_stats(bport), id=44), "forwarded")
 
 
 if __name__ == "__main__":

@@ -139,7 +139,11 @@ static void put_header(struct buf *o, const char *name, const char *value)
  */
 static bool gateway_owned(const struct exchange *ex, const char *name)
 {
-	return !strcasecmp(name, "authorization") || !strcasecmp(name, "x-api-key") ||
+	/* CGI and WSGI servers (and nginx with underscores_in_headers) read
+	 * X_Sluice_Agent as X-Sluice-Agent: a name with an underscore could
+	 * pass for one the gateway owns, so none is forwarded (nginx's own
+	 * default). */
+	return strchr(name, '_') || !strcasecmp(name, "authorization") || !strcasecmp(name, "x-api-key") ||
 	       !strncasecmp(name, "x-sluice-", 9) ||
 	       (ex->body && !strncasecmp(name, "mcp-param-", 10));
 }

@@ -286,7 +286,24 @@ uint64_t gate_id_hash(const char *rid)
 	return h ? h : 1;
 }
 
-/* Filters @o when it answers a list request; how many entries went. */
+/*
+ * The lists a result holds, by its shape.  Ids alone cannot say which
+ * request a result answers: a client may give two requests one id (a call
+ * and a tools/list), and a backend may answer with a null id.  So every list
+ * a result holds is filtered as that list, whatever its id says; filtering a
+ * result that merely looks like one costs nothing an agent may have.
+ */
+static const struct {
+	const char *member;
+	enum mcp_method method;
+} list_shapes[] = {
+	{ "tools", MCP_M_TOOLS_LIST },
+	{ "resourceTemplates", MCP_M_RESOURCES_TEMPLATES_LIST },
+	{ "resources", MCP_M_RESOURCES_LIST },
+	{ "prompts", MCP_M_PROMPTS_LIST },
+};
+
+/* Filters the lists @o's result holds; how many entries went. */
 static size_t filter_one(const struct gw_policy *gp, const struct identity *id,
 			 gate_list_lookup lookup, void *ctx, cJSON *o)
 {
@@ -296,11 +313,16 @@ static size_t filter_one(const struct gw_policy *gp, const struct identity *id,
 	char *text;
 	size_t n = 0;
 
-	if (!rid || !cJSON_IsObject(result) || !(text = cJSON_PrintUnformatted(rid)))
+	if (!cJSON_IsObject(result))
 		return 0;
-	if (lookup(ctx, text, &m))
-		n = decide_filter_list(gp->model, id, m, result);
-	cJSON_free(text);
+	/* A pending list request this answers is used up; the shape decides. */
+	if (rid && (text = cJSON_PrintUnformatted(rid))) {
+		lookup(ctx, text, &m);
+		cJSON_free(text);
+	}
+	for (size_t i = 0; i < sizeof(list_shapes) / sizeof(list_shapes[0]); i++)
+		if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(result, list_shapes[i].member)))
+			n += decide_filter_list(gp->model, id, list_shapes[i].method, result);
 	return n;
 }
 

@@ -93,17 +93,28 @@ static void refuse_table_full(struct client *c, struct gw_policy *gp, char *rpc_
 }
 
 /*
- * Mcp-Session-Id belongs to revisions 2025-03-26 (Streamable HTTP) to
- * 2026-07-28, which dropped sessions (no handshake, no id).  A request
- * without MCP-Protocol-Version is 2025-03-26, as the specification tells
- * servers to assume.  Revisions are dates, so they compare as strings.
- * Outside that range an id is the backend's business, not ours.
+ * An Mcp-Session-Id the gateway does not know (or that another agent
+ * opened) is answered 404, whatever MCP-Protocol-Version says: the version
+ * is the client's word, and "a revision without sessions" must not become
+ * a way to hand another agent's session id to the backend.  A client of the
+ * stateless revision sends no session id at all.
+ *
+ * A header the gateway reads must not come twice: it would read the first
+ * and a backend may read the last.
  */
-static bool revision_has_sessions(const struct http_msg *msg)
+static const char *duplicated_mcp_header(const struct http_msg *msg)
 {
-	const char *v = http_msg_header(msg, "mcp-protocol-version");
+	static const char *const once[] = { "mcp-session-id", "mcp-protocol-version",
+					    "last-event-id" };
 
-	return !v || (strcmp(v, "2025-03-26") >= 0 && strcmp(v, "2026-07-28") < 0);
+	for (size_t k = 0; k < sizeof(once) / sizeof(once[0]); k++) {
+		size_t seen = 0;
+
+		for (size_t i = 0; i < msg->n_headers; i++)
+			if (!strcasecmp(msg->names[i], once[k]) && ++seen > 1)
+				return once[k];
+	}
+	return NULL;
 }
 
 /* Looks @sid up for the caller @id: a session another agent opened is,
@@ -222,7 +233,7 @@ static void route_mcp_post(struct client *c, struct gw_policy *gp, const struct 
 	if (!be && g.backend)
 		be = gw_find_backend(&gp->cfg, g.backend);
 	reserve = res.is_initialize && !known;
-	if (sid && !known && revision_has_sessions(msg)) {
+	if (sid && !known) {
 		inspect_ids_free(&res.ids);
 		gate_req_free(&g);
 		refuse_unknown_session(c, gp, res.rpc_id);
@@ -261,7 +272,7 @@ static void route_mcp_other(struct client *c, struct gw_policy *gp, const struct
 	if (!identified(c, gp, msg, &id))
 		return;
 	be = session_backend(gp, sid, &id, stream, &known);
-	if (sid && !known && revision_has_sessions(msg)) {
+	if (sid && !known) {
 		refuse_unknown_session(c, gp, NULL);
 		return;
 	}
@@ -410,6 +421,14 @@ static void on_request(struct client *c, const struct http_msg *msg)
 	}
 	if (body_refused(c, gp, msg))
 		return;
+	if ((why = duplicated_mcp_header(msg))) {
+		char text[96];
+
+		snprintf(text, sizeof(text), "header %s sent twice", why);
+		c->close_after = true;
+		refuse(c, gp, 400, NULL, INSPECT_INVALID_REQUEST, text);
+		return;
+	}
 	if (msg->method == HTTP_GET && is_prm_path(cfg, msg->url)) {
 		/* RFC 9728: public, so a client without a token learns where to get one. */
 		client_answer_json(c, 200, gp->prm_json, strlen(gp->prm_json));
