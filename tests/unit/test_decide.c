@@ -336,6 +336,24 @@ static void test_resources_prompts(void)
 		act = judge(&bob, named("resources/read", "uri", "file:///data/sales/q1.csv"), &v);
 		CHECK_ALLOW(v, act);
 	}
+	TEST_CASE("resources: a URI that could name another resource is refused before the globs") {
+		static const char *const uris[] = {
+			"file:///data/sales/../../etc/passwd", "file:///data/sales/./q1.csv",
+			"file:///data/sales/%2e%2e/secret", "file:///data/sales/..%2Fsecret",
+			"file:///data/sales/..%5csecret",
+			"file:///data/sales\\\\..\\\\secret",	/* JSON-escaped backslashes */
+			"file:///data/sales/..",
+		};
+
+		for (size_t i = 0; i < sizeof(uris) / sizeof(uris[0]); i++) {
+			act = judge(&bob, named("resources/read", "uri", uris[i]), &v);
+			CHECK(act == DECIDE_DENY && v.reason == DR_ARGUMENT &&
+			      strstr(v.message, "dot segment"), "%s: action %d reason %d", uris[i],
+			      act, v.reason);
+		}
+		act = judge(&bob, named("resources/read", "uri", "file:///data/sales/q1..v2.csv"), &v);
+		CHECK_ALLOW(v, act);
+	}
 	TEST_CASE("resources: a URI outside the agent's allow globs is refused") {
 		act = judge(&bob, named("resources/read", "uri", "file:///etc/passwd"), &v);
 		CHECK_DENY(v, act, DR_RESOURCE_DENIED, DECIDE_ERR_FORBIDDEN, 200,

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "authz.h"
 #include "decide.h"
@@ -101,12 +102,38 @@ static enum decide_action decide_completion(const struct authz_caller *c,
 	return DECIDE_ALLOW;
 }
 
+/*
+ * A URI the globs judge must name one resource, read one way: a glob for
+ * everything under files://reports/ passes files://reports/../secrets, which a backend
+ * that normalises the path reads as another resource.  So a dot segment
+ * (".", ".."), a backslash, or '.', '/' or '\' percent-encoded is refused.
+ */
+static bool uri_ambiguous(const char *uri)
+{
+	for (const char *p = uri; *p; p++) {
+		if (*p == '\\')
+			return true;
+		if (*p == '%' && p[1] && p[2] &&
+		    (!strncasecmp(p + 1, "2e", 2) || !strncasecmp(p + 1, "2f", 2) ||
+		     !strncasecmp(p + 1, "5c", 2)))
+			return true;
+		if (*p == '/' && p[1] == '.' &&
+		    (p[2] == '/' || !p[2] || (p[2] == '.' && (p[3] == '/' || !p[3]))))
+			return true;
+	}
+	return false;
+}
+
 static enum decide_action named(const struct authz_caller *c, enum dm_space space,
 				const char *name, const char *method, struct decide_verdict *v)
 {
 	if (!name)
 		return vd_deny(v, DR_ARGUMENT, MCP_ERR_INVALID_PARAMS, 200, "",
 			       "%s names nothing", method);
+	if (space == DM_RESOURCES && uri_ambiguous(name))
+		return vd_deny(v, DR_ARGUMENT, MCP_ERR_INVALID_PARAMS, 200, "",
+			       "%s: a resource URI with a dot segment, a backslash or an encoded "
+			       "'.', '/' or '\\' could name another resource at the backend", method);
 	return authz_name(c, space, name, v);
 }
 
