@@ -173,16 +173,23 @@ names = sorted(t["name"] for t in ((js or {}).get("result") or {}).get("tools", 
 case("tools/list through claude-assistant's key hides create_account",
      st == 200 and "create_account" not in names and "update_account" in names, (st, names))
 
-def legacy_tools(key):
-    """tools/list over the legacy transport: the answer comes on /sse."""
+def legacy_open(key, timeout):
+    """Opens /sse with @key; the socket, the /message path its endpoint
+    event names, and what the stream sent so far."""
     import socket
-    sk = socket.create_connection(("127.0.0.1", G1), timeout=10)
+    sk = socket.create_connection(("127.0.0.1", G1), timeout=timeout)
     sk.sendall(f"GET /sse HTTP/1.1\r\nHost: 127.0.0.1:{G1}\r\nAccept: text/event-stream\r\n"
                f"Authorization: Bearer {key}\r\n\r\n".encode())
     buf = b""
     while b"sessionId=" not in buf or b"\n\n" not in buf.split(b"sessionId=", 1)[1]:
         buf += sk.recv(65536)
     path = buf.split(b"data: ", 1)[1].split(b"\n", 1)[0].strip().decode()
+    return sk, path, buf
+
+
+def legacy_tools(key):
+    """tools/list over the legacy transport: the answer comes on /sse."""
+    sk, path, buf = legacy_open(key, 10)
     st, _, _ = req(G1, "POST", path, {"jsonrpc": "2.0", "id": "L1", "method": "tools/list"},
                    key=key)
     while b'"L1"' not in buf or not buf.rstrip().endswith(b"\r\n0") and b"}}\n" not in buf:
@@ -212,13 +219,7 @@ def legacy_seen_tools(key, body, want_events=2, secs=5):
     """Every tool name any event on /sse shows after @body is POSTed to /message."""
     import socket
     import time
-    sk = socket.create_connection(("127.0.0.1", G1), timeout=2)
-    sk.sendall(f"GET /sse HTTP/1.1\r\nHost: 127.0.0.1:{G1}\r\nAccept: text/event-stream\r\n"
-               f"Authorization: Bearer {key}\r\n\r\n".encode())
-    buf = b""
-    while b"sessionId=" not in buf or b"\n\n" not in buf.split(b"sessionId=", 1)[1]:
-        buf += sk.recv(65536)
-    path = buf.split(b"data: ", 1)[1].split(b"\n", 1)[0].strip().decode()
+    sk, path, buf = legacy_open(key, 2)
     mark = len(buf)
     st, _, _ = req(G1, "POST", path, body, key=key)
     end = time.time() + secs
