@@ -110,8 +110,14 @@ upstream_conns() { ss -Htn state established "( dport = :$BPORT )" | wc -l; }
 leave_mid_stream() {
 	local before during after
 	before=$(upstream_conns)
-	rpc "$(call 3 export_report '{"report_id":"r2","format":"pdf"}')" -N --max-time 0.5 >/dev/null
+	# With a progressToken the answer is a stream of 5 events 300 ms apart
+	# (without one the backend answers at once, and there is no "mid").
+	rpc "$(call 3 export_report '{"report_id":"r2","format":"pdf"}' ',"_meta":{"progressToken":"t3"}')" \
+		-N --max-time 0.5 >"$TMP/left.txt"
 	during=$(upstream_conns)
+	# The client really left mid-stream: a progress event came, the result not.
+	grep -q '"progress"' "$TMP/left.txt" && ! grep -q '"result"' "$TMP/left.txt" ||
+		{ echo "not mid-stream: $(head -c 300 "$TMP/left.txt")"; return 1; }
 	# The stream's upstream connection is closed, not pooled: back to before
 	# (polled: on a loaded machine the close takes a moment to show).
 	local end=$((SECONDS + 3))
