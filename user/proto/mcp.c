@@ -457,6 +457,7 @@ static int judge_call(struct mcp_msg *m)
 {
 	const cJSON *j = m->json, *method = mcp_member(j, "method"), *id = mcp_member(j, "id");
 	const cJSON *params = mcp_member(j, "params");
+	const char *like;
 	char got[64];
 
 	if (mcp_member(j, "result") || mcp_member(j, "error"))
@@ -473,6 +474,12 @@ static int judge_call(struct mcp_msg *m)
 	if (params && !cJSON_IsObject(params) && !cJSON_IsArray(params))
 		return refuse(m, MCP_ERR_INVALID_REQUEST, "\"params\" must be an object or an "
 			      "array, got %s", show(params, got, sizeof(got)));
+	/* The gateway judges known methods by name; a backend that folds case
+	 * or trims would run "Tools/Call" as the tools/call nobody judged. */
+	if ((like = mcp_method_lookalike(method->valuestring)))
+		return refuse(m, MCP_ERR_INVALID_REQUEST, "method \"%.64s\" is not an MCP method, "
+			      "but a backend could read it as one (%s); refused",
+			      method->valuestring, like);
 	m->kind = id ? MCP_REQUEST : MCP_NOTIFICATION;
 	m->method = method->valuestring;
 	m->info = mcp_method_lookup(m->method);

@@ -249,6 +249,15 @@ const struct mcp_method_info *mcp_method_lookup(const char *method);
 /* Lists, reads, gets, ping: methods that change no state (tools/call is
  * judged by its tool's class, not here). */
 bool mcp_method_is_read_only(const char *method);
+/*
+ * An unknown @method that a lenient backend could read as a known one: it
+ * differs from one only in ASCII case (returns the known name; the
+ * "notifications/" prefix counts), or it holds a space, a control character
+ * or a non-ASCII byte, which no MCP method has and which Unicode case
+ * folding or trimming could turn into one (returns a description).  NULL
+ * for a known method and for an unknown one that is merely unknown.
+ */
+const char *mcp_method_lookalike(const char *method);
 
 
 #endif

@@ -5,7 +5,9 @@
  * later revision adds is MCP_M_OTHER until listed here, which the policy
  * treats as unknown rather than as harmless.
  */
+#include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mcp.h"
 
@@ -65,4 +67,28 @@ bool mcp_method_is_read_only(const char *method)
 	const struct mcp_method_info *info = mcp_method_lookup(method);
 
 	return info && (info->flags & MCP_MF_READ_ONLY);
+}
+
+/* A byte no MCP method name holds: a control character, a space or a
+ * non-ASCII byte (Python's casefold() reads U+017F as 's', U+212A as 'k'). */
+static bool foreign_byte(unsigned char c)
+{
+	return c <= 0x20 || c >= 0x7f;
+}
+
+const char *mcp_method_lookalike(const char *method)
+{
+	size_t n = strlen(notifications.name);
+
+	if (!method || mcp_method_lookup(method))
+		return NULL;
+	for (const char *p = method; *p; p++)
+		if (foreign_byte((unsigned char)*p))
+			return "a name with a space, a control character or a non-ASCII letter";
+	if (!strncasecmp(method, notifications.name, n))
+		return notifications.name;
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (!strcasecmp(method, methods[i].name))
+			return methods[i].name;
+	return NULL;
 }
