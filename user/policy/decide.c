@@ -10,6 +10,7 @@
 
 #include "authz.h"
 #include "decide.h"
+#include "limits.h"
 #include "model.h"
 #include "pol_schema.h"
 #include "validate.h"
@@ -66,7 +67,7 @@ void decide_identity_of(const struct decide_model *dm, int agent, enum identity_
  * a call refused here never counts against a quota. */
 static enum decide_action decide_call(const struct decide_model *dm, const struct identity *id,
 				      const struct authz_caller *c, struct mcp_msg *msg,
-				      struct decide_verdict *v)
+				      struct decide_limiter *lim, struct decide_verdict *v)
 {
 	const struct dm_tool *tool;
 	enum decide_action act;
@@ -80,6 +81,10 @@ static enum decide_action decide_call(const struct decide_model *dm, const struc
 	if (act == DECIDE_ALLOW && tool && tool->args)
 		act = val_check(tool->args, cJSON_GetObjectItemCaseSensitive(msg->json, "params"),
 				c->plan ? c->plan->name : NULL, c->plan && c->plan->premium, v);
+	/* Last: a call refused by a rule above burns no quota. */
+	if (act != DECIDE_DENY &&
+	    limits_check(lim, dm, id->agent, v->tool, v->class, v->at_ns, v) == DECIDE_DENY)
+		return DECIDE_DENY;
 	return act;
 }
 
@@ -143,7 +148,6 @@ enum decide_action decide_request(const struct decide_model *dm, const struct id
 {
 	struct authz_caller c;
 
-	(void)lim;	/* the limits step's, after validation */
 	vd_init(v, now_ns);
 	if (msg->kind == MCP_INVALID)
 		return vd_deny(v, DR_INVALID, msg->err.code, msg->err.http_status, "", "%s",
@@ -154,7 +158,7 @@ enum decide_action decide_request(const struct decide_model *dm, const struct id
 		return DECIDE_ALLOW;	/* an answer to the backend's own request */
 	switch (msg->info ? msg->info->id : MCP_M_OTHER) {
 	case MCP_M_TOOLS_CALL:
-		return decide_call(dm, id, &c, msg, v);
+		return decide_call(dm, id, &c, msg, lim, v);
 	case MCP_M_RESOURCES_READ:
 	case MCP_M_RESOURCES_SUBSCRIBE:
 		return named(&c, DM_RESOURCES, msg->uri, msg->method, v);

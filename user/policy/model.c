@@ -87,6 +87,57 @@ static int plans_build(struct decide_model *dm, const cJSON *plans)
 	return 0;
 }
 
+/* --- limits ------------------------------------------------------------------------ */
+
+const char *const dm_period_fields[DM_N_PERIODS] = {
+	"per_second", "per_minute", "per_hour", "per_day",
+};
+const char *const dm_period_names[DM_N_PERIODS] = { "second", "minute", "hour", "day" };
+const __u32 dm_period_seconds[DM_N_PERIODS] = { 1, 60, 3600, 86400 };
+
+/* @periods (a checked "periods" object, or NULL) at policy path @path. */
+static int periods_build(struct dm_periods *p, const cJSON *periods, const char *path)
+{
+	bool any = false;
+
+	for (int i = 0; i < DM_N_PERIODS; i++) {
+		const cJSON *n = member(periods, dm_period_fields[i]);
+
+		p->count[i] = cJSON_IsNumber(n) ? (__u32)n->valuedouble : 0;
+		any |= p->count[i] != 0;
+	}
+	if (any && !(p->path = strdup(path)))
+		return -ENOMEM;
+	return 0;
+}
+
+static const char *const class_fields[2] = { "read", "write" };
+
+/* An agent's class limits: its own for a class, else its plan's. */
+static int class_limits_build(struct dm_agent *a, const cJSON *agent, const cJSON *plans)
+{
+	const cJSON *plan = a->plan ? member(plans, a->plan) : NULL;
+	char path[256];
+
+	for (int c = 0; c < 2; c++) {
+		const cJSON *own = member(member(agent, "limits"), class_fields[c]);
+		const cJSON *inherited = member(member(plan, "limits"), class_fields[c]);
+
+		path[0] = 0;
+		if (own) {
+			snprintf(path, sizeof(path), "%s", a->path);
+		} else {
+			vd_path_push(path, sizeof(path), "plans");
+			vd_path_push(path, sizeof(path), a->plan ? a->plan : "");
+		}
+		vd_path_push(path, sizeof(path), "limits");
+		vd_path_push(path, sizeof(path), class_fields[c]);
+		if (periods_build(&a->class_limits[c], own ? own : inherited, path))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static unsigned int server_requests_of(const cJSON *agent)
 {
 	const cJSON *item;
@@ -97,7 +148,7 @@ static unsigned int server_requests_of(const cJSON *agent)
 	return bits;
 }
 
-static int agents_build(struct decide_model *dm, const cJSON *agents)
+static int agents_build(struct decide_model *dm, const cJSON *agents, const cJSON *plans)
 {
 	size_t n = (size_t)cJSON_GetArraySize(agents);
 	const cJSON *item;
@@ -113,7 +164,8 @@ static int agents_build(struct decide_model *dm, const cJSON *agents)
 		a->plan = string_of(item, "plan");
 		a->customer = string_of(item, "customer");
 		a->server_requests = server_requests_of(item);
-		if (!a->path || rules_build(a->rules, item, "agents"))
+		if (!a->path || rules_build(a->rules, item, "agents") ||
+		    class_limits_build(a, item, plans))
 			return -ENOMEM;
 		nidx_add(&dm->agent_idx, a->name, (uint32_t)(dm->n_agents - 1));
 	}
@@ -170,6 +222,7 @@ static int tool_sql_build(struct dm_tool *t, const cJSON *item, char *why, size_
 static int tool_build(struct dm_tool *t, const cJSON *item, char *why, size_t why_len)
 {
 	const cJSON *scopes = member(item, "scopes"), *scope;
+	char path[256];
 	int ret;
 
 	t->name = item->string;
@@ -182,6 +235,12 @@ static int tool_build(struct dm_tool *t, const cJSON *item, char *why, size_t wh
 		return -ENOMEM;
 	cJSON_ArrayForEach(scope, scopes)
 		t->scopes[t->n_scopes++] = scope->valuestring;
+	path[0] = 0;
+	vd_path_push(path, sizeof(path), "tools");
+	vd_path_push(path, sizeof(path), t->name);
+	vd_path_push(path, sizeof(path), "limits");
+	if (periods_build(&t->limits, member(item, "limits"), path))
+		return -ENOMEM;
 	ret = val_tool_build(t->name, item, &t->args);
 	if (ret == -EINVAL)
 		snprintf(why, why_len, "tool \"%s\": an argument pattern does not compile",
@@ -222,7 +281,7 @@ int dm_build(const struct policy *pol, struct decide_model **out, char *why, siz
 	dm->unknown_tools = (enum dm_unknown)pol_name_index(unknown_names,
 							    string_of(root, "unknown_tools"));
 	dm->default_backend = string_of(root, "default_backend");
-	if (plans_build(dm, member(root, "plans")) || agents_build(dm, member(root, "agents")))
+	if (plans_build(dm, member(root, "plans")) || agents_build(dm, member(root, "agents"), member(root, "plans")))
 		goto fail;
 	ret = tools_build(dm, member(root, "tools"), why, why_len);
 	if (ret)
@@ -243,9 +302,12 @@ void dm_free(struct decide_model *dm)
 	for (size_t i = 0; i < dm->n_agents; i++) {
 		rules_free(dm->agents[i].rules);
 		free(dm->agents[i].path);
+		free(dm->agents[i].class_limits[0].path);
+		free(dm->agents[i].class_limits[1].path);
 	}
 	for (size_t i = 0; i < dm->n_tools; i++) {
 		free(dm->tools[i].scopes);
+		free(dm->tools[i].limits.path);
 		val_tool_free(dm->tools[i].args);
 		for (size_t k = 0; k < dm->tools[i].n_sql; k++)
 			sql_rule_free(dm->tools[i].sql[k]);

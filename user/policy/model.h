@@ -41,6 +41,18 @@ struct dm_plan {
 	struct dm_rules rules[DM_N_SPACES];
 };
 
+/* A "periods" object (limits): calls per second, minute, hour and day; 0 =
+ * none.  path: the object's policy path ("plans.pro.limits.read"), or NULL
+ * when there are no limits. */
+#define DM_N_PERIODS 4
+struct dm_periods {
+	__u32 count[DM_N_PERIODS];
+	char *path;
+};
+extern const char *const dm_period_fields[DM_N_PERIODS];	/* "per_second"... */
+extern const char *const dm_period_names[DM_N_PERIODS];		/* "second"... */
+extern const __u32 dm_period_seconds[DM_N_PERIODS];
+
 struct dm_agent {
 	const char *name;
 	char *path;			/* "agents.<name>", as the checker writes it */
@@ -48,6 +60,8 @@ struct dm_agent {
 	const char *customer;		/* NULL: none */
 	unsigned int server_requests;	/* DECIDE_SR_* */
 	struct dm_rules rules[DM_N_SPACES];
+	/* by class (read, write): the agent's limits, else its plan's */
+	struct dm_periods class_limits[2];
 };
 
 struct dm_tool {
@@ -60,6 +74,7 @@ struct dm_tool {
 	struct val_tool *args;		/* NULL: arguments are not checked */
 	struct sql_rule **sql;		/* the sql rules its arguments carry */
 	size_t n_sql;
+	struct dm_periods limits;	/* tools.*.limits: per agent */
 };
 
 /* unknown_tools, as pol_schema.c spells it. */

@@ -53,6 +53,7 @@ struct identity {
 #define DECIDE_ERR_UNAUTHENTICATED	(-32011)	/* no agent, or a plan the policy lacks */
 #define DECIDE_ERR_INSUFFICIENT_SCOPE	(-32012)	/* the token lacks tools.*.scopes */
 #define DECIDE_ERR_PREMIUM		(-32013)	/* a premium argument, plan not premium */
+#define DECIDE_ERR_LIMITED		(-32014)	/* a rate limit: come back later (429) */
 /* Unknown tools and refused arguments are MCP's own -32602 (MCP_ERR_INVALID_PARAMS). */
 
 enum decide_action {
@@ -76,6 +77,7 @@ enum decide_reason {
 	DR_ARGUMENT,		/* an argument rule (or unknown_arguments "refuse") */
 	DR_PREMIUM,		/* a premium argument with premium_action "deny" */
 	DR_INTERNAL,		/* out of memory while rewriting: refused, worth a retry */
+	DR_LIMITED,		/* a rate limit (agents/plans.*.limits, tools.*.limits) */
 };
 
 enum decide_class {
@@ -85,6 +87,17 @@ enum decide_class {
 };
 
 #define DECIDE_MAX_UPSELL	8
+
+/* One rate limit as the limits step saw it (the IETF RateLimit fields). */
+struct decide_limit {
+	char name[80];		/* "read-minute", "tool-run_query-day" */
+	char rule[192];		/* its policy path: "plans.pro.limits.read.per_minute" */
+	__u32 quota;		/* calls a window */
+	__u32 window_s;		/* 1, 60, 3600 or 86400 */
+	__u32 remaining;	/* calls left now (0 when refused) */
+	__u32 reset_s;		/* seconds until the full quota is back */
+	__u64 retry_after_ms;	/* refused: when the call would pass; else 0 */
+};
 
 struct decide_verdict {
 	enum decide_action action;
@@ -112,11 +125,16 @@ struct decide_verdict {
 	const char *upsell[DECIDE_MAX_UPSELL];
 	size_t n_defaults;	/* arguments added from their default */
 	size_t n_stripped;	/* unknown arguments removed */
+	/* tools/call that reached the limits step: has_limit when a limit
+	 * applies; limit is the one that refused (DR_LIMITED), else the one
+	 * with the fewest calls left. */
+	bool has_limit;
+	struct decide_limit limit;
 	__u64 at_ns;		/* the clock passed in: when the decision was made */
 };
 
-/* The state of rate limits, budgets and cost counters: the limits step's, and
- * defined with it.  The decision has no limits step yet; callers pass NULL. */
+/* The state of rate limits: the limits step's (limits.h), shared by every
+ * thread that decides; NULL skips the step. */
 struct decide_limiter;
 
 /* agents.*.server_requests bits, in the order of pol_server_request_names. */

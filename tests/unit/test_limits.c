@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_limits.c - the decision's limits step (user/policy/limits.h) without
+ * sockets and with a clock the test moves: class and tool limits, several
+ * periods at once, the exact GCRA admission, what a refused call says, the
+ * order of steps (a call refused earlier burns no quota), state keyed by
+ * agent, and what a reload carries over.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "policy/decide.h"
+#include "policy/limits.h"
+#include "policy/policy.h"
+#include "proto/mcp.h"
+
+#define S 1000000000ull
+#define T0 (1000 * S)	/* the clock starts late: the cells' 0 is in the past */
+
+#define KEY_A "\"1f0247d311289d2506bed7b90371d7a85bc9bd7365cd049ff5a4cb3848206d2e\""
+#define KEY_B "\"700895b0fe2f2eda7001adf2792ad7ea58e4bf22dc04b16d2ec35cbd1850c874\""
+
+/* alice: plan pro (read 3/second and 5/minute, write 2/day); bob: plan pro
+ * but his own read limit 1/second; run_query: 2/minute per agent. */
+#define POLICY(pro_read, query_limits) \
+	"{ \"version\": 1, \"backends\": { \"main\": { \"url\": \"http://127.0.0.1:9000/mcp\" } },\n" \
+	"  \"plans\": { \"pro\": { \"limits\": { \"read\": " pro_read ",\n" \
+	"                                     \"write\": { \"per_day\": 2 } } } },\n" \
+	"  \"agents\": {\n" \
+	"    \"alice\": { \"keys_sha256\": [" KEY_A "], \"plan\": \"pro\" },\n" \
+	"    \"bob\": { \"keys_sha256\": [" KEY_B "], \"plan\": \"pro\",\n" \
+	"             \"limits\": { \"read\": { \"per_second\": 1 } } } },\n" \
+	"  \"tools\": {\n" \
+	"    \"search\": { \"class\": \"read\" },\n" \
+	"    \"run_query\": { \"class\": \"read\", \"limits\": " query_limits " },\n" \
+	"    \"delete\": { \"class\": \"write\", \"arguments\": {\n" \
+	"      \"id\": { \"type\": \"string\", \"required\": true } } } } }\n"
+
+static const char *const base_policy =
+	POLICY("{ \"per_second\": 3, \"per_minute\": 5 }", "{ \"per_minute\": 2 }");
+
+struct world {
+	struct policy *pol;
+	struct decide_model *dm;
+	struct decide_limiter *lim;
+};
+
+static int load(struct world *w, const char *text, const struct decide_limiter *old)
+{
+	struct pol_errors errs = {};
+	int ret = policy_parse(text, strlen(text), &w->pol, &errs);
+
+	if (!ret)
+		ret = decide_model_build(w->pol, &w->dm, &errs);
+	if (ret)
+		fprintf(stderr, "policy: %s\n", errs.n ? errs.v[0].msg : "?");
+	pol_errors_free(&errs);
+	if (!ret && !(w->lim = decide_limiter_new(w->dm, old)))
+		ret = -1;
+	return ret;
+}
+
+static void unload(struct world *w)
+{
+	decide_limiter_free(w->lim);
+	decide_model_free(w->dm);
+	policy_free(w->pol);
+	memset(w, 0, sizeof(*w));
+}
+
+static enum decide_action call_at(struct world *w, const char *agent, const char *tool,
+				  const char *args, unsigned long long now, struct decide_verdict *v)
+{
+	char body[256];
+	struct mcp_batch b = {};
+	struct mcp_error err;
+	struct identity id;
+	enum decide_action act = DECIDE_DENY;
+
+	decide_identity_of(w->dm, agent ? decide_agent_index(w->dm, agent) : IDENTITY_NO_AGENT,
+			   IDM_API_KEY, &id);
+	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+		 "\"params\":{\"name\":\"%s\",\"arguments\":%s}}", tool, args ? args : "{}");
+	memset(v, 0, sizeof(*v));
+	if (!mcp_parse(body, strlen(body), &b, &err) && b.n == 1)
+		act = decide_request(w->dm, &id, &b.msgs[0], w->lim, now, v);
+	mcp_batch_free(&b);
+	return act;
+}
+
+/* How many of @n calls spaced @step_ns apart from @start pass. */
+static int passes(struct world *w, const char *agent, const char *tool, int n,
+		  unsigned long long start, unsigned long long step_ns)
+{
+	struct decide_verdict v;
+	int ok = 0;
+
+	for (int i = 0; i < n; i++)
+		ok += call_at(w, agent, tool, NULL, start + (unsigned long long)i * step_ns, &v) !=
+		      DECIDE_DENY;
+	return ok;
+}
+
+int main(int argc __attribute__((unused)), char **argv)
+{
+	struct decide_verdict v;
+	struct world w = {}, w2 = {};
+
+	test_init(argv[0]);
+	if (load(&w, base_policy, NULL)) {
+		printf("FAIL: test_limits: the policy loads\n");
+		return 1;
+	}
+
+	TEST_CASE("a burst of the per-second quota passes, the next call is refused") {
+		CHECK(passes(&w, "alice", "search", 3, T0, 0) == 3, "the first 3 at once");
+		CHECK(call_at(&w, "alice", "search", NULL, T0, &v) == DECIDE_DENY, "the 4th passed");
+		CHECK(v.reason == DR_LIMITED && v.code == DECIDE_ERR_LIMITED && v.http_status == 429,
+		      "reason %d code %d status %d", v.reason, v.code, v.http_status);
+		CHECK(!strcmp(v.limit.name, "read-second") && v.limit.quota == 3 &&
+		      v.limit.window_s == 1 && v.limit.remaining == 0, "limit %s %u/%u left %u",
+		      v.limit.name, v.limit.quota, v.limit.window_s, v.limit.remaining);
+		/* GCRA: the next call fits one emission interval (1/3 s) later. */
+		CHECK(v.limit.retry_after_ms == 334, "retry after %llu ms",
+		      (unsigned long long)v.limit.retry_after_ms);
+		CHECK(!strcmp(v.rule, "plans.pro.limits.read.per_second"), "rule %s", v.rule);
+		CHECK(!strcmp(v.message, "sluice: read limit 3/second for agent \"alice\" reached; "
+			      "retry in 1 s"), "message %s", v.message);
+	}
+	TEST_CASE("waiting as told succeeds; waiting less does not") {
+		unsigned long long at = T0 + v.limit.retry_after_ms * 1000000ull;
+
+		CHECK(call_at(&w, "alice", "search", NULL, at - 2000000, &v) == DECIDE_DENY,
+		      "2 ms early passed");
+		CHECK(call_at(&w, "alice", "search", NULL, at, &v) != DECIDE_DENY,
+		      "on time refused: %s", v.message);
+	}
+	TEST_CASE("both periods apply: 5 a minute even when paced under 3 a second") {
+		/* alice has used 4 of her 5 a minute; one more, then the minute refuses. */
+		CHECK(passes(&w, "alice", "search", 1, T0 + 2 * S, 0) == 1, "the 5th");
+		CHECK(call_at(&w, "alice", "search", NULL, T0 + 3 * S, &v) == DECIDE_DENY,
+		      "a 6th in the minute passed");
+		CHECK(!strcmp(v.limit.name, "read-minute") && v.limit.quota == 5 &&
+		      v.limit.window_s == 60, "limit %s", v.limit.name);
+		CHECK(!strcmp(v.rule, "plans.pro.limits.read.per_minute"), "rule %s", v.rule);
+		/* 5 a minute: one every 12 s; the 6th fits 12 s after the first
+		 * call's slot, i.e. at T0 + 12 s... pushed by the 5 taken. */
+		CHECK(v.limit.retry_after_ms > 0 && v.limit.retry_after_ms <= 60000,
+		      "retry %llu", (unsigned long long)v.limit.retry_after_ms);
+	}
+	TEST_CASE("exactly N in any window: 5 a minute over ten minutes paced at 1/s") {
+		struct world f = {};
+		int ok;
+
+		CHECK(!load(&f, base_policy, NULL), "load");
+		ok = passes(&f, "alice", "search", 600, T0, S);
+		/* A burst of 5, then one every 12 s: 5 + 599 / 12 = 54. */
+		CHECK(ok == 54, "%d passed", ok);
+		unload(&f);
+	}
+	TEST_CASE("a tool's own limit applies on top of its class's") {
+		struct world f = {};
+
+		CHECK(!load(&f, base_policy, NULL), "load");
+		CHECK(passes(&f, "alice", "run_query", 3, T0, 0) == 2, "2 of run_query pass");
+		call_at(&f, "alice", "run_query", NULL, T0, &v);
+		CHECK(v.reason == DR_LIMITED && !strcmp(v.limit.name, "tool-run_query-minute"),
+		      "limit %s", v.limit.name);
+		CHECK(!strcmp(v.rule, "tools.run_query.limits.per_minute"), "rule %s", v.rule);
+		CHECK(strstr(v.message, "tool run_query limit 2/minute for agent \"alice\""),
+		      "message %s", v.message);
+		/* The refused run_query calls used none of the class quota: 1 of 3 left. */
+		CHECK(passes(&f, "alice", "search", 2, T0, 0) == 1, "class quota was burnt");
+		unload(&f);
+	}
+	TEST_CASE("the agent's own class limit replaces the plan's") {
+		CHECK(passes(&w, "bob", "search", 3, T0, 0) == 1, "bob has 1/second");
+		call_at(&w, "bob", "search", NULL, T0, &v);
+		CHECK(!strcmp(v.rule, "agents.bob.limits.read.per_second"), "rule %s", v.rule);
+		/* ... and only for that class: writes are the plan's 2 a day. */
+		CHECK(passes(&w, "bob", "delete", 3, T0, 0) == 0, "refused by validation, not counted");
+	}
+	TEST_CASE("a call refused by validation burns no quota") {
+		int ok = 0;
+
+		for (int i = 0; i < 3; i++)
+			ok += call_at(&w, "bob", "delete", "{\"id\":\"x\"}", T0, &v) != DECIDE_DENY;
+		CHECK(ok == 2, "%d of 3 valid writes passed (2 a day)", ok);
+		CHECK(!strcmp(v.limit.name, "write-day") && v.limit.retry_after_ms > 40000000,
+		      "limit %s retry %llu", v.limit.name,
+		      (unsigned long long)v.limit.retry_after_ms);
+	}
+	TEST_CASE("limits are per agent: alice's use leaves bob's quota") {
+		struct world f = {};
+
+		CHECK(!load(&f, base_policy, NULL), "load");
+		CHECK(passes(&f, "alice", "search", 3, T0, 0) == 3, "alice");
+		CHECK(passes(&f, "bob", "search", 1, T0, 0) == 1, "bob refused after alice's burst");
+		unload(&f);
+	}
+	TEST_CASE("an allowed call reports the tightest limit left") {
+		struct world f = {};
+
+		CHECK(!load(&f, base_policy, NULL), "load");
+		CHECK(call_at(&f, "alice", "run_query", NULL, T0, &v) != DECIDE_DENY, "refused");
+		CHECK(v.has_limit && !strcmp(v.limit.name, "tool-run_query-minute") &&
+		      v.limit.remaining == 1 && v.limit.quota == 2, "limit %s left %u",
+		      v.limit.name, v.limit.remaining);
+		CHECK(v.limit.reset_s == 30, "reset %u s", v.limit.reset_s);
+		unload(&f);
+	}
+	TEST_CASE("no agent, no limits (an open gateway counts nothing)") {
+		CHECK(call_at(&w, NULL, "search", NULL, T0, &v) == DECIDE_DENY &&
+		      v.reason == DR_UNATTRIBUTED, "nobody got past attribution: %d", v.reason);
+	}
+	TEST_CASE("a reload keeps what did not change and resets what did") {
+		struct world f = {};
+
+		CHECK(!load(&f, base_policy, NULL), "load");
+		CHECK(passes(&f, "alice", "run_query", 2, T0, 0) == 2, "run_query x2");
+		/* Same policy: the run_query minute stays spent, as does the
+		 * read class (2 of 3 a second). */
+		CHECK(!load(&w2, base_policy, f.lim), "reload");
+		CHECK(call_at(&w2, "alice", "run_query", NULL, T0, &v) == DECIDE_DENY &&
+		      !strcmp(v.limit.name, "tool-run_query-minute"), "the tool limit was reset");
+		CHECK(passes(&w2, "alice", "search", 2, T0, 0) == 1, "the class state was lost");
+		unload(&w2);
+		/* run_query's limit changed (3 a minute): it starts afresh. */
+		CHECK(!load(&w2, POLICY("{ \"per_second\": 3, \"per_minute\": 5 }",
+					"{ \"per_minute\": 3 }"), f.lim), "reload 2");
+		CHECK(passes(&w2, "alice", "run_query", 1, T0, 0) == 1, "a changed limit kept state");
+		unload(&w2);
+		/* The class limit changed (4 a second): the second resets, the
+		 * minute (still 5) is kept: 2 of 5 spent. */
+		CHECK(!load(&w2, POLICY("{ \"per_second\": 4, \"per_minute\": 5 }",
+					"{ \"per_minute\": 2 }"), f.lim), "reload 3");
+		CHECK(passes(&w2, "alice", "search", 4, T0, 0) == 3, "the minute's state");
+		unload(&w2);
+		unload(&f);
+	}
+	TEST_CASE("the cells are allocated once: per agent, by the limits it has") {
+		/* 2 agents x (8 class cells + 4 for run_query) x 8 bytes */
+		CHECK(decide_limiter_bytes(w.lim) == 2 * 12 * 8, "%zu bytes",
+		      decide_limiter_bytes(w.lim));
+	}
+	unload(&w);
+	return test_finish();
+}

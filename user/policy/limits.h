@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * limits.h - the decision's limits step: call rates per agent, by tool class
+ * (tools.*.class against agents.*.limits, else plans.*.limits) and by tool
+ * (tools.*.limits), several periods at once, with GCRA.
+ *
+ * GCRA (the generic cell rate algorithm) keeps one number per limit, the
+ * theoretical arrival time (TAT): with N calls allowed per window W, each
+ * call moves it T = W/N later, and a call is allowed while the new TAT stays
+ * within W of now.  That admits at most N calls in any window of length W
+ * (a burst of N, then one every T), exactly, with no counters to reset and
+ * no boundary at which a client can double its rate.
+ *
+ * The state (struct decide_limiter, verdict.h) is allocated once per policy
+ * load, for every agent and every limit it has: one cell each, nothing grown
+ * per request.  It is keyed by identity, never by session or connection, so
+ * a new session resets nothing, and a reload carries over every limit whose
+ * agent, scope, period and count did not change.  Any number of threads may
+ * check at once: an agent's cells change under its lock, all of a call's
+ * limits together (a call refused by one limit uses none of the others).
+ */
+#ifndef SL_LIMITS_H
+#define SL_LIMITS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "verdict.h"
+
+struct decide_model;
+
+/*
+ * The limiter for @dm (whose tools and agents it lays out), taking over the
+ * state of @old (a limiter of the previous policy, or NULL) for every limit
+ * that is the same in both.  @old is left as it was: free it once no thread
+ * uses it.  NULL when out of memory.
+ */
+struct decide_limiter *decide_limiter_new(const struct decide_model *dm,
+					  const struct decide_limiter *old);
+void decide_limiter_free(struct decide_limiter *lim);
+/* Bytes the limiter's cells take (for the docs and the benchmark). */
+size_t decide_limiter_bytes(const struct decide_limiter *lim);
+
+/*
+ * The limits step for an authorized tools/call by agent @agent (an index in
+ * the model; IDENTITY_NO_AGENT has no limits) of tool @tool (index, or -1
+ * for an undeclared tool, which has only its class's limits) in @class, at
+ * @now_ns (CLOCK_MONOTONIC).  Allowed: DECIDE_ALLOW (whatever v->action
+ * was; the caller keeps its own), the call counted, and
+ * v->limit the tightest limit afterwards (v->limited false).  Refused:
+ * DECIDE_DENY (DR_LIMITED, HTTP 429), nothing counted, v->limit the limit
+ * that refused with its retry time, and the message says which limit, for
+ * whom, and when to come back.
+ */
+enum decide_action limits_check(struct decide_limiter *lim, const struct decide_model *dm,
+				int agent, int tool, enum decide_class class, __u64 now_ns,
+				struct decide_verdict *v);
+
+#endif
