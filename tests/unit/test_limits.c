@@ -57,8 +57,10 @@ static int load(struct world *w, const char *text, const struct decide_limiter *
 	if (ret)
 		fprintf(stderr, "policy: %s\n", errs.n ? errs.v[0].msg : "?");
 	pol_errors_free(&errs);
-	if (!ret && !(w->lim = decide_limiter_new(w->dm, old)))
+	if (!ret && !(w->lim = decide_limiter_new(w->dm)))
 		ret = -1;
+	if (!ret)
+		decide_limiter_carry(w->lim, old);
 	return ret;
 }
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decide.h"
 #include "limits.h"
 #include "model.h"
 
@@ -23,15 +24,11 @@
 				 * a few comparisons only */
 
 struct decide_limiter {
+	const struct decide_model *dm;	/* laid out for it; outlives the limiter */
 	size_t n_agents, n_tools, stride;
 	long *tool_base;		/* per tool: its first cell after the class
 					 * cells, or -1 (no limits) */
 	__u64 *tat;			/* n_agents * stride */
-	/* What each cell was made for, to carry it over a reload: */
-	const char **agent_names;	/* copies owned here (the model goes first) */
-	char **tool_names;
-	__u32 *class_counts;		/* n_agents * 2 * DM_N_PERIODS */
-	__u32 *tool_counts;		/* n_tools * DM_N_PERIODS */
 	pthread_mutex_t locks[LIM_LOCKS];
 };
 
@@ -44,18 +41,10 @@ void decide_limiter_free(struct decide_limiter *lim)
 {
 	if (!lim)
 		return;
-	for (size_t i = 0; i < lim->n_agents; i++)
-		free((char *)lim->agent_names[i]);
-	for (size_t i = 0; i < lim->n_tools; i++)
-		free(lim->tool_names[i]);
 	for (int i = 0; i < LIM_LOCKS; i++)
 		pthread_mutex_destroy(&lim->locks[i]);
-	free(lim->agent_names);
-	free(lim->tool_names);
 	free(lim->tool_base);
 	free(lim->tat);
-	free(lim->class_counts);
-	free(lim->tool_counts);
 	free(lim);
 }
 
@@ -64,53 +53,61 @@ size_t decide_limiter_bytes(const struct decide_limiter *lim)
 	return lim ? lim->n_agents * lim->stride * sizeof(*lim->tat) : 0;
 }
 
-static long find_name(const char *const *names, size_t n, const char *name)
+/* The same limit in two policies: same count for the same period (0: none). */
+static bool same(__u32 a, __u32 b)
 {
-	for (size_t i = 0; i < n; i++)
-		if (names[i] && !strcmp(names[i], name))
-			return (long)i;
-	return -1;
+	return a && a == b;
 }
 
-/*
- * Takes over @old's TAT for each cell of @lim whose agent, scope (class or
- * tool), period and count are the same.  Names are matched by a scan of the
- * old names once per agent and tool: a reload is rare and off the request
- * path.
- */
-static void carry_over(struct decide_limiter *lim, const struct decide_limiter *old)
+/* Copies agent @oa's cells in @old to agent @a's in @lim where the limit is
+ * the same; @old_tool maps @lim's tools to @old's (-1: none). */
+static void carry_agent(struct decide_limiter *lim, size_t a, const struct decide_limiter *old,
+			size_t oa, const long *old_tool)
 {
-	long *old_tool = malloc((lim->n_tools ? lim->n_tools : 1) * sizeof(*old_tool));
+	const struct dm_agent *na = &lim->dm->agents[a], *pa = &old->dm->agents[oa];
+	__u64 *cell = lim->tat + a * lim->stride;
+	const __u64 *ocell = old->tat + oa * old->stride;
 
+	for (int c = 0; c < 2; c++)
+		for (int p = 0; p < DM_N_PERIODS; p++)
+			if (same(na->class_limits[c].count[p], pa->class_limits[c].count[p]))
+				cell[c * DM_N_PERIODS + p] = ocell[c * DM_N_PERIODS + p];
+	for (size_t t = 0; t < lim->n_tools; t++) {
+		long ot = old_tool[t];
+
+		if (lim->tool_base[t] < 0 || ot < 0 || old->tool_base[ot] < 0)
+			continue;
+		for (int p = 0; p < DM_N_PERIODS; p++)
+			if (same(lim->dm->tools[t].limits.count[p],
+				 old->dm->tools[ot].limits.count[p]))
+				cell[lim->tool_base[t] + p] = ocell[old->tool_base[ot] + p];
+	}
+}
+
+void decide_limiter_carry(struct decide_limiter *lim, const struct decide_limiter *old)
+{
+	long *old_tool;
+
+	if (!lim || !old)
+		return;
+	old_tool = malloc((lim->n_tools ? lim->n_tools : 1) * sizeof(*old_tool));
 	if (!old_tool)
 		return;		/* the state starts afresh: limits err towards allowing */
-	for (size_t t = 0; t < lim->n_tools; t++)
-		old_tool[t] = lim->tool_base[t] < 0 ? -1 :
-			      find_name((const char *const *)old->tool_names, old->n_tools,
-					lim->tool_names[t]);
+	for (size_t t = 0; t < lim->n_tools; t++) {
+		long i;
+
+		old_tool[t] = dm_find_tool(old->dm, lim->dm->tools[t].name, &i) ? i : -1;
+	}
 	for (size_t a = 0; a < lim->n_agents; a++) {
-		long oa = find_name(old->agent_names, old->n_agents, lim->agent_names[a]);
-		__u64 *cell = lim->tat + a * lim->stride, *ocell;
+		int oa = decide_agent_index(old->dm, lim->dm->agents[a].name);
+		pthread_mutex_t *lock;
 
 		if (oa < 0)
 			continue;
-		ocell = old->tat + (size_t)oa * old->stride;
-		for (size_t k = 0; k < 2 * DM_N_PERIODS; k++)
-			if (lim->class_counts[a * 2 * DM_N_PERIODS + k] &&
-			    lim->class_counts[a * 2 * DM_N_PERIODS + k] ==
-			    old->class_counts[(size_t)oa * 2 * DM_N_PERIODS + k])
-				cell[k] = ocell[k];
-		for (size_t t = 0; t < lim->n_tools; t++) {
-			long ot = old_tool[t];
-
-			if (ot < 0 || old->tool_base[ot] < 0)
-				continue;
-			for (int p = 0; p < DM_N_PERIODS; p++)
-				if (lim->tool_counts[t * DM_N_PERIODS + p] &&
-				    lim->tool_counts[t * DM_N_PERIODS + p] ==
-				    old->tool_counts[(size_t)ot * DM_N_PERIODS + p])
-					cell[lim->tool_base[t] + p] = ocell[old->tool_base[ot] + p];
-		}
+		lock = (pthread_mutex_t *)&old->locks[(size_t)oa % LIM_LOCKS];
+		pthread_mutex_lock(lock);
+		carry_agent(lim, a, old, (size_t)oa, old_tool);
+		pthread_mutex_unlock(lock);
 	}
 	free(old_tool);
 }
@@ -119,42 +116,25 @@ static int lay_out(struct decide_limiter *lim, const struct decide_model *dm)
 {
 	size_t na = dm->n_agents ? dm->n_agents : 1, nt = dm->n_tools ? dm->n_tools : 1;
 
+	lim->dm = dm;
 	lim->n_agents = dm->n_agents;
 	lim->n_tools = dm->n_tools;
 	lim->stride = 2 * DM_N_PERIODS;
 	lim->tool_base = malloc(nt * sizeof(*lim->tool_base));
-	lim->tool_names = calloc(nt, sizeof(*lim->tool_names));
-	lim->tool_counts = calloc(nt * DM_N_PERIODS, sizeof(*lim->tool_counts));
-	lim->agent_names = calloc(na, sizeof(*lim->agent_names));
-	lim->class_counts = calloc(na * 2 * DM_N_PERIODS, sizeof(*lim->class_counts));
-	if (!lim->tool_base || !lim->tool_names || !lim->tool_counts || !lim->agent_names ||
-	    !lim->class_counts)
+	if (!lim->tool_base)
 		return -ENOMEM;
 	for (size_t t = 0; t < dm->n_tools; t++) {
-		const struct dm_periods *p = &dm->tools[t].limits;
-
 		lim->tool_base[t] = -1;
-		if (!p->path)
+		if (!dm->tools[t].limits.path)
 			continue;
 		lim->tool_base[t] = (long)lim->stride;
 		lim->stride += DM_N_PERIODS;
-		memcpy(&lim->tool_counts[t * DM_N_PERIODS], p->count, sizeof(p->count));
-		if (!(lim->tool_names[t] = strdup(dm->tools[t].name)))
-			return -ENOMEM;
-	}
-	for (size_t a = 0; a < dm->n_agents; a++) {
-		if (!(lim->agent_names[a] = strdup(dm->agents[a].name)))
-			return -ENOMEM;
-		for (int c = 0; c < 2; c++)
-			memcpy(&lim->class_counts[(a * 2 + (size_t)c) * DM_N_PERIODS],
-			       dm->agents[a].class_limits[c].count, sizeof(__u32) * DM_N_PERIODS);
 	}
 	lim->tat = calloc(na * lim->stride, sizeof(*lim->tat));
 	return lim->tat ? 0 : -ENOMEM;
 }
 
-struct decide_limiter *decide_limiter_new(const struct decide_model *dm,
-					  const struct decide_limiter *old)
+struct decide_limiter *decide_limiter_new(const struct decide_model *dm)
 {
 	struct decide_limiter *lim = calloc(1, sizeof(*lim));
 
@@ -166,8 +146,6 @@ struct decide_limiter *decide_limiter_new(const struct decide_model *dm,
 		decide_limiter_free(lim);
 		return NULL;
 	}
-	if (old)
-		carry_over(lim, old);
 	return lim;
 }
 
@@ -183,9 +161,10 @@ struct lim_one {
 	bool tool;
 };
 
-static size_t gather(struct decide_limiter *lim, const struct decide_model *dm, int agent,
-		     int tool, enum decide_class class, struct lim_one *out)
+static size_t gather(struct decide_limiter *lim, int agent, int tool, enum decide_class class,
+		     struct lim_one *out)
 {
+	const struct decide_model *dm = lim->dm;
 	const struct dm_periods *cp = &dm->agents[agent].class_limits[class == DECIDE_CLASS_WRITE];
 	__u64 *cells = lim->tat + (size_t)agent * lim->stride;
 	size_t n = 0;
@@ -270,10 +249,13 @@ enum decide_action limits_check(struct decide_limiter *lim, const struct decide_
 	pthread_mutex_t *lock;
 
 	v->has_limit = false;
+	if (lim && lim->dm != dm)	/* a caller's mistake: fail closed */
+		return vd_deny(v, DR_INTERNAL, MCP_ERR_INTERNAL, 503, "",
+			       "the rate limiter belongs to another policy");
 	if (!lim || agent < 0 || (size_t)agent >= lim->n_agents || class == DECIDE_CLASS_NONE ||
 	    (tool >= 0 && (size_t)tool >= lim->n_tools))
 		return DECIDE_ALLOW;
-	n = gather(lim, dm, agent, tool, class, one);
+	n = gather(lim, agent, tool, class, one);
 	if (!n)
 		return DECIDE_ALLOW;
 	lock = &lim->locks[(size_t)agent % LIM_LOCKS];
@@ -288,7 +270,7 @@ enum decide_action limits_check(struct decide_limiter *lim, const struct decide_
 	}
 	if (worst_wait) {
 		pthread_mutex_unlock(lock);
-		return refuse(v, &dm->agents[agent], &one[worst], worst_wait);
+		return refuse(v, &lim->dm->agents[agent], &one[worst], worst_wait);
 	}
 	for (size_t i = 0; i < n; i++) {
 		*one[i].cell = next[i];

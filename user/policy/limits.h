@@ -31,20 +31,26 @@
 struct decide_model;
 
 /*
- * The limiter for @dm (whose tools and agents it lays out), taking over the
- * state of @old (a limiter of the previous policy, or NULL) for every limit
- * that is the same in both.  @old is left as it was: free it once no thread
- * uses it.  NULL when out of memory.
+ * A limiter for @dm, every limit at its full quota; it keeps @dm, which
+ * must outlive it.  NULL when out of memory.
  */
-struct decide_limiter *decide_limiter_new(const struct decide_model *dm,
-					  const struct decide_limiter *old);
+struct decide_limiter *decide_limiter_new(const struct decide_model *dm);
+/*
+ * Takes over into @lim the state of @old (the previous policy's limiter, its
+ * model still alive) for every limit that is the same in both: the same
+ * agent, scope (class or tool, by name), period and count.  Threads may
+ * still be checking against @old: each agent's cells are read under its
+ * lock.  A call that @old counts after that is not carried: do it at the
+ * moment the new policy takes over.
+ */
+void decide_limiter_carry(struct decide_limiter *lim, const struct decide_limiter *old);
 void decide_limiter_free(struct decide_limiter *lim);
 /* Bytes the limiter's cells take (for the docs and the benchmark). */
 size_t decide_limiter_bytes(const struct decide_limiter *lim);
 
 /*
  * The limits step for an authorized tools/call by agent @agent (an index in
- * the model; IDENTITY_NO_AGENT has no limits) of tool @tool (index, or -1
+ * @dm, the limiter's model: another is refused as an internal error; IDENTITY_NO_AGENT has no limits) of tool @tool (index, or -1
  * for an undeclared tool, which has only its class's limits) in @class, at
  * @now_ns (CLOCK_MONOTONIC).  Allowed: DECIDE_ALLOW (whatever v->action
  * was; the caller keeps its own), the call counted, and

@@ -203,6 +203,7 @@ static void gw_policy_free(struct gw_policy *p)
 	free_strings(p->cfg.allowed_origins, p->cfg.n_allowed_origins);
 	for (size_t i = 0; i < p->cfg.n_own_hosts; i++)
 		free(p->cfg.own_hosts[i]);
+	decide_limiter_free(p->limiter);
 	decide_model_free(p->model);
 	free(p->prm_json);
 	if (p->have_ident)
@@ -253,7 +254,8 @@ static int build_decision(struct gw_policy *p, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot compile the decision model: %s", strerror(-rc));
 		return rc;
 	}
-	rc = prm_build(p);
+	p->limiter = decide_limiter_new(p->model);
+	rc = p->limiter ? prm_build(p) : -ENOMEM;
 	if (rc)
 		snprintf(err, errlen, "out of memory");
 	return rc;
@@ -308,6 +310,9 @@ void gw_policy_install(struct gw_policy *p)
 	pthread_mutex_lock(&current_lock);
 	p->generation = next_generation++;
 	old = current;
+	/* Under the lock: no request sees @p before the state is in it.  A call
+	 * that a request holding @old counts from now on is not carried. */
+	decide_limiter_carry(p->limiter, old ? old->limiter : NULL);
 	current = p;
 	pthread_mutex_unlock(&current_lock);
 	gw_policy_put(old);

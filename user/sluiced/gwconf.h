@@ -16,6 +16,7 @@
 #include "base/net.h"
 #include "policy/decide.h"
 #include "policy/ident.h"
+#include "policy/limits.h"
 #include "policy/policy.h"
 #include "sessions.h"
 
@@ -78,6 +79,9 @@ struct gw_policy {
 	struct ident_ctx ident;
 	bool have_ident;
 	struct decide_model *model;
+	/* The rate limits' state, for @model; gw_policy_install() carries the
+	 * previous policy's state over into it. */
+	struct decide_limiter *limiter;
 	char *prm_json;		/* Protected Resource Metadata (RFC 9728), served as is */
 };
 
