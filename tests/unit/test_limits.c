@@ -131,6 +131,19 @@ int main(int argc __attribute__((unused)), char **argv)
 		CHECK(!strcmp(v.message, "sluice: read limit 3/second for agent \"alice\" reached; "
 			      "retry in 1 s"), "message %s", v.message);
 	}
+	TEST_CASE("no window holds more than 2N-1 calls: a full burst, then one each T") {
+		struct world f = {};
+		int ok;
+
+		CHECK(!load(&f, base_policy, NULL), "load");
+		/* 3 at once (3 a second), then tried at 1/s: the minute's bucket
+		 * admits 3 more before it is full (T0+1, +2, +12), then one each
+		 * 12 s (+24, +36, +48): 9 in one minute, above 5, below 2*5. */
+		ok = passes(&f, "alice", "search", 1, T0, 0) + passes(&f, "alice", "search", 4, T0, 0) +
+		     passes(&f, "alice", "search", 59, T0 + S, S);
+		CHECK(ok == 9, "%d passed in a minute", ok);
+		unload(&f);
+	}
 	TEST_CASE("waiting as told succeeds; waiting less does not") {
 		unsigned long long at = T0 + v.limit.retry_after_ms * 1000000ull;
 
@@ -152,7 +165,7 @@ int main(int argc __attribute__((unused)), char **argv)
 		CHECK(v.limit.retry_after_ms > 0 && v.limit.retry_after_ms <= 60000,
 		      "retry %llu", (unsigned long long)v.limit.retry_after_ms);
 	}
-	TEST_CASE("exactly N in any window: 5 a minute over ten minutes paced at 1/s") {
+	TEST_CASE("the long-run rate is the quota: 5 a minute over ten minutes tried at 1/s") {
 		struct world f = {};
 		int ok;
 
@@ -181,6 +194,12 @@ int main(int argc __attribute__((unused)), char **argv)
 		CHECK(passes(&w, "bob", "search", 3, T0, 0) == 1, "bob has 1/second");
 		call_at(&w, "bob", "search", NULL, T0, &v);
 		CHECK(!strcmp(v.rule, "agents.bob.limits.read.per_second"), "rule %s", v.rule);
+		/* Each period apart: the plan's 5 a minute still holds for bob. */
+		/* one at T0, so 12 s of the 5-a-minute bucket refilled 10 s later:
+		 * 5 pass at T0+10..14, the rest is refused by the minute. */
+		CHECK(passes(&w, "bob", "search", 10, T0 + 10 * S, S) == 5, "bob's minute");
+		call_at(&w, "bob", "search", NULL, T0 + 20 * S, &v);
+		CHECK(!strcmp(v.rule, "plans.pro.limits.read.per_minute"), "rule %s", v.rule);
 		/* ... and only for that class: writes are the plan's 2 a day. */
 		CHECK(passes(&w, "bob", "delete", 3, T0, 0) == 0, "refused by validation, not counted");
 	}

@@ -125,7 +125,7 @@ static int lay_out(struct decide_limiter *lim, const struct decide_model *dm)
 		return -ENOMEM;
 	for (size_t t = 0; t < dm->n_tools; t++) {
 		lim->tool_base[t] = -1;
-		if (!dm->tools[t].limits.path)
+		if (!dm->tools[t].limits.own[0])
 			continue;
 		lim->tool_base[t] = (long)lim->stride;
 		lim->stride += DM_N_PERIODS;
@@ -172,7 +172,7 @@ static size_t gather(struct decide_limiter *lim, int agent, int tool, enum decid
 	for (int p = 0; p < DM_N_PERIODS; p++)
 		if (cp->count[p])
 			out[n++] = (struct lim_one){ &cells[class_cell(class, p)], cp->count[p], p,
-						     cp->path,
+						     cp->path[p],
 						     class == DECIDE_CLASS_WRITE ? "write" : "read",
 						     false };
 	if (tool < 0 || lim->tool_base[tool] < 0)
@@ -182,7 +182,7 @@ static size_t gather(struct decide_limiter *lim, int agent, int tool, enum decid
 
 		if (t->limits.count[p])
 			out[n++] = (struct lim_one){ &cells[lim->tool_base[tool] + p],
-						     t->limits.count[p], p, t->limits.path,
+						     t->limits.count[p], p, t->limits.path[p],
 						     t->name, true };
 	}
 	return n;

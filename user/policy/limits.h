@@ -7,9 +7,10 @@
  * GCRA (the generic cell rate algorithm) keeps one number per limit, the
  * theoretical arrival time (TAT): with N calls allowed per window W, each
  * call moves it T = W/N later, and a call is allowed while the new TAT stays
- * within W of now.  That admits at most N calls in any window of length W
- * (a burst of N, then one every T), exactly, with no counters to reset and
- * no boundary at which a client can double its rate.
+ * within W of now.  That admits a burst of N, then one call every T: N per W
+ * over any long run, exactly, with no counters to reset; one window of W can
+ * hold at most 2N-1 calls (a full burst at its start and the refill of the
+ * rest), and that only after the agent has been idle for a whole W.
  *
  * The state (struct decide_limiter, verdict.h) is allocated once per policy
  * load, for every agent and every limit it has: one cell each, nothing grown

@@ -95,47 +95,56 @@ const char *const dm_period_fields[DM_N_PERIODS] = {
 const char *const dm_period_names[DM_N_PERIODS] = { "second", "minute", "hour", "day" };
 const __u32 dm_period_seconds[DM_N_PERIODS] = { 1, 60, 3600, 86400 };
 
-/* @periods (a checked "periods" object, or NULL) at policy path @path. */
-static int periods_build(struct dm_periods *p, const cJSON *periods, const char *path)
+/* Fills in @p, from @periods (a checked "periods" object, or NULL) at
+ * policy path @path, each period it sets that @p lacks. */
+static int periods_add(struct dm_periods *p, const cJSON *periods, const char *path)
 {
-	bool any = false;
+	char **own = &p->own[p->own[0] != NULL];
 
 	for (int i = 0; i < DM_N_PERIODS; i++) {
 		const cJSON *n = member(periods, dm_period_fields[i]);
 
-		p->count[i] = cJSON_IsNumber(n) ? (__u32)n->valuedouble : 0;
-		any |= p->count[i] != 0;
+		if (p->count[i] || !cJSON_IsNumber(n))
+			continue;
+		if (!*own && !(*own = strdup(path)))
+			return -ENOMEM;
+		p->count[i] = (__u32)n->valuedouble;
+		p->path[i] = *own;
 	}
-	if (any && !(p->path = strdup(path)))
-		return -ENOMEM;
 	return 0;
 }
 
 static const char *const class_fields[2] = { "read", "write" };
 
-/* An agent's class limits: its own for a class, else its plan's. */
+/* An agent's class limits: each period its own, else its plan's. */
 static int class_limits_build(struct dm_agent *a, const cJSON *agent, const cJSON *plans)
 {
 	const cJSON *plan = a->plan ? member(plans, a->plan) : NULL;
 	char path[256];
 
 	for (int c = 0; c < 2; c++) {
-		const cJSON *own = member(member(agent, "limits"), class_fields[c]);
-		const cJSON *inherited = member(member(plan, "limits"), class_fields[c]);
-
-		path[0] = 0;
-		if (own) {
-			snprintf(path, sizeof(path), "%s", a->path);
-		} else {
-			vd_path_push(path, sizeof(path), "plans");
-			vd_path_push(path, sizeof(path), a->plan ? a->plan : "");
-		}
+		snprintf(path, sizeof(path), "%s", a->path);
 		vd_path_push(path, sizeof(path), "limits");
 		vd_path_push(path, sizeof(path), class_fields[c]);
-		if (periods_build(&a->class_limits[c], own ? own : inherited, path))
+		if (periods_add(&a->class_limits[c], member(member(agent, "limits"),
+							    class_fields[c]), path))
+			return -ENOMEM;
+		path[0] = 0;
+		vd_path_push(path, sizeof(path), "plans");
+		vd_path_push(path, sizeof(path), a->plan ? a->plan : "");
+		vd_path_push(path, sizeof(path), "limits");
+		vd_path_push(path, sizeof(path), class_fields[c]);
+		if (periods_add(&a->class_limits[c], member(member(plan, "limits"),
+							    class_fields[c]), path))
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+static void periods_free(struct dm_periods *p)
+{
+	free(p->own[0]);
+	free(p->own[1]);
 }
 
 static unsigned int server_requests_of(const cJSON *agent)
@@ -239,7 +248,7 @@ static int tool_build(struct dm_tool *t, const cJSON *item, char *why, size_t wh
 	vd_path_push(path, sizeof(path), "tools");
 	vd_path_push(path, sizeof(path), t->name);
 	vd_path_push(path, sizeof(path), "limits");
-	if (periods_build(&t->limits, member(item, "limits"), path))
+	if (periods_add(&t->limits, member(item, "limits"), path))
 		return -ENOMEM;
 	ret = val_tool_build(t->name, item, &t->args);
 	if (ret == -EINVAL)
@@ -302,12 +311,12 @@ void dm_free(struct decide_model *dm)
 	for (size_t i = 0; i < dm->n_agents; i++) {
 		rules_free(dm->agents[i].rules);
 		free(dm->agents[i].path);
-		free(dm->agents[i].class_limits[0].path);
-		free(dm->agents[i].class_limits[1].path);
+		periods_free(&dm->agents[i].class_limits[0]);
+		periods_free(&dm->agents[i].class_limits[1]);
 	}
 	for (size_t i = 0; i < dm->n_tools; i++) {
 		free(dm->tools[i].scopes);
-		free(dm->tools[i].limits.path);
+		periods_free(&dm->tools[i].limits);
 		val_tool_free(dm->tools[i].args);
 		for (size_t k = 0; k < dm->tools[i].n_sql; k++)
 			sql_rule_free(dm->tools[i].sql[k]);

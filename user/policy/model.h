@@ -41,13 +41,15 @@ struct dm_plan {
 	struct dm_rules rules[DM_N_SPACES];
 };
 
-/* A "periods" object (limits): calls per second, minute, hour and day; 0 =
- * none.  path: the object's policy path ("plans.pro.limits.read"), or NULL
- * when there are no limits. */
+/* Calls per second, minute, hour and day (0 = none), each with the policy
+ * path of the "periods" object it comes from ("plans.pro.limits.read"; NULL
+ * for none): an agent's class limits take each period from the agent's
+ * object, else from its plan's.  own[] holds the paths. */
 #define DM_N_PERIODS 4
 struct dm_periods {
 	__u32 count[DM_N_PERIODS];
-	char *path;
+	const char *path[DM_N_PERIODS];
+	char *own[2];
 };
 extern const char *const dm_period_fields[DM_N_PERIODS];	/* "per_second"... */
 extern const char *const dm_period_names[DM_N_PERIODS];		/* "second"... */

@@ -36,6 +36,7 @@ static const char *const budget_actions[] = { "deny", "report", NULL };
 static const char *const unknown_arg_actions[] = { "strip", "refuse", NULL };
 static const char *const unknown_tool_actions[] = { "refuse", "read", "write", NULL };
 static const char *const premium_actions[] = { "deny", "upsell", NULL };
+static const char *const limited_answers[] = { "http", "jsonrpc", NULL };
 /* Spelled as verdict.h's DECIDE_SR_* bits, in bit order. */
 const char *const pol_server_request_names[] = { "sampling", "elicitation", "roots", NULL };
 static const char *const arg_types[] = {
@@ -897,6 +898,7 @@ static const struct pc_field root_fields[] = {
 	{ "allowed_hosts", pc_array, &A_HOSTS, "[]" },
 	{ "allowed_origins", pc_array, &A_HOSTS, "[]" },
 	{ "unknown_tools", pc_enum, unknown_tool_actions, "\"refuse\"" },
+	{ "limited_answer", pc_enum, limited_answers, "\"http\"" },
 	{ "kernel", pc_object, &O_KERNEL, "{}" },
 	{ "plans", pc_map, &M_PLANS, "{}" },
 	{ "agents", pc_map, &M_AGENTS, "{}" },

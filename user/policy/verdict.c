@@ -23,6 +23,7 @@ void vd_init(struct decide_verdict *v, __u64 now_ns)
 	v->scopes[0] = '\0';
 	v->tool = -1;
 	v->class = DECIDE_CLASS_NONE;
+	v->has_limit = false;
 	v->cost = 0;
 	v->backend = NULL;
 	v->n_upsell = 0;

@@ -305,17 +305,11 @@ int inspect_answer(const char *data, size_t len, const struct inspect_ids *ids, 
 
 /* The id goes in as raw JSON text, so an integer id beyond 2^53 comes back
  * exactly as the agent sent it (cJSON numbers are doubles). */
-char *inspect_error_json(const char *rpc_id, int code, const char *message,
-			 unsigned int retry_after_s)
+static char *error_json(const char *rpc_id, int code, const char *message, cJSON *data)
 {
-	cJSON *data = retry_after_s ? cJSON_CreateObject() : NULL;
-	cJSON *resp;
+	cJSON *resp = mcp_error_response(NULL, code, message, data);
 	char *text, *copy = NULL;
 
-	if (data)
-		cJSON_AddNumberToObject(data, "retry_after_s", retry_after_s);
-	resp = mcp_error_response(NULL, code, message, data);
-	cJSON_Delete(data);
 	if (!resp)
 		return NULL;
 	if (rpc_id)
@@ -326,4 +320,30 @@ char *inspect_error_json(const char *rpc_id, int code, const char *message,
 	cJSON_free(text);
 	cJSON_Delete(resp);
 	return copy;
+}
+
+char *inspect_error_json(const char *rpc_id, int code, const char *message,
+			 unsigned int retry_after_s)
+{
+	cJSON *data = retry_after_s ? cJSON_CreateObject() : NULL;
+	char *text;
+
+	if (data)
+		cJSON_AddNumberToObject(data, "retry_after_s", retry_after_s);
+	text = error_json(rpc_id, code, message, data);
+	cJSON_Delete(data);
+	return text;
+}
+
+char *inspect_error_json_data(const char *rpc_id, int code, const char *message,
+			      const char *data_json)
+{
+	cJSON *data = data_json && *data_json ? cJSON_Parse(data_json) : NULL;
+	char *text;
+
+	if (data_json && *data_json && !data)
+		return NULL;
+	text = error_json(rpc_id, code, message, data);
+	cJSON_Delete(data);
+	return text;
 }

@@ -81,5 +81,9 @@ void inspect_ids_free(struct inspect_ids *ids);
 /* A JSON-RPC error response for @rpc_id (JSON text or NULL: null); malloc'ed. */
 char *inspect_error_json(const char *rpc_id, int code, const char *message,
 			 unsigned int retry_after_s);
+/* The same with @data_json (a JSON value's text, or NULL/"": none) as the
+ * error's data; NULL when out of memory or @data_json is not JSON. */
+char *inspect_error_json_data(const char *rpc_id, int code, const char *message,
+			      const char *data_json);
 
 #endif

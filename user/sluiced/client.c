@@ -65,6 +65,24 @@ void client_answer_error_hdr(struct client *c, int status, const char *rpc_id, i
 	answer_error(c, status, rpc_id, code, message, 0, extra);
 }
 
+void client_answer_error_data(struct client *c, int status, const char *rpc_id, int code,
+			      const char *message, const char *data_json, const char *extra)
+{
+	char *body;
+
+	if (!data_json || !*data_json) {
+		answer_error(c, status, rpc_id, code, message, 0, extra);
+		return;
+	}
+	body = inspect_error_json_data(rpc_id, code, message, data_json);
+	if (!body) {
+		answer_error(c, 503, rpc_id, MCP_ERR_INTERNAL, "out of memory", 0, NULL);
+		return;
+	}
+	queue_response(c, status, "application/json", body, strlen(body), extra);
+	free(body);
+}
+
 static void answer_error(struct client *c, int status, const char *rpc_id, int code,
 			 const char *message, unsigned int retry_after_s, const char *extra)
 {

@@ -102,6 +102,9 @@ void client_answer_error(struct client *c, int status, const char *rpc_id, int c
 /* The same with @extra, whole "Name: value\r\n" header lines (WWW-Authenticate). */
 void client_answer_error_hdr(struct client *c, int status, const char *rpc_id, int code,
 			     const char *message, const char *extra);
+/* The same with @data_json (JSON text, or NULL) as the JSON-RPC error's data. */
+void client_answer_error_data(struct client *c, int status, const char *rpc_id, int code,
+			      const char *message, const char *data_json, const char *extra);
 /* A JSON answer of @len bytes (Protected Resource Metadata). */
 void client_answer_json(struct client *c, int status, const char *body, size_t len);
 

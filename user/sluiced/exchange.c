@@ -207,11 +207,14 @@ void exchange_start(struct exchange *ex, const struct http_msg *msg, const char 
 
 /* --- the backend's answer ------------------------------------------------------------ */
 
-static void put_passthrough_headers(struct buf *o, const struct http_msg *msg)
+/* The backend's end-to-end headers, then the gateway's own (@extra: whole
+ * lines, the RateLimit fields of the call). */
+static void put_passthrough_headers(struct buf *o, const struct http_msg *msg, const char *extra)
 {
 	for (size_t i = 0; i < msg->n_headers; i++)
 		if (!hop_by_hop(msg->names[i]))
 			put_header(o, msg->names[i], msg->values[i]);
+	buf_printf(o, "%s", extra);
 }
 
 /*
@@ -264,7 +267,7 @@ static int ex_on_head(struct upstream *us, struct http_msg *msg)
 	ex->streaming = true;
 	if (c) {
 		http_put_status(&c->out, msg->status);
-		put_passthrough_headers(&c->out, msg);
+		put_passthrough_headers(&c->out, msg, ex->head_extra);
 		if (ex->client_http10)
 			c->close_after = true;	/* HTTP/1.0 has no chunks: EOF ends the stream */
 		buf_puts(&c->out, ex->client_http10 ? "Connection: close\r\n\r\n" :
@@ -470,7 +473,7 @@ static void ex_on_done(struct upstream *us, struct http_msg *msg)
 		size_t len = filtered ? strlen(filtered) : msg->body.len;
 
 		http_put_status(&c->out, msg->status);
-		put_passthrough_headers(&c->out, msg);
+		put_passthrough_headers(&c->out, msg, ex->head_extra);
 		buf_printf(&c->out, "Content-Length: %zu\r\n%s\r\n", len,
 			   c->close_after ? "Connection: close\r\n" : "");
 		buf_append(&c->out, body, len);

@@ -57,6 +57,7 @@ struct exchange {
 	struct identity id;		/* who sent the request (gate.h) */
 	struct gate_lists lists;	/* POSTs: list requests whose answers are filtered */
 	char *body;			/* the decision's rewritten body (malloc), or NULL */
+	char head_extra[320];		/* header lines added to the answer (RateLimit) */
 	size_t body_len;
 };
 

@@ -176,8 +176,47 @@ static int refuse_with(struct gate_req *g, struct inspect_result *res, int statu
 	return -EACCES;
 }
 
+/* --- rate limits -------------------------------------------------------------------- */
+
+void gate_ratelimit_headers(const struct decide_verdict *v, char *buf, size_t len)
+{
+	const struct decide_limit *l = &v->limit;
+
+	buf[0] = 0;
+	if (!v->has_limit)
+		return;
+	/* The limit's name is a tool's (checked by the policy: no '"' or '\')
+	 * or a class's: a valid sf-string as it is. */
+	snprintf(buf, len, "RateLimit-Policy: \"%s\";q=%u;w=%u\r\n"
+		 "RateLimit: \"%s\";r=%u;t=%u\r\n", l->name, l->quota, l->window_s, l->name,
+		 l->remaining, l->reset_s);
+}
+
+/* A limit's refusal: what the agent needs to come back at the right time,
+ * as the error's data (JSON text in @buf, "" when out of memory). */
+static void limit_data(const struct decide_verdict *v, char *buf, size_t len)
+{
+	const struct decide_limit *l = &v->limit;
+	cJSON *o = cJSON_CreateObject();
+	char *text = NULL;
+
+	buf[0] = 0;
+	if (o && cJSON_AddStringToObject(o, "limit", l->name) &&
+	    cJSON_AddStringToObject(o, "rule", l->rule) &&
+	    cJSON_AddNumberToObject(o, "quota", l->quota) &&
+	    cJSON_AddNumberToObject(o, "window_s", l->window_s) &&
+	    cJSON_AddNumberToObject(o, "remaining", l->remaining) &&
+	    cJSON_AddNumberToObject(o, "retry_after_ms", (double)l->retry_after_ms))
+		text = cJSON_PrintUnformatted(o);
+	if (text && strlen(text) < len)
+		strcpy(buf, text);
+	cJSON_free(text);
+	cJSON_Delete(o);
+}
+
 /* A single message's refusal, as the verdict says; a missing scope adds
- * RFC 6750's insufficient_scope challenge. */
+ * RFC 6750's insufficient_scope challenge, a limit Retry-After and the
+ * RateLimit fields. */
 static int refuse_verdict(struct gate_req *g, const struct decide_verdict *v,
 			  struct inspect_result *res, const char *prefix)
 {
@@ -186,13 +225,21 @@ static int refuse_verdict(struct gate_req *g, const struct decide_verdict *v,
 	if (v->reason == DR_SCOPE)
 		snprintf(g->extra, sizeof(g->extra), "WWW-Authenticate: Bearer "
 			 "error=\"insufficient_scope\", scope=\"%s\"\r\n", v->scopes);
-	else if (v->http_status == 401)	/* RFC 9110 11.6.1: a 401 carries a challenge */
+	else if (v->reason == DR_LIMITED) {
+		size_t n = (size_t)snprintf(g->extra, sizeof(g->extra), "Retry-After: %u\r\n",
+					    v->limit.reset_s);
+
+		if (n < sizeof(g->extra))
+			gate_ratelimit_headers(v, g->extra + n, sizeof(g->extra) - n);
+		limit_data(v, g->data, sizeof(g->data));
+	} else if (v->http_status == 401)	/* RFC 9110 11.6.1: a 401 carries a challenge */
 		snprintf(g->extra, sizeof(g->extra), "WWW-Authenticate: Bearer resource_metadata="
 			 "\"http://%s" GATE_PRM_PATH "%s\"\r\n", g->gp->cfg.listen_str,
 			 g->gp->cfg.mcp_path);
 	snprintf(msg, sizeof(msg), "%s%s", prefix, v->message);
 	pr_debug("sluiced: refused (%s): %s\n", v->rule, v->message);
-	return refuse_with(g, res, v->http_status, v->code, msg);
+	return refuse_with(g, res, v->reason == DR_LIMITED && g->gp->cfg.limited_jsonrpc ? 200 :
+			   v->http_status, v->code, msg);
 }
 
 static int keep_rewrite(struct gate_req *g, const struct mcp_batch *b)
@@ -226,8 +273,8 @@ int gate_judge(void *ctx, struct mcp_batch *b, struct inspect_result *res)
 				   DECIDE_ERR_UNAUTHENTICATED, msg);
 	}
 	for (size_t i = 0; i < b->n; i++) {
-		enum decide_action act = decide_request(g->gp->model, &g->id, &b->msgs[i], NULL,
-							now, &v);
+		enum decide_action act = decide_request(g->gp->model, &g->id, &b->msgs[i],
+							g->gp->limiter, now, &v);
 		char prefix[96] = "";
 
 		if (act == DECIDE_DENY) {
@@ -239,6 +286,8 @@ int gate_judge(void *ctx, struct mcp_batch *b, struct inspect_result *res)
 		rewritten |= act == DECIDE_REWRITE;
 		if (!b->is_batch && v.backend)
 			g->backend = v.backend;
+		if (!b->is_batch)	/* a batch's answer has no one limit to tell */
+			gate_ratelimit_headers(&v, g->ratelimit, sizeof(g->ratelimit));
 		if (note_list(&g->lists, &b->msgs[i]))
 			return refuse_with(g, res, 503, MCP_ERR_INTERNAL, "out of memory");
 	}

@@ -31,7 +31,10 @@ struct gate_req {
 	struct ident_refusal why;	/* auth_rc == -EACCES */
 	struct identity id;
 	char message[448];		/* out: a refusal's message, whole */
-	char extra[768];		/* out: header lines for a refusal (WWW-Authenticate) */
+	char extra[768];		/* out: header lines for a refusal (WWW-Authenticate,
+					 * Retry-After, RateLimit) */
+	char data[384];			/* out: a refusal's JSON-RPC error data (JSON), or "" */
+	char ratelimit[320];		/* out: the RateLimit header lines of an allowed call */
 	char *body;			/* out: the rewritten body (malloc), or NULL */
 	size_t body_len;
 	const char *backend;		/* out: the verdict's backend (one tools/call), or NULL */
@@ -52,6 +55,9 @@ int gate_identify(const struct gw_policy *gp, const struct http_msg *msg,
 /* The 401 of a failed gate_identify(): message and WWW-Authenticate header line. */
 void gate_unauthorized(const struct gw_policy *gp, int rc, const struct ident_refusal *why,
 		       char *msg, size_t msg_len, char *extra, size_t extra_len);
+/* The RateLimit-Policy and RateLimit header lines (IETF httpapi-ratelimit-
+ * headers) of the limit a verdict reports, or "" when none applied. */
+void gate_ratelimit_headers(const struct decide_verdict *v, char *buf, size_t len);
 /* An inspect_judge_fn: @ctx is a struct gate_req. */
 int gate_judge(void *ctx, struct mcp_batch *b, struct inspect_result *res);
 void gate_req_free(struct gate_req *g);

@@ -155,8 +155,8 @@ static bool judged(struct client *c, struct gw_policy *gp, const struct http_msg
 		return true;
 	if (res->close)
 		c->close_after = true;
-	client_answer_error_hdr(c, res->http_status, res->rpc_id, res->code,
-				g->message[0] ? g->message : res->message, g->extra);
+	client_answer_error_data(c, res->http_status, res->rpc_id, res->code,
+				 g->message[0] ? g->message : res->message, g->data, g->extra);
 	gw_policy_put(gp);
 	free(res->rpc_id);
 	inspect_ids_free(&res->ids);
@@ -202,6 +202,7 @@ static struct exchange *judged_exchange(struct client *c, struct gw_policy *gp,
 	ex->lists = g->lists;
 	ex->body = g->body;
 	ex->body_len = g->body_len;
+	snprintf(ex->head_extra, sizeof(ex->head_extra), "%s", g->ratelimit);
 	memset(&g->lists, 0, sizeof(g->lists));
 	g->body = NULL;
 	ex->rpc_id = res->rpc_id;
