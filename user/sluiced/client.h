@@ -104,5 +104,8 @@ void client_answer_error_hdr(struct client *c, int status, const char *rpc_id, i
 			     const char *message, const char *extra);
 /* A JSON answer of @len bytes (Protected Resource Metadata). */
 void client_answer_json(struct client *c, int status, const char *body, size_t len);
+/* The same with @extra header lines (Retry-After). */
+void client_answer_json_hdr(struct client *c, int status, const char *body, size_t len,
+			    const char *extra);
 
 #endif
