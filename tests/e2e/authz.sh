@@ -50,9 +50,11 @@ policy "$TMP/g1.json" "$G1" "$DPORT" "$HPORT" || die "policy g1"
 policy "$TMP/g2.json" "$G2" "$HPORT" "$HPORT" || die "policy g2"
 
 GW_PIDS=()
+# g2 logs at debug level: a refused batch notification is dropped, and only
+# its log says so.
 for g in g1 g2; do
 	"$SLUICED" --policy "$TMP/$g.json" --workers 2 --control "$TMP/$g.sock" \
-		--pin-dir "$TMP/no-kernel" >"$TMP/$g.log" 2>&1 &
+		--pin-dir "$TMP/no-kernel" $([ $g = g2 ] && echo -v) >"$TMP/$g.log" 2>&1 &
 	E2E_PIDS+=($!)
 	GW_PIDS+=($!)
 done
@@ -62,6 +64,10 @@ wait_for "sluiced g2" 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$G2" || die "$(tail 
 check "a policy with agents is no open gateway (no warning)" \
 	bash -c "! grep -q 'OPEN GATEWAY' '$TMP/g1.log'"
 python3 tests/e2e/authz_cases.py "$G1" "$G2" "$HPORT" || E2E_FAILED=1
+check "a refused batch notification is dropped, and the debug log says so" \
+	grep -q 'batch element 1 refused (agents.gpt-analyst.tools.allow), dropped unanswered (a notification)' "$TMP/g2.log"
+check "a refused batch request is answered by the gateway, and the debug log says so" \
+	grep -q 'batch element 1 refused (agents.gpt-analyst.tools.allow), answered by the gateway' "$TMP/g2.log"
 
 # The open gateway warns, at start and in policy check.
 python3 - "$TMP/open.json" <<'PY'

@@ -25,7 +25,8 @@ def case(name, ok, why=""):
     failed |= not ok
 
 
-def req(port, method, path, body=None, key=None, headers=None, source=None):
+def send(port, method, path, body=None, key=None, headers=None, source=None):
+    """One request; its status, headers (lower-case names) and raw body."""
     h = {"Host": f"127.0.0.1:{port}", "Accept": "application/json, text/event-stream"}
     if body is not None:
         h["Content-Type"] = "application/json"
@@ -38,11 +39,16 @@ def req(port, method, path, body=None, key=None, headers=None, source=None):
     r = c.getresponse()
     data = r.read()
     c.close()
+    return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+
+
+def req(port, method, path, body=None, key=None, headers=None, source=None):
+    st, hd, data = send(port, method, path, body, key, headers, source)
     try:
         js = json.loads(data) if data else None
     except ValueError:
         js = None
-    return r.status, {k.lower(): v for k, v in r.getheaders()}, js
+    return st, hd, js
 
 
 def call(rid, tool, args):
@@ -125,13 +131,6 @@ case("run_query with pg_sleep: -32602, the backend never saw it",
      st == 200 and e.get("code") == -32602 and "tools.run_query.arguments.sql" in
      e.get("message", "") and not s["requests"], (st, js, s["requests"]))
 
-st, hd, js = req(G2, "POST", "/mcp", [call(11, "get_pricing", {}),
-                                      call(12, "update_account", {"account_id": "x"})], key=GPT)
-s = stats()
-case("a batch with a refused element is refused whole, naming it",
-     st == 200 and "batch element 1 refused" in err(js).get("message", "") and
-     not s["requests"], (st, js, s["requests"]))
-
 # --- what reaches the backend ---------------------------------------------------------------
 reset()
 st, hd, js = req(G1, "POST", "/mcp", call(13, "get_pricing", {}), key=GPT,
@@ -173,12 +172,12 @@ names = sorted(t["name"] for t in ((js or {}).get("result") or {}).get("tools", 
 case("tools/list through claude-assistant's key hides create_account",
      st == 200 and "create_account" not in names and "update_account" in names, (st, names))
 
-def legacy_open(key, timeout):
+def legacy_open(key, timeout, port=G1):
     """Opens /sse with @key; the socket, the /message path its endpoint
     event names, and what the stream sent so far."""
     import socket
-    sk = socket.create_connection(("127.0.0.1", G1), timeout=timeout)
-    sk.sendall(f"GET /sse HTTP/1.1\r\nHost: 127.0.0.1:{G1}\r\nAccept: text/event-stream\r\n"
+    sk = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    sk.sendall(f"GET /sse HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n"
                f"Authorization: Bearer {key}\r\n\r\n".encode())
     buf = b""
     while b"sessionId=" not in buf or b"\n\n" not in buf.split(b"sessionId=", 1)[1]:
@@ -254,6 +253,133 @@ try:
 except (OSError, ValueError, KeyError, IndexError) as e:
     case("legacy /sse: a call and a tools/list sharing an id: the list is still filtered",
          False, repr(e))
+
+# --- batches: every element judged, one answer --------------------------------------------
+# G2's default backend is hostile_backend.py: it answers a batch's requests
+# in reverse order (the merged answer must be in request order) and logs
+# what it received.
+def notify(tool, args):
+    """A tools/call without an id: a notification, judged like a call."""
+    return {"jsonrpc": "2.0", "method": "tools/call",
+            "params": {"name": tool, "arguments": args}}
+
+
+DENIED = ("update_account", {"account_id": "acct_12345678", "changes": {}})
+NOTE = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+_, _, single = req(G2, "POST", "/mcp", call(42, *DENIED), key=GPT)
+DENIED_MSG = err(single).get("message")
+
+
+def batch_seen():
+    """The batches the backend received, as [(id, method, tool, arguments)]."""
+    return [[(m["id"], m["method"], m["tool"], m["arguments"]) for m in r["batch"]]
+            for r in stats()["requests"] if "batch" in r]
+
+
+def ids_codes(js):
+    return [(m.get("id"), err(m).get("code")) for m in js] if isinstance(js, list) else js
+
+
+def text_of(m):
+    return (((m or {}).get("result") or {}).get("content") or [{}])[0].get("text")
+
+
+MIXED = [call(41, "get_dashboard", {"dashboard_id": "d1"}), call(42, *DENIED),
+         call("b43", "search_docs", {"query": "q"}),
+         call(44, "run_query", {"sql": "SELECT pg_sleep(10)"}), notify(*DENIED)]
+FORWARDED = [[(41, "tools/call", "get_dashboard", {"dashboard_id": "d1", "range": "7d"}),
+              ("b43", "tools/call", "search_docs", {"query": "q"})]]
+
+reset()
+st, hd, js = req(G2, "POST", "/mcp", MIXED, key=GPT,
+                 headers={"MCP-Protocol-Version": "2025-03-26"})
+seen = batch_seen()
+case("batch, JSON answer: one array in request order, the refused ones answered by the gateway",
+     st == 200 and ids_codes(js) == [(41, None), (42, -32010), ("b43", None), (44, -32602)] and
+     text_of(js[0]) == "get_dashboard" and text_of(js[2]) == "search_docs", (st, js))
+case("batch: a refused element's error is a single refusal's (code and message)",
+     isinstance(js, list) and len(js) == 4 and err(js[1]).get("message") == DENIED_MSG and
+     DENIED_MSG and "data" not in err(js[1]), (js, DENIED_MSG))
+case("batch: the backend received only the allowed elements, rewritten (a default added)",
+     seen == FORWARDED, seen)
+
+reset()
+st, hd, data = send(G2, "POST", "/mcp", MIXED, key=GPT, headers={"X-Hostile": "sse"})
+events = [json.loads(x[6:]) for x in data.split(b"\n") if x.startswith(b"data: ")]
+case("batch, SSE answer: the gateway's answers come first, then the backend's events",
+     st == 200 and hd.get("content-type", "").startswith("text/event-stream") and
+     ids_codes(events) == [(42, -32010), (44, -32602), ("b43", None), (41, None)] and
+     err(events[0]).get("message") == DENIED_MSG and batch_seen() == FORWARDED, (st, events))
+
+reset()
+st, hd, js = req(G2, "POST", "/mcp", [call(91, "get_pricing", {}), call(92, *DENIED)],
+                 key=GPT, headers={"X-Hostile": "null_id"})
+case("batch: a backend answer whose id matches no request (null) comes last",
+     st == 200 and ids_codes(js) == [(91, None), (92, -32010), (None, -32600)], (st, js))
+
+st, hd, js = req(G2, "POST", "/mcp", [call(93, "get_pricing", {}), call(94, *DENIED)],
+                 key=GPT, headers={"X-Hostile": "forge_94"})
+case("batch: a backend answer carrying a refused request's id breaks the protocol (502, "
+     "-32052 for the forwarded request, the refusal kept)",
+     st == 502 and ids_codes(js) == [(93, -32052), (94, -32010)] and
+     "id 94" in err(js[0]).get("message", ""), (st, js))
+
+reset()
+st, hd, js = req(G2, "POST", "/mcp", [call(81, "get_pricing", {}), call(82, *DENIED)],
+                 key=GPT, headers={"X-Hostile": "status_503"})
+case("batch, backend 503 with an HTML page: its status, every request answered",
+     st == 503 and ids_codes(js) == [(81, -32603), (82, -32010)] and
+     "HTTP 503" in err(js[0]).get("message", "") and
+     "<html>down</html>" in err(js[0]).get("message", ""), (st, js))
+
+reset()
+st, hd, js = req(G2, "POST", "/mcp", [call(51, *DENIED), call(52, "no_such_tool", {}),
+                                      notify(*DENIED)],
+                 key=GPT, headers={"MCP-Protocol-Version": "2025-06-18"})
+case("batch, every element refused: 200 and the gateway's answers, the backend hears nothing",
+     st == 200 and ids_codes(js) == [(51, -32010), (52, -32602)] and
+     not stats()["requests"], (st, js, stats()["requests"]))
+
+reset()
+st, hd, data = send(G2, "POST", "/mcp", [notify(*DENIED)], key=GPT)
+case("batch of one refused notification: 202, no body, nothing forwarded",
+     st == 202 and not data and not stats()["requests"], (st, data))
+
+reset()
+st, hd, js = req(G2, "POST", "/mcp", [NOTE, call(61, *DENIED)], key=GPT)
+case("batch, allowed notification + refused request: backend 202, client 200 with the error",
+     st == 200 and ids_codes(js) == [(61, -32010)] and
+     batch_seen() == [[(None, "notifications/initialized", None, None)]], (st, js, batch_seen()))
+
+reset()
+st, hd, js = req(G2, "POST", "/mcp", [call(71, "get_pricing", {}), notify(*DENIED)], key=GPT)
+case("batch: a refused notification is dropped, not answered and not forwarded",
+     st == 200 and ids_codes(js) == [(71, None)] and
+     batch_seen() == [[(71, "tools/call", "get_pricing", {})]], (st, js, batch_seen()))
+
+st, hd, js = req(G2, "POST", "/mcp", MIXED)
+case("batch without a credential: 401 for the whole request",
+     st == 401 and "resource_metadata" in hd.get("www-authenticate", "") and
+     err(js).get("code") == -32011 and not isinstance(js, list), (st, js))
+
+try:
+    reset()
+    sk, path, _ = legacy_open(GPT, 5, port=G2)
+    st, hd, js = req(G2, "POST", path, [call(101, "get_pricing", {}), call(102, *DENIED)],
+                     key=GPT)
+    sk.close()
+    case("legacy /message batch: the backend's 202 becomes 200 with the gateway's answers "
+         "(the backend answers on /sse)",
+         st == 200 and ids_codes(js) == [(102, -32010)] and
+         batch_seen() == [[(101, "tools/call", "get_pricing", {})]], (st, js, batch_seen()))
+    sk, path, _ = legacy_open(GPT, 5, port=G2)
+    st, hd, js = req(G2, "POST", path, [call(103, *DENIED)], key=GPT)
+    sk.close()
+    case("legacy /message batch, every element refused: 200 on the POST, nothing forwarded",
+         st == 200 and ids_codes(js) == [(103, -32010)] and
+         batch_seen() == [[(101, "tools/call", "get_pricing", {})]], (st, js, batch_seen()))
+except (OSError, ValueError, KeyError, IndexError) as e:
+    case("legacy /message batch", False, repr(e))
 
 # --- sessions -------------------------------------------------------------------------------
 st, hd, js = req(G2, "POST", "/mcp", INIT, key=OPS)

@@ -29,6 +29,13 @@ What it does with a request is chosen by the tool name of a `tools/call`
                                 (/messages?sessionId=...), then silence;
                                 X-Hostile: endpoint_lf puts an LF inside the sessionId
   POST /messages?sessionId=     202 Accepted, the answer goes on no stream
+  POST a batch                  one answer per request, in reverse order (the
+                                gateway must put them back in request order);
+                                202 when it holds no request.  X-Hostile:
+                                sse answers as an SSE stream (an event each),
+                                null_id adds an error with a null id,
+                                forge_N adds a result for id N (never sent),
+                                status_503 answers 503 with an HTML page
   DELETE /mcp                   200
 
 What it saw is served, as JSON, at GET /_stats on the same port (not
@@ -70,6 +77,11 @@ def log_request(conn, method, path, headers, body, rpc):
              "hdr": {k: v for k, v in headers.items()
                      if k in ("authorization", "x-api-key") or k.startswith("x-sluice-")
                      or "_" in k}}
+    if isinstance(rpc, list):
+        entry["batch"] = [{"id": m.get("id"), "method": m.get("method"),
+                           "tool": (m.get("params") or {}).get("name"),
+                           "arguments": (m.get("params") or {}).get("arguments")}
+                          for m in rpc if isinstance(m, dict)]
     if isinstance(rpc, dict):
         entry["rpc_method"] = rpc.get("method")
         entry["id"] = rpc.get("id")
@@ -196,7 +208,30 @@ class Conn:
         if path != "/mcp":
             await self.send(http(202, "Accepted", b"Accepted", "text/plain"))
             return True
+        if isinstance(rpc, list):
+            return await self.batch(rpc, headers.get("x-hostile", ""))
         return await self.post(rpc if isinstance(rpc, dict) else {})
+
+    async def batch(self, msgs, mode):
+        answers = [{"jsonrpc": "2.0", "id": m["id"],
+                    "result": text_result((m.get("params") or {}).get("name") or m["method"])}
+                   for m in msgs if isinstance(m, dict) and "id" in m and "method" in m]
+        answers.reverse()
+        if mode == "null_id":
+            answers.append({"jsonrpc": "2.0", "id": None,
+                            "error": {"code": -32600, "message": "hostile: a null id"}})
+        if mode.startswith("forge_"):
+            answers.append({"jsonrpc": "2.0", "id": int(mode[6:]), "result": text_result("forged")})
+        if mode == "status_503":
+            await self.send(http(503, "Service Unavailable", b"<html>down</html>", "text/html"))
+        elif not answers:
+            await self.send(http(202, "Accepted"))
+        elif mode == "sse":
+            await self.send(SSE_HEAD + b"".join(event(json.dumps(a).encode())
+                                                for a in answers) + b"0\r\n\r\n")
+        else:
+            await self.send(http(200, "OK", json.dumps(answers).encode()))
+        return True
 
     async def get_stream(self):
         stats["streams_opened"] += 1

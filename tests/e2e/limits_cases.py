@@ -161,6 +161,17 @@ def run(path, port, sluicectl):
     case("a client that waits retry_after_ms succeeds", st == 200 and js and "result" in js,
          (st, js))
 
+    # --- a batch: each element meets the limits on its own -----------------------
+    time.sleep(1.0)
+    st, hd, js = post(port, [call(23, "run_query", {"sql": "SELECT 1"}),
+                             call(24, "run_query", {"sql": "SELECT 2"})], BETA, bsid)
+    ans = {a.get("id"): a for a in js} if isinstance(js, list) else {}
+    err = ans.get(24, {}).get("error", {})
+    case("a batch: the element over the limit gets -32014 with its data, the other an answer",
+         st == 200 and "result" in ans.get(23, {}) and err.get("code") == -32014 and
+         (err.get("data") or {}).get("limit") == "tool-run_query-second" and
+         "ratelimit" not in hd, (st, js, hd))
+
 
 def sdk_calls(port, n):
     """What the SDK client's caller sees: one dict per call."""
@@ -168,7 +179,8 @@ def sdk_calls(port, n):
                         SDK, "get_pricing", '{"plan":"pro"}', str(n)],
                        capture_output=True, text=True, timeout=60)
     out = [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
-    print(f"# SDK caller saw: {r.stdout.strip()} {r.stderr.strip()[:300]}")
+    print("# SDK caller saw: " + " | ".join(r.stdout.split("\n")).strip(" |") + " " +
+          r.stderr.strip()[:300].replace("\n", " "))
     return out
 
 

@@ -28,9 +28,10 @@ static char *id_copy(const cJSON *id)
 }
 
 /*
- * A batch with a refused element is refused whole, naming the element:
- * forwarding part of a batch would need the backend's answers merged with
- * ours, and a partly judged batch is the kind of message not to pass.
+ * A batch with an invalid element (not JSON-RPC, or text two parsers could
+ * read differently) is refused as a body, naming the element: it is a
+ * malformed message, the kind not to pass in part.  The policy's refusals
+ * of valid elements are the judge's, element by element.
  */
 static int check_batch(const struct mcp_batch *b, struct inspect_result *res)
 {

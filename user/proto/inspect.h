@@ -51,7 +51,8 @@ int inspect_request(const struct http_msg *msg, struct inspect_result *res);
  * inspect_request(), then, when the body passed, @judge with the parsed
  * batch (one parse per request): it runs inside the JSON arena, so what it
  * keeps of the tree it copies with malloc.  Non-zero from @judge refuses
- * the request as it filled @res (http_status, code, message).
+ * the request as it filled @res (http_status, code, message).  A judge
+ * that forwards part of a batch narrows res->ids to the part's requests.
  */
 typedef int (*inspect_judge_fn)(void *ctx, struct mcp_batch *b, struct inspect_result *res);
 int inspect_request_judge(const struct http_msg *msg, struct inspect_result *res,

@@ -59,6 +59,12 @@ void client_answer_json(struct client *c, int status, const char *body, size_t l
 	queue_response(c, status, "application/json", body, len, NULL);
 }
 
+void client_answer_json_hdr(struct client *c, int status, const char *body, size_t len,
+			    const char *extra)
+{
+	queue_response(c, status, "application/json", body, len, extra);
+}
+
 void client_answer_error_hdr(struct client *c, int status, const char *rpc_id, int code,
 			     const char *message, const char *extra)
 {

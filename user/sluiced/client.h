@@ -107,5 +107,8 @@ void client_answer_error_data(struct client *c, int status, const char *rpc_id, 
 			      const char *message, const char *data_json, const char *extra);
 /* A JSON answer of @len bytes (Protected Resource Metadata). */
 void client_answer_json(struct client *c, int status, const char *body, size_t len);
+/* The same with @extra header lines (Retry-After). */
+void client_answer_json_hdr(struct client *c, int status, const char *body, size_t len,
+			    const char *extra);
 
 #endif

@@ -54,6 +54,7 @@ static void exchange_reap(struct ev_loop *loop, void *data)
 	free(ex->rpc_id);
 	inspect_ids_free(&ex->ids);
 	gate_lists_free(&ex->lists);
+	batch_free(&ex->batch);
 	free(ex->body);
 	free(ex);
 }
@@ -249,6 +250,33 @@ static void remember_session(struct exchange *ex, const struct http_msg *msg)
 			 s.client_version, s.backend);
 }
 
+/* Bytes of a stream to the client: a chunk, or as they are over HTTP/1.0. */
+static int put_stream(struct exchange *ex, const struct buf *wire)
+{
+	struct client *c = ex->client;
+
+	return ex->client_http10 ? buf_append(&c->out, wire->data, wire->len) :
+				   http_put_chunk(&c->out, wire->data, wire->len);
+}
+
+/*
+ * A partly refused batch answered as a stream: the gateway's answers come
+ * first, as events of their own, then the backend's events as it sends
+ * them.  The gateway has its answers before the backend says a word, and
+ * a client matches answers by id, not by place in the stream.
+ */
+static void put_gateway_events(struct exchange *ex)
+{
+	struct buf wire = {};
+
+	if (!ex->batch.n_answers)
+		return;
+	if (batch_put_events(&ex->batch, &wire) || put_stream(ex, &wire))
+		pr_warn("sluiced: out of memory: the answers to %zu refused batch requests "
+			"were lost\n", ex->batch.n_answers);
+	buf_free(&wire);
+}
+
 static int ex_on_head(struct upstream *us, struct http_msg *msg)
 {
 	struct exchange *ex = exchange_of(us);
@@ -273,6 +301,7 @@ static int ex_on_head(struct upstream *us, struct http_msg *msg)
 		buf_puts(&c->out, ex->client_http10 ? "Connection: close\r\n\r\n" :
 						      "Transfer-Encoding: chunked\r\n\r\n");
 		ex->client_head_sent = true;
+		put_gateway_events(ex);
 		client_flush(c);
 	}
 	return HTTP_BODY_STREAM;
@@ -416,8 +445,7 @@ static int ex_on_sse_event(struct upstream *us, struct sse_event *ev)
 		return -EPIPE;
 	err = sse_put_event(&wire, ev);
 	if (!err)
-		err = ex->client_http10 ? buf_append(&c->out, wire.data, wire.len) :
-					  http_put_chunk(&c->out, wire.data, wire.len);
+		err = put_stream(ex, &wire);
 	buf_free(&wire);
 	/* No flush here: upstream.c calls ex_flush once per read, however many events. */
 	return err;
@@ -451,6 +479,85 @@ static int ex_on_check(struct upstream *us, struct http_msg *msg)
 	return err;
 }
 
+/* The backend's status and headers, with a body of the gateway's making. */
+static void answer_made(struct exchange *ex, const struct http_msg *msg, int status,
+			const char *body)
+{
+	struct client *c = ex->client;
+	size_t len = strlen(body);
+
+	http_put_status(&c->out, status);
+	for (size_t i = 0; i < msg->n_headers; i++)
+		if (!hop_by_hop(msg->names[i]) && strcasecmp(msg->names[i], "content-type"))
+			put_header(&c->out, msg->names[i], msg->values[i]);
+	buf_printf(&c->out, "Content-Type: application/json\r\nContent-Length: %zu\r\n%s\r\n",
+		   len, c->close_after ? "Connection: close\r\n" : "");
+	buf_append(&c->out, body, len);
+}
+
+/*
+ * The one answer to a partly refused batch (batch.h), from the backend's
+ * complete answer @body (@len bytes, lists filtered), under *status:
+ *  - JSON: the backend's answers and the gateway's merged, under the
+ *    backend's status, an error status too: the client acts on it (404:
+ *    initialize again; 401; 429 and 503: later), and the body still says
+ *    what became of each request;
+ *  - 202: only notifications went on (or, on the legacy transport, the
+ *    backend answers on the /sse stream): 200 with the gateway's answers,
+ *    which would otherwise have nowhere to go;
+ *  - anything else (no body, an HTML error page): the backend's status,
+ *    and each forwarded request gets a -32603 error saying what the
+ *    backend answered, so no request goes unanswered.
+ * NULL when out of memory.
+ */
+static char *merge_answer(struct exchange *ex, const struct http_msg *msg, const char *body,
+			  size_t len, int *status)
+{
+	char why[224], shown[96];
+
+	*status = msg->status;
+	if (is_json(msg))
+		return batch_merge(&ex->batch, body, len, 0, NULL, 0);
+	if (msg->status == 202) {
+		*status = 200;
+		return batch_merge(&ex->batch, NULL, 0, 0, NULL, 0);
+	}
+	if (len)
+		mcp_sanitize(shown, sizeof(shown), body, len);
+	snprintf(why, sizeof(why), "the backend answered HTTP %d without a JSON-RPC answer%s%s",
+		 msg->status, len ? ": " : "", len ? shown : "");
+	return batch_merge(&ex->batch, NULL, 0, INSPECT_INTERNAL_ERROR, why, 0);
+}
+
+static void answer_complete(struct exchange *ex, const struct http_msg *msg)
+{
+	struct client *c = ex->client;
+	/* A list answer shows only what the agent may use. */
+	char *filtered = is_json(msg) && ex->lists.n ?
+		gate_filter_answer(ex->gp, &ex->id, gate_lists_lookup, &ex->lists,
+				   msg->body.data, msg->body.len) : NULL;
+	const char *body = filtered ? filtered : msg->body.data ? msg->body.data : "";
+	size_t len = filtered ? strlen(filtered) : msg->body.len;
+	char *merged = NULL;
+	int status;
+
+	/* With no answer of the gateway's, the backend's answer is whole. */
+	if (ex->batch.n_answers && !(merged = merge_answer(ex, msg, body, len, &status)))
+		pr_warn("sluiced: a batch's answers could not be merged (out of memory): the "
+			"answers to %zu refused requests were lost\n", ex->batch.n_answers);
+	if (merged) {
+		answer_made(ex, msg, status, merged);
+	} else {
+		http_put_status(&c->out, msg->status);
+		put_passthrough_headers(&c->out, msg, ex->head_extra);
+		buf_printf(&c->out, "Content-Length: %zu\r\n%s\r\n", len,
+			   c->close_after ? "Connection: close\r\n" : "");
+		buf_append(&c->out, body, len);
+	}
+	free(merged);
+	free(filtered);
+}
+
 static void ex_on_done(struct upstream *us, struct http_msg *msg)
 {
 	struct exchange *ex = exchange_of(us);
@@ -465,19 +572,7 @@ static void ex_on_done(struct upstream *us, struct http_msg *msg)
 		if (!ex->client_http10)
 			http_put_chunk(&c->out, NULL, 0);
 	} else {
-		/* A list answer shows only what the agent may use. */
-		char *filtered = is_json(msg) && ex->lists.n ?
-			gate_filter_answer(ex->gp, &ex->id, gate_lists_lookup, &ex->lists,
-					   msg->body.data, msg->body.len) : NULL;
-		const char *body = filtered ? filtered : msg->body.data ? msg->body.data : "";
-		size_t len = filtered ? strlen(filtered) : msg->body.len;
-
-		http_put_status(&c->out, msg->status);
-		put_passthrough_headers(&c->out, msg, ex->head_extra);
-		buf_printf(&c->out, "Content-Length: %zu\r\n%s\r\n", len,
-			   c->close_after ? "Connection: close\r\n" : "");
-		buf_append(&c->out, body, len);
-		free(filtered);
+		answer_complete(ex, msg);
 	}
 	exchange_end(ex, reusable);
 }
@@ -497,6 +592,26 @@ static bool ex_backlogged(struct upstream *us)
 	return ex->client && client_backlogged(ex->client);
 }
 
+/* A failure's error; a partly refused batch's answers carry it for each
+ * forwarded request, next to the gateway's own (batch.h). */
+static void answer_error(struct exchange *ex, int status, int code, const char *message,
+			 unsigned int retry_after_s)
+{
+	struct client *c = ex->client;
+	char *merged = ex->batch.n_answers ?
+		batch_merge(&ex->batch, NULL, 0, code, message, retry_after_s) : NULL;
+	char extra[64] = "";
+
+	if (!merged) {
+		client_answer_error(c, status, ex->rpc_id, code, message, retry_after_s);
+		return;
+	}
+	if (retry_after_s)
+		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", retry_after_s);
+	client_answer_json_hdr(c, status, merged, strlen(merged), extra);
+	free(merged);
+}
+
 /*
  * The client's answer for a failure.  Retry-After only where waiting helps:
  * not when the backend may have acted on the request (CLOSED), nor when it
@@ -504,28 +619,26 @@ static bool ex_backlogged(struct upstream *us)
  */
 static void answer_failure(struct exchange *ex, enum upstream_failure what, const char *why)
 {
-	struct client *c = ex->client;
 	unsigned int later = ex->up.be->retry_after_s;
 	char msg[224];
 
 	switch (what) {
 	case UP_FAIL_UNAVAILABLE:
-		client_answer_error(c, 503, ex->rpc_id, INSPECT_UNAVAILABLE,
-				    "backend temporarily unavailable; try again later", later);
+		answer_error(ex, 503, INSPECT_UNAVAILABLE,
+			     "backend temporarily unavailable; try again later", later);
 		break;
 	case UP_FAIL_TIMEOUT:
-		client_answer_error(c, 504, ex->rpc_id, INSPECT_TIMEOUT,
-				    "backend timed out; try again later", later);
+		answer_error(ex, 504, INSPECT_TIMEOUT, "backend timed out; try again later", later);
 		break;
 	case UP_FAIL_CLOSED:
-		client_answer_error(c, 502, ex->rpc_id, INSPECT_UNAVAILABLE, why, 0);
+		answer_error(ex, 502, INSPECT_UNAVAILABLE, why, 0);
 		break;
 	case UP_FAIL_PROTOCOL:
 		snprintf(msg, sizeof(msg), "backend broke the protocol: %s", why);
-		client_answer_error(c, 502, ex->rpc_id, INSPECT_PROTOCOL, msg, 0);
+		answer_error(ex, 502, INSPECT_PROTOCOL, msg, 0);
 		break;
 	case UP_FAIL_GATEWAY:
-		client_answer_error(c, 502, ex->rpc_id, INSPECT_INTERNAL_ERROR, why, 0);
+		answer_error(ex, 502, INSPECT_INTERNAL_ERROR, why, 0);
 		break;
 	}
 }

@@ -56,6 +56,7 @@ struct exchange {
 	bool client_head_sent;
 	struct identity id;		/* who sent the request (gate.h) */
 	struct gate_lists lists;	/* POSTs: list requests whose answers are filtered */
+	struct batch_answers batch;	/* POSTs: a batch's requests, the refused ones answered */
 	char *body;			/* the decision's rewritten body (malloc), or NULL */
 	char head_extra[320];		/* header lines added to the answer (RateLimit) */
 	size_t body_len;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <cjson/cJSON.h>
 
+#include "base/buf.h"
 #include "base/jarena.h"
 #include "base/log.h"
 #include "base/prefix.h"
@@ -218,10 +219,8 @@ static void limit_data(const struct decide_verdict *v, char *buf, size_t len)
  * RFC 6750's insufficient_scope challenge, a limit Retry-After and the
  * RateLimit fields. */
 static int refuse_verdict(struct gate_req *g, const struct decide_verdict *v,
-			  struct inspect_result *res, const char *prefix)
+			  struct inspect_result *res)
 {
-	char msg[448];
-
 	if (v->reason == DR_SCOPE)
 		snprintf(g->extra, sizeof(g->extra), "WWW-Authenticate: Bearer "
 			 "error=\"insufficient_scope\", scope=\"%s\"\r\n", v->scopes);
@@ -236,10 +235,9 @@ static int refuse_verdict(struct gate_req *g, const struct decide_verdict *v,
 		snprintf(g->extra, sizeof(g->extra), "WWW-Authenticate: Bearer resource_metadata="
 			 "\"http://%s" GATE_PRM_PATH "%s\"\r\n", g->gp->cfg.listen_str,
 			 g->gp->cfg.mcp_path);
-	snprintf(msg, sizeof(msg), "%s%s", prefix, v->message);
 	pr_debug("sluiced: refused (%s): %s\n", v->rule, v->message);
 	return refuse_with(g, res, v->reason == DR_LIMITED && g->gp->cfg.limited_jsonrpc ? 200 :
-			   v->http_status, v->code, msg);
+			   v->http_status, v->code, v->message);
 }
 
 static int keep_rewrite(struct gate_req *g, const struct mcp_batch *b)
@@ -252,15 +250,168 @@ static int keep_rewrite(struct gate_req *g, const struct mcp_batch *b)
 	return 0;
 }
 
+static int refuse_oom(struct gate_req *g, struct inspect_result *res)
+{
+	return refuse_with(g, res, 503, MCP_ERR_INTERNAL, "out of memory");
+}
+
+/* A message alone: refused as its verdict says (HTTP status included), or
+ * forwarded, rewritten when the verdict rewrote it. */
+static int judge_one(struct gate_req *g, struct mcp_batch *b, struct inspect_result *res,
+		     __u64 now)
+{
+	struct decide_verdict v;
+	enum decide_action act = decide_request(g->gp->model, &g->id, &b->msgs[0],
+						g->gp->limiter, now, &v);
+
+	if (act == DECIDE_DENY)
+		return refuse_verdict(g, &v, res);
+	g->backend = v.backend;
+	gate_ratelimit_headers(&v, g->ratelimit, sizeof(g->ratelimit));
+	if (note_list(&g->lists, &b->msgs[0]) || (act == DECIDE_REWRITE && keep_rewrite(g, b)))
+		return refuse_oom(g, res);
+	return 0;
+}
+
+/* A forwarded request's slot in the batch's answer (the backend fills it). */
+static int add_forwarded(struct gate_req *g, const struct mcp_msg *m)
+{
+	char *rid;
+	int err;
+
+	if (m->kind != MCP_REQUEST || !m->id)
+		return 0;
+	rid = mcp_id_json(m->id);
+	err = rid ? batch_add(&g->batch, rid, NULL) : -ENOMEM;
+	cJSON_free(rid);
+	return err;
+}
+
 /*
- * Every element of a batch is judged; one refused refuses the batch whole,
- * naming the element (the backend hears nothing of it).
+ * A refused batch element: a request is answered with the error a single
+ * message gets (code, message; its own id), without the HTTP status, which
+ * belongs to the whole answer; a notification or a response is answered
+ * with nothing, as JSON-RPC says, and only the debug log tells.
  */
+static int refuse_element(struct gate_req *g, const struct mcp_msg *m, size_t i,
+			  const struct decide_verdict *v)
+{
+	char *answer = NULL, *rid, data[384] = "";
+	int err;
+
+	g->batch.n_refused++;
+	if (m->kind != MCP_REQUEST || !m->id) {
+		pr_debug("sluiced: batch element %zu refused (%s), dropped unanswered (a %s): %s\n",
+			 i, v->rule, m->kind == MCP_NOTIFICATION ? "notification" : "response",
+			 v->message);
+		return 0;
+	}
+	pr_debug("sluiced: batch element %zu refused (%s), answered by the gateway: %s\n", i,
+		 v->rule, v->message);
+	rid = mcp_id_json(m->id);
+	if (v->reason == DR_LIMITED)
+		limit_data(v, data, sizeof(data));
+	if (rid)
+		answer = inspect_error_json_data(rid, v->code, v->message, data);
+	err = answer ? batch_add(&g->batch, rid, answer) : -ENOMEM;
+	free(answer);
+	cJSON_free(rid);
+	return err;
+}
+
+/* A forwarded batch element: noted, and added to the body that goes on. */
+static int forward_element(struct gate_req *g, const struct mcp_msg *m, struct buf *body)
+{
+	char *text;
+	int err = note_list(&g->lists, m);
+
+	if (!err)
+		err = add_forwarded(g, m);
+	if (err)
+		return err;
+	text = cJSON_PrintUnformatted(m->json);
+	if (!text)
+		return -ENOMEM;
+	g->batch.n_forwarded++;
+	if (body->len > 1 && buf_append(body, ",", 1))
+		err = -ENOMEM;
+	if (!err)
+		err = buf_puts(body, text);
+	cJSON_free(text);
+	return err;
+}
+
+/* The backend's answer may carry the forwarded requests' ids only: one
+ * carrying a refused request's id would answer it twice. */
+static int narrow_ids(const struct batch_answers *ba, struct inspect_ids *ids)
+{
+	inspect_ids_free(ids);
+	ids->v = calloc(ba->n ? ba->n : 1, sizeof(*ids->v));
+	if (!ids->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < ba->n; i++) {
+		if (ba->v[i].answer)
+			continue;
+		ids->v[ids->n] = strdup(ba->v[i].rid);
+		if (!ids->v[ids->n])
+			return -ENOMEM;
+		ids->n++;
+	}
+	return 0;
+}
+
+/* What goes on of a batch: the forwarded elements, as judged (rewritten
+ * where the verdict rewrote), when anything was refused or rewritten. */
+static int keep_batch(struct gate_req *g, struct buf *body, bool rewritten,
+		      struct inspect_result *res)
+{
+	if (batch_partial(&g->batch) && narrow_ids(&g->batch, &res->ids))
+		return -ENOMEM;
+	if (!g->batch.n_forwarded || (!batch_partial(&g->batch) && !rewritten))
+		return 0;
+	if (buf_append(body, "]", 1))
+		return -ENOMEM;
+	g->body = body->data;
+	g->body_len = body->len;
+	memset(body, 0, sizeof(*body));
+	return 0;
+}
+
+/*
+ * Every element of a batch is judged on its own (gate.h says what comes
+ * of it).  An element refused with 401 refuses the request whole: the
+ * identity itself is refused (an unknown plan, say), so every element
+ * would be, and the client must authenticate again.
+ */
+static int judge_batch(struct gate_req *g, struct mcp_batch *b, struct inspect_result *res,
+		       __u64 now)
+{
+	struct buf body = {};
+	bool rewritten = false;
+	int err = buf_append(&body, "[", 1);
+
+	for (size_t i = 0; i < b->n && !err; i++) {
+		struct decide_verdict v;
+		enum decide_action act = decide_request(g->gp->model, &g->id, &b->msgs[i],
+							g->gp->limiter, now, &v);
+
+		if (act == DECIDE_DENY && v.http_status == 401) {
+			buf_free(&body);
+			return refuse_verdict(g, &v, res);
+		}
+		rewritten |= act == DECIDE_REWRITE;
+		err = act == DECIDE_DENY ? refuse_element(g, &b->msgs[i], i, &v) :
+					   forward_element(g, &b->msgs[i], &body);
+	}
+	if (!err)
+		err = keep_batch(g, &body, rewritten, res);
+	buf_free(&body);
+	return err ? refuse_oom(g, res) : 0;
+}
+
 int gate_judge(void *ctx, struct mcp_batch *b, struct inspect_result *res)
 {
 	struct gate_req *g = ctx;
-	struct decide_verdict v;
-	bool rewritten = false;
 	__u64 now = now_ns();
 
 	if (g->auth_rc) {
@@ -272,28 +423,7 @@ int gate_judge(void *ctx, struct mcp_batch *b, struct inspect_result *res)
 				   g->auth_rc == -ENOMEM ? MCP_ERR_INTERNAL :
 				   DECIDE_ERR_UNAUTHENTICATED, msg);
 	}
-	for (size_t i = 0; i < b->n; i++) {
-		enum decide_action act = decide_request(g->gp->model, &g->id, &b->msgs[i],
-							g->gp->limiter, now, &v);
-		char prefix[96] = "";
-
-		if (act == DECIDE_DENY) {
-			if (b->is_batch)
-				snprintf(prefix, sizeof(prefix), "batch element %zu refused, the "
-					 "batch was not forwarded: ", i);
-			return refuse_verdict(g, &v, res, prefix);
-		}
-		rewritten |= act == DECIDE_REWRITE;
-		if (!b->is_batch && v.backend)
-			g->backend = v.backend;
-		if (!b->is_batch)	/* a batch's answer has no one limit to tell */
-			gate_ratelimit_headers(&v, g->ratelimit, sizeof(g->ratelimit));
-		if (note_list(&g->lists, &b->msgs[i]))
-			return refuse_with(g, res, 503, MCP_ERR_INTERNAL, "out of memory");
-	}
-	if (rewritten && keep_rewrite(g, b))
-		return refuse_with(g, res, 503, MCP_ERR_INTERNAL, "out of memory");
-	return 0;
+	return b->is_batch ? judge_batch(g, b, res, now) : judge_one(g, b, res, now);
 }
 
 void gate_lists_free(struct gate_lists *l)
@@ -310,6 +440,7 @@ void gate_req_free(struct gate_req *g)
 	free(g->body);
 	g->body = NULL;
 	gate_lists_free(&g->lists);
+	batch_free(&g->batch);
 }
 
 /* --- list answers --------------------------------------------------------------------------- */

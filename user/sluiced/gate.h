@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "batch.h"
 #include "gwconf.h"
 #include "proto/inspect.h"
 
@@ -38,7 +39,8 @@ struct gate_req {
 	char *body;			/* out: the rewritten body (malloc), or NULL */
 	size_t body_len;
 	const char *backend;		/* out: the verdict's backend (one tools/call), or NULL */
-	struct gate_lists lists;	/* out */
+	struct gate_lists lists;	/* out: forwarded list requests only */
+	struct batch_answers batch;	/* out: a batch's requests, the refused ones answered */
 };
 
 /* The name of @id's agent under @gp, "" for nobody. */
@@ -58,7 +60,17 @@ void gate_unauthorized(const struct gw_policy *gp, int rc, const struct ident_re
 /* The RateLimit-Policy and RateLimit header lines (IETF httpapi-ratelimit-
  * headers) of the limit a verdict reports, or "" when none applied. */
 void gate_ratelimit_headers(const struct decide_verdict *v, char *buf, size_t len);
-/* An inspect_judge_fn: @ctx is a struct gate_req. */
+/*
+ * An inspect_judge_fn: @ctx is a struct gate_req.  A single message is
+ * refused as its verdict says.  A batch is judged element by element: the
+ * refused requests get the gateway's error in g->batch, refused
+ * notifications and responses are dropped, and the rest goes on, in
+ * g->body when anything was refused or rewritten; res->ids then holds the
+ * forwarded requests' ids only.  A batch whose elements are all refused
+ * passes too, with g->batch.n_forwarded 0: the caller answers it.  Only a
+ * failure of the whole request (authentication, or an element refused
+ * with 401: the identity itself) refuses a batch whole.
+ */
 int gate_judge(void *ctx, struct mcp_batch *b, struct inspect_result *res);
 void gate_req_free(struct gate_req *g);
 void gate_lists_free(struct gate_lists *l);

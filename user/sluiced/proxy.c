@@ -144,19 +144,42 @@ static const struct gw_backend *session_backend(const struct gw_policy *gp, cons
 	return *known ? gw_find_backend(cfg, s.backend) : NULL;
 }
 
-/* Judges a POSTed body: refused, it is answered here, @gp's reference is
- * dropped and false comes back.  Passed, @res says what was learned. */
+/*
+ * A batch whose every element was refused: nothing reaches the backend,
+ * and the gateway's answers are the answer, 200 as a backend's would be
+ * (202 and no body when they were all notifications: JSON-RPC answers
+ * those with nothing).  On the legacy transport too: a refusal is answered
+ * on the POST, as a single message's is.
+ */
+static void answer_refused_batch(struct client *c, const struct batch_answers *ba)
+{
+	char *body = ba->n_answers ? batch_merge(ba, NULL, 0, 0, NULL, 0) : NULL;
+
+	if (ba->n_answers && !body)
+		client_answer_error(c, 503, NULL, INSPECT_INTERNAL_ERROR, "out of memory", 0);
+	else
+		client_answer_json(c, body ? 200 : 202, body ? body : "", body ? strlen(body) : 0);
+	free(body);
+}
+
+/* Judges a POSTed body: refused (or a batch refused element by element),
+ * it is answered here, @gp's reference is dropped and false comes back.
+ * Passed, @res says what was learned. */
 static bool judged(struct client *c, struct gw_policy *gp, const struct http_msg *msg,
 		   struct inspect_result *res, struct gate_req *g)
 {
 	g->gp = gp;
 	g->auth_rc = gate_identify(gp, msg, &c->peer, &g->id, &g->why);
-	if (!inspect_request_judge(msg, res, gate_judge, g))
+	if (inspect_request_judge(msg, res, gate_judge, g)) {
+		if (res->close)
+			c->close_after = true;
+		client_answer_error_data(c, res->http_status, res->rpc_id, res->code,
+					 g->message[0] ? g->message : res->message, g->data, g->extra);
+	} else if (!g->batch.n_forwarded && batch_partial(&g->batch)) {
+		answer_refused_batch(c, &g->batch);
+	} else {
 		return true;
-	if (res->close)
-		c->close_after = true;
-	client_answer_error_data(c, res->http_status, res->rpc_id, res->code,
-				 g->message[0] ? g->message : res->message, g->data, g->extra);
+	}
 	gw_policy_put(gp);
 	free(res->rpc_id);
 	inspect_ids_free(&res->ids);
@@ -200,10 +223,12 @@ static struct exchange *judged_exchange(struct client *c, struct gw_policy *gp,
 	}
 	ex->id = g->id;
 	ex->lists = g->lists;
+	ex->batch = g->batch;
 	ex->body = g->body;
 	ex->body_len = g->body_len;
 	snprintf(ex->head_extra, sizeof(ex->head_extra), "%s", g->ratelimit);
 	memset(&g->lists, 0, sizeof(g->lists));
+	memset(&g->batch, 0, sizeof(g->batch));
 	g->body = NULL;
 	ex->rpc_id = res->rpc_id;
 	ex->ids = res->ids;
