@@ -308,6 +308,8 @@ static const struct bad_case bad_cases[] = {
 	{ "auth_alg_none.json", 10, 26, "auth.jwt.issuers.corp.algorithms[0]: expected a JWS "
 	  "algorithm (RS256, PS256, ES256, HS256), got \"none\": an unsigned token proves "
 	  "nothing: \"none\" is never accepted" },
+	{ "redaction_check_bad.json", 5, 54, "redaction[0].check: expected one of \"luhn\", got "
+	  "\"mod10\"" },
 	{ "limited_answer_bad.json", 4, 21, "limited_answer: expected one of \"http\", "
 	  "\"jsonrpc\", got \"json-rpc\"" },
 	{ "auth_alg_bad.json", 10, 26, "got \"rs256\": not a JWS algorithm sluice verifies" },

@@ -116,3 +116,26 @@ int pol_regex_match(const struct pol_regex *rx, const char *subject, size_t len,
 		return 0;
 	return rc == PCRE2_ERROR_NOMEMORY ? -ENOMEM : -E2BIG;
 }
+
+int pol_regex_find(const struct pol_regex *rx, const char *subject, size_t len, size_t from,
+		   struct pol_regex_scratch *s, size_t *start, size_t *end)
+{
+	bool checked = subject == s->valid && len == s->valid_len;
+	int rc = pcre2_match(rx->code, (PCRE2_SPTR)subject, len, from,
+			     checked ? PCRE2_NO_UTF_CHECK : 0, s->md, limits);
+	PCRE2_SIZE *ov;
+
+	if (rc >= 0 || rc == PCRE2_ERROR_NOMATCH) {
+		s->valid = subject;
+		s->valid_len = len;
+	}
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	if (rc < 0)
+		return rc == PCRE2_ERROR_NOMEMORY ? -ENOMEM : -E2BIG;
+	ov = pcre2_get_ovector_pointer(s->md);
+	/* \K in a lookbehind can end a match before its start: read it empty. */
+	*start = ov[0];
+	*end = ov[1] < ov[0] ? ov[0] : ov[1];
+	return 1;
+}

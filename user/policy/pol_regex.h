@@ -35,4 +35,10 @@ void pol_regex_scratch_free(struct pol_regex_scratch *s);
 int pol_regex_match(const struct pol_regex *rx, const char *subject, size_t len,
 		    struct pol_regex_scratch *s);
 
+/* Where @rx first matches in @subject (@len bytes) at or after byte @from:
+ * 1 with [*start, *end); 0: nowhere; -E2BIG or -ENOMEM as above.  The
+ * subject is checked for UTF-8 once per scratch, as above. */
+int pol_regex_find(const struct pol_regex *rx, const char *subject, size_t len, size_t from,
+		   struct pol_regex_scratch *s, size_t *start, size_t *end);
+
 #endif

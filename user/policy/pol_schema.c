@@ -37,6 +37,7 @@ static const char *const unknown_arg_actions[] = { "strip", "refuse", NULL };
 static const char *const unknown_tool_actions[] = { "refuse", "read", "write", NULL };
 static const char *const premium_actions[] = { "deny", "upsell", NULL };
 static const char *const limited_answers[] = { "http", "jsonrpc", NULL };
+static const char *const redaction_checks[] = { "luhn", NULL };
 /* Spelled as verdict.h's DECIDE_SR_* bits, in bit order. */
 const char *const pol_server_request_names[] = { "sampling", "elicitation", "roots", NULL };
 static const char *const arg_types[] = {
@@ -880,6 +881,7 @@ static const struct pc_field redaction_fields[] = {
 	{ "name", pc_string, &S_RULE, NULL, true },
 	{ "pattern", pc_string, &S_REGEX, NULL, true },
 	{ "replacement", pc_string, &S_REPLACEMENT, "\"[REDACTED]\"" },
+	{ "check", pc_enum, redaction_checks },
 };
 static const struct pc_object O_REDACTION = { FIELDS(redaction_fields) };
 static const struct pc_array A_REDACTION = { pc_object, &O_REDACTION, 0, 256, canon_name, "rule" };

@@ -292,10 +292,28 @@ static int string_body(struct scanner *s, size_t quote, bool *nul)
 	return fail(s, quote, "unterminated string");
 }
 
+static int note_value(struct scanner *s, size_t off, bool nul)
+{
+	struct mcp_scan *o = s->out;
+
+	if (o->n_values == o->cap_values) {
+		size_t cap = o->cap_values ? 2 * o->cap_values : 16;
+		struct mcp_span *v = realloc(o->values, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		o->values = v;
+		o->cap_values = cap;
+	}
+	o->values[o->n_values++] = (struct mcp_span){ off, s->pos - off, nul };
+	return 0;
+}
+
 static int string_token(struct scanner *s)
 {
 	bool key = s->want == WANT_KEY || s->want == WANT_KEY_OR_CLOSE;
 	size_t ordinal = s->out->n_strings++;
+	size_t quote = s->pos;
 	bool nul = false;
 	int ret;
 
@@ -304,6 +322,8 @@ static int string_token(struct scanner *s)
 	ret = string_body(s, s->pos++, &nul);
 	if (!ret && nul)
 		ret = note_nul(s, ordinal);
+	if (!ret && !key && s->out->want_values)
+		ret = note_value(s, quote, nul);
 	if (ret)
 		return ret;
 	if (key)
@@ -437,20 +457,34 @@ static int at_end(struct scanner *s)
 	return fail(s, s->len, "unexpected end of input: %s", want_text[s->want]);
 }
 
-int mcp_scan(const char *text, size_t len, struct mcp_scan *out, struct mcp_scan_error *err)
+static int scan(const char *text, size_t len, struct mcp_scan *out, struct mcp_scan_error *err,
+		bool values)
 {
 	struct scanner s = { .text = text, .len = len, .want = WANT_VALUE, .out = out, .err = err };
 	int ret = 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(err, 0, sizeof(*err));
+	out->want_values = values;
 	while (!ret && s.pos < len)
 		ret = token(&s);
 	return ret ? ret : at_end(&s);
 }
 
+int mcp_scan(const char *text, size_t len, struct mcp_scan *out, struct mcp_scan_error *err)
+{
+	return scan(text, len, out, err, false);
+}
+
+int mcp_scan_values(const char *text, size_t len, struct mcp_scan *out,
+		    struct mcp_scan_error *err)
+{
+	return scan(text, len, out, err, true);
+}
+
 void mcp_scan_free(struct mcp_scan *s)
 {
 	free(s->nul);
+	free(s->values);
 	memset(s, 0, sizeof(*s));
 }

@@ -26,10 +26,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* A string value's token in the text, quotes included. */
+struct mcp_span {
+	size_t off, len;
+	bool nul;		/* it holds \u0000 (cJSON's C string stops there) */
+};
+
 struct mcp_scan {
 	size_t n_strings;	/* keys and string values */
 	size_t *nul;		/* ordinals of strings holding \u0000, ascending */
 	size_t n_nul, cap_nul;
+	/* mcp_scan_values() only: every string value (not keys), in document
+	 * order, which is the order of a pre-order walk of the cJSON tree. */
+	bool want_values;
+	struct mcp_span *values;
+	size_t n_values, cap_values;
 };
 
 struct mcp_scan_error {
@@ -41,6 +52,9 @@ struct mcp_scan_error {
 /* 0, -EINVAL (*err filled), or -ENOMEM.  *out is valid for mcp_scan_free()
  * whatever the return. */
 int mcp_scan(const char *text, size_t len, struct mcp_scan *out, struct mcp_scan_error *err);
+/* mcp_scan(), also recording where each string value is (out->values). */
+int mcp_scan_values(const char *text, size_t len, struct mcp_scan *out,
+		    struct mcp_scan_error *err);
 void mcp_scan_free(struct mcp_scan *s);
 
 /* Is @s (@len bytes) a number as RFC 8259 spells it (no leading zeros,
