@@ -188,14 +188,16 @@ static int apply_rule(const struct redact_rule *r, struct redact_scratch *s, con
 	return *hits > 0;
 }
 
-/* Every rule over @value: the new value (malloc) when any replaced
- * something, NULL and 0 when none did; < 0 on error. */
+/* Every rule over @value (@len bytes): the new value (malloc, NUL-terminated,
+ * *changed_len bytes) when any replaced something, NULL and 0 when none
+ * did; < 0 on error. */
 static int redact_value(const struct redact_set *rs, struct redact_scratch *s, const char *value,
-			char **changed, struct redact_counts *counts)
+			size_t len, char **changed, size_t *changed_len,
+			struct redact_counts *counts)
 {
 	struct buf cur = {}, next = {};
 	bool any = false;
-	int ret = buf_puts(&cur, value);
+	int ret = buf_append(&cur, value, len);
 
 	*changed = NULL;
 	for (size_t i = 0; i < rs->n && !ret; i++) {
@@ -217,9 +219,10 @@ static int redact_value(const struct redact_set *rs, struct redact_scratch *s, c
 		}
 	}
 	buf_free(&next);
-	if (!ret && any)
+	if (!ret && any) {
 		*changed = cur.data;	/* a buf is always NUL-terminated */
-	else
+		*changed_len = cur.len;
+	} else
 		buf_free(&cur);
 	return ret;
 }
@@ -263,7 +266,7 @@ static int walk_node(struct walk *w, const cJSON *node, bool judged)
 
 	if (cJSON_IsString(node)) {
 		size_t ordinal = w->next++;
-		char *value;
+		char *value = NULL;
 
 		if (ordinal >= w->scan->n_values)
 			return -EINVAL;		/* scanner and parser disagree */
@@ -276,7 +279,10 @@ static int walk_node(struct walk *w, const cJSON *node, bool judged)
 				w->counts->unreadable++;
 			return replace_token(w, ordinal, "[REDACTED]");
 		}
-		ret = redact_value(w->rs, w->s, node->valuestring, &value, w->counts);
+		size_t vlen;
+
+		ret = redact_value(w->rs, w->s, node->valuestring, strlen(node->valuestring),
+				   &value, &vlen, w->counts);
 		if (!ret && value)
 			ret = replace_token(w, ordinal, value);
 		free(value);
@@ -339,4 +345,14 @@ int redact_text(const struct redact_set *rs, struct redact_scratch *s, const cha
 	cJSON_Delete(root);
 	mcp_scan_free(&scan);
 	return ret;
+}
+
+int redact_plain(const struct redact_set *rs, struct redact_scratch *s, const char *text,
+		 size_t len, char **out, size_t *out_len, struct redact_counts *counts)
+{
+	*out = NULL;
+	*out_len = 0;
+	if (!rs || !rs->n)
+		return 0;
+	return redact_value(rs, s, text, len, out, out_len, counts);
 }

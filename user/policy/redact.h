@@ -60,6 +60,11 @@ struct redact_counts {
 int redact_text(const struct redact_set *rs, struct redact_scratch *s, const char *text,
 		size_t len, char **out, size_t *out_len, struct redact_counts *counts);
 
+/* The rules over @text as plain text (an SSE event whose data is not JSON):
+ * results as redact_text(), never -EINVAL. */
+int redact_plain(const struct redact_set *rs, struct redact_scratch *s, const char *text,
+		 size_t len, char **out, size_t *out_len, struct redact_counts *counts);
+
 /* The Luhn checksum over the digits of @s (@len bytes; other bytes are
  * skipped): true for 13..19 digits that pass. */
 bool redact_luhn(const char *s, size_t len);

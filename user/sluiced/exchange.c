@@ -423,6 +423,37 @@ static int filter_event(struct exchange *ex, struct sse_event *ev)
 	return 0;
 }
 
+/*
+ * What the backend sends reaches the agent redacted: a JSON answer whole,
+ * an event's data whole (the SSE reader hands over complete events, so a
+ * secret split across two reads is still seen whole), data that is not JSON
+ * as plain text.  An answer that could not be judged is not relayed.
+ */
+static int redact_buf(struct exchange *ex, struct buf *b, bool json)
+{
+	char *text;
+	size_t len;
+	int err;
+
+	if (!ex->gp->redact || !b->len)
+		return 0;
+	err = gate_redact(ex->gp, b->data, b->len, json, &text, &len, &ex->redactions);
+	if (err == -EINVAL && json)	/* not JSON after all: judged as text */
+		err = gate_redact(ex->gp, b->data, b->len, false, &text, &len, &ex->redactions);
+	if (err) {
+		pr_warn("sluiced: backend %s: an answer could not be redacted (%s); not relayed\n",
+			ex->up.be->name, err == -E2BIG ? "a pattern hit its match limit, or the "
+			"text is not UTF-8" : "out of memory");
+		return err;
+	}
+	if (!text)
+		return 0;
+	buf_reset(b);
+	err = buf_append(b, text, len);
+	free(text);
+	return err;
+}
+
 static int ex_on_sse_event(struct upstream *us, struct sse_event *ev)
 {
 	struct exchange *ex = exchange_of(us);
@@ -439,6 +470,8 @@ static int ex_on_sse_event(struct upstream *us, struct sse_event *ev)
 		err = check_event(ex, ev);
 	if (!err && ev->has_data && !ev->comment)
 		err = filter_event(ex, ev);
+	if (!err && ev->has_data && !ev->comment && strcmp(ev->type, "endpoint"))
+		err = redact_buf(ex, &ev->data, true);
 	if (err)
 		return err;
 	if (!c)
@@ -476,7 +509,7 @@ static int ex_on_check(struct upstream *us, struct http_msg *msg)
 		return upstream_broke(us, "%s", why);
 	if (err == -EINVAL)
 		return upstream_broke(us, "its answer is not JSON-RPC");
-	return err;
+	return err ? err : redact_buf(ex, &msg->body, true);
 }
 
 /* The backend's status and headers, with a body of the gateway's making. */

@@ -59,6 +59,7 @@ struct exchange {
 	struct batch_answers batch;	/* POSTs: a batch's requests, the refused ones answered */
 	char *body;			/* the decision's rewritten body (malloc), or NULL */
 	char head_extra[320];		/* header lines added to the answer (RateLimit) */
+	struct redact_counts redactions;	/* what redaction replaced in the answer */
 	size_t body_len;
 };
 

@@ -525,3 +525,24 @@ char *gate_filter_answer(const struct gw_policy *gp, const struct identity *id,
 	jarena_end();
 	return out;
 }
+
+/* --- redaction ----------------------------------------------------------------------- */
+
+int gate_redact(const struct gw_policy *gp, const char *text, size_t len, bool json, char **out,
+		size_t *out_len, struct redact_counts *counts)
+{
+	struct redact_scratch *s;
+	int err;
+
+	*out = NULL;
+	*out_len = 0;
+	if (!gp->redact)
+		return 0;
+	s = redact_scratch_new();
+	if (!s)
+		return -ENOMEM;
+	err = json ? redact_text(gp->redact, s, text, len, out, out_len, counts) :
+		     redact_plain(gp->redact, s, text, len, out, out_len, counts);
+	redact_scratch_free(s);
+	return err;
+}

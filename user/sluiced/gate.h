@@ -79,6 +79,10 @@ void gate_lists_free(struct gate_lists *l);
 typedef bool (*gate_list_lookup)(void *ctx, const char *rid, enum mcp_method *m);
 /* A gate_list_lookup over a struct gate_lists (@ctx). */
 bool gate_lists_lookup(void *ctx, const char *rid, enum mcp_method *m);
+/* The policy's redaction over @text (@len bytes): as redact_text() (JSON) or
+ * redact_plain() (@json false), with a scratch of its own. */
+int gate_redact(const struct gw_policy *gp, const char *text, size_t len, bool json, char **out,
+		size_t *out_len, struct redact_counts *counts);
 /* FNV-1a of an id's JSON text, never 0 (the session table keeps hashes). */
 uint64_t gate_id_hash(const char *rid);
 /* Filters the list results in a JSON-RPC body (a response or a batch of

@@ -205,6 +205,7 @@ static void gw_policy_free(struct gw_policy *p)
 	for (size_t i = 0; i < p->cfg.n_own_hosts; i++)
 		free(p->cfg.own_hosts[i]);
 	decide_limiter_free(p->limiter);
+	redact_set_free(p->redact);
 	decide_model_free(p->model);
 	free(p->prm_json);
 	if (p->have_ident)
@@ -253,6 +254,11 @@ static int build_decision(struct gw_policy *p, char *err, size_t errlen)
 	rc = decide_model_build(p->pol, &p->model, NULL);
 	if (rc) {
 		snprintf(err, errlen, "cannot compile the decision model: %s", strerror(-rc));
+		return rc;
+	}
+	rc = redact_build(p->pol, &p->redact, why, sizeof(why));
+	if (rc) {
+		snprintf(err, errlen, "%s", rc == -EINVAL ? why : "out of memory");
 		return rc;
 	}
 	p->limiter = decide_limiter_new(p->model);

@@ -17,6 +17,7 @@
 #include "policy/decide.h"
 #include "policy/ident.h"
 #include "policy/limits.h"
+#include "policy/redact.h"
 #include "policy/policy.h"
 #include "sessions.h"
 
@@ -84,6 +85,7 @@ struct gw_policy {
 	/* The rate limits' state, for @model; gw_policy_install() carries the
 	 * previous policy's state over into it. */
 	struct decide_limiter *limiter;
+	struct redact_set *redact;	/* the redaction rules; NULL: none */
 	char *prm_json;		/* Protected Resource Metadata (RFC 9728), served as is */
 };
 
