@@ -263,6 +263,24 @@ except (OSError, ValueError, KeyError, IndexError) as e:
     case("legacy /sse: a call and a tools/list sharing an id: the list is still filtered",
          False, repr(e))
 
+try:
+    # Legacy clients read answers from /sse only, and no body from a 2xx
+    # answer to /message: a refusal there is an error status.
+    sk, path, _ = legacy_open(GPT, 5)
+    st1, _, js1 = req(G1, "POST", path, call(16, "update_account",
+                                             {"account_id": "acct_12345678", "changes": {}}),
+                      key=GPT)
+    st2, _, js2 = req(G1, "POST", path, call(17, "no_such_tool", {}), key=GPT)
+    sk.close()
+    case("legacy /message: a refused call is 403 (an agent's rule) or 400 (unknown tool), "
+         "never a 2xx whose body no client reads",
+         st1 == 403 and err(js1).get("code") == -32010 and js1.get("id") == 16 and
+         st2 == 400 and err(js2).get("code") == -32602 and js2.get("id") == 17,
+         (st1, js1, st2, js2))
+except (OSError, ValueError, KeyError, IndexError) as e:
+    case("legacy /message: a refused call is 403 (an agent's rule) or 400 (unknown tool), "
+         "never a 2xx whose body no client reads", False, repr(e))
+
 # --- JWT bearer tokens (G3) ---------------------------------------------------------------
 def b64u(raw):
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

@@ -147,7 +147,7 @@ static const struct gw_backend *session_backend(const struct gw_policy *gp, cons
 /* Judges a POSTed body: refused, it is answered here, @gp's reference is
  * dropped and false comes back.  Passed, @res says what was learned. */
 static bool judged(struct client *c, struct gw_policy *gp, const struct http_msg *msg,
-		   struct inspect_result *res, struct gate_req *g)
+		   struct inspect_result *res, struct gate_req *g, bool legacy)
 {
 	g->gp = gp;
 	g->auth_rc = gate_identify(gp, msg, &c->peer, &g->id, &g->why);
@@ -155,6 +155,11 @@ static bool judged(struct client *c, struct gw_policy *gp, const struct http_msg
 		return true;
 	if (res->close)
 		c->close_after = true;
+	/* Legacy clients read answers from /sse only and no body from a 2xx
+	 * answer to /message: a refusal sent 200 would leave them waiting. */
+	if (legacy && res->http_status == 200)
+		res->http_status = res->code == DECIDE_ERR_FORBIDDEN ||
+				   res->code == DECIDE_ERR_PREMIUM ? 403 : 400;
 	client_answer_error_hdr(c, res->http_status, res->rpc_id, res->code,
 				g->message[0] ? g->message : res->message, g->extra);
 	gw_policy_put(gp);
@@ -226,7 +231,7 @@ static void route_mcp_post(struct client *c, struct gw_policy *gp, const struct 
 	struct exchange *ex;
 	bool known, reserve;
 
-	if (!judged(c, gp, msg, &res, &g))
+	if (!judged(c, gp, msg, &res, &g, false))
 		return;
 	be = session_backend(gp, sid, &g.id, false, &known);
 	/* Without a session, a tool call goes where its tool's backend says. */
@@ -342,7 +347,7 @@ static void route_legacy_post(struct client *c, struct gw_policy *gp, const stru
 	struct exchange *ex;
 
 	/* Judged first: who asks decides which sessions exist for it. */
-	if (!judged(c, gp, msg, &res, &g))
+	if (!judged(c, gp, msg, &res, &g, true))
 		return;
 	if (!sessions_query_id(msg->url, sid, sizeof(sid)) ||
 	    !session_of(gp, sid, &g.id, false, &s) ||
