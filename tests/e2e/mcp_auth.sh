@@ -85,4 +85,6 @@ for t in http sse; do
 	check "$t: no Authorization or X-API-Key reached server-everything" \
 		test "$(credentials_tapped $t)" = 0
 done
+# Under SAN=1: no memory error or undefined behaviour in sluiced.
+check "no sanitizer report" bash -c "! grep -E 'ERROR: AddressSanitizer|runtime error' '$TMP'/http.log '$TMP'/sse.log"
 exit $E2E_FAILED

@@ -60,4 +60,6 @@ n_direct=$(grep -c ' PASS$' "$TMP/direct.txt")
 n_proxied=$(grep -c ' PASS$' "$TMP/proxied.txt")
 check "conformance: through sluiced with authentication ($n_proxied) >= directly ($n_direct)" \
 	test "$n_proxied" -ge "$n_direct" -a "$n_direct" -ge 11
+# Under SAN=1: no memory error or undefined behaviour in sluiced.
+check "no sanitizer report" bash -c "! grep -E 'ERROR: AddressSanitizer|runtime error' '$TMP'/gw.log"
 exit $E2E_FAILED
