@@ -2,16 +2,24 @@
 decision, list filtering and sessions, through two sluiced in front of
 policies/example.json's agents (demo keys: policies/README.md).
 
-  argv: G1 G2 HOSTILE
+  argv: G1 G2 HOSTILE G3 JWT_SECRET
   G1: analytics -> sluice-demo-backend, billing -> hostile_backend.py
   G2: both backends -> hostile_backend.py (which logs what it receives)
+  G3: as G2, plus JWT bearer tokens (HS256 with JWT_SECRET, issuer
+      https://issuer.sluice.test, plan_claim "plan"); update_account needs
+      the token scopes "accounts:write" and "admin".
 Prints one PASS/FAIL line per case; exits 1 on any failure.
 """
+import base64
+import hashlib
+import hmac
 import http.client
 import json
 import sys
+import time
 
-G1, G2, HOSTILE = (int(a) for a in sys.argv[1:4])
+G1, G2, HOSTILE, G3 = (int(a) for a in sys.argv[1:5])
+JWT_SECRET = sys.argv[5].encode()
 CLAUDE = "sk-demo-claude-assistant-2f9c41"
 GPT = "sk-demo-gpt-analyst-8b17d3"
 OPS = "sk-demo-ops-bot-c5e19a"
@@ -375,11 +383,116 @@ try:
     sk, path, _ = legacy_open(GPT, 5, port=G2)
     st, hd, js = req(G2, "POST", path, [call(103, *DENIED)], key=GPT)
     sk.close()
-    case("legacy /message batch, every element refused: 200 on the POST, nothing forwarded",
-         st == 200 and ids_codes(js) == [(103, -32010)] and
+    case("legacy /message batch, every element refused: 400 on the POST (a legacy client "
+         "reads no 2xx body), the errors in it, nothing forwarded",
+         st == 400 and ids_codes(js) == [(103, -32010)] and
          batch_seen() == [[(101, "tools/call", "get_pricing", {})]], (st, js, batch_seen()))
 except (OSError, ValueError, KeyError, IndexError) as e:
     case("legacy /message batch", False, repr(e))
+
+try:
+    # Legacy clients read answers from /sse only, and no body from a 2xx
+    # answer to /message: a refusal there is an error status.
+    sk, path, _ = legacy_open(GPT, 5)
+    st1, _, js1 = req(G1, "POST", path, call(16, "update_account",
+                                             {"account_id": "acct_12345678", "changes": {}}),
+                      key=GPT)
+    st2, _, js2 = req(G1, "POST", path, call(17, "no_such_tool", {}), key=GPT)
+    sk.close()
+    case("legacy /message: a refused call is 403 (an agent's rule) or 400 (unknown tool), "
+         "never a 2xx whose body no client reads",
+         st1 == 403 and err(js1).get("code") == -32010 and js1.get("id") == 16 and
+         st2 == 400 and err(js2).get("code") == -32602 and js2.get("id") == 17,
+         (st1, js1, st2, js2))
+except (OSError, ValueError, KeyError, IndexError) as e:
+    case("legacy /message: a refused call is 403 (an agent's rule) or 400 (unknown tool), "
+         "never a 2xx whose body no client reads", False, repr(e))
+
+# --- JWT bearer tokens (G3) ---------------------------------------------------------------
+def b64u(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def jwt(claims, header=None, sign=True):
+    """A compact JWT: HS256 with JWT_SECRET unless @sign is False (no signature)."""
+    h = header or {"alg": "HS256", "typ": "JWT", "kid": "k1"}
+    si = b64u(json.dumps(h).encode()) + "." + b64u(json.dumps(claims).encode())
+    sig = hmac.new(JWT_SECRET, si.encode(), hashlib.sha256).digest() if sign else b""
+    return si + "." + b64u(sig)
+
+
+def claims(**over):
+    now = int(time.time())
+    c = {"iss": "https://issuer.sluice.test", "sub": "claude-assistant",
+         "aud": f"http://127.0.0.1:{G3}/mcp", "iat": now, "exp": now + 300,
+         "scope": "accounts:write admin"}
+    c.update(over)
+    return {k: v for k, v in c.items() if v is not None}
+
+
+UPDATE = {"account_id": "acct_12345678", "changes": {"tier": "pro"}}
+
+
+def jwt_call(rid, token, tool="update_account", args=UPDATE):
+    """POSTs a call with @token to G3; (status, headers, json, backend requests)."""
+    reset()
+    st, hd, js = req(G3, "POST", "/mcp", call(rid, tool, args), key=token)
+    return st, hd, js, stats()["requests"]
+
+
+# The control: a token with every scope passes, and the call reaches the backend.
+st, hd, js, seen = jwt_call(40, jwt(claims()))
+case("JWT with the scopes update_account needs: forwarded to the backend",
+     st == 200 and not err(js) and len(seen) == 1 and
+     seen[0]["hdr"].get("x-sluice-agent") == "claude-assistant", (st, js, seen))
+
+st, hd, js, seen = jwt_call(41, jwt(claims(scope="accounts:write")))
+www = hd.get("www-authenticate", "")
+e = err(js)
+case("JWT lacking a scope: 403, WWW-Authenticate insufficient_scope names every scope "
+     "needed, -32012, the backend never saw it",
+     st == 403 and www == 'Bearer error="insufficient_scope", scope="accounts:write admin"' and
+     e.get("code") == -32012 and js.get("id") == 41 and '"admin"' in e.get("message", "") and
+     "tools.update_account.scopes" in e.get("message", "") and not seen, (st, www, js, seen))
+
+st, hd, js, seen = jwt_call(42, jwt(claims(scope=None)))
+case("JWT with no scope claim at all: 403 insufficient_scope, not forwarded",
+     st == 403 and 'error="insufficient_scope", scope="accounts:write admin"' in
+     hd.get("www-authenticate", "") and not seen, (st, hd.get("www-authenticate"), seen))
+
+
+def invalid_token(name, rid, token, words):
+    """@token is refused: 401, error="invalid_token" and a description holding
+    @words (any description when None), the JSON-RPC id echoed, nothing forwarded."""
+    st, hd, js, seen = jwt_call(rid, token)
+    www = hd.get("www-authenticate", "")
+    pre = (f'Bearer resource_metadata="http://127.0.0.1:{G3}/.well-known/'
+           'oauth-protected-resource/mcp", error="invalid_token", error_description="')
+    desc = www[len(pre):] if www.startswith(pre) else ""
+    case(f"{name}: 401 invalid_token \"{desc.rstrip(chr(34))}\", not forwarded",
+         st == 401 and desc and (words is None or words in desc) and js.get("id") == rid and
+         err(js).get("code") == -32011 and not seen, (st, www, js, seen))
+
+
+# The control for the plan claim: a plan the policy defines is taken.
+st, hd, js, seen = jwt_call(43, jwt(claims(plan="enterprise")))
+case("JWT whose plan claim names a defined plan: forwarded with that plan",
+     st == 200 and len(seen) == 1 and seen[0]["hdr"].get("x-sluice-plan") == "enterprise",
+     (st, js, seen))
+invalid_token("JWT whose plan claim names an unknown plan", 44, jwt(claims(plan="gold")),
+              "plan the policy does not know")
+invalid_token("expired JWT", 45, jwt(claims(exp=int(time.time()) - 3600)), "token expired")
+invalid_token("JWT for another audience", 46,
+              jwt(claims(aud="http://127.0.0.1:1/mcp")), "audience does not name this resource")
+# RFC 7519's unsecured JWT ends in an empty part: sluice reads no JWT in it
+# (ident_looks_like_jwt() wants three non-empty parts), so it is refused as
+# an unknown API key; with a signature appended it is read as a JWT.
+invalid_token("JWT with alg none and an empty signature", 47,
+              jwt(claims(), header={"alg": "none", "typ": "JWT"}, sign=False), None)
+invalid_token("JWT with alg none and a valid HS256 signature", 48,
+              jwt(claims(), header={"alg": "none", "typ": "JWT", "kid": "k1"}), "alg none")
+invalid_token("JWT signed with another secret", 49,
+              jwt(claims())[:-8] + "AAAAAAAA", "signature does not verify")
 
 # --- sessions -------------------------------------------------------------------------------
 st, hd, js = req(G2, "POST", "/mcp", INIT, key=OPS)

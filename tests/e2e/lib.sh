@@ -102,3 +102,41 @@ wait_for() {
 	echo "timed out waiting for $what" >&2
 	return 1
 }
+
+# --- real MCP software (tests/mcp) ------------------------------------------------------
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# mcp_everything PORT TRANSPORT LOG: server-everything (tests/mcp/start-everything.sh)
+# on 127.0.0.1:PORT, stopped at exit.
+mcp_everything() {
+	local pid
+	pid=$(SE_LOG="$3" "$PWD/tests/mcp/start-everything.sh" "$1" "$2") || return 1
+	E2E_PIDS+=("$pid")
+}
+
+# mcp_sluiced DIR NAME PORT BACKEND_PORT [AGENTS_JSON]: sluiced on 127.0.0.1:PORT
+# in front of http://127.0.0.1:BACKEND_PORT/mcp, its policy DIR/NAME.json (with
+# "agents": AGENTS_JSON when given, checked by sluicectl first), its output in
+# DIR/NAME.log; stopped at exit.
+mcp_sluiced() {
+	local dir=$1 name=$2 port=$3 backend=$4 agents=${5:-} more=""
+	[ -z "$agents" ] || more=", \"agents\": $agents"
+	cat >"$dir/$name.json" <<EOJ
+{ "version": 1, "listen": "127.0.0.1:$port",
+  "backends": { "everything": { "url": "http://127.0.0.1:$backend/mcp", "timeout_ms": 5000 } }
+  $more }
+EOJ
+	if [ -n "$agents" ]; then
+		"$SLUICECTL" policy check "$dir/$name.json" >"$dir/$name.log" 2>&1 || return 1
+	fi
+	"$PWD/$BUILD/sluiced" --policy "$dir/$name.json" --workers 2 --control "$dir/$name.sock" \
+		--pin-dir "$dir/no-kernel" >>"$dir/$name.log" 2>&1 &
+	E2E_PIDS+=($!)
+	wait_for "sluiced $name" 5 port_open "$port"
+}
+
+# mcp_key AGENT: a new API key from `sluicectl key new`, printed "KEY DIGEST".
+mcp_key() {
+	"$SLUICECTL" key new "$1" --json | jq -r '"\(.key) \(.sha256)"'
+}

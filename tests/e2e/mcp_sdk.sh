@@ -22,27 +22,11 @@ SE_SSE=$(free_port)
 GW_HTTP=$(free_port)
 GW_SSE=$(free_port)
 
-start_everything() {	# PORT TRANSPORT
-	local pid
-	pid=$(SE_LOG="$TMP/se-$2.log" "$MCP/start-everything.sh" "$1" "$2") || return 1
-	E2E_PIDS+=("$pid")
-}
-
-start_sluiced() {	# GATEWAY_PORT BACKEND_PORT NAME
-	cat >"$TMP/$3.json" <<EOF
-{ "version": 1, "listen": "127.0.0.1:$1",
-  "backends": { "everything": { "url": "http://127.0.0.1:$2/mcp", "timeout_ms": 5000 } } }
-EOF
-	"$SLUICED" --policy "$TMP/$3.json" --workers 2 --control "$TMP/$3.sock" \
-		--pin-dir "$TMP/no-kernel" >"$TMP/$3.log" 2>&1 &
-	E2E_PIDS+=($!)
-	wait_for "sluiced $3" 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1"
-}
-
-start_everything "$SE_HTTP" streamableHttp || die "server-everything (streamable) did not start"
-start_everything "$SE_SSE" sse || die "server-everything (sse) did not start"
-start_sluiced "$GW_HTTP" "$SE_HTTP" http || die "sluiced (streamable) did not start"
-start_sluiced "$GW_SSE" "$SE_SSE" sse || die "sluiced (sse) did not start"
+mcp_everything "$SE_HTTP" streamableHttp "$TMP/se-http.log" ||
+	die "server-everything (streamable) did not start"
+mcp_everything "$SE_SSE" sse "$TMP/se-sse.log" || die "server-everything (sse) did not start"
+mcp_sluiced "$TMP" http "$GW_HTTP" "$SE_HTTP" || die "sluiced (streamable) did not start"
+mcp_sluiced "$TMP" sse "$GW_SSE" "$SE_SSE" || die "sluiced (sse) did not start"
 
 # The SDK client prints its own PASS/FAIL lines per case.
 node "$MCP/client.mjs" --transport streamable --url "http://127.0.0.1:$GW_HTTP/mcp" ||

@@ -151,14 +151,15 @@ static const struct gw_backend *session_backend(const struct gw_policy *gp, cons
  * those with nothing).  On the legacy transport too: a refusal is answered
  * on the POST, as a single message's is.
  */
-static void answer_refused_batch(struct client *c, const struct batch_answers *ba)
+static void answer_refused_batch(struct client *c, const struct batch_answers *ba, bool legacy)
 {
 	char *body = ba->n_answers ? batch_merge(ba, NULL, 0, 0, NULL, 0) : NULL;
 
 	if (ba->n_answers && !body)
 		client_answer_error(c, 503, NULL, INSPECT_INTERNAL_ERROR, "out of memory", 0);
-	else
-		client_answer_json(c, body ? 200 : 202, body ? body : "", body ? strlen(body) : 0);
+	else	/* legacy: not 2xx, whose body such a client never reads (judged()) */
+		client_answer_json(c, body ? legacy ? 400 : 200 : 202, body ? body : "",
+				   body ? strlen(body) : 0);
 	free(body);
 }
 
@@ -166,17 +167,22 @@ static void answer_refused_batch(struct client *c, const struct batch_answers *b
  * it is answered here, @gp's reference is dropped and false comes back.
  * Passed, @res says what was learned. */
 static bool judged(struct client *c, struct gw_policy *gp, const struct http_msg *msg,
-		   struct inspect_result *res, struct gate_req *g)
+		   struct inspect_result *res, struct gate_req *g, bool legacy)
 {
 	g->gp = gp;
 	g->auth_rc = gate_identify(gp, msg, &c->peer, &g->id, &g->why);
 	if (inspect_request_judge(msg, res, gate_judge, g)) {
 		if (res->close)
 			c->close_after = true;
+		/* Legacy clients read answers from /sse only and no body from a 2xx
+		 * answer to /message: a refusal sent 200 would leave them waiting. */
+		if (legacy && res->http_status == 200)
+			res->http_status = res->code == DECIDE_ERR_FORBIDDEN ||
+					   res->code == DECIDE_ERR_PREMIUM ? 403 : 400;
 		client_answer_error_data(c, res->http_status, res->rpc_id, res->code,
 					 g->message[0] ? g->message : res->message, g->data, g->extra);
 	} else if (!g->batch.n_forwarded && batch_partial(&g->batch)) {
-		answer_refused_batch(c, &g->batch);
+		answer_refused_batch(c, &g->batch, legacy);
 	} else {
 		return true;
 	}
@@ -252,7 +258,7 @@ static void route_mcp_post(struct client *c, struct gw_policy *gp, const struct 
 	struct exchange *ex;
 	bool known, reserve;
 
-	if (!judged(c, gp, msg, &res, &g))
+	if (!judged(c, gp, msg, &res, &g, false))
 		return;
 	be = session_backend(gp, sid, &g.id, false, &known);
 	/* Without a session, a tool call goes where its tool's backend says. */
@@ -368,7 +374,7 @@ static void route_legacy_post(struct client *c, struct gw_policy *gp, const stru
 	struct exchange *ex;
 
 	/* Judged first: who asks decides which sessions exist for it. */
-	if (!judged(c, gp, msg, &res, &g))
+	if (!judged(c, gp, msg, &res, &g, true))
 		return;
 	if (!sessions_query_id(msg->url, sid, sizeof(sid)) ||
 	    !session_of(gp, sid, &g.id, false, &s) ||
