@@ -244,6 +244,29 @@ static void test_positions(void)
 		EXPECT(r, " ; ;", "empty");
 		EXPECT(r, "-- nothing", "empty");
 	}
+	TEST_CASE("a query at the size cap is judged without running out of stack; one "
+		  "byte over is refused as too_complex") {
+		static char q[SQL_MAX_BYTES + 2];
+		struct sql_verdict v;
+		size_t n = (size_t)snprintf(q, sizeof(q), "SELECT 1");
+
+		/* SELECT 1+1+1...: the deepest expression a query of this size
+		 * can write (a left-deep chain of operators). */
+		while (n + 2 <= SQL_MAX_BYTES) {
+			memcpy(q + n, "+1", 2);
+			n += 2;
+		}
+		q[n] = '\0';
+		v = judge(r, q);
+		CHECK(v.ok || (v.reason && strcmp(v.reason, "parse_error")), "%zu bytes: %s %s", n,
+		      v.reason ? v.reason : "ok", v.message);
+		memcpy(q + n, " ", 2);
+		q[SQL_MAX_BYTES + 1] = '\0';
+		v = judge(r, q);
+		CHECK(!v.ok && v.reason && !strcmp(v.reason, "too_complex") &&
+		      strstr(v.message, "checks at most 16384"), "%s %s",
+		      v.reason ? v.reason : "ok", v.message);
+	}
 	TEST_CASE("the message holds no control bytes") {
 		v = judge(r, "SELECT \"a\nb\"()");
 		CHECK(!v.ok || !strchr(v.message, '\n'), "%s", v.message);

@@ -710,6 +710,14 @@ int sql_rule_check(const struct sql_rule *r, const char *query, size_t len,
 		refuse(&c, "parse_error", nul - query, "a NUL byte");
 		return 0;
 	}
+	/* libpg_query's parser recurses without a bound: tens of thousands of
+	 * chained operators (SELECT 1+1+...) exhaust a thread's stack.  A cap
+	 * on the text bounds the depth well inside a worker's stack. */
+	if (len > SQL_MAX_BYTES) {
+		refuse(&c, "too_complex", SQL_MAX_BYTES, "a query of %zu bytes: the gateway "
+		       "checks at most %d", len, SQL_MAX_BYTES);
+		return 0;
+	}
 	q = malloc(len + 1);
 	if (!q)
 		return -ENOMEM;

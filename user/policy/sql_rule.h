@@ -33,7 +33,7 @@ struct sql_rule;
  *   select_into  SELECT ... INTO
  *   locking      FOR UPDATE / FOR SHARE / FOR [NO] KEY ...
  *   function, relation, schema, column, type   a name the lists refuse
- *   too_complex  nested too deeply to check
+ *   too_complex  nested too deeply to check, or over SQL_MAX_BYTES
  */
 struct sql_verdict {
 	bool ok;
@@ -46,6 +46,10 @@ struct sql_verdict {
  * passed it).  0, -EINVAL with the reason in @why, or -ENOMEM. */
 int sql_rule_compile(const cJSON *sql, struct sql_rule **out, char *why, size_t len);
 void sql_rule_free(struct sql_rule *r);
+
+/* The longest query judged: longer ones are refused as too_complex (the
+ * PostgreSQL parser's recursion must stay well inside a thread's stack). */
+#define SQL_MAX_BYTES 16384
 
 /* Judges @query (@len bytes, need not be NUL-terminated) into @v.  0 when
  * judged (ok or refused), -ENOMEM when it could not be: refuse the call. */

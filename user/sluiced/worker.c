@@ -148,20 +148,32 @@ static void worker_cleanup(struct worker *w)
 	ev_loop_free(w->loop);
 }
 
+/* A worker's stack, whatever RLIMIT_STACK says (glibc gives threads 2 MiB
+ * when it is unlimited): the SQL rule runs the PostgreSQL parser, whose
+ * recursion a query of SQL_MAX_BYTES can take about 1 MiB deep (3 under
+ * the sanitizers). */
+#define WORKER_STACK_BYTES (8u << 20)
+
 int worker_start_all(unsigned int n, const struct net_addr *listen)
 {
-	int err = 0;
+	pthread_attr_t attr;
+	int err = -pthread_attr_init(&attr);
 
-	workers = calloc(n, sizeof(*workers));
-	if (!workers)
-		return -ENOMEM;
+	if (!err)
+		err = -pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES);
+	workers = err ? NULL : calloc(n, sizeof(*workers));
+	if (!workers) {
+		pthread_attr_destroy(&attr);
+		return err ? err : -ENOMEM;
+	}
 	for (unsigned int i = 0; i < n && !err; i++) {
 		err = worker_init(&workers[i], (int)i, listen);
 		if (!err)
-			err = -pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
+			err = -pthread_create(&workers[i].thread, &attr, worker_main, &workers[i]);
 		if (!err)
 			n_workers++;
 	}
+	pthread_attr_destroy(&attr);
 	if (err) {
 		worker_cleanup(&workers[n_workers]);
 		worker_stop_all();
