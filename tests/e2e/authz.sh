@@ -40,11 +40,12 @@ p["listen"] = f"127.0.0.1:{port}"
 p.pop("admin", None)
 p["backends"]["analytics"]["url"] = f"http://127.0.0.1:{analytics}/mcp"
 p["backends"]["billing"]["url"] = f"http://127.0.0.1:{billing}/mcp"
-# Rate limits have their own test (limits.sh): here they would only refuse
-# the many calls of the authorization cases.
+# Rate limits and budgets have their own test (limits.sh): here they would
+# only refuse the many calls of the authorization cases.
 for section in ("plans", "agents", "tools"):
     for item in p.get(section, {}).values():
         item.pop("limits", None)
+        item.pop("budget", None)
 json.dump(p, open(out, "w"), indent=1)
 PY
 }

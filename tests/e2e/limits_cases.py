@@ -18,6 +18,8 @@ import time
 ALPHA = "sk-test-limits-alpha-4d1c"
 BETA = "sk-test-limits-beta-77e0"
 SDK = "sk-test-limits-sdk-90ab"
+SPENDER = "sk-test-limits-spender-5e2f"
+REPORTER = "sk-test-limits-reporter-c3d8"
 failed = False
 
 
@@ -32,10 +34,15 @@ def write_policy(path, gport, dport, per_minute, answer="http"):
             "alpha": {"keys_sha256": [digest(ALPHA)], "plan": "team"},
             "beta": {"keys_sha256": [digest(BETA)], "plan": "team"},
             "sdk": {"keys_sha256": [digest(SDK)], "plan": "team"},
+            "spender": {"keys_sha256": [digest(SPENDER)], "customer": "acme",
+                        "budget": {"per_day": 3}},
+            "reporter": {"keys_sha256": [digest(REPORTER)],
+                         "budget": {"per_day": 1, "action": "report"}},
         },
+        "customers": {"acme": {"budget": {"per_month": 100}}},
         "limited_answer": answer,
         "tools": {
-            "get_pricing": {"class": "read"},
+            "get_pricing": {"class": "read", "cost": 1},
             "run_query": {"class": "read", "limits": {"per_second": 1}},
         },
     }
@@ -184,6 +191,28 @@ def sdk_calls(port, n):
     return out
 
 
+def run_budgets(path, port, sluicectl):
+    sid = initialize(port, SPENDER)
+    sts = [pricing(port, SPENDER, 30 + i, sid)[0] for i in range(3)]
+    case("a budget of 3 a day admits 3 calls costing 1", sts == [200] * 3, sts)
+    r = subprocess.run(sluicectl.split() + ["reload"], capture_output=True, text=True)
+    case("reload (what was spent is kept)", r.returncode == 0, r.stderr)
+    st, hd, js = pricing(port, SPENDER, 33, sid)
+    err = (js or {}).get("error", {})
+    ra = hd.get("retry-after", "")
+    tomorrow = time.strftime("%Y-%m-%dT00:00:00Z", time.gmtime(time.time() + 86400))
+    case("the 4th is refused: 429, -32015, what was spent and when it resets",
+         st == 429 and err.get("code") == -32015 and ra.isdigit() and
+         0 < int(ra) <= 86400 and err.get("message") ==
+         'sluice: the daily budget of agent "spender" is spent: 3.00 of 3.00 cost units this '
+         f'UTC day (this call costs 1.00); it resets at {tomorrow}' and
+         (err.get("data") or {}).get("budget") == "agents.spender.budget.per_day",
+         (st, ra, js))
+    rsid = initialize(port, REPORTER)
+    sts = [pricing(port, REPORTER, 40 + i, rsid)[0] for i in range(3)]
+    case("a report budget lets every call through", sts == [200] * 3, sts)
+
+
 def run_sdk(path, port, sluicectl):
     # The SDK agent's quota is 6 a minute (the last reload): the 7th is refused.
     seen = sdk_calls(port, 7)
@@ -212,5 +241,6 @@ if __name__ == "__main__":
         sys.exit(0)
     DPORT = int(sys.argv[4])
     run(sys.argv[2], int(sys.argv[3]), sys.argv[5])
+    run_budgets(sys.argv[2], int(sys.argv[3]), sys.argv[5])
     run_sdk(sys.argv[2], int(sys.argv[3]), sys.argv[5])
     sys.exit(1 if failed else 0)

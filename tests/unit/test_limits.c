@@ -41,6 +41,27 @@
 static const char *const base_policy =
 	POLICY("{ \"per_second\": 3, \"per_minute\": 5 }", "{ \"per_minute\": 2 }");
 
+/* Budgets: plan "team" 10 a day (deny); gamma 15 a month of its own
+ * (report); customer acme 12 a day (deny).  search costs 4; run_query 1
+ * plus 2 a KiB of answer. */
+static const char *const budget_policy =
+	"{ \"version\": 1, \"backends\": { \"main\": { \"url\": \"http://127.0.0.1:9000/mcp\" } },\n"
+	"  \"plans\": { \"team\": { \"budget\": { \"per_day\": 10 },\n"
+	"                           \"limits\": { \"read\": { \"per_second\": 100 } } } },\n"
+	"  \"customers\": { \"acme\": { \"budget\": { \"per_day\": 12 } } },\n"
+	"  \"agents\": {\n"
+	"    \"alpha\": { \"keys_sha256\": [" KEY_A "], \"plan\": \"team\", \"customer\": \"acme\" },\n"
+	"    \"beta\": { \"keys_sha256\": [" KEY_B "], \"plan\": \"team\", \"customer\": \"acme\" },\n"
+	"    \"gamma\": { \"sources\": [\"10.0.0.1\"], \"plan\": \"team\",\n"
+	"               \"budget\": { \"per_month\": 15, \"action\": \"report\" } } },\n"
+	"  \"tools\": {\n"
+	"    \"search\": { \"class\": \"read\", \"cost\": 4 },\n"
+	"    \"run_query\": { \"class\": \"read\", \"cost\": 1, \"cost_per_kib\": 2,\n"
+	"                   \"limits\": { \"per_minute\": 1 } } } }\n";
+
+/* 2026-12-02T22:00:00Z on the test clock at T0. */
+#define UTC_T0 1796248800ll
+
 struct world {
 	struct policy *pol;
 	struct decide_model *dm;
@@ -267,5 +288,70 @@ int main(int argc __attribute__((unused)), char **argv)
 		      decide_limiter_bytes(w.lim));
 	}
 	unload(&w);
+
+	TEST_CASE("budgets: a deny budget refuses the call that would overrun it") {
+		struct world b = {};
+		double day, month;
+
+		CHECK(!load(&b, budget_policy, NULL), "load");
+		decide_limiter_set_clock(b.lim, UTC_T0 * (long long)S - (long long)T0);
+		CHECK(passes(&b, "alpha", "search", 2, T0, 0) == 2, "8 of 10 spent");
+		CHECK(call_at(&b, "alpha", "search", NULL, T0, &v) == DECIDE_DENY &&
+		      v.reason == DR_BUDGET && v.code == DECIDE_ERR_BUDGET && v.http_status == 429,
+		      "reason %d code %d", v.reason, v.code);
+		CHECK(!strcmp(v.rule, "plans.team.budget.per_day"), "rule %s", v.rule);
+		CHECK(!strcmp(v.message, "sluice: the daily budget of agent \"alpha\" is spent: "
+			      "8.00 of 10.00 cost units this UTC day (this call costs 4.00); it resets "
+			      "at 2026-12-03T00:00:00Z"), "message %.200s", v.message);
+		CHECK(v.budget_reset_s == 7200, "reset in %llu s",
+		      (unsigned long long)v.budget_reset_s);
+		decide_spent(b.lim, "alpha", NULL, T0, &day, &month);
+		CHECK(day == 8 && month == 8, "a refused call costs nothing: %g %g", day, month);
+		/* The customer's budget (12 a day) counts both its agents. */
+		CHECK(passes(&b, "beta", "search", 1, T0, 0) == 1, "beta's first");
+		CHECK(call_at(&b, "beta", "search", NULL, T0, &v) == DECIDE_DENY &&
+		      !strcmp(v.rule, "customers.acme.budget.per_day"), "rule %s", v.rule);
+		decide_spent(b.lim, NULL, "acme", T0, &day, &month);
+		CHECK(day == 12, "acme spent %g", day);
+		/* A new UTC day starts at 0 (the month goes on). */
+		CHECK(passes(&b, "alpha", "search", 2, T0 + 7200 * S, 0) == 2, "the next day");
+		decide_spent(b.lim, "alpha", NULL, T0 + 7200 * S, &day, &month);
+		CHECK(day == 8 && month == 16, "day %g month %g", day, month);
+		unload(&b);
+	}
+	TEST_CASE("budgets: a report budget lets the call through and says so") {
+		struct world b = {};
+
+		CHECK(!load(&b, budget_policy, NULL), "load");
+		decide_limiter_set_clock(b.lim, UTC_T0 * (long long)S - (long long)T0);
+		CHECK(passes(&b, "gamma", "search", 3, T0, 0) == 3, "12 of 15");
+		CHECK(call_at(&b, "gamma", "search", NULL, T0, &v) != DECIDE_DENY && v.budget_over &&
+		      !strcmp(v.budget_rule, "agents.gamma.budget.per_month"),
+		      "over %d rule %s", v.budget_over, v.budget_rule);
+		unload(&b);
+	}
+	TEST_CASE("budgets: a call refused by a rate limit costs nothing; per-KiB cost is "
+		  "charged apart; spends survive a reload") {
+		struct world b = {}, b2 = {};
+		struct identity id;
+		double day, month;
+
+		CHECK(!load(&b, budget_policy, NULL), "load");
+		decide_limiter_set_clock(b.lim, UTC_T0 * (long long)S - (long long)T0);
+		CHECK(call_at(&b, "alpha", "run_query", NULL, T0, &v) != DECIDE_DENY &&
+		      v.cost_per_kib == 2, "first run_query: %s", v.message);
+		CHECK(call_at(&b, "alpha", "run_query", NULL, T0, &v) == DECIDE_DENY &&
+		      v.reason == DR_LIMITED, "second: %d", v.reason);
+		decide_identity_of(b.dm, decide_agent_index(b.dm, "alpha"), IDM_API_KEY, &id);
+		decide_charge(b.lim, b.dm, &id, 2.5 * 2, T0);
+		decide_spent(b.lim, "alpha", NULL, T0, &day, &month);
+		CHECK(day == 6, "1 + 2.5 KiB x 2 = 6, got %g", day);
+		CHECK(!load(&b2, budget_policy, b.lim), "reload");
+		decide_limiter_set_clock(b2.lim, UTC_T0 * (long long)S - (long long)T0);
+		decide_spent(b2.lim, "alpha", NULL, T0, &day, &month);
+		CHECK(day == 6, "after the reload %g", day);
+		unload(&b2);
+		unload(&b);
+	}
 	return test_finish();
 }

@@ -81,10 +81,15 @@ static enum decide_action decide_call(const struct decide_model *dm, const struc
 	if (act == DECIDE_ALLOW && tool && tool->args)
 		act = val_check(tool->args, cJSON_GetObjectItemCaseSensitive(msg->json, "params"),
 				c->plan ? c->plan->name : NULL, c->plan && c->plan->premium, v);
-	/* Last: a call refused by a rule above burns no quota. */
-	if (act != DECIDE_DENY &&
+	if (tool)
+		v->cost_per_kib = tool->cost_per_kib;
+	/* Last, the budgets, then the rate limits, then the charge: a call
+	 * refused by anything before burns no quota and costs nothing. */
+	if (act == DECIDE_DENY ||
+	    budget_check(lim, dm, id, v->cost, v->at_ns, v) == DECIDE_DENY ||
 	    limits_check(lim, dm, id->agent, v->tool, v->class, v->at_ns, v) == DECIDE_DENY)
 		return DECIDE_DENY;
+	decide_charge(lim, dm, id, v->cost, v->at_ns);
 	return act;
 }
 

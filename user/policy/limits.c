@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "decide.h"
 #include "limits.h"
@@ -23,6 +24,11 @@
 #define LIM_LOCKS	256	/* agents share locks by index; a lock is held for
 				 * a few comparisons only */
 
+struct spend {
+	double day, month;
+	__u32 day_no, month_no;		/* which UTC day and month they count */
+};
+
 struct decide_limiter {
 	const struct decide_model *dm;	/* laid out for it; outlives the limiter */
 	size_t n_agents, n_tools, stride;
@@ -30,6 +36,12 @@ struct decide_limiter {
 					 * cells, or -1 (no limits) */
 	__u64 *tat;			/* n_agents * stride */
 	pthread_mutex_t locks[LIM_LOCKS];
+	/* Budgets: what each agent and each customer spent this UTC day and
+	 * month, under one lock (a call takes it twice, briefly). */
+	struct spend *agent_spend;	/* n_agents */
+	struct spend *customer_spend;	/* the model's n_customers */
+	pthread_mutex_t spend_lock;
+	__s64 wall_offset_ns;		/* UTC = the decision's clock + this */
 };
 
 static size_t class_cell(int class, int period)
@@ -43,6 +55,9 @@ void decide_limiter_free(struct decide_limiter *lim)
 		return;
 	for (int i = 0; i < LIM_LOCKS; i++)
 		pthread_mutex_destroy(&lim->locks[i]);
+	pthread_mutex_destroy(&lim->spend_lock);
+	free(lim->agent_spend);
+	free(lim->customer_spend);
 	free(lim->tool_base);
 	free(lim->tat);
 	free(lim);
@@ -110,6 +125,21 @@ void decide_limiter_carry(struct decide_limiter *lim, const struct decide_limite
 		pthread_mutex_unlock(lock);
 	}
 	free(old_tool);
+	/* What was spent is a fact, whatever the budgets became. */
+	pthread_mutex_lock((pthread_mutex_t *)&old->spend_lock);
+	for (size_t a = 0; a < lim->n_agents; a++) {
+		int oa = decide_agent_index(old->dm, lim->dm->agents[a].name);
+
+		if (oa >= 0)
+			lim->agent_spend[a] = old->agent_spend[oa];
+	}
+	for (size_t c = 0; c < lim->dm->n_customers; c++) {
+		long oc = nidx_find(&old->dm->customer_idx, lim->dm->customers[c].name);
+
+		if (oc >= 0)
+			lim->customer_spend[c] = old->customer_spend[oc];
+	}
+	pthread_mutex_unlock((pthread_mutex_t *)&old->spend_lock);
 }
 
 static int lay_out(struct decide_limiter *lim, const struct decide_model *dm)
@@ -131,7 +161,10 @@ static int lay_out(struct decide_limiter *lim, const struct decide_model *dm)
 		lim->stride += DM_N_PERIODS;
 	}
 	lim->tat = calloc(na * lim->stride, sizeof(*lim->tat));
-	return lim->tat ? 0 : -ENOMEM;
+	lim->agent_spend = calloc(na, sizeof(*lim->agent_spend));
+	lim->customer_spend = calloc(dm->n_customers ? dm->n_customers : 1,
+				     sizeof(*lim->customer_spend));
+	return lim->tat && lim->agent_spend && lim->customer_spend ? 0 : -ENOMEM;
 }
 
 struct decide_limiter *decide_limiter_new(const struct decide_model *dm)
@@ -140,8 +173,15 @@ struct decide_limiter *decide_limiter_new(const struct decide_model *dm)
 
 	if (!lim)
 		return NULL;
+	struct timespec mono, wall;
+
 	for (int i = 0; i < LIM_LOCKS; i++)
 		pthread_mutex_init(&lim->locks[i], NULL);
+	pthread_mutex_init(&lim->spend_lock, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	lim->wall_offset_ns = ((__s64)wall.tv_sec - mono.tv_sec) * (__s64)NS_PER_S +
+			      (wall.tv_nsec - mono.tv_nsec);
 	if (lay_out(lim, dm)) {
 		decide_limiter_free(lim);
 		return NULL;
@@ -284,4 +324,176 @@ enum decide_action limits_check(struct decide_limiter *lim, const struct decide_
 	v->limit.retry_after_ms = 0;
 	v->has_limit = true;
 	return DECIDE_ALLOW;
+}
+
+/* --- budgets ------------------------------------------------------------------------- */
+
+void decide_limiter_set_clock(struct decide_limiter *lim, __s64 wall_offset_ns)
+{
+	lim->wall_offset_ns = wall_offset_ns;
+}
+
+/* The UTC day and month of @now_ns (the decision's clock), and the seconds
+ * until each ends. */
+struct utc {
+	__u32 day_no, month_no;
+	__u64 day_left_s, month_left_s;
+	char day_end[24], month_end[24];	/* "2026-12-03T00:00:00Z" */
+};
+
+static void utc_of(const struct decide_limiter *lim, __u64 now_ns, struct utc *u)
+{
+	time_t t = (time_t)(((__s64)now_ns + lim->wall_offset_ns) / (__s64)NS_PER_S);
+	time_t next_day = (t / 86400 + 1) * 86400, next_month;
+	struct tm tm, end;
+
+	gmtime_r(&t, &tm);
+	u->day_no = (__u32)(t / 86400);
+	u->month_no = (__u32)(tm.tm_year * 12 + tm.tm_mon);
+	end = tm;
+	end.tm_mday = 1;
+	end.tm_hour = end.tm_min = end.tm_sec = 0;
+	end.tm_mon++;
+	next_month = timegm(&end);
+	u->day_left_s = (__u64)(next_day - t);
+	u->month_left_s = (__u64)(next_month - t);
+	gmtime_r(&next_day, &end);
+	strftime(u->day_end, sizeof(u->day_end), "%Y-%m-%dT%H:%M:%SZ", &end);
+	gmtime_r(&next_month, &end);
+	strftime(u->month_end, sizeof(u->month_end), "%Y-%m-%dT%H:%M:%SZ", &end);
+}
+
+/* @sp as of @u: a new day or month starts at 0. */
+static void roll(struct spend *sp, const struct utc *u)
+{
+	if (sp->day_no != u->day_no) {
+		sp->day_no = u->day_no;
+		sp->day = 0;
+	}
+	if (sp->month_no != u->month_no) {
+		sp->month_no = u->month_no;
+		sp->month = 0;
+	}
+}
+
+/* The budget of @b that @cost would overrun given @sp: 1 the day's, 2 the
+ * month's, 0 none. */
+static int overrun(const struct dm_budget *b, const struct spend *sp, double cost)
+{
+	if (b->has_day && sp->day + cost > b->per_day)
+		return 1;
+	if (b->has_month && sp->month + cost > b->per_month)
+		return 2;
+	return 0;
+}
+
+/* One budget's verdict; DECIDE_DENY refuses, otherwise v notes an overrun
+ * that "report" lets through. */
+static enum decide_action judge_budget(const struct dm_budget *b, const struct spend *sp,
+				       double cost, const char *whose, const char *name,
+				       const struct utc *u, struct decide_verdict *v)
+{
+	int which = b->path ? overrun(b, sp, cost) : 0;
+	bool day = which == 1;
+	char rule[192];
+
+	if (!which)
+		return DECIDE_ALLOW;
+	snprintf(rule, sizeof(rule), "%s.%s", b->path, day ? "per_day" : "per_month");
+	if (b->report) {
+		v->budget_over = true;
+		snprintf(v->budget_rule, sizeof(v->budget_rule), "%s", rule);
+		return DECIDE_ALLOW;
+	}
+	v->budget_reset_s = day ? u->day_left_s : u->month_left_s;
+	return vd_deny(v, DR_BUDGET, DECIDE_ERR_BUDGET, 429, rule,
+		       "the %s budget of %s \"%s\" is spent: %.2f of %.2f cost units this %s "
+		       "(this call costs %.2f); it resets at %s", day ? "daily" : "monthly",
+		       whose, name, day ? sp->day : sp->month, day ? b->per_day : b->per_month,
+		       day ? "UTC day" : "UTC month", cost, day ? u->day_end : u->month_end);
+}
+
+static const struct dm_budget *agent_budget(const struct decide_model *dm,
+					    const struct dm_agent *a, const char *plan)
+{
+	const struct dm_plan *p;
+
+	if (a->budget.path)
+		return &a->budget;
+	p = plan && *plan ? dm_find_plan(dm, plan) : NULL;
+	return p ? &p->budget : NULL;
+}
+
+enum decide_action budget_check(struct decide_limiter *lim, const struct decide_model *dm,
+				const struct identity *id, double cost, __u64 now_ns,
+				struct decide_verdict *v)
+{
+	const struct dm_budget *ab;
+	long cu = -1;
+	struct utc u;
+	enum decide_action act = DECIDE_ALLOW;
+
+	if (!lim || lim->dm != dm || id->agent < 0 || (size_t)id->agent >= lim->n_agents)
+		return DECIDE_ALLOW;
+	ab = agent_budget(dm, &dm->agents[id->agent], id->plan);
+	if (id->customer[0])
+		cu = nidx_find(&dm->customer_idx, id->customer);
+	if (!ab && (cu < 0 || !dm->customers[cu].budget.path))
+		return DECIDE_ALLOW;
+	utc_of(lim, now_ns, &u);
+	pthread_mutex_lock(&lim->spend_lock);
+	roll(&lim->agent_spend[id->agent], &u);
+	if (ab)
+		act = judge_budget(ab, &lim->agent_spend[id->agent], cost, "agent",
+				   dm->agents[id->agent].name, &u, v);
+	if (act != DECIDE_DENY && cu >= 0) {
+		roll(&lim->customer_spend[cu], &u);
+		act = judge_budget(&dm->customers[cu].budget, &lim->customer_spend[cu], cost,
+				   "customer", dm->customers[cu].name, &u, v);
+	}
+	pthread_mutex_unlock(&lim->spend_lock);
+	return act;
+}
+
+void decide_charge(struct decide_limiter *lim, const struct decide_model *dm,
+		   const struct identity *id, double cost, __u64 now_ns)
+{
+	long cu;
+	struct utc u;
+
+	if (!lim || lim->dm != dm || id->agent < 0 || (size_t)id->agent >= lim->n_agents ||
+	    cost <= 0)
+		return;
+	cu = id->customer[0] ? nidx_find(&dm->customer_idx, id->customer) : -1;
+	utc_of(lim, now_ns, &u);
+	pthread_mutex_lock(&lim->spend_lock);
+	roll(&lim->agent_spend[id->agent], &u);
+	lim->agent_spend[id->agent].day += cost;
+	lim->agent_spend[id->agent].month += cost;
+	if (cu >= 0) {
+		roll(&lim->customer_spend[cu], &u);
+		lim->customer_spend[cu].day += cost;
+		lim->customer_spend[cu].month += cost;
+	}
+	pthread_mutex_unlock(&lim->spend_lock);
+}
+
+void decide_spent(struct decide_limiter *lim, const char *agent, const char *customer,
+		  __u64 now_ns, double *day, double *month)
+{
+	int a = agent ? decide_agent_index(lim->dm, agent) : -1;
+	long cu = customer ? nidx_find(&lim->dm->customer_idx, customer) : -1;
+	struct spend *sp = a >= 0 ? &lim->agent_spend[a] : cu >= 0 ? &lim->customer_spend[cu] :
+			   NULL;
+	struct utc u;
+
+	*day = *month = 0;
+	if (!sp)
+		return;
+	utc_of(lim, now_ns, &u);
+	pthread_mutex_lock(&lim->spend_lock);
+	roll(sp, &u);
+	*day = sp->day;
+	*month = sp->month;
+	pthread_mutex_unlock(&lim->spend_lock);
 }

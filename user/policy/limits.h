@@ -64,4 +64,30 @@ enum decide_action limits_check(struct decide_limiter *lim, const struct decide_
 				int agent, int tool, enum decide_class class, __u64 now_ns,
 				struct decide_verdict *v);
 
+/* --- budgets ------------------------------------------------------------------------ */
+
+/*
+ * What an agent and its customer may spend: the agent's budget (its own,
+ * else its identity's plan's) and its customer's (customers.*.budget), per
+ * UTC day and month.  budget_check() judges a call costing @cost before it
+ * is made: a "deny" budget the call would overrun refuses it (DR_BUDGET,
+ * 429, the message says what was spent and when the budget resets,
+ * v->budget_reset_s the seconds until then); a "report" one lets it through
+ * with v->budget_over and v->budget_rule set.  decide_charge() adds a cost
+ * to both spends (the call's when it is allowed; per-KiB costs when the
+ * answer is complete).  A day or month that ended starts at 0.  The
+ * spends carry over a reload; @now_ns is the decision's clock.
+ */
+enum decide_action budget_check(struct decide_limiter *lim, const struct decide_model *dm,
+				const struct identity *id, double cost, __u64 now_ns,
+				struct decide_verdict *v);
+void decide_charge(struct decide_limiter *lim, const struct decide_model *dm,
+		   const struct identity *id, double cost, __u64 now_ns);
+/* This UTC day's and month's spend of @agent (or, when NULL, of @customer). */
+void decide_spent(struct decide_limiter *lim, const char *agent, const char *customer,
+		  __u64 now_ns, double *day, double *month);
+/* UTC is the decision's clock plus @wall_offset_ns (set from CLOCK_REALTIME
+ * minus CLOCK_MONOTONIC when the limiter is made; tests move it). */
+void decide_limiter_set_clock(struct decide_limiter *lim, __s64 wall_offset_ns);
+
 #endif

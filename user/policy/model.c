@@ -67,6 +67,28 @@ static void rules_free(struct dm_rules *r)
 	}
 }
 
+/* @budget (a checked "budget" object, or NULL) at @section.@name.budget. */
+static int budget_build(struct dm_budget *b, const cJSON *budget, const char *section,
+			const char *name)
+{
+	const cJSON *day = member(budget, "per_day"), *month = member(budget, "per_month");
+	char path[256] = "";
+
+	if (!budget)
+		return 0;
+	b->has_day = cJSON_IsNumber(day);
+	b->per_day = b->has_day ? day->valuedouble : 0;
+	b->has_month = cJSON_IsNumber(month);
+	b->per_month = b->has_month ? month->valuedouble : 0;
+	b->report = !strcmp(string_of(budget, "action") ? string_of(budget, "action") : "deny",
+			    "report");
+	vd_path_push(path, sizeof(path), section);
+	vd_path_push(path, sizeof(path), name);
+	vd_path_push(path, sizeof(path), "budget");
+	b->path = strdup(path);
+	return b->path ? 0 : -ENOMEM;
+}
+
 static int plans_build(struct decide_model *dm, const cJSON *plans)
 {
 	size_t n = (size_t)cJSON_GetArraySize(plans);
@@ -80,7 +102,8 @@ static int plans_build(struct decide_model *dm, const cJSON *plans)
 
 		p->name = item->string;
 		p->premium = cJSON_IsTrue(member(item, "premium"));
-		if (rules_build(p->rules, item, "plans"))
+		if (rules_build(p->rules, item, "plans") ||
+		    budget_build(&p->budget, member(item, "budget"), "plans", p->name))
 			return -ENOMEM;
 		nidx_add(&dm->plan_idx, p->name, (uint32_t)(dm->n_plans - 1));
 	}
@@ -110,6 +133,25 @@ static int periods_add(struct dm_periods *p, const cJSON *periods, const char *p
 			return -ENOMEM;
 		p->count[i] = (__u32)n->valuedouble;
 		p->path[i] = *own;
+	}
+	return 0;
+}
+
+static int customers_build(struct decide_model *dm, const cJSON *customers)
+{
+	size_t n = (size_t)cJSON_GetArraySize(customers);
+	const cJSON *item;
+
+	dm->customers = calloc(n ? n : 1, sizeof(*dm->customers));
+	if (!dm->customers || nidx_init(&dm->customer_idx, n))
+		return -ENOMEM;
+	cJSON_ArrayForEach(item, customers) {
+		struct dm_customer *cu = &dm->customers[dm->n_customers++];
+
+		cu->name = item->string;
+		if (budget_build(&cu->budget, member(item, "budget"), "customers", cu->name))
+			return -ENOMEM;
+		nidx_add(&dm->customer_idx, cu->name, (uint32_t)(dm->n_customers - 1));
 	}
 	return 0;
 }
@@ -174,7 +216,8 @@ static int agents_build(struct decide_model *dm, const cJSON *agents, const cJSO
 		a->customer = string_of(item, "customer");
 		a->server_requests = server_requests_of(item);
 		if (!a->path || rules_build(a->rules, item, "agents") ||
-		    class_limits_build(a, item, plans))
+		    class_limits_build(a, item, plans) ||
+		    budget_build(&a->budget, member(item, "budget"), "agents", a->name))
 			return -ENOMEM;
 		nidx_add(&dm->agent_idx, a->name, (uint32_t)(dm->n_agents - 1));
 	}
@@ -238,6 +281,7 @@ static int tool_build(struct dm_tool *t, const cJSON *item, char *why, size_t wh
 	t->class = !strcmp(string_of(item, "class"), "write") ? DECIDE_CLASS_WRITE :
 		   DECIDE_CLASS_READ;
 	t->cost = member(item, "cost")->valuedouble;
+	t->cost_per_kib = member(item, "cost_per_kib")->valuedouble;
 	t->backend = string_of(item, "backend");
 	t->scopes = calloc((size_t)cJSON_GetArraySize(scopes) + 1, sizeof(*t->scopes));
 	if (!t->scopes)
@@ -290,7 +334,8 @@ int dm_build(const struct policy *pol, struct decide_model **out, char *why, siz
 	dm->unknown_tools = (enum dm_unknown)pol_name_index(unknown_names,
 							    string_of(root, "unknown_tools"));
 	dm->default_backend = string_of(root, "default_backend");
-	if (plans_build(dm, member(root, "plans")) || agents_build(dm, member(root, "agents"), member(root, "plans")))
+	if (plans_build(dm, member(root, "plans")) || agents_build(dm, member(root, "agents"), member(root, "plans")) ||
+	    customers_build(dm, member(root, "customers")))
 		goto fail;
 	ret = tools_build(dm, member(root, "tools"), why, why_len);
 	if (ret)
@@ -306,11 +351,18 @@ void dm_free(struct decide_model *dm)
 {
 	if (!dm)
 		return;
-	for (size_t i = 0; i < dm->n_plans; i++)
+	for (size_t i = 0; i < dm->n_plans; i++) {
 		rules_free(dm->plans[i].rules);
+		free(dm->plans[i].budget.path);
+	}
+	for (size_t i = 0; i < dm->n_customers; i++)
+		free(dm->customers[i].budget.path);
+	free(dm->customers);
+	nidx_free(&dm->customer_idx);
 	for (size_t i = 0; i < dm->n_agents; i++) {
 		rules_free(dm->agents[i].rules);
 		free(dm->agents[i].path);
+		free(dm->agents[i].budget.path);
 		periods_free(&dm->agents[i].class_limits[0]);
 		periods_free(&dm->agents[i].class_limits[1]);
 	}

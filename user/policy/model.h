@@ -35,9 +35,18 @@ struct dm_rules {
 				 * "plans[\"a.b\"].prompts" */
 };
 
+/* A budget: cost units a UTC day and/or month. */
+struct dm_budget {
+	bool has_day, has_month;
+	double per_day, per_month;
+	bool report;			/* action "report": record, never refuse */
+	char *path;			/* "plans.pro.budget"; NULL: no budget */
+};
+
 struct dm_plan {
 	const char *name;
 	bool premium;
+	struct dm_budget budget;
 	struct dm_rules rules[DM_N_SPACES];
 };
 
@@ -64,6 +73,12 @@ struct dm_agent {
 	struct dm_rules rules[DM_N_SPACES];
 	/* by class (read, write): the agent's limits, else its plan's */
 	struct dm_periods class_limits[2];
+	struct dm_budget budget;	/* its own; none: its plan's applies */
+};
+
+struct dm_customer {
+	const char *name;
+	struct dm_budget budget;
 };
 
 struct dm_tool {
@@ -77,6 +92,7 @@ struct dm_tool {
 	struct sql_rule **sql;		/* the sql rules its arguments carry */
 	size_t n_sql;
 	struct dm_periods limits;	/* tools.*.limits: per agent */
+	double cost_per_kib;		/* tools.*.cost_per_kib: per KiB of answer */
 };
 
 /* unknown_tools, as pol_schema.c spells it. */
@@ -96,6 +112,9 @@ struct decide_model {
 	struct dm_tool *tools;
 	size_t n_tools;
 	struct nidx tool_idx;
+	struct dm_customer *customers;	/* the customers section */
+	size_t n_customers;
+	struct nidx customer_idx;
 	enum dm_unknown unknown_tools;
 	const char *default_backend;
 };

@@ -439,6 +439,15 @@ static int period_finish(struct pc_ctx *c, cJSON *obj)
 			"per_hour, per_day");
 }
 
+/* A budget with no period would limit nothing. */
+static int budget_finish(struct pc_ctx *c, cJSON *obj)
+{
+	if (cJSON_GetObjectItemCaseSensitive(obj, "per_day") ||
+	    cJSON_GetObjectItemCaseSensitive(obj, "per_month"))
+		return 0;
+	return pc_error(c, obj, "expected per_day, per_month or both");
+}
+
 static int agent_finish(struct pc_ctx *c, cJSON *obj)
 {
 	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(obj, "keys_sha256")) ||
@@ -691,10 +700,11 @@ static const struct pc_field class_limit_fields[] = {
 static const struct pc_object O_CLASS_LIMITS = { FIELDS(class_limit_fields) };
 
 static const struct pc_field budget_fields[] = {
-	{ "per_day", pc_number, &N_BUDGET, NULL, true },
+	{ "per_day", pc_number, &N_BUDGET },
+	{ "per_month", pc_number, &N_BUDGET },
 	{ "action", pc_enum, budget_actions, "\"deny\"" },
 };
-static const struct pc_object O_BUDGET = { FIELDS(budget_fields) };
+static const struct pc_object O_BUDGET = { FIELDS(budget_fields), budget_finish };
 
 /* limits: the daemon's HTTP limits. */
 static const struct pc_field http_limit_fields[] = {
@@ -867,6 +877,7 @@ static const struct pc_map M_ARGS = { &S_ARG, &O_ARG, 0, 256, "argument" };
 static const struct pc_field tool_fields[] = {
 	{ "class", pc_enum, class_names, NULL, true },
 	{ "cost", pc_number, &N_COST, "0" },
+	{ "cost_per_kib", pc_number, &N_COST, "0" },
 	{ "backend", pc_string, &S_BACKEND },
 	{ "limits", pc_object, &O_PERIODS },
 	{ "arguments", pc_map, &M_ARGS },
@@ -888,6 +899,13 @@ static const struct pc_array A_REDACTION = { pc_object, &O_REDACTION, 0, 256, ca
 
 static const struct pc_array A_HOSTS = { pc_string, &S_ORIGIN, 0, 256, canon_string, "entry" };
 
+/* customers: what is spent on behalf of each (agents.*.customer) */
+static const struct pc_field customer_fields[] = {
+	{ "budget", pc_object, &O_BUDGET },
+};
+static const struct pc_object O_CUSTOMER = { FIELDS(customer_fields) };
+static const struct pc_map M_CUSTOMERS = { &S_CUSTOMER, &O_CUSTOMER, 0, 65536, "customer" };
+
 static const struct pc_field root_fields[] = {
 	{ "version", pc_int, &I_VERSION, NULL, true },
 	{ "listen", pc_string, &S_LISTEN, "\"127.0.0.1:8470\"" },
@@ -904,6 +922,7 @@ static const struct pc_field root_fields[] = {
 	{ "kernel", pc_object, &O_KERNEL, "{}" },
 	{ "plans", pc_map, &M_PLANS, "{}" },
 	{ "agents", pc_map, &M_AGENTS, "{}" },
+	{ "customers", pc_map, &M_CUSTOMERS, "{}" },
 	{ "tools", pc_map, &M_TOOLS, "{}" },
 	{ "redaction", pc_array, &A_REDACTION, "[]" },
 	{ "auth", pc_object, &pol_auth_object, "{}" },

@@ -24,6 +24,10 @@ void vd_init(struct decide_verdict *v, __u64 now_ns)
 	v->tool = -1;
 	v->class = DECIDE_CLASS_NONE;
 	v->has_limit = false;
+	v->budget_over = false;
+	v->budget_rule[0] = '\0';
+	v->budget_reset_s = 0;
+	v->cost_per_kib = 0;
 	v->cost = 0;
 	v->backend = NULL;
 	v->n_upsell = 0;

@@ -54,6 +54,7 @@ struct identity {
 #define DECIDE_ERR_INSUFFICIENT_SCOPE	(-32012)	/* the token lacks tools.*.scopes */
 #define DECIDE_ERR_PREMIUM		(-32013)	/* a premium argument, plan not premium */
 #define DECIDE_ERR_LIMITED		(-32014)	/* a rate limit: come back later (429) */
+#define DECIDE_ERR_BUDGET		(-32015)	/* a budget is spent until it resets (429) */
 /* Unknown tools and refused arguments are MCP's own -32602 (MCP_ERR_INVALID_PARAMS). */
 
 enum decide_action {
@@ -78,6 +79,7 @@ enum decide_reason {
 	DR_PREMIUM,		/* a premium argument with premium_action "deny" */
 	DR_INTERNAL,		/* out of memory while rewriting: refused, worth a retry */
 	DR_LIMITED,		/* a rate limit (agents/plans.*.limits, tools.*.limits) */
+	DR_BUDGET,		/* a "deny" budget (agents/plans/customers.*.budget) */
 };
 
 enum decide_class {
@@ -130,6 +132,12 @@ struct decide_verdict {
 	 * with the fewest calls left. */
 	bool has_limit;
 	struct decide_limit limit;
+	/* budgets: a "report" budget overrun (the call passes), and for
+	 * DR_BUDGET the seconds until the budget resets */
+	bool budget_over;
+	char budget_rule[192];
+	__u64 budget_reset_s;
+	double cost_per_kib;	/* tools.*.cost_per_kib, charged when the answer is complete */
 	__u64 at_ns;		/* the clock passed in: when the decision was made */
 };
 

@@ -86,6 +86,8 @@ static void exchange_free(struct exchange *ex)
 	if (ex->reaping)
 		return;
 	ex->reaping = true;
+	/* Per KiB of what the backend answered, complete or cut short. */
+	gate_charge_answer(ex->gp, &ex->id, ex->cost_per_kib, ex->answer_bytes);
 	exchange_session_done(ex);
 	/* Normally released already (again is harmless): no deadline outlives it. */
 	upstream_release(&ex->up, false);
@@ -476,6 +478,7 @@ static int ex_on_sse_event(struct upstream *us, struct sse_event *ev)
 		return err;
 	if (!c)
 		return -EPIPE;
+	ex->answer_bytes += ev->data.len;
 	err = sse_put_event(&wire, ev);
 	if (!err)
 		err = put_stream(ex, &wire);
@@ -605,6 +608,7 @@ static void ex_on_done(struct upstream *us, struct http_msg *msg)
 		if (!ex->client_http10)
 			http_put_chunk(&c->out, NULL, 0);
 	} else {
+		ex->answer_bytes += msg->body.len;
 		answer_complete(ex, msg);
 	}
 	exchange_end(ex, reusable);

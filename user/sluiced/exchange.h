@@ -60,6 +60,8 @@ struct exchange {
 	char *body;			/* the decision's rewritten body (malloc), or NULL */
 	char head_extra[320];		/* header lines added to the answer (RateLimit) */
 	struct redact_counts redactions;	/* what redaction replaced in the answer */
+	double cost_per_kib;		/* charged on the answer's bytes when it is complete */
+	size_t answer_bytes;		/* what the backend answered (bodies, event data) */
 	size_t body_len;
 };
 

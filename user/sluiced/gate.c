@@ -128,11 +128,13 @@ void gate_unauthorized(const struct gw_policy *gp, int rc, const struct ident_re
 
 /* --- the decision ------------------------------------------------------------------------ */
 
-static __u64 now_ns(void)
+__u64 gate_now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	/* Monotonic: a wall clock stepped back must not stretch a rate limit
+	 * (the limiter knows UTC from it for budgets: limits.h). */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
@@ -215,6 +217,22 @@ static void limit_data(const struct decide_verdict *v, char *buf, size_t len)
 	cJSON_Delete(o);
 }
 
+/* A spent budget's refusal: which budget, and when it resets. */
+static void budget_data(const struct decide_verdict *v, char *buf, size_t len)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text = NULL;
+
+	buf[0] = 0;
+	if (o && cJSON_AddStringToObject(o, "budget", v->rule) &&
+	    cJSON_AddNumberToObject(o, "retry_after_ms", (double)v->budget_reset_s * 1000))
+		text = cJSON_PrintUnformatted(o);
+	if (text && strlen(text) < len)
+		strcpy(buf, text);
+	cJSON_free(text);
+	cJSON_Delete(o);
+}
+
 /* A single message's refusal, as the verdict says; a missing scope adds
  * RFC 6750's insufficient_scope challenge, a limit Retry-After and the
  * RateLimit fields. */
@@ -231,13 +249,17 @@ static int refuse_verdict(struct gate_req *g, const struct decide_verdict *v,
 		if (n < sizeof(g->extra))
 			gate_ratelimit_headers(v, g->extra + n, sizeof(g->extra) - n);
 		limit_data(v, g->data, sizeof(g->data));
+	} else if (v->reason == DR_BUDGET) {
+		snprintf(g->extra, sizeof(g->extra), "Retry-After: %llu\r\n",
+			 (unsigned long long)v->budget_reset_s);
+		budget_data(v, g->data, sizeof(g->data));
 	} else if (v->http_status == 401)	/* RFC 9110 11.6.1: a 401 carries a challenge */
 		snprintf(g->extra, sizeof(g->extra), "WWW-Authenticate: Bearer resource_metadata="
 			 "\"http://%s" GATE_PRM_PATH "%s\"\r\n", g->gp->cfg.listen_str,
 			 g->gp->cfg.mcp_path);
 	pr_debug("sluiced: refused (%s): %s\n", v->rule, v->message);
-	return refuse_with(g, res, v->reason == DR_LIMITED && g->gp->cfg.limited_jsonrpc ? 200 :
-			   v->http_status, v->code, v->message);
+	return refuse_with(g, res, (v->reason == DR_LIMITED || v->reason == DR_BUDGET) &&
+			   g->gp->cfg.limited_jsonrpc ? 200 : v->http_status, v->code, v->message);
 }
 
 static int keep_rewrite(struct gate_req *g, const struct mcp_batch *b)
@@ -267,6 +289,7 @@ static int judge_one(struct gate_req *g, struct mcp_batch *b, struct inspect_res
 	if (act == DECIDE_DENY)
 		return refuse_verdict(g, &v, res);
 	g->backend = v.backend;
+	g->cost_per_kib = v.cost_per_kib;
 	gate_ratelimit_headers(&v, g->ratelimit, sizeof(g->ratelimit));
 	if (note_list(&g->lists, &b->msgs[0]) || (act == DECIDE_REWRITE && keep_rewrite(g, b)))
 		return refuse_oom(g, res);
@@ -311,6 +334,8 @@ static int refuse_element(struct gate_req *g, const struct mcp_msg *m, size_t i,
 	rid = mcp_id_json(m->id);
 	if (v->reason == DR_LIMITED)
 		limit_data(v, data, sizeof(data));
+	else if (v->reason == DR_BUDGET)
+		budget_data(v, data, sizeof(data));
 	if (rid)
 		answer = inspect_error_json_data(rid, v->code, v->message, data);
 	err = answer ? batch_add(&g->batch, rid, answer) : -ENOMEM;
@@ -412,7 +437,7 @@ static int judge_batch(struct gate_req *g, struct mcp_batch *b, struct inspect_r
 int gate_judge(void *ctx, struct mcp_batch *b, struct inspect_result *res)
 {
 	struct gate_req *g = ctx;
-	__u64 now = now_ns();
+	__u64 now = gate_now_ns();
 
 	if (g->auth_rc) {
 		char msg[sizeof(res->message)];
@@ -545,4 +570,12 @@ int gate_redact(const struct gw_policy *gp, const char *text, size_t len, bool j
 		     redact_plain(gp->redact, s, text, len, out, out_len, counts);
 	redact_scratch_free(s);
 	return err;
+}
+
+void gate_charge_answer(const struct gw_policy *gp, const struct identity *id,
+			double cost_per_kib, size_t bytes)
+{
+	if (cost_per_kib > 0 && bytes)
+		decide_charge(gp->limiter, gp->model, id, cost_per_kib * (double)bytes / 1024.0,
+			      gate_now_ns());
 }

@@ -36,6 +36,7 @@ struct gate_req {
 					 * Retry-After, RateLimit) */
 	char data[384];			/* out: a refusal's JSON-RPC error data (JSON), or "" */
 	char ratelimit[320];		/* out: the RateLimit header lines of an allowed call */
+	double cost_per_kib;		/* out: a single call's cost per KiB of answer */
 	char *body;			/* out: the rewritten body (malloc), or NULL */
 	size_t body_len;
 	const char *backend;		/* out: the verdict's backend (one tools/call), or NULL */
@@ -83,6 +84,11 @@ bool gate_lists_lookup(void *ctx, const char *rid, enum mcp_method *m);
  * redact_plain() (@json false), with a scratch of its own. */
 int gate_redact(const struct gw_policy *gp, const char *text, size_t len, bool json, char **out,
 		size_t *out_len, struct redact_counts *counts);
+/* The decision's clock (CLOCK_MONOTONIC, ns). */
+__u64 gate_now_ns(void);
+/* Charges @id's budgets @cost_per_kib for each KiB of an answer of @bytes. */
+void gate_charge_answer(const struct gw_policy *gp, const struct identity *id,
+			double cost_per_kib, size_t bytes);
 /* FNV-1a of an id's JSON text, never 0 (the session table keeps hashes). */
 uint64_t gate_id_hash(const char *rid);
 /* Filters the list results in a JSON-RPC body (a response or a batch of

@@ -233,6 +233,7 @@ static struct exchange *judged_exchange(struct client *c, struct gw_policy *gp,
 	ex->body = g->body;
 	ex->body_len = g->body_len;
 	snprintf(ex->head_extra, sizeof(ex->head_extra), "%s", g->ratelimit);
+	ex->cost_per_kib = g->cost_per_kib;
 	memset(&g->lists, 0, sizeof(g->lists));
 	memset(&g->batch, 0, sizeof(g->batch));
 	g->body = NULL;
