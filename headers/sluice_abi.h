@@ -48,7 +48,11 @@
  * capacity.
  */
 #ifndef SL_MAX_AGENTS
-#define SL_MAX_AGENTS		4096	/* agent ids 1..4095 index arrays; 0 = no agent */
+/* Agent ids 1..16383 index arrays (0 = no agent).  The three arrays sized by
+ * it take 192 B (sl_agents), 32 B (sl_agent_state) and 48 B per possible CPU
+ * (sl_agent_stats) per id: 3.5 MiB + 0.75 MiB per CPU.  65536 ids would be
+ * four times that (14 MiB + 3 MiB per CPU: 206 MiB on a 64-CPU host). */
+#define SL_MAX_AGENTS		16384
 #endif
 #ifndef SL_MAX_EXACT
 #define SL_MAX_EXACT		65536	/* exact sources, per family (/32, /128) */

@@ -3,6 +3,7 @@
 -- Every request is the same MCP Streamable HTTP POST on one session:
 --   L7_SESSION   Mcp-Session-Id from an initialize on the same target (required)
 --   L7_BODY      the JSON-RPC body (default: tools/call get_pricing {"plan":"pro"})
+--   L7_API_KEY   sent as X-API-Key when set (the target's policy authenticates)
 -- done() prints one machine-readable line that l7-overhead.sh parses:
 --   L7STAT requests=N duration_us=N bytes=N err_connect=N err_read=N err_write=N
 --          err_status=N err_timeout=N p50_us=N p90_us=N p99_us=N max_us=N
@@ -22,6 +23,10 @@ wrk.headers["Accept"] = "application/json, text/event-stream"
 wrk.headers["MCP-Protocol-Version"] = "2025-06-18"
 if session ~= "" then
 	wrk.headers["Mcp-Session-Id"] = session
+end
+local key = os.getenv("L7_API_KEY") or ""
+if key ~= "" then
+	wrk.headers["X-API-Key"] = key
 end
 
 -- No request() function: wrk then builds the request once (after adding

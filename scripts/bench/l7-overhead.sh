@@ -2,10 +2,18 @@
 # l7-overhead.sh - what sluiced costs on the request path, next to nginx as a
 # plain keep-alive reverse proxy and the backend called directly, in one run.
 #
-#   1. MCP tools/call (get_pricing {"plan":"pro"}) with wrk + scripts/bench/l7-mcp.lua:
-#      req/s, p50, p99, and CPU microseconds per request of the proxy process
-#      (and of the backend) from /proc/PID/task/*/schedstat (ns on CPU, all
-#      threads/processes summed) divided by the requests wrk completed;
+#   1. MCP tools/call (get_dashboard {"dashboard_id":"revenue","range":"7d"})
+#      with wrk + scripts/bench/l7-mcp.lua: req/s, p50, p99, and CPU
+#      microseconds per request of the proxy process (and of the backend)
+#      from /proc/PID/task/*/schedstat (ns on CPU, all threads/processes
+#      summed) divided by the requests wrk completed.  Four targets: the
+#      backend directly, nginx, sluiced with a minimal policy (one backend, no
+#      agents) and "sluiced+policy": sluiced with policies/example.json
+#      (backends, listen and admin moved to the bench's ports; the plans' and
+#      tools' rate limits and budgets removed, so that every call of the run
+#      is allowed; its first agent's key replaced by one made here, which wrk
+#      sends in X-API-Key): each call is authenticated, authorized, its
+#      arguments validated (a pattern, an enum) and its answer redacted;
 #   2. SSE relay: tools/call export_report with a progressToken (5 events per
 #      call, backend --sse-delay-ms 0) with wrk: events relayed per second and
 #      proxy CPU per event;
@@ -14,8 +22,12 @@
 #      comes at once), N calls one after another, scripts/bench/sse-ttfe.py.
 #
 # Every target gets RUNS runs of DUR seconds (interleaved: direct, nginx,
-# sluiced, direct, ...) after a 1 s warm-up; the table shows medians.  The
-# last line is "sluiced/nginx req/s ratio: X.XX" (tools/call).
+# sluiced, sluiced+policy, direct, ...) after a 1 s warm-up; the table shows
+# medians.  SSE and TTFE run without sluiced+policy.  Hosts differ, so the
+# ratios to nginx are given for CPU per request as well as req/s; the last
+# two lines are "sluiced+policy/nginx req/s ratio: X.XX" and
+# "sluiced+policy/nginx CPU/request ratio: X.XX" (tools/call; the target is
+# >= 1.00 and <= 1.00).
 #
 # Pinning (2 cores): the servers - backend and the proxy under test - run on
 # SERVER_CPU (default 0), the load generator (wrk, 1 thread; the TTFE client)
@@ -57,7 +69,8 @@ QUIET_WAIT=${QUIET_WAIT:-0}
 LUA=$ROOT/scripts/bench/l7-mcp.lua
 TTFE=$ROOT/scripts/bench/sse-ttfe.py
 PROTO=2025-06-18
-TARGETS="direct nginx sluiced"
+TARGETS="direct nginx sluiced"		# SSE and time to first event
+CALL_TARGETS="$TARGETS sluiced+policy"	# tools/call
 
 log() { echo "l7-overhead: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -140,7 +153,7 @@ median() {
 mcp_post() {	# port session body [curl args...]
 	local port=$1 sid=$2 body=$3
 	shift 3
-	curl -sS --max-time 10 "$@" -H 'Content-Type: application/json' \
+	curl -sS --max-time 10 "$@" ${API_KEY:+-H "X-API-Key: $API_KEY"} -H 'Content-Type: application/json' \
 		-H 'Accept: application/json, text/event-stream' -H "MCP-Protocol-Version: $PROTO" \
 		${sid:+-H "Mcp-Session-Id: $sid"} -d "$body" "http://127.0.0.1:$port/mcp"
 }
@@ -155,7 +168,7 @@ init_session() {
 	echo "$sid"
 }
 
-CALL_BODY='{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"get_pricing","arguments":{"plan":"pro"}}}'
+CALL_BODY='{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"get_dashboard","arguments":{"dashboard_id":"revenue","range":"7d"}}}'
 SSE_BODY='{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"export_report","arguments":{"report_id":"q3"},"_meta":{"progressToken":"bench"}}}'
 
 # --- start everything -------------------------------------------------------
@@ -169,7 +182,7 @@ while [ "$BUSY" -gt 5 ] && [ "$waited" -lt "$QUIET_WAIT" ]; do
 	BUSY=$(busy_pct)
 done
 [ "$BUSY" -le 5 ] || log "WARNING: the host is already ${BUSY}% busy: other load skews every number"
-read -r B0 B1 N0 N0S N1 S0 S1 <<<"$(free_ports 7)"
+read -r B0 B1 N0 N0S N1 S0 S1 P0 PA <<<"$(free_ports 9)"
 
 start() {	# name cpu cmd...
 	local name=$1 cpu=$2
@@ -251,7 +264,38 @@ EOF
 start_sluiced 0
 start_sluiced 1
 
-for p in $B0 $B1 $N0 $N0S $N1 $S0 $S1; do wait_port "$p"; done
+# sluiced+policy: policies/example.json, changed only where a benchmark
+# must: its ports, its backends (both on backend0), no rate limits or
+# budgets (they would refuse most calls of a run), and its first agent's
+# key made here.
+API_KEY_POLICY=bench-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+start_sluiced_policy() {
+	python3 - "$ROOT/policies/example.json" "$TMP/sluiced-policy.json" "$P0" "$PA" "$B0" \
+		"$WORKERS" "$POOL" "$API_KEY_POLICY" <<'PY'
+import hashlib, json, sys
+src, dst, port, admin, backend, workers, pool, key = sys.argv[1:]
+p = json.load(open(src))
+p["listen"] = "127.0.0.1:" + port
+p["admin"] = "127.0.0.1:" + admin
+p["workers"] = int(workers)
+for b in p["backends"].values():
+    b["url"] = "http://127.0.0.1:%s/mcp" % backend
+    b["pool_size"] = int(pool)
+for section in ("plans", "agents", "tools"):
+    for v in p.get(section, {}).values():
+        v.pop("limits", None)
+        v.pop("budget", None)
+first = next(iter(p["agents"].values()))
+first["keys_sha256"] = [hashlib.sha256(key.encode()).hexdigest()]
+json.dump(p, open(dst, "w"), indent=1)
+PY
+	start sluiced_policy "$SERVER_CPU" "$BUILD/sluiced" --policy "$TMP/sluiced-policy.json" \
+		--listen "127.0.0.1:$P0" --workers "$WORKERS" --control "$TMP/sluiced-policy.sock" \
+		--pin-dir "$TMP/no-pins"
+}
+start_sluiced_policy
+
+for p in $B0 $B1 $N0 $N0S $N1 $S0 $S1 $P0; do wait_port "$p"; done
 # nginx: the master and its workers.
 NGINX_PIDS="${PID[nginx]} $(pgrep -P "${PID[nginx]}" | tr '\n' ' ')"
 
@@ -261,6 +305,7 @@ port_of() {	# test target
 	call:nginx) echo "$N0" ;;
 	sse:nginx) echo "$N0S" ;;
 	call:sluiced | sse:sluiced) echo "$S0" ;;
+	call:sluiced+policy) echo "$P0" ;;
 	ttfe:direct) echo "$B1" ;;
 	ttfe:nginx) echo "$N1" ;;
 	ttfe:sluiced) echo "$S1" ;;
@@ -271,20 +316,32 @@ proxy_pids() {
 	direct) echo "" ;;
 	nginx) echo "$NGINX_PIDS" ;;
 	sluiced) echo "${PID[sluiced0]}" ;;
+	sluiced+policy) echo "${PID[sluiced_policy]}" ;;
 	esac
+}
+key_of() {	# target -> the API key it needs, or nothing
+	[ "$1" != sluiced+policy ] || echo "$API_KEY_POLICY"
 }
 
 # Sessions (one per target and backend) and a check that each path answers.
 declare -A SID
 EV_PER_CALL=0
-for t in $TARGETS; do
+for t in $CALL_TARGETS; do
+	API_KEY=$(key_of "$t")
 	SID[call:$t]=$(init_session "$(port_of call "$t")")
-	SID[ttfe:$t]=$(init_session "$(port_of ttfe "$t")")
 	out=$(mcp_post "$(port_of call "$t")" "${SID[call:$t]}" "$CALL_BODY")
 	case "$out" in
-	*'"result"'*'$499/month'*) ;;
+	*'"result"'*'MRR $38,047'*) ;;
 	*) die "$t: unexpected tools/call answer: $out" ;;
 	esac
+	[ -n "$API_KEY" ] || continue
+	# The key is what lets the call through: without it, the same call is refused.
+	out=$(API_KEY= mcp_post "$(port_of call "$t")" "${SID[call:$t]}" "$CALL_BODY" -o /dev/null -w '%{http_code}')
+	[ "$out" = 401 ] || die "$t: a call without the key answered HTTP $out, not 401"
+done
+API_KEY=
+for t in $TARGETS; do
+	SID[ttfe:$t]=$(init_session "$(port_of ttfe "$t")")
 	n=$(mcp_post "$(port_of sse "$t")" "${SID[call:$t]}" "$SSE_BODY" -N | grep -c '^data:' || true)
 	[ "$n" -ge 2 ] || die "$t: export_report did not stream ($n events)"
 	[ "$EV_PER_CALL" = 0 ] || [ "$n" = "$EV_PER_CALL" ] || die "$t: $n events per call, others $EV_PER_CALL"
@@ -304,7 +361,8 @@ run_wrk() {	# test target seconds body [record]
 	p0=$(cpu_ns $pp)
 	b0=$(cpu_ns "${PID[backend0]}")
 	h0=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat)
-	L7_SESSION=${SID[call:$t]} L7_BODY=$body L7_PROXY_PIDS=$pp L7_BACKEND_PIDS=${PID[backend0]} \
+	L7_SESSION=${SID[call:$t]} L7_BODY=$body L7_API_KEY=$(key_of "$t") \
+		L7_PROXY_PIDS=$pp L7_BACKEND_PIDS=${PID[backend0]} \
 		taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${secs}s" --timeout 5s --latency \
 		-s "$LUA" "http://127.0.0.1:$port/mcp" >"$out" 2>&1 || die "wrk failed: $(cat "$out")"
 	# A crash as wrk hangs up shows a moment later.
@@ -338,7 +396,7 @@ forget_pid() {	# a reaped PID is no longer ours to signal
 # and a death mid-run shows as errors.
 check_alive() {	# label of the run just done
 	local name st pid died=0
-	for name in backend0 backend1 nginx sluiced0 sluiced1; do
+	for name in backend0 backend1 nginx sluiced0 sluiced1 sluiced_policy; do
 		pid=${PID[$name]}
 		kill -0 "$pid" 2>/dev/null && continue
 		st=0
@@ -346,10 +404,19 @@ check_alive() {	# label of the run just done
 		forget_pid "$pid"
 		echo "$name (pid $pid) died in or right after $1: exit status $st$([ "$st" -gt 128 ] && echo " = signal $((st - 128))")" \
 			| tee -a "$TMP/deaths" >&2
-		[ "$name" = sluiced0 ] || die "cannot go on without $name"
-		start_sluiced 0
-		wait_port "$S0"
-		SID[call:sluiced]=$(init_session "$S0")
+		case $name in
+		sluiced0)
+			start_sluiced 0
+			wait_port "$S0"
+			SID[call:sluiced]=$(init_session "$S0")
+			;;
+		sluiced_policy)
+			start_sluiced_policy
+			wait_port "$P0"
+			SID[call:sluiced+policy]=$(API_KEY=$API_KEY_POLICY init_session "$P0")
+			;;
+		*) die "cannot go on without $name" ;;
+		esac
 		died=1
 	done
 	[ "$died" = 0 ]
@@ -366,11 +433,11 @@ spread() {	# file column -> "min-max"
 		END { printf "%.0f-%.0f\n", lo, hi }' "$1"
 }
 
-bench() {	# test seconds body
-	local test=$1 secs=$2 body=$3 r t
-	for t in $TARGETS; do run_wrk "$test" "$t" 1 "$body" 0; done
+bench() {	# test seconds body targets
+	local test=$1 secs=$2 body=$3 targets=$4 r t
+	for t in $targets; do run_wrk "$test" "$t" 1 "$body" 0; done
 	for ((r = 1; r <= RUNS; r++)); do
-		for t in $TARGETS; do
+		for t in $targets; do
 			log "$test: run $r/$RUNS: $t"
 			run_wrk "$test" "$t" "$secs" "$body"
 		done
@@ -378,9 +445,9 @@ bench() {	# test seconds body
 }
 
 START=$(date +%s)
-log "ports: backend $B0 (+$B1 delayed), nginx $N0/$N0S/$N1, sluiced $S0/$S1; tmp $TMP"
-bench call "$DUR" "$CALL_BODY"
-bench sse "$SSE_DUR" "$SSE_BODY"
+log "ports: backend $B0 (+$B1 delayed), nginx $N0/$N0S/$N1, sluiced $S0/$S1, sluiced+policy $P0; tmp $TMP"
+bench call "$DUR" "$CALL_BODY" "$CALL_TARGETS"
+bench sse "$SSE_DUR" "$SSE_BODY" "$TARGETS"
 for t in $TARGETS; do
 	log "ttfe: $t"
 	taskset -c "$CLIENT_CPU" python3 "$TTFE" 127.0.0.1 "$(port_of ttfe "$t")" "${SID[ttfe:$t]}" \
@@ -399,12 +466,12 @@ echo "servers on CPU $SERVER_CPU (backend on $BACKEND_CPU), wrk 1 thread x $CONN
 	"$WORKERS worker(s) each; upstream keep-alive pool $POOL; $RUNS runs, medians;" \
 	"host ${BUSY}% busy before start, ${BUSY_AFTER}% after the runs"
 echo
-printf "MCP tools/call get_pricing, %s s per run\n" "$DUR"
-printf "%-8s %10s %15s %9s %9s %17s %19s %7s %8s\n" target "req/s" "(min-max)" "p50 us" "p99 us" \
+printf "MCP tools/call get_dashboard, %s s per run\n" "$DUR"
+printf "%-14s %10s %15s %9s %9s %17s %19s %7s %8s\n" target "req/s" "(min-max)" "p50 us" "p99 us" \
 	"proxy CPU us/req" "backend CPU us/req" errors "other %"
-for t in $TARGETS; do
+for t in $CALL_TARGETS; do
 	f=$TMP/res.call.$t
-	printf "%-8s %10s %15s %9s %9s %17s %19s %7s %8s\n" "$t" "$(fmt "$(col "$f" 1)" %.0f)" \
+	printf "%-14s %10s %15s %9s %9s %17s %19s %7s %8s\n" "$t" "$(fmt "$(col "$f" 1)" %.0f)" \
 		"$(spread "$f" 1)" "$(fmt "$(col "$f" 2)" %.0f)" "$(fmt "$(col "$f" 3)" %.0f)" \
 		"$(fmt "$(col "$f" 4)" %.2f)" "$(fmt "$(col "$f" 5)" %.2f)" \
 		"$(awk '{ s += $6 } END { print s + 0 }' "$f")" "$(maxcol "$f" 7)"
@@ -444,7 +511,11 @@ s_cpu=$(col "$TMP/res.call.sluiced" 4)
 n_cpu=$(col "$TMP/res.call.nginx" 4)
 s_p99=$(col "$TMP/res.call.sluiced" 3)
 n_p99=$(col "$TMP/res.call.nginx" 3)
+p_rps=$(col "$TMP/res.call.sluiced+policy" 1)
+p_cpu=$(col "$TMP/res.call.sluiced+policy" 4)
 awk -v a="$s_cpu" -v b="$n_cpu" 'BEGIN { printf "sluiced/nginx CPU per request ratio: %.2f (%.2f us vs %.2f us)\n", a / b, a, b }'
 awk -v a="$s_p99" -v b="$n_p99" 'BEGIN { printf "sluiced/nginx p99 ratio: %.2f (%d us vs %d us; target <= 1.00)\n", a / b, a, b }'
 log "done in $(($(date +%s) - START)) s of measuring"
 awk -v a="$s_rps" -v b="$n_rps" 'BEGIN { printf "sluiced/nginx req/s ratio: %.2f\n", a / b }'
+awk -v a="$p_rps" -v b="$n_rps" 'BEGIN { printf "sluiced+policy/nginx req/s ratio: %.2f\n", a / b }'
+awk -v a="$p_cpu" -v b="$n_cpu" 'BEGIN { printf "sluiced+policy/nginx CPU/request ratio: %.2f (%.2f us vs %.2f us)\n", a / b, a, b }'

@@ -2,8 +2,9 @@
 /*
  * policy-cost.c - what the decision (user/policy/decide.h) costs per call:
  * an allowed call, a denied one and a rewritten one, with small and large
- * policies, next to a reference measured beside it: mcp_parse() of the
- * same message, which the proxy pays for every request anyway.
+ * policies, and one whose argument goes through the sql rule, next to a
+ * reference measured beside it: mcp_parse() of the same message, which the
+ * proxy pays for every request anyway.
  *
  * Each measured call parses the message, judges it and frees the tree
  * inside jarena_begin()/jarena_end(), as a sluiced worker does (a rewrite
@@ -15,8 +16,14 @@
  * The policies are generated in memory: N agents, each allowed "*" but
  * denied "admin_*", on one plan, and M tools, of which "run_query" has the
  * argument rules of policies/example.json's (three PCRE2 deny patterns, a
- * bounded integer with a default, an enum with a default).  The largest
- * agent count is 4095, the most a policy may hold (SL_MAX_AGENTS - 1).
+ * bounded integer with a default, an enum with a default) and "run_sql" an
+ * sql rule.  Agents: 10 and 10,000 (a policy may hold SL_MAX_AGENTS - 1);
+ * tools: 10 and 1,000.  The caller is the last agent.
+ *
+ * A second table splits the sql rule's time by libpg_query call (on the
+ * query of the sql-checked case, one tenth as many calls): the parse tree
+ * as JSON, that JSON read by cJSON, the scanner's tokens, and for
+ * comparison the parse tree as protobuf, packed and unpacked.
  *
  *   policy-cost [-n CALLS] [-r ROUNDS]
  *
@@ -28,6 +35,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <cjson/cJSON.h>
+#include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
 
 #include "base/buf.h"
 #include "base/jarena.h"
@@ -185,9 +195,85 @@ static void run_config(int agents, int tools, long calls, int rounds)
 	free(text);
 }
 
+/* --- the sql rule's libpg_query calls ----------------------------------------- */
+
+static const char sql_query[] =
+	"select region, sum(total) from sales where year = 2025 group by region";
+
+enum sql_step { PARSE_JSON, PARSE_JSON_CJSON, SCAN_UNPACK, PARSE_PB, PARSE_PB_UNPACK, N_STEPS };
+
+static const char *const step_names[] = {
+	[PARSE_JSON] = "pg_query_parse (tree as JSON)",
+	[PARSE_JSON_CJSON] = "  + cJSON_Parse of it (the rule's way)",
+	[SCAN_UNPACK] = "pg_query_scan + unpack (tokens)",
+	[PARSE_PB] = "pg_query_parse_protobuf",
+	[PARSE_PB_UNPACK] = "  + unpack of it",
+};
+
+static void sql_step_once(enum sql_step step)
+{
+	bool bad = false;
+
+	if (step == PARSE_JSON || step == PARSE_JSON_CJSON) {
+		PgQueryParseResult r = pg_query_parse(sql_query);
+		cJSON *tree = step == PARSE_JSON_CJSON && !r.error ? cJSON_Parse(r.parse_tree) : NULL;
+
+		bad = r.error || (step == PARSE_JSON_CJSON && !tree);
+		cJSON_Delete(tree);
+		pg_query_free_parse_result(r);
+	} else if (step == SCAN_UNPACK) {
+		PgQueryScanResult r = pg_query_scan(sql_query);
+		PgQuery__ScanResult *t = r.error ? NULL : pg_query__scan_result__unpack(
+			NULL, r.pbuf.len, (const uint8_t *)r.pbuf.data);
+
+		bad = !t;
+		if (t)
+			pg_query__scan_result__free_unpacked(t, NULL);
+		pg_query_free_scan_result(r);
+	} else {
+		PgQueryProtobufParseResult r = pg_query_parse_protobuf(sql_query);
+		PgQuery__ParseResult *t = step == PARSE_PB_UNPACK && !r.error ?
+			pg_query__parse_result__unpack(NULL, r.parse_tree.len,
+						       (const uint8_t *)r.parse_tree.data) : NULL;
+
+		bad = r.error || (step == PARSE_PB_UNPACK && !t);
+		if (t)
+			pg_query__parse_result__free_unpacked(t, NULL);
+		pg_query_free_protobuf_parse_result(r);
+	}
+	if (bad) {
+		fprintf(stderr, "policy-cost: libpg_query failed on the benchmark's query\n");
+		exit(1);
+	}
+}
+
+static void run_sql_steps(long calls, int rounds)
+{
+	double t[N_STEPS][MAX_ROUNDS];
+
+	for (int s = 0; s < N_STEPS; s++)	/* warm up */
+		for (long i = 0; i < calls / 10 + 1; i++)
+			sql_step_once((enum sql_step)s);
+	for (int r = 0; r < rounds; r++)
+		for (int s = 0; s < N_STEPS; s++) {
+			unsigned long long t0 = now_ns();
+
+			for (long i = 0; i < calls; i++)
+				sql_step_once((enum sql_step)s);
+			t[s][r] = (double)(now_ns() - t0) / (double)calls;
+		}
+	printf("\nthe sql rule's libpg_query calls: ns per call, median of %d rounds of %ld calls; "
+	       "ratio to pg_query_parse\n", rounds, calls);
+	printf("%-40s %8s %7s\n", "step", "ns", "ratio");
+	for (int s = 0; s < N_STEPS; s++)
+		t[s][0] = median(t[s], rounds);
+	for (int s = 0; s < N_STEPS; s++)
+		printf("%-40s %8.0f %7.2f\n", step_names[s], t[s][0], t[s][0] / t[PARSE_JSON][0]);
+}
+
 int main(int argc, char **argv)
 {
-	static const int agent_counts[] = { 10, 4095 }, tool_counts[] = { 10, 1000 };
+	static const int agent_counts[] = { 10, 10000 }, tool_counts[] = { 10, 1000 };
 	long calls = 20000;
 	int rounds = 7, opt;
 
@@ -209,8 +295,9 @@ int main(int argc, char **argv)
 	for (size_t a = 0; a < 2; a++)
 		for (size_t t = 0; t < 2; t++)
 			run_config(agent_counts[a], tool_counts[t], calls, rounds);
-	printf("(4095 agents is the most a policy may hold; sql-checked runs the query through "
-	       "the sql rule, libpg_query's parse tree)\n");
+	printf("(sql-checked runs the query through the sql rule: libpg_query's parser and "
+	       "scanner)\n");
+	run_sql_steps(calls / 10 + 1, rounds);
 	return 0;
 usage:
 	fprintf(stderr, "usage: policy-cost [-n CALLS] [-r ROUNDS (1..%d)]\n", MAX_ROUNDS);

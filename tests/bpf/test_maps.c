@@ -19,6 +19,7 @@
 
 #include "kern/attach.h"
 #include "check.h"
+#include "base/buf.h"
 #include "base/log.h"
 #include "kern/maps.h"
 #include "sluice.skel.h"
@@ -265,6 +266,55 @@ static void test_ids_stable_and_removed(struct sl_maps *m)
 	}
 }
 
+/* @n agents a0.., agent i on source 10.(i / 256).(i % 256).1. */
+static char *many_agents(int n)
+{
+	struct buf t = {};
+	int err = buf_puts(&t, "{\"version\":1,\"backends\":{\"main\":{\"url\":"
+			   "\"http://127.0.0.1:9000/mcp\"}},\"agents\":{");
+
+	for (int i = 0; i < n && !err; i++)
+		err = buf_printf(&t, "%s\"a%d\":{\"sources\":[\"10.%d.%d.1\"]}", i ? "," : "", i,
+				 i / 256, i % 256);
+	if (!err)
+		err = buf_puts(&t, "}}");
+	if (err) {
+		free(t.data);
+		return NULL;
+	}
+	return t.data;
+}
+
+/* Ids past the old cap of 4095: written, bound to their sources, kept over
+ * a reload, and a ban by name reaches them. */
+static void test_many_agents(struct sl_maps *m)
+{
+	char *text = many_agents(10000);
+	struct sl_src_value v;
+	struct sl_agent a;
+	int first = -1, last = -1;
+	__u32 id;
+
+	TEST_CASE("10000 agents load; the last one's id is bound, kept and banned") {
+		CHECK(text && apply(m, text) == 0, "apply");
+		first = sl_maps_agent_id(m, "a0");
+		last = sl_maps_agent_id(m, "a9999");
+		CHECK(first > 0 && last >= 10000 && last < SL_MAX_AGENTS, "ids %d, %d", first, last);
+		CHECK(lookup_exact_v4(m, "10.39.15.1", &v) && v.own_agent_id == (__u32)last,
+		      "source of a9999 names agent %u", v.own_agent_id);
+		CHECK(text && apply(m, text) == 0, "reload");
+		CHECK(sl_maps_agent_id(m, "a9999") == last && sl_maps_agent_id(m, "a0") == first,
+		      "ids moved on reload");
+		CHECK(sl_maps_ban(m, "a9999", SL_FOREVER) == 0, "ban");
+		id = (__u32)last;
+		CHECK(!bpf_map_lookup_elem(m->agents, &id, &a) && a.banned_until_ns == SL_FOREVER &&
+		      !strcmp(a.name, "a9999"), "slot %u: %s", id, a.name);
+		CHECK(apply(m, policy_b) == 0, "back to a small policy");
+		CHECK(!bpf_map_lookup_elem(m->agents, &id, &a) && !a.flags, "slot %u not cleared", id);
+	}
+	free(text);
+}
+
 static void test_block_and_ban(struct sl_maps *m)
 {
 	struct sl_prefix p;
@@ -469,6 +519,7 @@ int main(int argc, char **argv)
 		test_exact_per_family(&m);
 		test_filter_collision(&m);
 		test_conn_tags(&m);
+		test_many_agents(&m);
 		sl_maps_close(&m);
 	}
 	cleanup(skel);

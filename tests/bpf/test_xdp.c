@@ -52,6 +52,7 @@ enum agent_ids {
 	AG_TAGGED = 1,		/* reached through a connection tag */
 	AG_SOURCE = 2,		/* reached through the source's identity */
 	AG_EGRESS = 3,
+	AG_LAST = SL_MAX_AGENTS - 1,	/* the highest id a policy may use */
 };
 
 /* --- environment ------------------------------------------------------------ */
@@ -182,10 +183,12 @@ static void reset_maps(void)
 	delete_all(skel->maps.sl_conn_tags_v6);
 	delete_all(skel->maps.sl_syn_src_v4);
 	delete_all(skel->maps.sl_syn_src_v6);
-	for (__u32 id = 0; id < TEST_AGENTS; id++) {
-		bpf_map_update_elem(map_fd(skel->maps.sl_agents), &id, &agent, BPF_ANY);
-		bpf_map_update_elem(map_fd(skel->maps.sl_agent_state), &id, &state, BPF_ANY);
-		percpu_set(skel->maps.sl_agent_stats, id, &counters);
+	for (__u32 id = 0; id <= TEST_AGENTS; id++) {
+		__u32 slot = id < TEST_AGENTS ? id : AG_LAST;
+
+		bpf_map_update_elem(map_fd(skel->maps.sl_agents), &slot, &agent, BPF_ANY);
+		bpf_map_update_elem(map_fd(skel->maps.sl_agent_state), &slot, &state, BPF_ANY);
+		percpu_set(skel->maps.sl_agent_stats, slot, &counters);
 	}
 	percpu_set(skel->maps.sl_evlimit, 0, &limiter);
 	memset(&cfg, 0, sizeof(cfg));
@@ -638,6 +641,13 @@ static void s_prefix_agent_banned_rst(const struct fixture *fx)
 						 .flags = SL_AGENT_F_BAN_RST });
 }
 
+/* The last id the arrays hold (a policy's 16383rd agent) is enforced. */
+static void s_tag_last_agent_banned(const struct fixture *fx)
+{
+	tag_conn(&fx->in, AG_LAST);
+	put_agent(AG_LAST, &(struct sl_agent){ .banned_until_ns = SL_FOREVER });
+}
+
 /* An agent id past SL_MAX_AGENTS in a tag is ignored, not indexed. */
 static void s_tag_bad_agent(const struct fixture *fx)
 {
@@ -1022,6 +1032,8 @@ static const struct fixture fixtures[] = {
 	  .agent = AG_TAGGED },
 	{ "syn skips tags: source identity applies", { V4, SYN }, s_tag_overrides_source, DROP,
 	  R(BANNED), .agent = AG_SOURCE },
+	{ "tag of the last agent id, banned", { V4 }, s_tag_last_agent_banned, DROP, R(BANNED),
+	  .agent = AG_LAST },
 	{ "tag with agent id out of range ignored", { V4 }, s_tag_bad_agent, PASS, R(ALLOWED) },
 	{ "tag of a free agent slot ignored", { V4 }, s_tag_inactive_agent, PASS, R(ALLOWED) },
 

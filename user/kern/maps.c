@@ -19,6 +19,7 @@
 
 #include "base/log.h"
 #include "maps.h"
+#include "policy/nameidx.h"
 
 
 struct map_slot {
@@ -646,17 +647,45 @@ static int reset_agent_state(struct sl_maps *m, __u32 id)
 	return bpf_map_update_elem(m->agent_state, &id, &zero, BPF_ANY) ? -errno : 0;
 }
 
+/* Every slot of sl_agents into @slot (SL_MAX_AGENTS entries), in as few
+ * syscalls as the kernel allows: one lookup per id would be 16383 syscalls
+ * a policy load. */
+static int read_all_agents(struct sl_maps *m, struct sl_agent *slot)
+{
+	__u32 *keys = calloc(SL_MAX_AGENTS, sizeof(*keys)), token, count;
+	void *in = NULL;
+	size_t got = 0;
+	int err = keys ? 0 : -ENOMEM;
+
+	while (!err && got < SL_MAX_AGENTS) {
+		count = (__u32)(SL_MAX_AGENTS - got);
+		err = bpf_map_lookup_batch(m->agents, in, &token, keys + got, slot + got, &count,
+					   NULL);
+		if ((err && err != -ENOENT) || (!err && !count))
+			break;
+		for (__u32 i = 0; i < count; i++)
+			if (keys[got + i] != got + i)	/* arrays come back in key order */
+				err = -EIO;
+		got += count;
+		in = &token;
+		if (err == -ENOENT)
+			err = got == SL_MAX_AGENTS ? 0 : -EIO;
+	}
+	free(keys);
+	return err;
+}
+
 int sl_maps_agent_id(struct sl_maps *m, const char *name)
 {
-	struct sl_agent a;
+	struct sl_agent *slot = calloc(SL_MAX_AGENTS, sizeof(*slot));
+	int ret = slot ? read_all_agents(m, slot) : -ENOMEM;
 
-	for (__u32 id = 1; id < SL_MAX_AGENTS; id++) {
-		if (read_agent(m, id, &a))
-			return -errno;
-		if (a.flags & SL_AGENT_F_ACTIVE && !strncmp(a.name, name, sizeof(a.name)))
-			return (int)id;
-	}
-	return -ENOENT;
+	for (__u32 id = 1; !ret && id < SL_MAX_AGENTS; id++)
+		if (slot[id].flags & SL_AGENT_F_ACTIVE &&
+		    !strncmp(slot[id].name, name, sizeof(slot[id].name)))
+			ret = (int)id;
+	free(slot);
+	return ret ? ret : -ENOENT;
 }
 
 int sl_maps_ban(struct sl_maps *m, const char *agent, __u64 until_ns)
@@ -714,30 +743,47 @@ static void agent_from_policy(const struct policy *pol, const struct pol_agent *
 struct agent_table {
 	struct sl_agent *slot;		/* SL_MAX_AGENTS entries */
 	__u32 *policy_id;		/* policy agent index -> id */
+	struct nidx by_name;		/* active slots' names -> id */
 };
 
-static int find_slot(const struct agent_table *at, const char *name)
+/* The active slots by name, the lowest id first, so that a policy of
+ * thousands of agents finds its ids in one probe each, not a scan each. */
+static int index_slots(struct agent_table *at)
 {
-	for (__u32 id = 1; id < SL_MAX_AGENTS; id++)
-		if (at->slot[id].flags & SL_AGENT_F_ACTIVE &&
-		    !strncmp(at->slot[id].name, name, SL_NAME_MAX))
-			return (int)id;
-	return -ENOENT;
+	int err = nidx_init(&at->by_name, SL_MAX_AGENTS);
+
+	for (__u32 id = 1; id < SL_MAX_AGENTS && !err; id++) {
+		struct sl_agent *a = &at->slot[id];
+
+		if (!(a->flags & SL_AGENT_F_ACTIVE))
+			continue;
+		a->name[SL_NAME_MAX - 1] = '\0';	/* sluice wrote it so; keep the index safe */
+		err = nidx_add(&at->by_name, a->name, id);
+		if (err == -EEXIST)
+			err = 0;	/* a second slot of one name: the lowest id wins */
+	}
+	return err;
 }
 
-static int free_slot(const struct agent_table *at, const bool *taken)
+/* The lowest id from *@next on that is neither active nor taken. */
+static int free_slot(const struct agent_table *at, const bool *taken, __u32 *next)
 {
-	for (__u32 id = 1; id < SL_MAX_AGENTS; id++)
-		if (!(at->slot[id].flags & SL_AGENT_F_ACTIVE) && !taken[id])
-			return (int)id;
+	for (; *next < SL_MAX_AGENTS; ++*next)
+		if (!(at->slot[*next].flags & SL_AGENT_F_ACTIVE) && !taken[*next])
+			return (int)(*next)++;
 	return -ENOSPC;
 }
 
 /* Gives every policy agent an id: the one it had, else the lowest free one. */
 static int assign_ids(const struct policy *pol, struct agent_table *at, bool *taken)
 {
+	__u32 next = 1;
+	int err = index_slots(at);
+
+	if (err)
+		return err;
 	for (size_t i = 0; i < pol->n_agents; i++) {
-		int id = find_slot(at, pol->agents[i].name);
+		long id = nidx_find(&at->by_name, pol->agents[i].name);
 
 		if (id > 0)
 			taken[id] = true;
@@ -748,7 +794,7 @@ static int assign_ids(const struct policy *pol, struct agent_table *at, bool *ta
 
 		if (at->policy_id[i])
 			continue;
-		id = free_slot(at, taken);
+		id = free_slot(at, taken, &next);
 		if (id < 0)
 			return id;
 		taken[id] = true;
@@ -819,13 +865,7 @@ static int read_agent_table(struct sl_maps *m, struct agent_table *at, size_t n_
 	at->policy_id = calloc(n_policy ? n_policy : 1, sizeof(*at->policy_id));
 	if (!at->slot || !at->policy_id)
 		return -ENOMEM;
-	for (__u32 id = 1; id < SL_MAX_AGENTS; id++) {
-		int err = read_agent(m, id, &at->slot[id]);
-
-		if (err)
-			return err;
-	}
-	return 0;
+	return read_all_agents(m, at->slot);
 }
 
 /* --- policy ---------------------------------------------------------------- */
@@ -904,6 +944,7 @@ int sl_maps_apply_policy(struct sl_maps *m, const struct policy *pol,
 out:
 	srctab_free(&old);
 	srctab_free(&new);
+	nidx_free(&at.by_name);
 	free(at.slot);
 	free(at.policy_id);
 	free(taken);
