@@ -9,11 +9,13 @@
 #      summed) divided by the requests wrk completed.  Four targets: the
 #      backend directly, nginx, sluiced with a minimal policy (one backend, no
 #      agents) and "sluiced+policy": sluiced with policies/example.json
-#      (backends, listen and admin moved to the bench's ports; the plans' and
-#      tools' rate limits and budgets removed, so that every call of the run
-#      is allowed; its first agent's key replaced by one made here, which wrk
-#      sends in X-API-Key): each call is authenticated, authorized, its
-#      arguments validated (a pattern, an enum) and its answer redacted;
+#      (backends, listen and admin moved to the bench's ports; every rate
+#      limit and budget raised out of reach but kept, so every call of the
+#      run is judged by them and allowed; its first agent's key replaced by
+#      one made here, which wrk sends in X-API-Key): each call is
+#      authenticated, authorized, its arguments validated (a pattern, an
+#      enum), counted against its rate limits and budgets, and its answer
+#      redacted;
 #   2. SSE relay: tools/call export_report with a progressToken (5 events per
 #      call, backend --sse-delay-ms 0) with wrk: events relayed per second and
 #      proxy CPU per event;
@@ -265,9 +267,9 @@ start_sluiced 0
 start_sluiced 1
 
 # sluiced+policy: policies/example.json, changed only where a benchmark
-# must: its ports, its backends (both on backend0), no rate limits or
-# budgets (they would refuse most calls of a run), and its first agent's
-# key made here.
+# must: its ports, its backends (both on backend0), rate limits and budgets
+# out of reach (kept, so they cost what they cost, but refusing nothing in a
+# run), and its first agent's key made here.
 API_KEY_POLICY=bench-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 start_sluiced_policy() {
 	python3 - "$ROOT/policies/example.json" "$TMP/sluiced-policy.json" "$P0" "$PA" "$B0" \
@@ -281,10 +283,19 @@ p["workers"] = int(workers)
 for b in p["backends"].values():
     b["url"] = "http://127.0.0.1:%s/mcp" % backend
     b["pool_size"] = int(pool)
-for section in ("plans", "agents", "tools"):
+def out_of_reach(periods):
+    for k in periods:
+        periods[k] = 10**9
+for section in ("plans", "agents", "tools", "customers"):
     for v in p.get(section, {}).values():
-        v.pop("limits", None)
-        v.pop("budget", None)
+        lim = v.get("limits")
+        if lim and section == "tools":
+            out_of_reach(lim)
+        elif lim:
+            for periods in lim.values():
+                out_of_reach(periods)
+        if "budget" in v:
+            v["budget"] = {"per_day": 10**12, "per_month": 10**12}
 first = next(iter(p["agents"].values()))
 first["keys_sha256"] = [hashlib.sha256(key.encode()).hexdigest()]
 json.dump(p, open(dst, "w"), indent=1)
