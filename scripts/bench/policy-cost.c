@@ -20,6 +20,16 @@
  * sql rule.  Agents: 10 and 10,000 (a policy may hold SL_MAX_AGENTS - 1);
  * tools: 10 and 1,000.  The caller is the last agent.
  *
+ * Every call goes through the limits step too (the plan's read limit and
+ * budget, set out of reach, count each call); "limited" calls a tool whose
+ * own limit (1 a day) is spent, so it is refused by the limits step, the
+ * last one, after every other check passed.
+ *
+ * A further line measures output redaction: the example policy's three
+ * rules (cards with the Luhn check, API keys, e-mail addresses) over a 4 KiB
+ * tools/call result holding a few secrets, in ns per KiB, next to cJSON
+ * reading the same text (what any JSON-aware relay pays).
+ *
  * A second table splits the sql rule's time by libpg_query call (on the
  * query of the sql-checked case, one tenth as many calls): the parse tree
  * as JSON, that JSON read by cJSON, the scanner's tokens, and for
@@ -42,12 +52,15 @@
 #include "base/buf.h"
 #include "base/jarena.h"
 #include "policy/decide.h"
+#include "policy/limits.h"
+#include "policy/redact.h"
 #include "policy/policy.h"
 #include "proto/mcp.h"
 
 #define MAX_ROUNDS 15
 
-static const char *const case_names[] = { "allowed", "denied", "rewritten", "sql-checked" };
+static const char *const case_names[] = { "allowed", "denied", "rewritten", "sql-checked",
+					   "limited" };
 
 static const char *const case_bodies[] = {
 	"{\"jsonrpc\":\"2.0\",\"id\":41,\"method\":\"tools/call\",\"params\":{\"name\":\"run_query\","
@@ -61,6 +74,8 @@ static const char *const case_bodies[] = {
 	"{\"jsonrpc\":\"2.0\",\"id\":44,\"method\":\"tools/call\",\"params\":{\"name\":\"run_sql\","
 	"\"arguments\":{\"sql\":\"select region, sum(total) from sales where year = 2025 group by "
 	"region\"}}}",
+	"{\"jsonrpc\":\"2.0\",\"id\":45,\"method\":\"tools/call\",\"params\":{\"name\":"
+	"\"limited_tool\",\"arguments\":{}}}",
 };
 
 #define N_CASES (sizeof(case_names) / sizeof(case_names[0]))
@@ -88,7 +103,12 @@ static char *make_policy(int agents, int tools)
 	struct buf t = {};
 
 	add(&t, "{ \"version\": 1, \"backends\": { \"main\": { \"url\": \"http://127.0.0.1:9000/mcp\" "
-	    "} }, \"plans\": { \"std\": { \"tools\": { \"deny\": [\"admin_*\"] } } }, \"agents\": {");
+	    "} }, \"plans\": { \"std\": { \"tools\": { \"deny\": [\"admin_*\"] }, \"limits\": { "
+	    "\"read\": { \"per_second\": 1000000000 } }, \"budget\": { \"per_day\": 1e12 } } }, "
+	    "\"redaction\": [ { \"name\": \"card\", \"pattern\": \"\\\\b(?:\\\\d[ -]?){13,19}\\\\b\", "
+	    "\"check\": \"luhn\" }, { \"name\": \"api-key\", \"pattern\": "
+	    "\"\\\\b(?:sk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\\\\b\" }, { \"name\": \"email\", "
+	    "\"pattern\": \"[A-Za-z0-9._%%+-]+@[A-Za-z0-9.-]+\\\\.[A-Za-z]{2,}\" } ], \"agents\": {");
 	for (int i = 0; i < agents; i++)
 		add(&t, "%s\"agent-%d\": { \"sources\": [\"10.%d.%d.1\"], \"plan\": \"std\", "
 		    "\"tools\": { \"allow\": [\"*\"], \"deny\": [\"admin_*\"] } }", i ? "," : "", i,
@@ -105,7 +125,8 @@ static char *make_policy(int agents, int tools)
 	    " \"limit\": { \"type\": \"integer\", \"minimum\": 1, \"maximum\": 10000, \"default\": 100 },"
 	    " \"format\": { \"type\": \"string\", \"enum\": [\"csv\", \"json\"], \"default\": \"csv\" }"
 	    " } }");
-	for (int i = 3; i < tools; i++)
+	add(&t, ", \"limited_tool\": { \"class\": \"read\", \"limits\": { \"per_day\": 1 } }");
+	for (int i = 4; i < tools; i++)
 		add(&t, ", \"tool_%d\": { \"class\": \"read\" }", i);
 	add(&t, "} }");
 	return t.data;
@@ -121,8 +142,10 @@ static unsigned long long now_ns(void)
 
 /* ns per call of parsing @body (and judging it, when @dm is set). */
 static double measure(const char *body, const struct decide_model *dm,
-		      const struct identity *id, enum decide_action want, long calls)
+		      struct decide_limiter *lim, const struct identity *id,
+		      enum decide_action want, long calls)
 {
+	static unsigned long long clock_ns = 1;
 	size_t len = strlen(body);
 	unsigned long long t0 = now_ns();
 
@@ -136,7 +159,8 @@ static double measure(const char *body, const struct decide_model *dm,
 			fprintf(stderr, "policy-cost: the message does not parse: %s\n", err.message);
 			exit(1);
 		}
-		if (dm && decide_request(dm, id, &b.msgs[0], NULL, i, &v) != want) {
+		/* The limits' clock: 1 ns a call, as fast as the read limit allows. */
+		if (dm && decide_request(dm, id, &b.msgs[0], lim, clock_ns++, &v) != want) {
 			fprintf(stderr, "policy-cost: unexpected verdict: %s\n", v.message);
 			exit(1);
 		}
@@ -159,29 +183,86 @@ static double median(double *v, int n)
 	return v[n / 2];
 }
 
+/* A tools/call result of about 4 KiB: report lines, one card number, one
+ * key and one address among them. */
+static char *redaction_sample(void)
+{
+	struct buf t = {};
+
+	add(&t, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"content\":[{\"type\":\"text\","
+	    "\"text\":\"");
+	for (int i = 0; t.len < 4000; i++)
+		add(&t, "row %d: region emea, total 1204.50, orders 31, updated 2026-11-30\\n", i);
+	add(&t, "paid with 4111 1111 1111 1111 by ops@example.com, key sk_live_0123456789abcdefXYZ"
+	    "\"}]}}");
+	return t.data;
+}
+
+static void redaction_cost(const struct policy *pol, long calls, int rounds)
+{
+	double red[MAX_ROUNDS], ref[MAX_ROUNDS], kib;
+	struct redact_set *rs = NULL;
+	struct redact_scratch *s = redact_scratch_new();
+	char *text = redaction_sample(), why[200], *out;
+	size_t len = strlen(text), out_len;
+
+	if (redact_build(pol, &rs, why, sizeof(why)) || !rs || !s) {
+		fprintf(stderr, "policy-cost: redaction: %s\n", why);
+		exit(1);
+	}
+	kib = (double)len / 1024.0;
+	for (int r = 0; r < rounds; r++) {
+		unsigned long long t0 = now_ns();
+
+		for (long i = 0; i < calls; i++)
+			cJSON_Delete(cJSON_ParseWithLength(text, len));
+		ref[r] = (double)(now_ns() - t0) / (double)calls / kib;
+		t0 = now_ns();
+		for (long i = 0; i < calls; i++) {
+			if (redact_text(rs, s, text, len, &out, &out_len, NULL) || !out) {
+				fprintf(stderr, "policy-cost: redaction found nothing\n");
+				exit(1);
+			}
+			free(out);
+		}
+		red[r] = (double)(now_ns() - t0) / (double)calls / kib;
+	}
+	printf("redaction: %.0f ns per KiB of result (3 rules, %zu-byte result); cJSON reading it: "
+	       "%.0f ns per KiB; ratio %.2f\n", median(red, rounds), len, median(ref, rounds),
+	       median(red, rounds) / median(ref, rounds));
+	redact_scratch_free(s);
+	redact_set_free(rs);
+	free(text);
+}
+
 static void run_config(int agents, int tools, long calls, int rounds)
 {
 	static const enum decide_action want[] = { DECIDE_ALLOW, DECIDE_DENY, DECIDE_REWRITE,
-						   DECIDE_ALLOW };
+						   DECIDE_ALLOW, DECIDE_DENY };
 	double total[N_CASES][MAX_ROUNDS], ref[N_CASES][MAX_ROUNDS];
 	struct pol_errors errs = {};
 	struct decide_model *dm = NULL;
+	struct decide_limiter *lim = NULL;
 	struct policy *pol = NULL;
 	char *text = make_policy(agents, tools), name[32];
 	struct identity id;
 
-	if (policy_parse(text, strlen(text), &pol, &errs) || decide_model_build(pol, &dm, &errs)) {
+	if (policy_parse(text, strlen(text), &pol, &errs) || decide_model_build(pol, &dm, &errs) ||
+	    !(lim = decide_limiter_new(dm))) {
 		fprintf(stderr, "policy-cost: policy: %s\n", errs.n ? errs.v[0].msg : "no memory");
 		exit(1);
 	}
 	snprintf(name, sizeof(name), "agent-%d", agents - 1);	/* the last one */
 	decide_identity_of(dm, decide_agent_index(dm, name), IDM_API_KEY, &id);
-	for (size_t c = 0; c < N_CASES; c++)	/* warm up: caches, JIT pages, the arena */
-		measure(case_bodies[c], dm, &id, want[c], calls / 10 + 1);
+	/* The one call a day of limited_tool, then the warm-up: caches, JIT
+	 * pages, the arena. */
+	measure(case_bodies[N_CASES - 1], dm, lim, &id, DECIDE_ALLOW, 1);
+	for (size_t c = 0; c < N_CASES; c++)
+		measure(case_bodies[c], dm, lim, &id, want[c], calls / 10 + 1);
 	for (int r = 0; r < rounds; r++)
 		for (size_t c = 0; c < N_CASES; c++) {
-			ref[c][r] = measure(case_bodies[c], NULL, &id, want[c], calls);
-			total[c][r] = measure(case_bodies[c], dm, &id, want[c], calls);
+			ref[c][r] = measure(case_bodies[c], NULL, NULL, &id, want[c], calls);
+			total[c][r] = measure(case_bodies[c], dm, lim, &id, want[c], calls);
 		}
 	for (size_t c = 0; c < N_CASES; c++) {
 		double t = median(total[c], rounds), p = median(ref[c], rounds);
@@ -189,6 +270,9 @@ static void run_config(int agents, int tools, long calls, int rounds)
 		printf("%6d %6d  %-10s %12.0f %8.0f %8.0f %7.2f\n", agents, tools, case_names[c],
 		       t, p, t - p, t / p);
 	}
+	if (agents == 10 && tools == 10)
+		redaction_cost(pol, calls / 10 + 1, rounds);
+	decide_limiter_free(lim);
 	decide_model_free(dm);
 	policy_free(pol);
 	pol_errors_free(&errs);

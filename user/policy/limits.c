@@ -42,6 +42,8 @@ struct decide_limiter {
 	struct spend *customer_spend;	/* the model's n_customers */
 	pthread_mutex_t spend_lock;
 	__s64 wall_offset_ns;		/* UTC = the decision's clock + this */
+	__u32 cal_day_no, cal_month_no;	/* the calendar, for day cal_day_no */
+	time_t cal_next_month;
 };
 
 static size_t class_cell(int class, int period)
@@ -330,37 +332,51 @@ enum decide_action limits_check(struct decide_limiter *lim, const struct decide_
 
 void decide_limiter_set_clock(struct decide_limiter *lim, __s64 wall_offset_ns)
 {
+	pthread_mutex_lock(&lim->spend_lock);
 	lim->wall_offset_ns = wall_offset_ns;
+	lim->cal_day_no = 0;
+	pthread_mutex_unlock(&lim->spend_lock);
 }
 
-/* The UTC day and month of @now_ns (the decision's clock), and the seconds
- * until each ends. */
+/* The UTC day and month of @now_ns (the decision's clock), and when each
+ * ends; only the day's number is arithmetic, the month's needs the calendar
+ * (utc_month(), done under the spend lock and only when the day changed). */
 struct utc {
+	time_t t;
 	__u32 day_no, month_no;
-	__u64 day_left_s, month_left_s;
-	char day_end[24], month_end[24];	/* "2026-12-03T00:00:00Z" */
+	time_t next_day, next_month;
 };
 
 static void utc_of(const struct decide_limiter *lim, __u64 now_ns, struct utc *u)
 {
-	time_t t = (time_t)(((__s64)now_ns + lim->wall_offset_ns) / (__s64)NS_PER_S);
-	time_t next_day = (t / 86400 + 1) * 86400, next_month;
-	struct tm tm, end;
+	u->t = (time_t)(((__s64)now_ns + lim->wall_offset_ns) / (__s64)NS_PER_S);
+	u->day_no = (__u32)(u->t / 86400);
+	u->next_day = ((time_t)u->day_no + 1) * 86400;
+}
+
+static void utc_month(struct decide_limiter *lim, struct utc *u)
+{
+	struct tm tm;
+
+	if (lim->cal_day_no != u->day_no || !lim->cal_day_no) {
+		gmtime_r(&u->t, &tm);
+		lim->cal_month_no = (__u32)(tm.tm_year * 12 + tm.tm_mon);
+		tm.tm_mday = 1;
+		tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+		tm.tm_mon++;
+		lim->cal_next_month = timegm(&tm);
+		lim->cal_day_no = u->day_no;
+	}
+	u->month_no = lim->cal_month_no;
+	u->next_month = lim->cal_next_month;
+}
+
+static void utc_text(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	u->day_no = (__u32)(t / 86400);
-	u->month_no = (__u32)(tm.tm_year * 12 + tm.tm_mon);
-	end = tm;
-	end.tm_mday = 1;
-	end.tm_hour = end.tm_min = end.tm_sec = 0;
-	end.tm_mon++;
-	next_month = timegm(&end);
-	u->day_left_s = (__u64)(next_day - t);
-	u->month_left_s = (__u64)(next_month - t);
-	gmtime_r(&next_day, &end);
-	strftime(u->day_end, sizeof(u->day_end), "%Y-%m-%dT%H:%M:%SZ", &end);
-	gmtime_r(&next_month, &end);
-	strftime(u->month_end, sizeof(u->month_end), "%Y-%m-%dT%H:%M:%SZ", &end);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* @sp as of @u: a new day or month starts at 0. */
@@ -395,7 +411,7 @@ static enum decide_action judge_budget(const struct dm_budget *b, const struct s
 {
 	int which = b->path ? overrun(b, sp, cost) : 0;
 	bool day = which == 1;
-	char rule[192];
+	char rule[192], end[24];
 
 	if (!which)
 		return DECIDE_ALLOW;
@@ -405,12 +421,13 @@ static enum decide_action judge_budget(const struct dm_budget *b, const struct s
 		snprintf(v->budget_rule, sizeof(v->budget_rule), "%s", rule);
 		return DECIDE_ALLOW;
 	}
-	v->budget_reset_s = day ? u->day_left_s : u->month_left_s;
+	v->budget_reset_s = (__u64)((day ? u->next_day : u->next_month) - u->t);
+	utc_text(day ? u->next_day : u->next_month, end, sizeof(end));
 	return vd_deny(v, DR_BUDGET, DECIDE_ERR_BUDGET, 429, rule,
 		       "the %s budget of %s \"%s\" is spent: %.2f of %.2f cost units this %s "
 		       "(this call costs %.2f); it resets at %s", day ? "daily" : "monthly",
 		       whose, name, day ? sp->day : sp->month, day ? b->per_day : b->per_month,
-		       day ? "UTC day" : "UTC month", cost, day ? u->day_end : u->month_end);
+		       day ? "UTC day" : "UTC month", cost, end);
 }
 
 static const struct dm_budget *agent_budget(const struct decide_model *dm,
@@ -442,6 +459,7 @@ enum decide_action budget_check(struct decide_limiter *lim, const struct decide_
 		return DECIDE_ALLOW;
 	utc_of(lim, now_ns, &u);
 	pthread_mutex_lock(&lim->spend_lock);
+	utc_month(lim, &u);
 	roll(&lim->agent_spend[id->agent], &u);
 	if (ab)
 		act = judge_budget(ab, &lim->agent_spend[id->agent], cost, "agent",
@@ -467,6 +485,7 @@ void decide_charge(struct decide_limiter *lim, const struct decide_model *dm,
 	cu = id->customer[0] ? nidx_find(&dm->customer_idx, id->customer) : -1;
 	utc_of(lim, now_ns, &u);
 	pthread_mutex_lock(&lim->spend_lock);
+	utc_month(lim, &u);
 	roll(&lim->agent_spend[id->agent], &u);
 	lim->agent_spend[id->agent].day += cost;
 	lim->agent_spend[id->agent].month += cost;
@@ -492,6 +511,7 @@ void decide_spent(struct decide_limiter *lim, const char *agent, const char *cus
 		return;
 	utc_of(lim, now_ns, &u);
 	pthread_mutex_lock(&lim->spend_lock);
+	utc_month(lim, &u);
 	roll(sp, &u);
 	*day = sp->day;
 	*month = sp->month;
