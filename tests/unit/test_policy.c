@@ -308,6 +308,7 @@ static const struct bad_case bad_cases[] = {
 	{ "auth_alg_none.json", 10, 26, "auth.jwt.issuers.corp.algorithms[0]: expected a JWS "
 	  "algorithm (RS256, PS256, ES256, HS256), got \"none\": an unsigned token proves "
 	  "nothing: \"none\" is never accepted" },
+	{ "audit_relative.json", 4, 23, "audit.jsonl: expected an absolute path" },
 	{ "budget_no_period.json", 4, 34, "plans.team.budget: expected per_day, per_month or both" },
 	{ "customer_name_bad.json", 4, 18, "customers[\"acme corp\"]: expected a customer name" },
 	{ "cost_per_kib_negative.json", 4, 59, "tools.search.cost_per_kib: expected a number "

@@ -85,7 +85,7 @@ static const struct pc_string S_ISSUER = {
 static const struct pc_string S_ALG = {
 	"a JWS algorithm (RS256, PS256, ES256, HS256)", 1, 32, graph_char, alg_why
 };
-static const struct pc_string S_FILE = {
+const struct pc_string pol_abs_path = {
 	"an absolute path (/etc/sluice/jwks.json)", 1, 4096, graph_char, abs_path_why
 };
 static const struct pc_string S_CLAIM = {
@@ -250,7 +250,7 @@ static const struct pc_field issuer_fields[] = {
 	{ "issuer", pc_string, &S_ISSUER, NULL, true },
 	{ "algorithms", pc_array, &A_ALGS, NULL, true },
 	{ "keys", pc_array, &A_KEYS },
-	{ "jwks_file", pc_string, &S_FILE },
+	{ "jwks_file", pc_string, &pol_abs_path },
 	{ "leeway_s", pc_int, &I_LEEWAY, "60" },
 	{ "agent_claim", pc_string, &S_CLAIM, "\"sub\"" },
 	{ "plan_claim", pc_string, &S_CLAIM },

@@ -13,4 +13,7 @@
 
 extern const struct pc_object pol_auth_object;
 
+/* An absolute file path, as every policy field naming a file takes it. */
+extern const struct pc_string pol_abs_path;
+
 #endif

@@ -899,6 +899,12 @@ static const struct pc_array A_REDACTION = { pc_object, &O_REDACTION, 0, 256, ca
 
 static const struct pc_array A_HOSTS = { pc_string, &S_ORIGIN, 0, 256, canon_string, "entry" };
 
+/* audit: where the records of calls go */
+static const struct pc_field audit_fields[] = {
+	{ "jsonl", pc_string, &pol_abs_path },
+};
+static const struct pc_object O_AUDIT = { FIELDS(audit_fields) };
+
 /* customers: what is spent on behalf of each (agents.*.customer) */
 static const struct pc_field customer_fields[] = {
 	{ "budget", pc_object, &O_BUDGET },
@@ -923,6 +929,7 @@ static const struct pc_field root_fields[] = {
 	{ "plans", pc_map, &M_PLANS, "{}" },
 	{ "agents", pc_map, &M_AGENTS, "{}" },
 	{ "customers", pc_map, &M_CUSTOMERS, "{}" },
+	{ "audit", pc_object, &O_AUDIT, "{}" },
 	{ "tools", pc_map, &M_TOOLS, "{}" },
 	{ "redaction", pc_array, &A_REDACTION, "[]" },
 	{ "auth", pc_object, &pol_auth_object, "{}" },

@@ -110,3 +110,17 @@ const char *vd_describe(const cJSON *value, char *buf, size_t len)
 			 "an object" : "an array");
 	return buf;
 }
+
+const char *decide_reason_name(enum decide_reason r)
+{
+	static const char *const names[] = {
+		[DR_NONE] = "none", [DR_INVALID] = "invalid", [DR_UNATTRIBUTED] = "unattributed",
+		[DR_UNKNOWN_PLAN] = "unknown_plan", [DR_UNKNOWN_TOOL] = "unknown_tool",
+		[DR_TOOL_DENIED] = "tool_denied", [DR_RESOURCE_DENIED] = "resource_denied",
+		[DR_PROMPT_DENIED] = "prompt_denied", [DR_SERVER_REQUEST] = "server_request",
+		[DR_SCOPE] = "scope", [DR_ARGUMENT] = "argument", [DR_PREMIUM] = "premium",
+		[DR_INTERNAL] = "internal", [DR_LIMITED] = "limited", [DR_BUDGET] = "budget",
+	};
+
+	return (size_t)r < sizeof(names) / sizeof(names[0]) && names[r] ? names[r] : "unknown";
+}

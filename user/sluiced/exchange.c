@@ -80,6 +80,34 @@ static void exchange_session_done(struct exchange *ex)
  * inside its own response reader's callbacks, and the parser still touches
  * its state on the way out.
  */
+/* The audit records of the exchange's messages, with what became of it. */
+static void audit_done(struct exchange *ex)
+{
+	for (size_t i = 0; i < ex->n_audit; i++) {
+		struct audit_rec *r = ex->audit[i];
+
+		if (r->action != DECIDE_DENY)
+			snprintf(r->backend, sizeof(r->backend), "%s", ex->up.be->name);
+		if (!r->client_name[0] && ex->client_name[0]) {
+			snprintf(r->client_name, sizeof(r->client_name), "%s", ex->client_name);
+			snprintf(r->client_version, sizeof(r->client_version), "%s",
+				 ex->client_version);
+		}
+		if (!r->session[0])
+			snprintf(r->session, sizeof(r->session), "%s", ex->session);
+		r->status = ex->status;
+		r->latency_ms = (double)(gate_now_ns() - r->start_ns) / 1e6;
+		r->request_bytes = ex->request_bytes;
+		r->response_bytes = ex->answer_bytes;
+		r->redactions = ex->redactions;
+		audit_emit(r);
+		free(r);
+	}
+	free(ex->audit);
+	ex->audit = NULL;
+	ex->n_audit = 0;
+}
+
 static void exchange_free(struct exchange *ex)
 {
 	/* Both a client hang-up and the relay error it causes end the exchange. */
@@ -88,6 +116,7 @@ static void exchange_free(struct exchange *ex)
 	ex->reaping = true;
 	/* Per KiB of what the backend answered, complete or cut short. */
 	gate_charge_answer(ex->gp, &ex->id, ex->cost_per_kib, ex->answer_bytes);
+	audit_done(ex);
 	exchange_session_done(ex);
 	/* Normally released already (again is harmless): no deadline outlives it. */
 	upstream_release(&ex->up, false);
@@ -201,6 +230,7 @@ void exchange_start(struct exchange *ex, const struct http_msg *msg, const char 
 {
 	struct client *c = ex->client;
 
+	ex->request_bytes = msg->body.len;
 	if (build_request(ex, msg, method, path) || upstream_start(&ex->up)) {
 		client_answer_error(c, 500, ex->rpc_id, INSPECT_INTERNAL_ERROR, "out of memory", 0);
 		exchange_free(ex);
@@ -285,6 +315,7 @@ static int ex_on_head(struct upstream *us, struct http_msg *msg)
 	struct client *c = ex->client;
 	const char *ctype = http_msg_header(msg, "content-type");
 
+	ex->status = msg->status;
 	if (ex->kind == EX_MCP_POST)
 		remember_session(ex, msg);
 	/* Ended, or the backend no longer knows it: either way it is gone. */
@@ -520,6 +551,8 @@ static void answer_made(struct exchange *ex, const struct http_msg *msg, int sta
 			const char *body)
 {
 	struct client *c = ex->client;
+
+	ex->status = status;
 	size_t len = strlen(body);
 
 	http_put_status(&c->out, status);
@@ -635,6 +668,8 @@ static void answer_error(struct exchange *ex, int status, int code, const char *
 			 unsigned int retry_after_s)
 {
 	struct client *c = ex->client;
+
+	ex->status = status;
 	char *merged = ex->batch.n_answers ?
 		batch_merge(&ex->batch, NULL, 0, code, message, retry_after_s) : NULL;
 	char extra[64] = "";

@@ -62,6 +62,10 @@ struct exchange {
 	struct redact_counts redactions;	/* what redaction replaced in the answer */
 	double cost_per_kib;		/* charged on the answer's bytes when it is complete */
 	size_t answer_bytes;		/* what the backend answered (bodies, event data) */
+	int status;			/* the HTTP status the client got (0: none yet) */
+	size_t request_bytes;		/* the request body as the agent sent it */
+	struct audit_rec **audit;	/* the records of its audited messages (gate.h) */
+	size_t n_audit;
 	size_t body_len;
 };
 

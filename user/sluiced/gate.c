@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <cjson/cJSON.h>
+#include <openssl/evp.h>
 
 #include "base/buf.h"
 #include "base/jarena.h"
@@ -262,6 +263,116 @@ static int refuse_verdict(struct gate_req *g, const struct decide_verdict *v,
 			   g->gp->cfg.limited_jsonrpc ? 200 : v->http_status, v->code, v->message);
 }
 
+/* --- audit records ---------------------------------------------------------------------- */
+
+static bool audited(const struct mcp_msg *m)
+{
+	return (m->kind == MCP_REQUEST || m->kind == MCP_NOTIFICATION) && m->info &&
+	       (m->info->id == MCP_M_TOOLS_CALL || m->info->id == MCP_M_RESOURCES_READ ||
+		m->info->id == MCP_M_PROMPTS_GET);
+}
+
+/* The arguments as received (before any rewrite): their SHA-256 (over their
+ * compact JSON text), and the text redacted by the policy's rules. */
+static void audit_arguments(struct gate_req *g, const struct mcp_msg *m, struct audit_rec *r)
+{
+	const cJSON *args = cJSON_GetObjectItemCaseSensitive(m->params, "arguments");
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	char *text, *wrapped, *red = NULL;
+	size_t len, red_len;
+
+	if (!args || !(text = cJSON_PrintUnformatted(args)))
+		return;
+	len = strlen(text);
+	if (EVP_Digest(text, len, md, &md_len, EVP_sha256(), NULL) && md_len == 32)
+		for (unsigned int i = 0; i < md_len; i++)
+			snprintf(r->arguments_sha256 + 2 * i, 3, "%02x", md[i]);
+	/* Redaction judges what is under "params": wrapped, then unwrapped. */
+	wrapped = malloc(len + 12);
+	if (wrapped) {
+		snprintf(wrapped, len + 12, "{\"params\":%s}", text);
+		if (!gate_redact(g->gp, wrapped, strlen(wrapped), true, &red, &red_len, NULL) && red &&
+		    red_len > 11) {
+			memmove(red, red + 10, red_len - 11);
+			red[red_len - 11] = '\0';
+			r->arguments = red;
+			red = NULL;
+		} else if (!g->gp->redact) {
+			r->arguments = strdup(text);
+		}
+	}
+	/* A text the rules could not judge is left out, not shown as it is. */
+	free(red);
+	free(wrapped);
+	cJSON_free(text);
+}
+
+/* The record of @m, judged as @v, kept on @g; nothing when the policy names
+ * no sink or memory runs out (the record is then lost, not the call). */
+static void audit_note(struct gate_req *g, const struct mcp_msg *m, struct audit_rec *pre,
+		       const struct decide_verdict *v)
+{
+	struct audit_rec **list;
+
+	if (!pre)
+		return;
+	list = realloc(g->audit, (g->n_audit + 1) * sizeof(*list));
+	if (!list) {
+		free(pre->arguments);
+		free(pre);
+		return;
+	}
+	g->audit = list;
+	snprintf(pre->agent, sizeof(pre->agent), "%s", gate_agent_name(g->gp, &g->id));
+	snprintf(pre->customer, sizeof(pre->customer), "%s", g->id.customer);
+	snprintf(pre->plan, sizeof(pre->plan), "%s", g->id.plan);
+	snprintf(pre->source, sizeof(pre->source), "%s", g->source ? g->source : "");
+	snprintf(pre->session, sizeof(pre->session), "%s", g->session ? g->session : "");
+	snprintf(pre->method, sizeof(pre->method), "%s", m->method);
+	snprintf(pre->target, sizeof(pre->target), "%s",
+		 m->tool ? m->tool : m->uri ? m->uri : m->prompt ? m->prompt : "");
+	pre->action = v->action;
+	pre->reason = v->reason;
+	pre->code = v->code;
+	snprintf(pre->rule, sizeof(pre->rule), "%s", v->rule[0] ? v->rule : v->budget_rule);
+	pre->cost = v->action == DECIDE_DENY ? 0 : v->cost;
+	pre->budget_over = v->budget_over;
+	for (size_t i = 0; i < v->n_upsell; i++)
+		snprintf(pre->upsell + strlen(pre->upsell), sizeof(pre->upsell) - strlen(pre->upsell),
+			 "%s%s", i ? " " : "", v->upsell[i]);
+	pre->start_ns = gate_now_ns();
+	pre->rules = g->gp->redact;
+	g->audit[g->n_audit++] = pre;
+}
+
+/* Before the decision (which may rewrite the arguments): a record begun,
+ * or NULL when @m is not audited or there is no sink. */
+static struct audit_rec *audit_begin(struct gate_req *g, const struct mcp_msg *m)
+{
+	struct audit_rec *r;
+
+	if (!g->gp->cfg.audit_path[0] || !audited(m) || !(r = calloc(1, sizeof(*r))))
+		return NULL;
+	audit_arguments(g, m, r);
+	return r;
+}
+
+void gate_audit_emit(struct gate_req *g, int status)
+{
+	for (size_t i = 0; i < g->n_audit; i++) {
+		struct audit_rec *r = g->audit[i];
+
+		r->status = status;
+		r->latency_ms = (double)(gate_now_ns() - r->start_ns) / 1e6;
+		audit_emit(r);
+		free(r);
+	}
+	free(g->audit);
+	g->audit = NULL;
+	g->n_audit = 0;
+}
+
 static int keep_rewrite(struct gate_req *g, const struct mcp_batch *b)
 {
 	char *text = cJSON_PrintUnformatted(b->root);
@@ -283,9 +394,11 @@ static int judge_one(struct gate_req *g, struct mcp_batch *b, struct inspect_res
 		     __u64 now)
 {
 	struct decide_verdict v;
+	struct audit_rec *rec = audit_begin(g, &b->msgs[0]);
 	enum decide_action act = decide_request(g->gp->model, &g->id, &b->msgs[0],
 						g->gp->limiter, now, &v);
 
+	audit_note(g, &b->msgs[0], rec, &v);
 	if (act == DECIDE_DENY)
 		return refuse_verdict(g, &v, res);
 	g->backend = v.backend;
@@ -417,9 +530,11 @@ static int judge_batch(struct gate_req *g, struct mcp_batch *b, struct inspect_r
 
 	for (size_t i = 0; i < b->n && !err; i++) {
 		struct decide_verdict v;
+		struct audit_rec *rec = audit_begin(g, &b->msgs[i]);
 		enum decide_action act = decide_request(g->gp->model, &g->id, &b->msgs[i],
 							g->gp->limiter, now, &v);
 
+		audit_note(g, &b->msgs[i], rec, &v);
 		if (act == DECIDE_DENY && v.http_status == 401) {
 			buf_free(&body);
 			return refuse_verdict(g, &v, res);
@@ -462,6 +577,8 @@ void gate_lists_free(struct gate_lists *l)
 
 void gate_req_free(struct gate_req *g)
 {
+	if (g->n_audit)		/* not answered by anyone: the records still go */
+		gate_audit_emit(g, 0);
 	free(g->body);
 	g->body = NULL;
 	gate_lists_free(&g->lists);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "batch.h"
+#include "audit.h"
 #include "gwconf.h"
 #include "proto/inspect.h"
 
@@ -37,6 +38,13 @@ struct gate_req {
 	char data[384];			/* out: a refusal's JSON-RPC error data (JSON), or "" */
 	char ratelimit[320];		/* out: the RateLimit header lines of an allowed call */
 	double cost_per_kib;		/* out: a single call's cost per KiB of answer */
+	/* in: for the audit records (when the policy names a sink) */
+	const char *source;		/* the client's address:port */
+	const char *session;		/* the session the request names, or NULL */
+	/* out: the audit records of the tools/call, resources/read and
+	 * prompts/get messages judged (gate_audit_emit() or the exchange's) */
+	struct audit_rec **audit;
+	size_t n_audit;
 	char *body;			/* out: the rewritten body (malloc), or NULL */
 	size_t body_len;
 	const char *backend;		/* out: the verdict's backend (one tools/call), or NULL */
@@ -84,6 +92,8 @@ bool gate_lists_lookup(void *ctx, const char *rid, enum mcp_method *m);
  * redact_plain() (@json false), with a scratch of its own. */
 int gate_redact(const struct gw_policy *gp, const char *text, size_t len, bool json, char **out,
 		size_t *out_len, struct redact_counts *counts);
+/* Emits @g's audit records, answered with HTTP @status, and forgets them. */
+void gate_audit_emit(struct gate_req *g, int status);
 /* The decision's clock (CLOCK_MONOTONIC, ns). */
 __u64 gate_now_ns(void);
 /* Charges @id's budgets @cost_per_kib for each KiB of an answer of @bytes. */

@@ -175,6 +175,8 @@ static int config_from_policy(struct gw_config *cfg, const struct policy *pol,
 	cfg->workers = num(root, "workers", 0);
 	snprintf(cfg->mcp_path, sizeof(cfg->mcp_path), "%s", str(root, "mcp_path", "/mcp"));
 	cfg->limited_jsonrpc = !strcmp(str(root, "limited_answer", "http"), "jsonrpc");
+	snprintf(cfg->audit_path, sizeof(cfg->audit_path), "%s",
+		 str(cJSON_GetObjectItemCaseSensitive(root, "audit"), "jsonl", ""));
 	ret = ov && ov->backend_url ? backends_from_override(cfg, ov->backend_url) :
 				      backends_from_json(cfg, root);
 	if (ret) {

@@ -53,6 +53,7 @@ struct gw_config {
 	unsigned int workers;
 	struct session_limits sessions;	/* limits.max_sessions, limits.session_idle_ms */
 	char mcp_path[256];
+	char audit_path[4097];	/* audit.jsonl; "" no sink */
 	struct gw_backend *backends;
 	size_t n_backends;
 	size_t default_backend;

@@ -151,16 +151,19 @@ static const struct gw_backend *session_backend(const struct gw_policy *gp, cons
  * those with nothing).  On the legacy transport too: a refusal is answered
  * on the POST, as a single message's is.
  */
-static void answer_refused_batch(struct client *c, const struct batch_answers *ba, bool legacy)
+static int answer_refused_batch(struct client *c, const struct batch_answers *ba, bool legacy)
 {
 	char *body = ba->n_answers ? batch_merge(ba, NULL, 0, 0, NULL, 0) : NULL;
+	int status = body ? legacy ? 400 : 200 : 202;
 
-	if (ba->n_answers && !body)
-		client_answer_error(c, 503, NULL, INSPECT_INTERNAL_ERROR, "out of memory", 0);
-	else	/* legacy: not 2xx, whose body such a client never reads (judged()) */
-		client_answer_json(c, body ? legacy ? 400 : 200 : 202, body ? body : "",
-				   body ? strlen(body) : 0);
+	if (ba->n_answers && !body) {
+		status = 503;
+		client_answer_error(c, status, NULL, INSPECT_INTERNAL_ERROR, "out of memory", 0);
+	} else {	/* legacy: not 2xx, whose body such a client never reads (judged()) */
+		client_answer_json(c, status, body ? body : "", body ? strlen(body) : 0);
+	}
 	free(body);
+	return status;
 }
 
 /* Judges a POSTed body: refused (or a batch refused element by element),
@@ -169,7 +172,15 @@ static void answer_refused_batch(struct client *c, const struct batch_answers *b
 static bool judged(struct client *c, struct gw_policy *gp, const struct http_msg *msg,
 		   struct inspect_result *res, struct gate_req *g, bool legacy)
 {
+	char sid[SL_SESSION_ID_MAX], source[64];
+	int status;
+
 	g->gp = gp;
+	net_addr_str(&c->peer, source, sizeof(source), true);
+	g->source = source;
+	g->session = http_msg_header(msg, "mcp-session-id");
+	if (legacy && sessions_query_id(msg->url, sid, sizeof(sid)))
+		g->session = sid;
 	g->auth_rc = gate_identify(gp, msg, &c->peer, &g->id, &g->why);
 	if (inspect_request_judge(msg, res, gate_judge, g)) {
 		if (res->close)
@@ -181,9 +192,13 @@ static bool judged(struct client *c, struct gw_policy *gp, const struct http_msg
 					   res->code == DECIDE_ERR_PREMIUM ? 403 : 400;
 		client_answer_error_data(c, res->http_status, res->rpc_id, res->code,
 					 g->message[0] ? g->message : res->message, g->data, g->extra);
+		gate_audit_emit(g, res->http_status);
 	} else if (!g->batch.n_forwarded && batch_partial(&g->batch)) {
-		answer_refused_batch(c, &g->batch, legacy);
+		status = answer_refused_batch(c, &g->batch, legacy);
+		gate_audit_emit(g, status);
 	} else {
+		g->session = NULL;	/* @sid and @source are gone with this frame */
+		g->source = NULL;
 		return true;
 	}
 	gw_policy_put(gp);
@@ -234,6 +249,10 @@ static struct exchange *judged_exchange(struct client *c, struct gw_policy *gp,
 	ex->body_len = g->body_len;
 	snprintf(ex->head_extra, sizeof(ex->head_extra), "%s", g->ratelimit);
 	ex->cost_per_kib = g->cost_per_kib;
+	ex->audit = g->audit;
+	ex->n_audit = g->n_audit;
+	g->audit = NULL;
+	g->n_audit = 0;
 	memset(&g->lists, 0, sizeof(g->lists));
 	memset(&g->batch, 0, sizeof(g->batch));
 	g->body = NULL;
@@ -243,6 +262,17 @@ static struct exchange *judged_exchange(struct client *c, struct gw_policy *gp,
 	snprintf(ex->client_name, sizeof(ex->client_name), "%s", res->client_name);
 	snprintf(ex->client_version, sizeof(ex->client_version), "%s", res->client_version);
 	return ex;
+}
+
+/* The audit records name the client the session began with. */
+static void audit_client(struct exchange *ex, const struct gw_policy *gp, const char *sid)
+{
+	struct session s;
+
+	if (!ex->is_initialize && sessions_use(sid, gp->cfg.sessions.idle_ms, false, &s)) {
+		snprintf(ex->client_name, sizeof(ex->client_name), "%s", s.client_name);
+		snprintf(ex->client_version, sizeof(ex->client_version), "%s", s.client_version);
+	}
 }
 
 /*
@@ -268,12 +298,14 @@ static void route_mcp_post(struct client *c, struct gw_policy *gp, const struct 
 	reserve = res.is_initialize && !known;
 	if (sid && !known) {
 		inspect_ids_free(&res.ids);
+		gate_audit_emit(&g, 404);
 		gate_req_free(&g);
 		refuse_unknown_session(c, gp, res.rpc_id);
 		return;
 	}
 	if (reserve && sessions_reserve(&gp->cfg.sessions)) {
 		inspect_ids_free(&res.ids);
+		gate_audit_emit(&g, 503);
 		gate_req_free(&g);
 		refuse_table_full(c, gp, res.rpc_id);
 		return;
@@ -287,6 +319,8 @@ static void route_mcp_post(struct client *c, struct gw_policy *gp, const struct 
 	ex->session_reserved = reserve;
 	if (known)
 		snprintf(ex->session, sizeof(ex->session), "%s", sid);
+	if (known && ex->n_audit)
+		audit_client(ex, gp, sid);
 	if (be)
 		ex->up.be = be;
 	exchange_start(ex, msg, "POST", ex->up.be->path);
@@ -381,6 +415,7 @@ static void route_legacy_post(struct client *c, struct gw_policy *gp, const stru
 	    !session_of(gp, sid, &g.id, false, &s) ||
 	    !(be = gw_find_backend(&gp->cfg, s.backend))) {
 		inspect_ids_free(&res.ids);
+		gate_audit_emit(&g, 404);
 		gate_req_free(&g);
 		refuse(c, gp, 404, res.rpc_id, INSPECT_INVALID_REQUEST,
 		       "unknown or missing sessionId: open /sse first");
@@ -389,6 +424,7 @@ static void route_legacy_post(struct client *c, struct gw_policy *gp, const stru
 	}
 	if (legacy_lists_noted(sid, &g.lists)) {
 		inspect_ids_free(&res.ids);
+		gate_audit_emit(&g, 503);
 		gate_req_free(&g);
 		refuse(c, gp, 503, res.rpc_id, INSPECT_UNAVAILABLE, "too many list requests "
 		       "awaiting their answer on this session; try again when they came");
@@ -398,6 +434,8 @@ static void route_legacy_post(struct client *c, struct gw_policy *gp, const stru
 	ex = judged_exchange(c, gp, &res, &g, EX_LEGACY_POST);
 	if (!ex)
 		return;
+	snprintf(ex->client_name, sizeof(ex->client_name), "%s", s.client_name);
+	snprintf(ex->client_version, sizeof(ex->client_version), "%s", s.client_version);
 	ex->up.be = be;
 	snprintf(ex->session, sizeof(ex->session), "%s", sid);
 	exchange_start(ex, msg, "POST", s.legacy_path);

@@ -27,6 +27,7 @@
 #include "kern/maps.h"
 #include "kern/names.h"
 #include "policy/policy.h"
+#include "audit.h"
 #include "gwconf.h"
 #include "worker.h"
 
@@ -147,6 +148,7 @@ static struct gw_policy *load_policy(struct daemon *d, char *why, size_t len)
 static int reload(struct daemon *d, char *why, size_t len)
 {
 	struct gw_policy *gp = load_policy(d, why, len), *cur;
+	int err;
 
 	if (!gp) {
 		pr_warn("sluiced: reload refused, the running policy stays: %s\n", why);
@@ -162,6 +164,14 @@ static int reload(struct daemon *d, char *why, size_t len)
 		pr_warn("sluiced: listen address change to %s needs a restart; still on %s\n",
 			gp->cfg.listen_str, cur->cfg.listen_str);
 	gw_policy_put(cur);
+	err = audit_set_path(gp->cfg.audit_path[0] ? gp->cfg.audit_path : NULL);
+	if (err) {
+		snprintf(why, len, "cannot open the audit file %.200s: %s", gp->cfg.audit_path,
+			 strerror(-err));
+		pr_warn("sluiced: reload refused, the running policy stays: %s\n", why);
+		gw_policy_put(gp);
+		return -EIO;
+	}
 	check_nofile(&gp->cfg, d->workers);
 	gw_policy_install(gp);
 	snprintf(why, len, "generation %lu", gp->generation);
@@ -225,6 +235,8 @@ static void on_signal(struct ev_loop *loop, int fd, unsigned int events, void *d
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			reload(d, why, sizeof(why));
+		} else if (si.ssi_signo == SIGUSR1) {
+			audit_reopen();	/* logrotate moved the file */
 		} else {
 			pr_info("sluiced: signal %u, stopping\n", si.ssi_signo);
 			ev_stop(loop);
@@ -242,6 +254,7 @@ static int setup_signals(struct daemon *d)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);	/* a peer gone mid-write is an EPIPE, not a death */
@@ -338,6 +351,13 @@ static int start(struct daemon *d)
 		gw_policy_put(gp);
 		return err;
 	}
+	err = audit_start(gp->cfg.audit_path[0] ? gp->cfg.audit_path : NULL);
+	if (err) {
+		pr_warn("sluiced: cannot open the audit file %s: %s\n", gp->cfg.audit_path,
+			strerror(-err));
+		gw_policy_put(gp);
+		return -EINVAL;
+	}
 	gw_policy_install(gp);
 	d->workers = worker_count(d, gp);
 	raise_nofile();
@@ -389,6 +409,7 @@ int main(int argc, char **argv)
 	ev_loop_free(d.loop);
 	if (d.have_maps)
 		sl_maps_close(&d.maps);
-	gw_policy_uninstall();
+	gw_policy_uninstall();	/* the last exchanges' records are queued by now */
+	audit_stop();
 	return err ? 1 : 0;
 }
