@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "decide.h"
+#include "proto/mcp_err.h"
 #include "limits.h"
 #include "model.h"
 
@@ -116,7 +116,7 @@ void decide_limiter_carry(struct decide_limiter *lim, const struct decide_limite
 		old_tool[t] = dm_find_tool(old->dm, lim->dm->tools[t].name, &i) ? i : -1;
 	}
 	for (size_t a = 0; a < lim->n_agents; a++) {
-		int oa = decide_agent_index(old->dm, lim->dm->agents[a].name);
+		long oa = nidx_find(&old->dm->agent_idx, lim->dm->agents[a].name);
 		pthread_mutex_t *lock;
 
 		if (oa < 0)
@@ -130,7 +130,7 @@ void decide_limiter_carry(struct decide_limiter *lim, const struct decide_limite
 	/* What was spent is a fact, whatever the budgets became. */
 	pthread_mutex_lock((pthread_mutex_t *)&old->spend_lock);
 	for (size_t a = 0; a < lim->n_agents; a++) {
-		int oa = decide_agent_index(old->dm, lim->dm->agents[a].name);
+		long oa = nidx_find(&old->dm->agent_idx, lim->dm->agents[a].name);
 
 		if (oa >= 0)
 			lim->agent_spend[a] = old->agent_spend[oa];
@@ -500,7 +500,7 @@ void decide_charge(struct decide_limiter *lim, const struct decide_model *dm,
 void decide_spent(struct decide_limiter *lim, const char *agent, const char *customer,
 		  __u64 now_ns, double *day, double *month)
 {
-	int a = agent ? decide_agent_index(lim->dm, agent) : -1;
+	long a = agent ? nidx_find(&lim->dm->agent_idx, agent) : -1;
 	long cu = customer ? nidx_find(&lim->dm->customer_idx, customer) : -1;
 	struct spend *sp = a >= 0 ? &lim->agent_spend[a] : cu >= 0 ? &lim->customer_spend[cu] :
 			   NULL;

@@ -84,8 +84,7 @@ static void *writer(void *arg)
 	sigset_t all;
 
 	(void)arg;
-	/* Signals are the main thread's (its signalfd): this thread may have
-	 * started before they were blocked there. */
+	/* Signals are the main thread's (its signalfd), whoever starts this. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	pthread_mutex_lock(&au.lock);

@@ -244,20 +244,34 @@ static void on_signal(struct ev_loop *loop, int fd, unsigned int events, void *d
 	}
 }
 
-/* Blocked before the workers start, so they inherit the mask and only the
- * main thread's signalfd sees them. */
+static void handled_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGUSR1);
+}
+
+/* Blocked first thing, before any thread starts (workers, the audit
+ * writer), so they all inherit the mask and only the main thread's
+ * signalfd sees them: a SIGHUP delivered to another thread would kill. */
+static int block_signals(void)
+{
+	sigset_t set;
+
+	handled_signals(&set);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);	/* a peer gone mid-write is an EPIPE, not a death */
+	return 0;
+}
+
 static int setup_signals(struct daemon *d)
 {
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	if (sigprocmask(SIG_BLOCK, &set, NULL))
-		return -errno;
-	signal(SIGPIPE, SIG_IGN);	/* a peer gone mid-write is an EPIPE, not a death */
+	handled_signals(&set);
 	d->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (d->sig_fd < 0)
 		return -errno;
@@ -394,7 +408,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	err = start(&d);
+	err = block_signals();
+	if (!err)
+		err = start(&d);
 	if (!err) {
 		err = ev_run(d.loop);
 		worker_stop_all();
