@@ -4,7 +4,8 @@ policies/example.json's agents (demo keys: policies/README.md).
 
   argv: G1 G2 HOSTILE
   G1: analytics -> sluice-demo-backend, billing -> hostile_backend.py
-  G2: both backends -> hostile_backend.py (which logs what it receives)
+  G2: both backends -> hostile_backend.py (which logs what it receives),
+      context_headers X-Caller, x-tenant, X-Tier
 Prints one PASS/FAIL line per case; exits 1 on any failure.
 """
 import http.client
@@ -155,6 +156,16 @@ r = s["requests"][0]["hdr"] if s["requests"] else {}
 case("no header with an underscore reaches it (CGI/WSGI read X_Sluice_Agent as X-Sluice-Agent)",
      st == 200 and len(s["requests"]) == 1 and not [k for k in r if "_" in k] and
      r.get("x-sluice-agent") == "gpt-analyst", (st, r))
+
+reset()
+st, hd, js = req(G2, "POST", "/mcp", call(15, "get_pricing", {}), key=GPT,
+                 headers={"x-caller": "ops-bot", "X-TENANT": "initech", "X-Sluice-Agent": "ops-bot",
+                          "x-sluice-plan": "enterprise"})
+s = stats()
+r = s["requests"][0]["hdr"] if s["requests"] else {}
+case("custom context_headers reach it, the client's copies (any case) and X-Sluice-* dropped",
+     st == 200 and r.get("x-caller") == "gpt-analyst" and r.get("x-tenant") == "globex" and
+     r.get("x-tier") == "free" and not [k for k in r if k.startswith("x-sluice-")], (st, r))
 
 # --- list filtering --------------------------------------------------------------------------
 TL = {"jsonrpc": "2.0", "id": 20, "method": "tools/list"}

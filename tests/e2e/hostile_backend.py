@@ -68,7 +68,7 @@ def log_request(conn, method, path, headers, body, rpc):
              "cenc": headers.get("content-encoding"),
              # what the gateway must drop or add (tests/e2e/authz.sh)
              "hdr": {k: v for k, v in headers.items()
-                     if k in ("authorization", "x-api-key") or k.startswith("x-sluice-")
+                     if k in ("authorization", "x-api-key") or k.startswith("x-")
                      or "_" in k}}
     if isinstance(rpc, dict):
         entry["rpc_method"] = rpc.get("method")
@@ -127,7 +127,9 @@ class Conn:
         for line in lines[1:]:
             if ":" in line:
                 k, v = line.split(":", 1)
-                headers[k.strip().lower()] = v.strip()
+                k = k.strip().lower()
+                # a field sent twice reads as one list, as most servers join it
+                headers[k] = headers[k] + ", " + v.strip() if k in headers else v.strip()
         body = b""
         if headers.get("transfer-encoding", "").lower() == "chunked":
             while True:

@@ -105,23 +105,6 @@ static void exchange_end(struct exchange *ex, bool upstream_reusable)
 	client_flush(c);
 }
 
-/* Hop-by-hop headers belong to one connection and are never forwarded. */
-static bool hop_by_hop(const char *name)
-{
-	static const char *const names[] = {
-		"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
-		"proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade",
-		"content-length", "host",
-	};
-	size_t len = strlen(name);
-
-	/* Runs for every header of every message: compare only equal lengths. */
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i]) == len && !strcasecmp(name, names[i]))
-			return true;
-	return false;
-}
-
 /* "Name: value\r\n" without a format pass. */
 static void put_header(struct buf *o, const char *name, const char *value)
 {
@@ -131,11 +114,21 @@ static void put_header(struct buf *o, const char *name, const char *value)
 	buf_append(o, "\r\n", 2);
 }
 
+/* One of the context headers this policy sends (see put_context). */
+static bool context_header(const struct exchange *ex, const char *name)
+{
+	for (int i = 0; i < GW_CTX_MAX; i++)
+		if (!strcasecmp(name, ex->gp->cfg.context_headers[i]))
+			return true;
+	return false;
+}
+
 /*
  * Headers the gateway owns towards the backend: the credential stays here
  * (the backend is not its audience), and the context headers are the
- * gateway's word, never a client's.  A rewritten body's Mcp-Param-*
- * headers may mirror arguments it no longer has.
+ * gateway's word, never a client's: the configured names, and the default
+ * X-Sluice-* ones too, which a backend may still read after a rename.  A
+ * rewritten body's Mcp-Param-* headers may mirror arguments it no longer has.
  */
 static bool gateway_owned(const struct exchange *ex, const char *name)
 {
@@ -144,7 +137,7 @@ static bool gateway_owned(const struct exchange *ex, const char *name)
 	 * pass for one the gateway owns, so none is forwarded (nginx's own
 	 * default). */
 	return strchr(name, '_') || !strcasecmp(name, "authorization") || !strcasecmp(name, "x-api-key") ||
-	       !strncasecmp(name, "x-sluice-", 9) ||
+	       !strncasecmp(name, "x-sluice-", 9) || context_header(ex, name) ||
 	       (ex->body && !strncasecmp(name, "mcp-param-", 10));
 }
 
@@ -153,15 +146,18 @@ const char *exchange_agent(const struct exchange *ex)
 	return gate_agent_name(ex->gp, &ex->id);
 }
 
-/* X-Sluice-Agent, -Customer, -Plan: who the gateway established the caller is. */
+/* Agent, customer, plan: who the gateway established the caller is, under
+ * the policy's context_headers names. */
 static void put_context(struct buf *r, const struct exchange *ex)
 {
+	const char (*names)[65] = ex->gp->cfg.context_headers;
+
 	if (exchange_agent(ex)[0])
-		put_header(r, "X-Sluice-Agent", exchange_agent(ex));
+		put_header(r, names[GW_CTX_AGENT], exchange_agent(ex));
 	if (ex->id.customer[0])
-		put_header(r, "X-Sluice-Customer", ex->id.customer);
+		put_header(r, names[GW_CTX_CUSTOMER], ex->id.customer);
 	if (ex->id.plan[0])
-		put_header(r, "X-Sluice-Plan", ex->id.plan);
+		put_header(r, names[GW_CTX_PLAN], ex->id.plan);
 }
 
 static int build_request(struct exchange *ex, const struct http_msg *msg, const char *method,
@@ -179,7 +175,7 @@ static int build_request(struct exchange *ex, const struct http_msg *msg, const 
 	for (size_t i = 0; i < msg->n_headers; i++)
 		/* Expect is not forwarded: the body is already here, and a 100
 		 * Continue from the backend would only be noise to skip. */
-		if (!hop_by_hop(msg->names[i]) && strcasecmp(msg->names[i], "x-forwarded-for") &&
+		if (!http_hop_by_hop(msg->names[i]) && strcasecmp(msg->names[i], "x-forwarded-for") &&
 		    strcasecmp(msg->names[i], "expect") && !gateway_owned(ex, msg->names[i]) &&
 		    !(judged && inspect_header_normalised(msg->names[i])))
 			put_header(r, msg->names[i], msg->values[i]);
@@ -210,7 +206,7 @@ void exchange_start(struct exchange *ex, const struct http_msg *msg, const char 
 static void put_passthrough_headers(struct buf *o, const struct http_msg *msg)
 {
 	for (size_t i = 0; i < msg->n_headers; i++)
-		if (!hop_by_hop(msg->names[i]))
+		if (!http_hop_by_hop(msg->names[i]))
 			put_header(o, msg->names[i], msg->values[i]);
 }
 
