@@ -266,6 +266,56 @@ except (OSError, ValueError, KeyError, IndexError) as e:
     case("legacy /sse: a call and a tools/list sharing an id: the list is still filtered",
          False, repr(e))
 
+# --- MCP 2026-07-28 (stateless) through the decision ------------------------------------------
+V26 = "2026-07-28"
+
+
+def stateless(rid, method):
+    return {"jsonrpc": "2.0", "id": rid, "method": method,
+            "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": V26}}}
+
+
+reset()
+hv = {"MCP-Protocol-Version": V26, "Mcp-Method": "server/discover"}
+st0, _, js0 = req(G2, "POST", "/mcp", stateless(40, "server/discover"), headers=hv)
+st1, _, js1 = req(G2, "POST", "/mcp", stateless(41, "server/discover"), key=GPT, headers=hv)
+seen = [q.get("id") for q in stats()["requests"]]
+case("server/discover: without a key 401 and never forwarded; an agent's passes, attributed",
+     st0 == 401 and err(js0).get("code") == -32011 and st1 == 200 and
+     (js1.get("result") or {}).get("supportedVersions") == [V26] and seen == [41] and
+     stats()["requests"][0]["hdr"].get("x-caller") == "gpt-analyst", (st0, js0, st1, js1, seen))
+
+
+def listen(key):
+    """subscriptions/listen through G2: the head, and the stream's first
+    bytes (until the notification came, or 5 s)."""
+    from mcp_client import Reader, connect, request
+    import time
+    hdrs = {"MCP-Protocol-Version": V26, "Mcp-Method": "subscriptions/listen"}
+    if key:
+        hdrs["Authorization"] = "Bearer " + key
+    with connect(G2) as sk:
+        sk.sendall(request(G2, "POST", "/mcp", json.dumps(stateless(42, "subscriptions/listen")),
+                           hdrs))
+        rd = Reader(sk)
+        head = rd.head(5)
+        end = time.monotonic() + 5
+        while head.status == 200 and b"list_changed" not in rd.buf and \
+                time.monotonic() < end and not rd.eof:
+            rd.buf += rd._more(end) or b""
+        return head, rd.buf
+
+
+reset()
+head0, body0 = listen(None)
+head1, body1 = listen(GPT)
+case("subscriptions/listen: without a key 401; an agent's is relayed as a stream, priming "
+     "event and notification, before the stream ends",
+     head0.status == 401 and head1.status == 200 and
+     head1.headers.get("content-type", "").startswith("text/event-stream") and
+     b"id: prime-0" in body1 and b"notifications/resources/list_changed" in body1 and
+     [q.get("id") for q in stats()["requests"]] == [42], (head0, head1, body0[:200], body1[:300]))
+
 # --- sessions -------------------------------------------------------------------------------
 st, hd, js = req(G2, "POST", "/mcp", INIT, key=OPS)
 sid = hd.get("mcp-session-id")

@@ -100,6 +100,21 @@ cases get_with_empty_length
 # --- 8: sessions sluiced does not know ---------------------------------------------------
 cases unknown_session deleted_session sessionless_revision duplicate_session_header
 
+# --- MCP 2026-07-28 (the stateless revision) ---------------------------------------------
+cases stateless_get_delete stateless_meta
+
+# --- SSE events that carry no message -------------------------------------------------------
+not_json_warnings() { grep -c 'SSE event that is not JSON-RPC' "$LOG"; }
+WARNED=$(not_json_warnings)
+cases sse_priming
+sleep 0.2
+check "a priming event (id:, empty data:) is relayed without a warning" \
+	test "$(not_json_warnings)" = "$WARNED"
+cases sse_text
+sleep 0.2
+check "an event that is not JSON-RPC is still warned about" \
+	test "$(not_json_warnings)" -gt "$WARNED"
+
 check "sluiced is still running" kill -0 "$SLUICED_PID"
 kill -TERM "$SLUICED_PID"
 check "SIGTERM stops sluiced cleanly" wait_for "exit" 5 sh -c "! kill -0 $SLUICED_PID 2>/dev/null"

@@ -24,6 +24,12 @@ What it does with a request is chosen by the tool name of a `tools/call`
   tools/call sse_retry_huge     an SSE answer whose first event has retry: 99999999999999999999
   tools/call sse_nul            an SSE answer whose first event's data holds a NUL byte
       (both SSE cases then stay silent for 5 s before the final event)
+  tools/call sse_priming        an SSE answer that begins with a priming event
+                                (an id: and an empty data:, as 2025-11-25 servers send)
+  tools/call sse_text           an SSE answer whose first event's data is not JSON
+  server/discover               a JSON answer naming the revisions it speaks (2026-07-28)
+  subscriptions/listen          an SSE answer that stays open: a priming event, then
+                                notifications/resources/list_changed, then silence
   GET /mcp                      an SSE stream that stays open and silent
   GET <sse path>                legacy HTTP+SSE: an endpoint event
                                 (/messages?sessionId=...), then silence;
@@ -110,7 +116,11 @@ def event(data):
 
 TOOLS = ["echo", "big", "stray_crlf", "wrong_id", "unsolicited_after",
          "arm_unsolicited", "transfer_money", "status_101", "status_999",
-         "sse_retry_huge", "sse_nul"]
+         "sse_retry_huge", "sse_nul", "sse_priming", "sse_text"]
+
+# The event a 2025-11-25 server sends first on a stream: something to
+# resume from (Last-Event-ID), and no message.
+PRIMING = chunk(b"id: prime-0\ndata: \n\n")
 
 
 class Conn:
@@ -234,6 +244,12 @@ class Conn:
                 {"name": t, "inputSchema": {"type": "object"}} for t in TOOLS]}))
         elif m == "tools/call":
             return await self.tool(rid, rpc.get("params") or {})
+        elif m == "server/discover":
+            await self.send(rpc_answer(rid, {
+                "supportedVersions": ["2026-07-28"], "capabilities": {"tools": {}},
+                "serverInfo": {"name": "hostile", "version": "1"}}))
+        elif m == "subscriptions/listen":
+            return await self.listen()
         else:
             await self.send(rpc_answer(rid, {}))
         return True
@@ -254,6 +270,11 @@ class Conn:
             return True
         if name in ("sse_retry_huge", "sse_nul"):
             return await self.bad_sse(rid, name)
+        if name in ("sse_priming", "sse_text"):
+            first = PRIMING if name == "sse_priming" else event(b"hello, not JSON")
+            final = json.dumps({"jsonrpc": "2.0", "id": rid, "result": text_result(name)})
+            await self.send(SSE_HEAD + first + event(final.encode()) + b"0\r\n\r\n")
+            return True
         answer = rpc_answer(999 if name == "wrong_id" else rid,
                             text_result("x" * int(args.get("size", 0)) if name == "big"
                                         else name or ""))
@@ -265,6 +286,15 @@ class Conn:
         if name == "arm_unsolicited":
             self.armed = True
         return True
+
+    async def listen(self):
+        """subscriptions/listen: the stream lives until the client leaves."""
+        changed = {"jsonrpc": "2.0", "method": "notifications/resources/list_changed"}
+        stats["streams_opened"] += 1
+        await self.send(SSE_HEAD + PRIMING + event(json.dumps(changed).encode()))
+        await self.hold(IDLE_S)
+        stats["streams_closed"] += 1
+        return False
 
     async def bad_sse(self, rid, name):
         progress = {"jsonrpc": "2.0", "method": "notifications/progress",

@@ -387,6 +387,12 @@ static int filter_event(struct exchange *ex, struct sse_event *ev)
 	return 0;
 }
 
+/*
+ * An event with empty data carries no message: a 2025-11-25 server primes
+ * each stream with one (an id: and an empty data:) so that the client can
+ * resume from it with Last-Event-ID.  It is relayed as it is, unjudged:
+ * clients skip it, and there is nothing in it to filter or to warn about.
+ */
 static int ex_on_sse_event(struct upstream *us, struct sse_event *ev)
 {
 	struct exchange *ex = exchange_of(us);
@@ -399,7 +405,7 @@ static int ex_on_sse_event(struct upstream *us, struct sse_event *ev)
 		return upstream_broke(us, "a NUL byte in SSE data");
 	if (ex->kind == EX_LEGACY_SSE && !strcmp(ev->type, "endpoint"))
 		err = rewrite_endpoint(ex, ev);
-	else if (ev->has_data && !ev->comment)
+	else if (ev->has_data && !ev->comment && ev->data.len)
 		err = check_event(ex, ev);
 	if (!err && ev->has_data && !ev->comment)
 		err = filter_event(ex, ev);
