@@ -5,7 +5,7 @@ policies/example.json's agents (demo keys: policies/README.md).
   argv: G1 G2 HOSTILE
   G1: analytics -> sluice-demo-backend, billing -> hostile_backend.py
   G2: both backends -> hostile_backend.py (which logs what it receives),
-      context_headers X-Caller, x-tenant, X-Tier
+      context_headers X-Caller, x-tenant, X-Tier, and its tool ask_sampling
 Prints one PASS/FAIL line per case; exits 1 on any failure.
 """
 import http.client
@@ -315,6 +315,86 @@ case("subscriptions/listen: without a key 401; an agent's is relayed as a stream
      head1.headers.get("content-type", "").startswith("text/event-stream") and
      b"id: prime-0" in body1 and b"notifications/resources/list_changed" in body1 and
      [q.get("id") for q in stats()["requests"]] == [42], (head0, head1, body0[:200], body1[:300]))
+
+# --- the backend's requests to the agent (agents.*.server_requests) --------------------------
+# ops-bot may be asked to sample; claude-assistant may not (only elicitation).
+
+
+def stream(method, path, body=None, key=None, headers=None, secs=4.0, until=None):
+    """A request through G2 whose answer is a stream: status, headers and the
+    bytes that came within @secs (or until @until is in them, or the end)."""
+    from mcp_client import Reader, connect, request
+    import time
+    hdrs = dict(headers or {})
+    if key:
+        hdrs["Authorization"] = "Bearer " + key
+    with connect(G2) as sk:
+        sk.sendall(request(G2, method, path, json.dumps(body) if body else b"", hdrs))
+        rd = Reader(sk)
+        head = rd.head(5)
+        end = time.monotonic() + secs
+        while head.status == 200 and not rd.eof and time.monotonic() < end and \
+                not (until and until in rd.buf) and not rd.buf.endswith(b"\r\n0\r\n\r\n"):
+            rd.buf += rd._more(end) or b""
+        return head, rd.buf
+
+
+def answers():
+    return stats()["answers"]
+
+
+V25 = {"MCP-Protocol-Version": "2025-11-25"}
+SAMPLING = b'"method": "sampling/createMessage"'   # the request as the backend wrote it
+reset()
+st, hd, js = req(G2, "POST", "/mcp", INIT, key=CLAUDE)
+sid = hd.get("mcp-session-id")
+head, body = stream("POST", "/mcp", call(50, "ask_sampling", {}), key=CLAUDE,
+                    headers=dict(V25, **{"Mcp-Session-Id": sid or "x"}))
+a = answers()
+case("POST stream: a sampling request to an agent without \"sampling\" is not relayed; the "
+     "backend is POSTed the -32010 error on the agent's session and version",
+     head.status == 200 and SAMPLING not in body and b"answer: {" in body and b"-32010" in body and len(a) == 1 and
+     (a[0]["error"] or {}).get("code") == -32010 and
+     "agents.claude-assistant.server_requests" in (a[0]["error"] or {}).get("message", "") and
+     a[0]["path"] == "/mcp" and a[0]["sid"] == sid and a[0]["version"] == "2025-11-25" and
+     a[0]["hdr"].get("x-caller") == "claude-assistant", (head, body[-300:], a))
+
+reset()
+head, body = stream("POST", "/mcp", call(51, "ask_sampling", {}), key=OPS, headers=V25)
+case("POST stream: an agent with \"sampling\" gets the request; the gateway answers nothing",
+     head.status == 200 and SAMPLING in body and
+     b"no answer" in body and not answers(), (head, body[-400:], answers()))
+
+reset()
+head, body = stream("GET", "/mcp", key=CLAUDE, headers={"X-Hostile": "sampling"}, secs=1.5)
+a = answers()
+case("GET stream: the sampling request is kept from claude-assistant, the backend answered",
+     head.status == 200 and SAMPLING not in body and len(a) == 1 and
+     (a[0]["error"] or {}).get("code") == -32010 and a[0]["id"].startswith("srv-"),
+     (head, body[:300], a))
+reset()
+head, body = stream("GET", "/mcp", key=OPS, headers={"X-Hostile": "sampling"},
+                    until=b"sampling/createMessage")
+case("GET stream: ops-bot gets the sampling request",
+     head.status == 200 and SAMPLING in body and not answers(),
+     (head, body[:300], answers()))
+
+reset()
+head, body = stream("GET", "/sse", key=CLAUDE, headers={"X-Hostile": "sampling",
+                                                        "Accept": "text/event-stream"}, secs=1.5)
+a = answers()
+case("legacy /sse: the sampling request is kept from claude-assistant; the error is POSTed "
+     "to the session's message path",
+     head.status == 200 and b"sessionId=" in body and SAMPLING not in body and
+     len(a) == 1 and (a[0]["error"] or {}).get("code") == -32010 and
+     a[0]["path"].startswith("/messages?sessionId="), (head, body[:300], a))
+reset()
+head, body = stream("GET", "/sse", key=OPS, headers={"X-Hostile": "sampling",
+                                                     "Accept": "text/event-stream"},
+                    until=b"sampling/createMessage")
+case("legacy /sse: ops-bot gets the sampling request",
+     head.status == 200 and SAMPLING in body and not answers(),
+     (head, body[:300], answers()))
 
 # --- sessions -------------------------------------------------------------------------------
 st, hd, js = req(G2, "POST", "/mcp", INIT, key=OPS)

@@ -30,10 +30,21 @@ What it does with a request is chosen by the tool name of a `tools/call`
   server/discover               a JSON answer naming the revisions it speaks (2026-07-28)
   subscriptions/listen          an SSE answer that stays open: a priming event, then
                                 notifications/resources/list_changed, then silence
-  GET /mcp                      an SSE stream that stays open and silent
+  tools/call ask_sampling       an SSE answer that first sends the client a
+                                sampling/createMessage request, waits up to 2 s for
+                                the answer to it (POSTed back), then ends with a
+                                result saying what came
+  GET /mcp                      an SSE stream that stays open and silent;
+                                X-Hostile: sampling sends a sampling/createMessage
+                                request on it first
   GET <sse path>                legacy HTTP+SSE: an endpoint event
                                 (/messages?sessionId=...), then silence;
-                                X-Hostile: endpoint_lf puts an LF inside the sessionId
+                                X-Hostile: endpoint_lf puts an LF inside the sessionId;
+                                X-Hostile: sampling sends a sampling/createMessage
+                                request after the endpoint event
+  POST a JSON-RPC response      (to /mcp or /messages) the answer to one of its own
+                                requests: recorded in "answers" (with the path and the
+                                headers), 202 Accepted
   POST /messages?sessionId=     202 Accepted, the answer goes on no stream
   DELETE /mcp                   200
 
@@ -60,7 +71,7 @@ def reset_stats():
     stats.clear()
     stats.update(conns_opened=0, conns_closed=0, streams_opened=0,
                  streams_closed=0, legacy_opened=0, legacy_closed=0,
-                 tools={}, requests=[])
+                 tools={}, requests=[], answers=[])
 
 
 reset_stats()
@@ -116,7 +127,32 @@ def event(data):
 
 TOOLS = ["echo", "big", "stray_crlf", "wrong_id", "unsolicited_after",
          "arm_unsolicited", "transfer_money", "status_101", "status_999",
-         "sse_retry_huge", "sse_nul", "sse_priming", "sse_text"]
+         "sse_retry_huge", "sse_nul", "sse_priming", "sse_text", "ask_sampling"]
+
+ANSWER_WAIT_S = 2
+server_ids = itertools.count(1)
+answered = {}   # id of one of our requests -> asyncio.Event set when its answer came
+
+
+def sampling_request():
+    """A sampling/createMessage request with a fresh id, as an SSE event."""
+    rid = f"srv-{next(server_ids)}"
+    answered[rid] = asyncio.Event()
+    req = {"jsonrpc": "2.0", "id": rid, "method": "sampling/createMessage",
+           "params": {"messages": [{"role": "user",
+                                    "content": {"type": "text", "text": "spend your tokens"}}],
+                      "maxTokens": 100}}
+    return rid, event(json.dumps(req).encode())
+
+
+def record_answer(path, headers, rpc):
+    stats["answers"].append({"path": path, "id": rpc.get("id"), "result": rpc.get("result"),
+                             "error": rpc.get("error"), "sid": headers.get("mcp-session-id"),
+                             "version": headers.get("mcp-protocol-version"),
+                             "hdr": {k: v for k, v in headers.items() if k.startswith("x-")}})
+    if rpc.get("id") in answered:
+        answered[rpc["id"]].set()
+
 
 # The event a 2025-11-25 server sends first on a stream: something to
 # resume from (Last-Event-ID), and no message.
@@ -195,11 +231,16 @@ class Conn:
         except ValueError:
             rpc = None
         log_request(self.id, method, target, headers, body, rpc)
+        if method == "POST" and isinstance(rpc, dict) and "method" not in rpc and \
+                ("result" in rpc or "error" in rpc):
+            record_answer(target, headers, rpc)
+            await self.send(http(202, "Accepted"))
+            return True
         if self.armed:
             self.armed = False
             await self.send(rpc_answer(999, text_result("unsolicited")))
         if method == "GET" and path == "/mcp":
-            return await self.get_stream()
+            return await self.get_stream(headers.get("x-hostile", ""))
         if method == "GET":
             return await self.legacy_stream(headers.get("x-hostile", ""))
         if method == "DELETE":
@@ -210,9 +251,9 @@ class Conn:
             return True
         return await self.post(rpc if isinstance(rpc, dict) else {})
 
-    async def get_stream(self):
+    async def get_stream(self, mode):
         stats["streams_opened"] += 1
-        await self.send(SSE_HEAD)
+        await self.send(SSE_HEAD + (sampling_request()[1] if mode == "sampling" else b""))
         await self.hold(IDLE_S)
         stats["streams_closed"] += 1
         return False
@@ -226,6 +267,8 @@ class Conn:
         else:
             data = b"/messages?sessionId=" + sid.encode()
         await self.send(chunk(b"event: endpoint\ndata: " + data + b"\n\n"))
+        if mode == "sampling":
+            await self.send(sampling_request()[1])
         await self.hold(IDLE_S)
         stats["legacy_closed"] += 1
         return False
@@ -270,6 +313,8 @@ class Conn:
             return True
         if name in ("sse_retry_huge", "sse_nul"):
             return await self.bad_sse(rid, name)
+        if name == "ask_sampling":
+            return await self.ask_sampling(rid)
         if name in ("sse_priming", "sse_text"):
             first = PRIMING if name == "sse_priming" else event(b"hello, not JSON")
             final = json.dumps({"jsonrpc": "2.0", "id": rid, "result": text_result(name)})
@@ -285,6 +330,20 @@ class Conn:
             asyncio.ensure_future(self.later(0.1, rpc_answer(999, text_result("unasked"))))
         if name == "arm_unsolicited":
             self.armed = True
+        return True
+
+    async def ask_sampling(self, rid):
+        """Asks the client to sample before answering, as a server may."""
+        srv_id, ev = sampling_request()
+        await self.send(SSE_HEAD + ev)
+        try:
+            await asyncio.wait_for(answered[srv_id].wait(), ANSWER_WAIT_S)
+            got = [a for a in stats["answers"] if a["id"] == srv_id]
+            text = "answer: " + json.dumps(got[-1]["error"] or got[-1]["result"])
+        except asyncio.TimeoutError:
+            text = "no answer"
+        final = json.dumps({"jsonrpc": "2.0", "id": rid, "result": text_result(text)})
+        await self.send(event(final.encode()) + b"0\r\n\r\n")
         return True
 
     async def listen(self):

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "proto/inspect.h"
 #include "exchange.h"
+#include "sreq.h"
 
 static const struct upstream_ops ex_upstream_ops;
 
@@ -170,7 +171,11 @@ static int build_request(struct exchange *ex, const struct http_msg *msg, const 
 	bool judged = ex->kind == EX_MCP_POST || ex->kind == EX_LEGACY_POST;
 	const char *body = ex->body ? ex->body : msg->body.data ? msg->body.data : "";
 	size_t len = ex->body ? ex->body_len : msg->body.len;
+	const char *version = http_msg_header(msg, "mcp-protocol-version");
 
+	/* Kept for the gateway's own answers to the backend (sreq.h). */
+	if (version && strlen(version) < sizeof(ex->proto_version))
+		snprintf(ex->proto_version, sizeof(ex->proto_version), "%s", version);
 	buf_printf(r, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, ex->up.be->authority);
 	for (size_t i = 0; i < msg->n_headers; i++)
 		/* Expect is not forwarded: the body is already here, and a 100
@@ -308,6 +313,7 @@ static int rewrite_endpoint(struct exchange *ex, struct sse_event *ev)
 	snprintf(s.backend, sizeof(s.backend), "%s", ex->up.be->name);
 	snprintf(s.agent, sizeof(s.agent), "%s", exchange_agent(ex));
 	snprintf(s.legacy_path, sizeof(s.legacy_path), "%s", path);
+	snprintf(ex->legacy_path, sizeof(ex->legacy_path), "%s", path);
 	if (ex->session[0])
 		sessions_del(ex->session);
 	if (ex->session_reserved)
@@ -388,6 +394,60 @@ static int filter_event(struct exchange *ex, struct sse_event *ev)
 }
 
 /*
+ * The gateway's own answer to a refused backend request, POSTed where the
+ * agent's would go: the session's message path (legacy), or the MCP
+ * endpoint with the agent's session and protocol version.  It speaks for
+ * the agent, so it carries the agent's context headers.
+ */
+static void answer_backend(struct exchange *ex, const char *answer)
+{
+	bool legacy = ex->kind == EX_LEGACY_SSE || ex->kind == EX_LEGACY_POST;
+	const char *path = legacy ? ex->legacy_path : ex->up.be->path;
+	struct buf hdrs = {};
+
+	if (!legacy && ex->session[0])
+		put_header(&hdrs, "Mcp-Session-Id", ex->session);
+	if (ex->proto_version[0])
+		put_header(&hdrs, "MCP-Protocol-Version", ex->proto_version);
+	put_context(&hdrs, ex);
+	if (!path[0] || !hdrs.data ||
+	    sreq_post(ex->up.pool, ex->gp, ex->up.be, path, hdrs.data, answer))
+		pr_warn("sluiced: backend %s: could not answer its refused request: %s\n",
+			ex->up.be->name, path[0] ? "out of memory" : "no message path known");
+	buf_free(&hdrs);
+}
+
+/*
+ * The backend's requests to the agent (sampling, elicitation, roots) reach
+ * it only as agents.*.server_requests allows; a refused one is taken out of
+ * the event (all of it, unless a batch holds more) and answered to the
+ * backend.  Returns an sreq_outcome or -ENOMEM.
+ */
+static int judge_server_requests(struct exchange *ex, struct sse_event *ev)
+{
+	struct sreq_refusals r;
+	int ret = sreq_judge(ex->gp, &ex->id, &ev->data, &r);
+
+	if (r.n)
+		pr_info("sluiced: agent %s: backend %s sent %s, refused: %s\n",
+			exchange_agent(ex)[0] ? exchange_agent(ex) : "(nobody)", ex->up.be->name,
+			r.method, r.message);
+	for (size_t i = 0; ret >= 0 && i < r.n; i++)
+		answer_backend(ex, r.answers[i]);
+	sreq_refusals_free(&r);
+	return ret;
+}
+
+/* An SSE event with data: JSON-RPC (warned about if not), and no backend
+ * request the agent may not have.  An sreq_outcome or an error. */
+static int judge_event(struct exchange *ex, struct sse_event *ev)
+{
+	int err = check_event(ex, ev);
+
+	return err ? err : judge_server_requests(ex, ev);
+}
+
+/*
  * An event with empty data carries no message: a 2025-11-25 server primes
  * each stream with one (an id: and an empty data:) so that the client can
  * resume from it with Last-Event-ID.  It is relayed as it is, unjudged:
@@ -406,7 +466,11 @@ static int ex_on_sse_event(struct upstream *us, struct sse_event *ev)
 	if (ex->kind == EX_LEGACY_SSE && !strcmp(ev->type, "endpoint"))
 		err = rewrite_endpoint(ex, ev);
 	else if (ev->has_data && !ev->comment && ev->data.len)
-		err = check_event(ex, ev);
+		err = judge_event(ex, ev);
+	if (err == SREQ_DROP)
+		return 0;	/* nothing left for the agent */
+	if (err > 0)
+		err = 0;
 	if (!err && ev->has_data && !ev->comment)
 		err = filter_event(ex, ev);
 	if (err)

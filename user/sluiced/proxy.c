@@ -375,6 +375,7 @@ static void route_legacy_post(struct client *c, struct gw_policy *gp, const stru
 		return;
 	ex->up.be = be;
 	snprintf(ex->session, sizeof(ex->session), "%s", sid);
+	snprintf(ex->legacy_path, sizeof(ex->legacy_path), "%s", s.legacy_path);
 	exchange_start(ex, msg, "POST", s.legacy_path);
 }
 
