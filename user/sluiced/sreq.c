@@ -28,11 +28,12 @@ static int note_refusal(struct sreq_refusals *out, const struct mcp_msg *m,
 	if (!text)
 		return -ENOMEM;
 	answers = realloc(out->answers, (out->n + 1) * sizeof(*answers));
-	if (!answers)
-		return -ENOMEM;
-	out->answers = answers;
-	out->answers[out->n] = strdup(text);
-	if (!out->answers[out->n])
+	if (answers) {
+		out->answers = answers;
+		out->answers[out->n] = strdup(text);
+	}
+	cJSON_free(text);	/* a no-op inside the arena; not so for other callers */
+	if (!answers || !out->answers[out->n])
 		return -ENOMEM;
 	if (!out->n++) {
 		snprintf(out->method, sizeof(out->method), "%s", m->method);
@@ -67,6 +68,7 @@ static int judge_batch(const struct gw_policy *gp, const struct identity *id,
 static int rewrite(struct mcp_batch *b, struct buf *data)
 {
 	char *text;
+	int err;
 
 	if (!cJSON_GetArraySize(b->root))
 		return SREQ_DROP;
@@ -74,7 +76,9 @@ static int rewrite(struct mcp_batch *b, struct buf *data)
 	if (!text)
 		return -ENOMEM;
 	buf_reset(data);
-	return buf_puts(data, text) ? -ENOMEM : SREQ_REWRITTEN;
+	err = buf_puts(data, text);
+	cJSON_free(text);
+	return err ? -ENOMEM : SREQ_REWRITTEN;
 }
 
 int sreq_judge(const struct gw_policy *gp, const struct identity *id, struct buf *data,
