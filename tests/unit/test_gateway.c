@@ -244,7 +244,9 @@ static void test_sessions_ids(void)
 static const char sreq_policy[] =
 	"{\"version\":1,\"backends\":{\"main\":{\"url\":\"http://127.0.0.1:9000/mcp\"}},"
 	"\"agents\":{\"bot\":{\"keys_sha256\":[\"1f0247d311289d2506bed7b90371d7a85bc9bd7365cd"
-	"049ff5a4cb3848206d2e\"],\"server_requests\":[\"roots\"]}}}";
+	"049ff5a4cb3848206d2e\"],\"server_requests\":[\"roots\"]},"
+	"\"all\":{\"sources\":[\"198.18.0.9\"],"
+	"\"server_requests\":[\"sampling\",\"elicitation\",\"roots\"]}}}";
 
 #define SAMPLING_REQ "{\"jsonrpc\":\"2.0\",\"id\":\"s1\",\"method\":\"sampling/createMessage\"," \
 	"\"params\":{}}"
@@ -252,16 +254,22 @@ static const char sreq_policy[] =
 #define PROGRESS "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"," \
 	"\"params\":{\"progressToken\":1,\"progress\":1}}"
 
-/* Judges @data for bot; the outcome, the event's data after it, the refusals. */
-static int sreq_run(const struct gw_policy *gp, const char *data, struct buf *out,
-		    struct sreq_refusals *r)
+/* Judges @data for @agent; the outcome, the event's data after it, the refusals. */
+static int sreq_run_as(const struct gw_policy *gp, const char *agent, const char *data,
+		       struct buf *out, struct sreq_refusals *r)
 {
 	struct identity id;
 
-	decide_identity_of(gp->model, decide_agent_index(gp->model, "bot"), IDM_API_KEY, &id);
+	decide_identity_of(gp->model, decide_agent_index(gp->model, agent), IDM_API_KEY, &id);
 	buf_reset(out);
 	buf_puts(out, data);
 	return sreq_judge(gp, &id, out, r);
+}
+
+static int sreq_run(const struct gw_policy *gp, const char *data, struct buf *out,
+		    struct sreq_refusals *r)
+{
+	return sreq_run_as(gp, "bot", data, out, r);
 }
 
 static void test_server_requests(void)
@@ -307,9 +315,28 @@ static void test_server_requests(void)
 		CHECK(ret == SREQ_DROP && r.n == 2, "ret %d n %zu", ret, r.n);
 		sreq_refusals_free(&r);
 	}
-	TEST_CASE("data that is not JSON-RPC is relayed (it holds no request)") {
+	TEST_CASE("what the gateway cannot read one way is kept from an agent refused some requests") {
+		/* A JavaScript client reads the last "method": a sampling request. */
+		ret = sreq_run(gp, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"roots/list\","
+			       "\"method\":\"sampling/createMessage\"}", &data, &r);
+		CHECK(ret == SREQ_DROP && !r.n && r.unreadable == 1, "dup: ret %d", ret);
+		sreq_refusals_free(&r);
+		ret = sreq_run(gp, "[" PROGRESS ",{\"jsonrpc\":\"2.0\",\"id\":1,\"Method\":"
+			       "\"sampling/createMessage\",\"method\":\"ping\"}]", &data, &r);
+		CHECK(ret == SREQ_REWRITTEN && r.unreadable == 1 && data.data &&
+		      !strstr(data.data, "sampling"), "batch: ret %d %.*s", ret, (int)data.len,
+		      data.data ? data.data : "");
+		sreq_refusals_free(&r);
 		ret = sreq_run(gp, "hello", &data, &r);
-		CHECK(ret == SREQ_RELAY && !r.n, "ret %d", ret);
+		CHECK(ret == SREQ_DROP && r.unreadable == 1, "text: ret %d", ret);
+		sreq_refusals_free(&r);
+	}
+	TEST_CASE("an agent that takes every backend request gets them all, and any text") {
+		ret = sreq_run_as(gp, "all", SAMPLING_REQ, &data, &r);
+		CHECK(ret == SREQ_RELAY && !r.n, "sampling: ret %d", ret);
+		sreq_refusals_free(&r);
+		ret = sreq_run_as(gp, "all", "hello", &data, &r);
+		CHECK(ret == SREQ_RELAY && !r.unreadable, "text: ret %d", ret);
 		sreq_refusals_free(&r);
 	}
 	buf_free(&data);

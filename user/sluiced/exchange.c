@@ -410,8 +410,9 @@ static void answer_backend(struct exchange *ex, const char *answer)
 	if (ex->proto_version[0])
 		put_header(&hdrs, "MCP-Protocol-Version", ex->proto_version);
 	put_context(&hdrs, ex);
-	if (!path[0] || !hdrs.data ||
-	    sreq_post(ex->up.pool, ex->gp, ex->up.be, path, hdrs.data, answer))
+	/* An open gateway's caller without a session or a version: no line. */
+	if (!path[0] || sreq_post(ex->up.pool, ex->gp, ex->up.be, path,
+				  hdrs.data ? hdrs.data : "", answer))
 		pr_warn("sluiced: backend %s: could not answer its refused request: %s\n",
 			ex->up.be->name, path[0] ? "out of memory" : "no message path known");
 	buf_free(&hdrs);
@@ -428,10 +429,15 @@ static int judge_server_requests(struct exchange *ex, struct sse_event *ev)
 	struct sreq_refusals r;
 	int ret = sreq_judge(ex->gp, &ex->id, &ev->data, &r);
 
+	const char *agent = exchange_agent(ex)[0] ? exchange_agent(ex) : "(nobody)";
+
 	if (r.n)
-		pr_info("sluiced: agent %s: backend %s sent %s, refused: %s\n",
-			exchange_agent(ex)[0] ? exchange_agent(ex) : "(nobody)", ex->up.be->name,
-			r.method, r.message);
+		pr_info("sluiced: agent %s: backend %s sent %s, refused: %s\n", agent,
+			ex->up.be->name, r.method, r.message);
+	if (r.unreadable)
+		pr_warn("sluiced: agent %s: backend %s sent %zu SSE message(s) the gateway cannot "
+			"read one way; not relayed (the agent does not take every backend "
+			"request)\n", agent, ex->up.be->name, r.unreadable);
 	for (size_t i = 0; ret >= 0 && i < r.n; i++)
 		answer_backend(ex, r.answers[i]);
 	sreq_refusals_free(&r);

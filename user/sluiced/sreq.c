@@ -42,8 +42,34 @@ static int note_refusal(struct sreq_refusals *out, const struct mcp_msg *m,
 	return 0;
 }
 
-/* Judges every message of @b; refused ones leave the batch's tree. */
-static int judge_batch(const struct gw_policy *gp, const struct identity *id,
+/*
+ * Would the decision refuse @id any of the backend's requests?  Then what
+ * the gateway cannot read one way (duplicate keys, keys in another case,
+ * a NUL) is not relayed either: a client that reads it its own way could
+ * find a refused request in it.  Otherwise it is the client's to judge.
+ */
+static bool any_refused(const struct gw_policy *gp, const struct identity *id)
+{
+	static const char *const methods[] = {
+		"sampling/createMessage", "elicitation/create", "roots/list",
+	};
+	struct decide_verdict v;
+
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		struct mcp_msg m = {
+			.kind = MCP_REQUEST, .method = methods[i],
+			.info = mcp_method_lookup(methods[i]),
+		};
+
+		if (decide_server_request(gp->model, id, &m, &v) == DECIDE_DENY)
+			return true;
+	}
+	return false;
+}
+
+/* Judges every message of @b; refused ones (and, when @strict, unreadable
+ * ones) leave the batch's tree. */
+static int judge_batch(const struct gw_policy *gp, const struct identity *id, bool strict,
 		       struct mcp_batch *b, struct sreq_refusals *out)
 {
 	struct decide_verdict v;
@@ -52,6 +78,11 @@ static int judge_batch(const struct gw_policy *gp, const struct identity *id,
 		struct mcp_msg *m = &b->msgs[i];
 		int err;
 
+		if (strict && m->kind == MCP_INVALID) {
+			out->unreadable++;
+			cJSON_Delete(cJSON_DetachItemViaPointer(b->root, m->json));
+			continue;
+		}
 		if (m->kind != MCP_REQUEST ||
 		    decide_server_request(gp->model, id, m, &v) != DECIDE_DENY)
 			continue;
@@ -84,16 +115,23 @@ static int rewrite(struct mcp_batch *b, struct buf *data)
 int sreq_judge(const struct gw_policy *gp, const struct identity *id, struct buf *data,
 	       struct sreq_refusals *out)
 {
+	bool strict = any_refused(gp, id);
 	struct mcp_batch b = {};
 	struct mcp_error perr;
 	int ret = SREQ_RELAY;
 
 	memset(out, 0, sizeof(*out));
 	jarena_begin();
-	/* Not JSON-RPC: relayed with a warning already, and no request here. */
-	if (!mcp_parse(data->data ? data->data : "", data->len, &b, &perr)) {
-		ret = judge_batch(gp, id, &b, out);
-		if (!ret && out->n)
+	/* Not JSON-RPC to the gateway (warned about already): no request the
+	 * gateway can see, so none the agent may take for one if strict. */
+	if (mcp_parse(data->data ? data->data : "", data->len, &b, &perr)) {
+		if (strict) {
+			out->unreadable++;
+			ret = SREQ_DROP;
+		}
+	} else {
+		ret = judge_batch(gp, id, strict, &b, out);
+		if (!ret && (out->n || out->unreadable))
 			ret = b.is_batch ? rewrite(&b, data) : SREQ_DROP;
 	}
 	mcp_batch_free(&b);

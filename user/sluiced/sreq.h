@@ -24,6 +24,9 @@ struct sreq_refusals {
 	size_t n;
 	char method[48];	/* the first refused request's method */
 	char message[320];	/* and the verdict's message */
+	/* Messages the gateway cannot read one way, kept from an agent that
+	 * does not take every kind of backend request (no answer: no id). */
+	size_t unreadable;
 };
 
 /* What becomes of the event judged. */
@@ -38,7 +41,9 @@ enum sreq_outcome {
  * @id under @gp: returns an sreq_outcome, with @data rewritten for
  * SREQ_REWRITTEN and *out holding the refusals (free it with
  * sreq_refusals_free whatever the outcome), or -ENOMEM.  Data that is not
- * JSON-RPC is relayed: it was checked before and holds no request.
+ * JSON-RPC to the gateway (ambiguous JSON, not JSON at all) is relayed only
+ * to an identity that takes every kind of backend request: another client
+ * could read a request into it that the gateway did not see.
  */
 int sreq_judge(const struct gw_policy *gp, const struct identity *id, struct buf *data,
 	       struct sreq_refusals *out);
