@@ -11,7 +11,9 @@
 # "backend broke the protocol..." and no Retry-After, or, mid-stream, a cut
 # stream; GET and DELETE with a body are refused before the backend; a
 # session sluiced does not know is answered 404 by sluiced (on revisions
-# that have sessions).
+# that have sessions); MCP 2026-07-28's GET and DELETE are 405 and its
+# requests name their version in params._meta; a priming SSE event (id:,
+# empty data:) is relayed without the warning a non-JSON event gets.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 
