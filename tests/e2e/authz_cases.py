@@ -4,7 +4,8 @@ policies/example.json's agents (demo keys: policies/README.md).
 
   argv: G1 G2 HOSTILE G3 JWT_SECRET
   G1: analytics -> sluice-demo-backend, billing -> hostile_backend.py
-  G2: both backends -> hostile_backend.py (which logs what it receives)
+  G2: both backends -> hostile_backend.py (which logs what it receives),
+      context_headers X-Caller, x-tenant, X-Tier, and its tool ask_sampling
   G3: as G2, plus JWT bearer tokens (HS256 with JWT_SECRET, issuer
       https://issuer.sluice.test, plan_claim "plan"); update_account needs
       the token scopes "accounts:write" and "admin".
@@ -162,6 +163,16 @@ r = s["requests"][0]["hdr"] if s["requests"] else {}
 case("no header with an underscore reaches it (CGI/WSGI read X_Sluice_Agent as X-Sluice-Agent)",
      st == 200 and len(s["requests"]) == 1 and not [k for k in r if "_" in k] and
      r.get("x-sluice-agent") == "gpt-analyst", (st, r))
+
+reset()
+st, hd, js = req(G2, "POST", "/mcp", call(15, "get_pricing", {}), key=GPT,
+                 headers={"x-caller": "ops-bot", "X-TENANT": "initech", "X-Sluice-Agent": "ops-bot",
+                          "x-sluice-plan": "enterprise"})
+s = stats()
+r = s["requests"][0]["hdr"] if s["requests"] else {}
+case("custom context_headers reach it, the client's copies (any case) and X-Sluice-* dropped",
+     st == 200 and r.get("x-caller") == "gpt-analyst" and r.get("x-tenant") == "globex" and
+     r.get("x-tier") == "free" and not [k for k in r if k.startswith("x-sluice-")], (st, r))
 
 # --- list filtering --------------------------------------------------------------------------
 TL = {"jsonrpc": "2.0", "id": 20, "method": "tools/list"}
@@ -493,6 +504,136 @@ invalid_token("JWT with alg none and a valid HS256 signature", 48,
               jwt(claims(), header={"alg": "none", "typ": "JWT", "kid": "k1"}), "alg none")
 invalid_token("JWT signed with another secret", 49,
               jwt(claims())[:-8] + "AAAAAAAA", "signature does not verify")
+
+# --- MCP 2026-07-28 (stateless) through the decision ------------------------------------------
+V26 = "2026-07-28"
+
+
+def stateless(rid, method):
+    return {"jsonrpc": "2.0", "id": rid, "method": method,
+            "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": V26}}}
+
+
+reset()
+hv = {"MCP-Protocol-Version": V26, "Mcp-Method": "server/discover"}
+st0, _, js0 = req(G2, "POST", "/mcp", stateless(40, "server/discover"), headers=hv)
+st1, _, js1 = req(G2, "POST", "/mcp", stateless(41, "server/discover"), key=GPT, headers=hv)
+seen = [q.get("id") for q in stats()["requests"]]
+case("server/discover: without a key 401 and never forwarded; an agent's passes, attributed",
+     st0 == 401 and err(js0).get("code") == -32011 and st1 == 200 and
+     (js1.get("result") or {}).get("supportedVersions") == [V26] and seen == [41] and
+     stats()["requests"][0]["hdr"].get("x-caller") == "gpt-analyst", (st0, js0, st1, js1, seen))
+
+
+def listen(key):
+    """subscriptions/listen through G2: the head, and the stream's first
+    bytes (until the notification came, or 5 s)."""
+    from mcp_client import Reader, connect, request
+    import time
+    hdrs = {"MCP-Protocol-Version": V26, "Mcp-Method": "subscriptions/listen"}
+    if key:
+        hdrs["Authorization"] = "Bearer " + key
+    with connect(G2) as sk:
+        sk.sendall(request(G2, "POST", "/mcp", json.dumps(stateless(42, "subscriptions/listen")),
+                           hdrs))
+        rd = Reader(sk)
+        head = rd.head(5)
+        end = time.monotonic() + 5
+        while head.status == 200 and b"list_changed" not in rd.buf and \
+                time.monotonic() < end and not rd.eof:
+            rd.buf += rd._more(end) or b""
+        return head, rd.buf
+
+
+reset()
+head0, body0 = listen(None)
+head1, body1 = listen(GPT)
+case("subscriptions/listen: without a key 401; an agent's is relayed as a stream, priming "
+     "event and notification, before the stream ends",
+     head0.status == 401 and head1.status == 200 and
+     head1.headers.get("content-type", "").startswith("text/event-stream") and
+     b"id: prime-0" in body1 and b"notifications/resources/list_changed" in body1 and
+     [q.get("id") for q in stats()["requests"]] == [42], (head0, head1, body0[:200], body1[:300]))
+
+# --- the backend's requests to the agent (agents.*.server_requests) --------------------------
+# ops-bot may be asked to sample; claude-assistant may not (only elicitation).
+
+
+def stream(method, path, body=None, key=None, headers=None, secs=4.0, until=None):
+    """A request through G2 whose answer is a stream: status, headers and the
+    bytes that came within @secs (or until @until is in them, or the end)."""
+    from mcp_client import Reader, connect, request
+    import time
+    hdrs = dict(headers or {})
+    if key:
+        hdrs["Authorization"] = "Bearer " + key
+    with connect(G2) as sk:
+        sk.sendall(request(G2, method, path, json.dumps(body) if body else b"", hdrs))
+        rd = Reader(sk)
+        head = rd.head(5)
+        end = time.monotonic() + secs
+        while head.status == 200 and not rd.eof and time.monotonic() < end and \
+                not (until and until in rd.buf) and not rd.buf.endswith(b"\r\n0\r\n\r\n"):
+            rd.buf += rd._more(end) or b""
+        return head, rd.buf
+
+
+def answers():
+    return stats()["answers"]
+
+
+V25 = {"MCP-Protocol-Version": "2025-11-25"}
+SAMPLING = b'"method": "sampling/createMessage"'   # the request as the backend wrote it
+reset()
+st, hd, js = req(G2, "POST", "/mcp", INIT, key=CLAUDE)
+sid = hd.get("mcp-session-id")
+head, body = stream("POST", "/mcp", call(50, "ask_sampling", {}), key=CLAUDE,
+                    headers=dict(V25, **{"Mcp-Session-Id": sid or "x"}))
+a = answers()
+case("POST stream: a sampling request to an agent without \"sampling\" is not relayed; the "
+     "backend is POSTed the -32010 error on the agent's session and version",
+     head.status == 200 and SAMPLING not in body and b"answer: {" in body and b"-32010" in body and len(a) == 1 and
+     (a[0]["error"] or {}).get("code") == -32010 and
+     "agents.claude-assistant.server_requests" in (a[0]["error"] or {}).get("message", "") and
+     a[0]["path"] == "/mcp" and a[0]["sid"] == sid and a[0]["version"] == "2025-11-25" and
+     a[0]["hdr"].get("x-caller") == "claude-assistant", (head, body[-300:], a))
+
+reset()
+head, body = stream("POST", "/mcp", call(51, "ask_sampling", {}), key=OPS, headers=V25)
+case("POST stream: an agent with \"sampling\" gets the request; the gateway answers nothing",
+     head.status == 200 and SAMPLING in body and
+     b"no answer" in body and not answers(), (head, body[-400:], answers()))
+
+reset()
+head, body = stream("GET", "/mcp", key=CLAUDE, headers={"X-Hostile": "sampling"}, secs=1.5)
+a = answers()
+case("GET stream: the sampling request is kept from claude-assistant, the backend answered",
+     head.status == 200 and SAMPLING not in body and len(a) == 1 and
+     (a[0]["error"] or {}).get("code") == -32010 and a[0]["id"].startswith("srv-"),
+     (head, body[:300], a))
+reset()
+head, body = stream("GET", "/mcp", key=OPS, headers={"X-Hostile": "sampling"},
+                    until=b"sampling/createMessage")
+case("GET stream: ops-bot gets the sampling request",
+     head.status == 200 and SAMPLING in body and not answers(),
+     (head, body[:300], answers()))
+
+reset()
+head, body = stream("GET", "/sse", key=CLAUDE, headers={"X-Hostile": "sampling",
+                                                        "Accept": "text/event-stream"}, secs=1.5)
+a = answers()
+case("legacy /sse: the sampling request is kept from claude-assistant; the error is POSTed "
+     "to the session's message path",
+     head.status == 200 and b"sessionId=" in body and SAMPLING not in body and
+     len(a) == 1 and (a[0]["error"] or {}).get("code") == -32010 and
+     a[0]["path"].startswith("/messages?sessionId="), (head, body[:300], a))
+reset()
+head, body = stream("GET", "/sse", key=OPS, headers={"X-Hostile": "sampling",
+                                                     "Accept": "text/event-stream"},
+                    until=b"sampling/createMessage")
+case("legacy /sse: ops-bot gets the sampling request",
+     head.status == 200 and SAMPLING in body and not answers(),
+     (head, body[:300], answers()))
 
 # --- sessions -------------------------------------------------------------------------------
 st, hd, js = req(G2, "POST", "/mcp", INIT, key=OPS)

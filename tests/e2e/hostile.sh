@@ -11,7 +11,9 @@
 # "backend broke the protocol..." and no Retry-After, or, mid-stream, a cut
 # stream; GET and DELETE with a body are refused before the backend; a
 # session sluiced does not know is answered 404 by sluiced (on revisions
-# that have sessions).
+# that have sessions); MCP 2026-07-28's GET and DELETE are 405 and its
+# requests name their version in params._meta; a priming SSE event (id:,
+# empty data:) is relayed without the warning a non-JSON event gets.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 
@@ -99,6 +101,21 @@ cases get_with_empty_length
 
 # --- 8: sessions sluiced does not know ---------------------------------------------------
 cases unknown_session deleted_session sessionless_revision duplicate_session_header
+
+# --- MCP 2026-07-28 (the stateless revision) ---------------------------------------------
+cases stateless_get_delete stateless_meta
+
+# --- SSE events that carry no message -------------------------------------------------------
+not_json_warnings() { grep -c 'SSE event that is not JSON-RPC' "$LOG"; }
+WARNED=$(not_json_warnings)
+cases sse_priming
+sleep 0.2
+check "a priming event (id:, empty data:) is relayed without a warning" \
+	test "$(not_json_warnings)" = "$WARNED"
+cases sse_text
+sleep 0.2
+check "an event that is not JSON-RPC is still warned about" \
+	test "$(not_json_warnings)" -gt "$WARNED"
 
 check "sluiced is still running" kill -0 "$SLUICED_PID"
 kill -TERM "$SLUICED_PID"

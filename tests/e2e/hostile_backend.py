@@ -24,10 +24,27 @@ What it does with a request is chosen by the tool name of a `tools/call`
   tools/call sse_retry_huge     an SSE answer whose first event has retry: 99999999999999999999
   tools/call sse_nul            an SSE answer whose first event's data holds a NUL byte
       (both SSE cases then stay silent for 5 s before the final event)
-  GET /mcp                      an SSE stream that stays open and silent
+  tools/call sse_priming        an SSE answer that begins with a priming event
+                                (an id: and an empty data:, as 2025-11-25 servers send)
+  tools/call sse_text           an SSE answer whose first event's data is not JSON
+  server/discover               a JSON answer naming the revisions it speaks (2026-07-28)
+  subscriptions/listen          an SSE answer that stays open: a priming event, then
+                                notifications/resources/list_changed, then silence
+  tools/call ask_sampling       an SSE answer that first sends the client a
+                                sampling/createMessage request, waits up to 2 s for
+                                the answer to it (POSTed back), then ends with a
+                                result saying what came
+  GET /mcp                      an SSE stream that stays open and silent;
+                                X-Hostile: sampling sends a sampling/createMessage
+                                request on it first
   GET <sse path>                legacy HTTP+SSE: an endpoint event
                                 (/messages?sessionId=...), then silence;
-                                X-Hostile: endpoint_lf puts an LF inside the sessionId
+                                X-Hostile: endpoint_lf puts an LF inside the sessionId;
+                                X-Hostile: sampling sends a sampling/createMessage
+                                request after the endpoint event
+  POST a JSON-RPC response      (to /mcp or /messages) the answer to one of its own
+                                requests: recorded in "answers" (with the path and the
+                                headers), 202 Accepted
   POST /messages?sessionId=     202 Accepted, the answer goes on no stream
   POST a batch                  one answer per request, in reverse order (the
                                 gateway must put them back in request order);
@@ -61,7 +78,7 @@ def reset_stats():
     stats.clear()
     stats.update(conns_opened=0, conns_closed=0, streams_opened=0,
                  streams_closed=0, legacy_opened=0, legacy_closed=0,
-                 tools={}, requests=[])
+                 tools={}, requests=[], answers=[])
 
 
 reset_stats()
@@ -75,7 +92,7 @@ def log_request(conn, method, path, headers, body, rpc):
              "cenc": headers.get("content-encoding"),
              # what the gateway must drop or add (tests/e2e/authz.sh)
              "hdr": {k: v for k, v in headers.items()
-                     if k in ("authorization", "x-api-key") or k.startswith("x-sluice-")
+                     if k in ("authorization", "x-api-key") or k.startswith("x-")
                      or "_" in k}}
     if isinstance(rpc, list):
         entry["batch"] = [{"id": m.get("id"), "method": m.get("method"),
@@ -122,7 +139,36 @@ def event(data):
 
 TOOLS = ["echo", "big", "stray_crlf", "wrong_id", "unsolicited_after",
          "arm_unsolicited", "transfer_money", "status_101", "status_999",
-         "sse_retry_huge", "sse_nul"]
+         "sse_retry_huge", "sse_nul", "sse_priming", "sse_text", "ask_sampling"]
+
+ANSWER_WAIT_S = 2
+server_ids = itertools.count(1)
+answered = {}   # id of one of our requests -> asyncio.Event set when its answer came
+
+
+def sampling_request():
+    """A sampling/createMessage request with a fresh id, as an SSE event."""
+    rid = f"srv-{next(server_ids)}"
+    answered[rid] = asyncio.Event()
+    req = {"jsonrpc": "2.0", "id": rid, "method": "sampling/createMessage",
+           "params": {"messages": [{"role": "user",
+                                    "content": {"type": "text", "text": "spend your tokens"}}],
+                      "maxTokens": 100}}
+    return rid, event(json.dumps(req).encode())
+
+
+def record_answer(path, headers, rpc):
+    stats["answers"].append({"path": path, "id": rpc.get("id"), "result": rpc.get("result"),
+                             "error": rpc.get("error"), "sid": headers.get("mcp-session-id"),
+                             "version": headers.get("mcp-protocol-version"),
+                             "hdr": {k: v for k, v in headers.items() if k.startswith("x-")}})
+    if rpc.get("id") in answered:
+        answered[rpc["id"]].set()
+
+
+# The event a 2025-11-25 server sends first on a stream: something to
+# resume from (Last-Event-ID), and no message.
+PRIMING = chunk(b"id: prime-0\ndata: \n\n")
 
 
 class Conn:
@@ -139,7 +185,9 @@ class Conn:
         for line in lines[1:]:
             if ":" in line:
                 k, v = line.split(":", 1)
-                headers[k.strip().lower()] = v.strip()
+                k = k.strip().lower()
+                # a field sent twice reads as one list, as most servers join it
+                headers[k] = headers[k] + ", " + v.strip() if k in headers else v.strip()
         body = b""
         if headers.get("transfer-encoding", "").lower() == "chunked":
             while True:
@@ -195,11 +243,16 @@ class Conn:
         except ValueError:
             rpc = None
         log_request(self.id, method, target, headers, body, rpc)
+        if method == "POST" and isinstance(rpc, dict) and "method" not in rpc and \
+                ("result" in rpc or "error" in rpc):
+            record_answer(target, headers, rpc)
+            await self.send(http(202, "Accepted"))
+            return True
         if self.armed:
             self.armed = False
             await self.send(rpc_answer(999, text_result("unsolicited")))
         if method == "GET" and path == "/mcp":
-            return await self.get_stream()
+            return await self.get_stream(headers.get("x-hostile", ""))
         if method == "GET":
             return await self.legacy_stream(headers.get("x-hostile", ""))
         if method == "DELETE":
@@ -233,9 +286,9 @@ class Conn:
             await self.send(http(200, "OK", json.dumps(answers).encode()))
         return True
 
-    async def get_stream(self):
+    async def get_stream(self, mode):
         stats["streams_opened"] += 1
-        await self.send(SSE_HEAD)
+        await self.send(SSE_HEAD + (sampling_request()[1] if mode == "sampling" else b""))
         await self.hold(IDLE_S)
         stats["streams_closed"] += 1
         return False
@@ -249,6 +302,8 @@ class Conn:
         else:
             data = b"/messages?sessionId=" + sid.encode()
         await self.send(chunk(b"event: endpoint\ndata: " + data + b"\n\n"))
+        if mode == "sampling":
+            await self.send(sampling_request()[1])
         await self.hold(IDLE_S)
         stats["legacy_closed"] += 1
         return False
@@ -267,6 +322,12 @@ class Conn:
                 {"name": t, "inputSchema": {"type": "object"}} for t in TOOLS]}))
         elif m == "tools/call":
             return await self.tool(rid, rpc.get("params") or {})
+        elif m == "server/discover":
+            await self.send(rpc_answer(rid, {
+                "supportedVersions": ["2026-07-28"], "capabilities": {"tools": {}},
+                "serverInfo": {"name": "hostile", "version": "1"}}))
+        elif m == "subscriptions/listen":
+            return await self.listen()
         else:
             await self.send(rpc_answer(rid, {}))
         return True
@@ -287,6 +348,13 @@ class Conn:
             return True
         if name in ("sse_retry_huge", "sse_nul"):
             return await self.bad_sse(rid, name)
+        if name == "ask_sampling":
+            return await self.ask_sampling(rid)
+        if name in ("sse_priming", "sse_text"):
+            first = PRIMING if name == "sse_priming" else event(b"hello, not JSON")
+            final = json.dumps({"jsonrpc": "2.0", "id": rid, "result": text_result(name)})
+            await self.send(SSE_HEAD + first + event(final.encode()) + b"0\r\n\r\n")
+            return True
         answer = rpc_answer(999 if name == "wrong_id" else rid,
                             text_result("x" * int(args.get("size", 0)) if name == "big"
                                         else name or ""))
@@ -298,6 +366,29 @@ class Conn:
         if name == "arm_unsolicited":
             self.armed = True
         return True
+
+    async def ask_sampling(self, rid):
+        """Asks the client to sample before answering, as a server may."""
+        srv_id, ev = sampling_request()
+        await self.send(SSE_HEAD + ev)
+        try:
+            await asyncio.wait_for(answered[srv_id].wait(), ANSWER_WAIT_S)
+            got = [a for a in stats["answers"] if a["id"] == srv_id]
+            text = "answer: " + json.dumps(got[-1]["error"] or got[-1]["result"])
+        except asyncio.TimeoutError:
+            text = "no answer"
+        final = json.dumps({"jsonrpc": "2.0", "id": rid, "result": text_result(text)})
+        await self.send(event(final.encode()) + b"0\r\n\r\n")
+        return True
+
+    async def listen(self):
+        """subscriptions/listen: the stream lives until the client leaves."""
+        changed = {"jsonrpc": "2.0", "method": "notifications/resources/list_changed"}
+        stats["streams_opened"] += 1
+        await self.send(SSE_HEAD + PRIMING + event(json.dumps(changed).encode()))
+        await self.hold(IDLE_S)
+        stats["streams_closed"] += 1
+        return False
 
     async def bad_sse(self, rid, name):
         progress = {"jsonrpc": "2.0", "method": "notifications/progress",

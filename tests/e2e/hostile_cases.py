@@ -5,6 +5,7 @@ Prints one PASS/FAIL line per case, in the format of tests/e2e/lib.sh.
 
 Each case asserts the correct behaviour, which its docstring states.
 """
+import json
 import sys
 import time
 
@@ -289,7 +290,10 @@ def sessionless_revision(gport, bport):
     backend_reset(bport)
     sid = "sessionless-0123"
     for version in ("2026-07-28", "2024-11-05", "zzz"):
-        raw = request(gport, "POST", "/mcp", rpc(43, "ping"),
+        # the body names the version too, as 2026-07-28 has every request do
+        raw = request(gport, "POST", "/mcp",
+                      rpc(43, "ping", {"_meta": {"io.modelcontextprotocol/protocolVersion":
+                                                 version}}),
                       {"Mcp-Session-Id": sid, "MCP-Protocol-Version": version,
                        "Mcp-Method": "ping"})
         r = exchange(gport, raw, 2)
@@ -310,6 +314,82 @@ def duplicate_session_header(gport, bport):
     expect(r.status == 400 and "sent twice" in r.body.decode(errors="replace"),
            f"got {r}")
     expect(not requests_with(backend_stats(bport), id=44), "forwarded")
+
+
+# --- MCP 2026-07-28, the stateless revision ------------------------------------------
+
+STATELESS = "2026-07-28"
+
+
+def meta(version=STATELESS):
+    return {"_meta": {"io.modelcontextprotocol/protocolVersion": version}}
+
+
+@case("2026-07-28: GET and DELETE on the MCP path are 405 with Allow: POST, never forwarded")
+def stateless_get_delete(gport, bport):
+    """The stateless revision has no server stream and no session: a GET or
+    DELETE that says MCP-Protocol-Version 2026-07-28 (or a later date) gets
+    405, Allow: POST and a JSON-RPC error saying why; the backend hears
+    nothing.  An older revision's GET still opens the stream."""
+    backend_reset(bport)
+    for method, version in (("GET", STATELESS), ("DELETE", STATELESS), ("GET", "2027-01-15")):
+        r = exchange(gport, request(gport, method, "/mcp", b"",
+                                    {"MCP-Protocol-Version": version}), 3)
+        body = r.json() or {}
+        msg = (body.get("error") or {}).get("message", "")
+        expect(r.status == 405 and r.headers.get("allow") == "POST" and
+               f"MCP {version} has no" in msg and "POST" in msg, f"{method} {version}: {r}")
+    seen = [q for q in backend_stats(bport)["requests"] if q["method"] in ("GET", "DELETE")]
+    expect(not seen, f"the backend saw {seen}")
+    with connect(gport) as s:
+        s.sendall(request(gport, "GET", "/mcp", b"", {"MCP-Protocol-Version": "2025-11-25"}))
+        head = Reader(s).head(3)
+    expect(head.status == 200 and "text/event-stream" in head.headers.get("content-type", ""),
+           f"2025-11-25 GET: {head}")
+
+
+@case("2026-07-28: every request names its version in params._meta, as the header does")
+def stateless_meta(gport, bport):
+    """A 2026-07-28 request is judged by the version in its body: without
+    params._meta's protocolVersion, or with one that differs from the
+    header, or with _meta naming 2026-07-28 and no header, it is refused
+    (400, -32020) before the backend; with both agreeing it is answered."""
+    backend_reset(bport)
+    ver = {"MCP-Protocol-Version": STATELESS}
+    for rid, params, hdrs, want in (
+            (51, None, ver, "carries its version in params._meta"),
+            (52, meta("2025-11-25"), ver, "does not match params._meta protocolVersion"),
+            (53, meta(), {}, "MCP-Protocol-Version header missing")):
+        r = exchange(gport, request(gport, "POST", "/mcp", rpc(rid, "server/discover", params),
+                                    hdrs), 3)
+        err = (r.json() or {}).get("error") or {}
+        expect(r.status == 400 and err.get("code") == -32020 and want in err.get("message", ""),
+               f"request {rid}: {r}")
+    expect(not [q for q in backend_stats(bport)["requests"] if q.get("id") in (51, 52, 53)],
+           "a refused request was forwarded")
+    r = exchange(gport, request(gport, "POST", "/mcp", rpc(54, "server/discover", meta()), ver), 3)
+    expect_answer(r, 54)
+    expect(r.json()["result"].get("supportedVersions") == [STATELESS], f"{r}")
+
+
+@case("an SSE answer's priming event (id:, empty data:) is relayed")
+def sse_priming(gport, bport):
+    """A 2025-11-25 server begins its stream with an event that has an id
+    and empty data; it reaches the client as sent, before the answer (the
+    log check in hostile.sh: without a warning)."""
+    r = post(gport, call(61, "sse_priming"))
+    expect(r.status == 200 and r.complete and b"id: prime-0\n" in r.body, f"{r}")
+    data = r.sse_data()
+    expect(len(data) == 2 and data[0] == b"" and json.loads(data[1]).get("id") == 61,
+           f"events {data}")
+
+
+@case("an SSE event that is not JSON-RPC is relayed (hostile.sh checks the warning)")
+def sse_text(gport, bport):
+    r = post(gport, call(62, "sse_text"))
+    data = r.sse_data()
+    expect(r.status == 200 and r.complete and data[:1] == [b"hello, not JSON"] and
+           json.loads(data[-1]).get("id") == 62, f"{r}")
 
 
 if __name__ == "__main__":

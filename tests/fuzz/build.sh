@@ -24,13 +24,16 @@ deps() {
 	mcp)	echo "user/proto/mcp*.c -lcjson -lcrypto" ;;
 	http)	echo "user/proto/http.c user/base/buf.c -lhttp_parser" ;;
 	sse)	echo "user/proto/sse.c user/base/buf.c" ;;
-	policy)	echo "user/policy/*.c user/proto/mcp*.c user/base/jpos.c user/base/prefix.c user/base/nearest.c user/base/buf.c" \
-		     "-lcjose -lpg_query -lcjson -lcrypto -lpcre2-8" ;;
+	policy)	echo "user/policy/*.c user/proto/mcp*.c user/proto/http.c user/base/buf.c" \
+		     "user/base/jpos.c user/base/prefix.c user/base/nearest.c" \
+		     "-lcjose -lpg_query -lcjson -lcrypto -lpcre2-8 -lhttp_parser" ;;
 	sql)	echo "user/policy/sql_rule.c user/policy/sql_name.c -lpg_query -lcjson" ;;
-	jwt)	echo "user/policy/*.c user/proto/mcp*.c user/base/jpos.c user/base/prefix.c user/base/nearest.c user/base/buf.c" \
-		     "-lcjose -lpg_query -lcjson -lcrypto -lpcre2-8" ;;
-	decide)	echo "user/policy/*.c user/proto/mcp*.c user/base/jpos.c user/base/prefix.c user/base/nearest.c user/base/buf.c" \
-		     "-lcjose -lpg_query -lcjson -lcrypto -lpcre2-8" ;;
+	jwt)	echo "user/policy/*.c user/proto/mcp*.c user/proto/http.c user/base/buf.c" \
+		     "user/base/jpos.c user/base/prefix.c user/base/nearest.c" \
+		     "-lcjose -lpg_query -lcjson -lcrypto -lpcre2-8 -lhttp_parser" ;;
+	decide)	echo "user/policy/*.c user/proto/mcp*.c user/proto/http.c user/base/buf.c" \
+		     "user/base/jpos.c user/base/prefix.c user/base/nearest.c" \
+		     "-lcjose -lpg_query -lcjson -lcrypto -lpcre2-8 -lhttp_parser" ;;
 	*)	return 1 ;;
 	esac
 }

@@ -14,7 +14,8 @@
  *  - cJSON's own printing of an accepted tree passes the scan again (the
  *    scan does not refuse JSON that is merely spelt differently);
  *  - headers built from the body as the specification says (base64 where
- *    needed) always pass mcp_check_headers;
+ *    needed, the protocol version of a 2026-07-28 request) always pass
+ *    mcp_check_headers;
  *  - the error response for any message parses back as an error response.
  */
 #include <errno.h>
@@ -98,11 +99,24 @@ static bool ascii_method(const char *s)
 	return true;
 }
 
-/* Mcp-Method and Mcp-Name as a conforming client would send them. */
+/* params._meta's protocolVersion when it names the stateless revision
+ * (2026-07-28 or later): its clients send it as MCP-Protocol-Version too. */
+static const char *stateless_version(const struct mcp_msg *m)
+{
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(m->params, "_meta");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta,
+							  "io.modelcontextprotocol/protocolVersion");
+
+	return cJSON_IsString(v) && mcp_version_stateless(v->valuestring) ? v->valuestring : NULL;
+}
+
+/* Mcp-Method, Mcp-Name and MCP-Protocol-Version as a conforming client
+ * would send them. */
 static void check_own_headers(const struct mcp_batch *b)
 {
 	const struct mcp_msg *m = &b->msgs[0];
-	const char *names[2] = { "Mcp-Method", "Mcp-Name" }, *values[2];
+	const char *names[3] = { "Mcp-Method", "Mcp-Name", "MCP-Protocol-Version" }, *values[3];
+	const char *version = stateless_version(m);
 	const char *name = m->tool ? m->tool : m->prompt ? m->prompt : m->uri;
 	char *encoded = NULL;
 	struct mcp_error err;
@@ -117,6 +131,10 @@ static void check_own_headers(const struct mcp_batch *b)
 			return;
 		values[1] = encoded;
 		n = 2;
+	}
+	if (version) {
+		names[n] = names[2];
+		values[n++] = version;
 	}
 	must(!mcp_check_headers(b, names, values, n, NULL, MCP_HDR_REQUIRE, &err));
 	free(encoded);

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* test_gateway.c - connection limits and the session table shared by workers. */
+/* test_gateway.c - connection limits, the session table shared by workers, and the
+ * judgement of the backend's requests to the agent in its SSE events (sreq.h). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "check.h"
 #include "sluiced/admit.h"
 #include "sluiced/sessions.h"
+#include "sluiced/sreq.h"
 
 static struct net_addr v4(unsigned int n)
 {
@@ -235,6 +239,110 @@ static void test_sessions_ids(void)
 	}
 }
 
+/* --- the backend's requests to the agent (sreq.h) ---------------------------------- */
+
+static const char sreq_policy[] =
+	"{\"version\":1,\"backends\":{\"main\":{\"url\":\"http://127.0.0.1:9000/mcp\"}},"
+	"\"agents\":{\"bot\":{\"keys_sha256\":[\"1f0247d311289d2506bed7b90371d7a85bc9bd7365cd"
+	"049ff5a4cb3848206d2e\"],\"server_requests\":[\"roots\"]},"
+	"\"all\":{\"sources\":[\"198.18.0.9\"],"
+	"\"server_requests\":[\"sampling\",\"elicitation\",\"roots\"]}}}";
+
+#define SAMPLING_REQ "{\"jsonrpc\":\"2.0\",\"id\":\"s1\",\"method\":\"sampling/createMessage\"," \
+	"\"params\":{}}"
+#define ROOTS_REQ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"roots/list\"}"
+#define PROGRESS "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"," \
+	"\"params\":{\"progressToken\":1,\"progress\":1}}"
+
+/* Judges @data for @agent; the outcome, the event's data after it, the refusals. */
+static int sreq_run_as(const struct gw_policy *gp, const char *agent, const char *data,
+		       struct buf *out, struct sreq_refusals *r)
+{
+	struct identity id;
+
+	decide_identity_of(gp->model, decide_agent_index(gp->model, agent), IDM_API_KEY, &id);
+	buf_reset(out);
+	buf_puts(out, data);
+	return sreq_judge(gp, &id, out, r);
+}
+
+static int sreq_run(const struct gw_policy *gp, const char *data, struct buf *out,
+		    struct sreq_refusals *r)
+{
+	return sreq_run_as(gp, "bot", data, out, r);
+}
+
+static void test_server_requests(void)
+{
+	struct policy *pol = NULL;
+	struct gw_policy *gp = NULL;
+	struct sreq_refusals r = {};
+	struct buf data = {};
+	char err[256] = "";
+	int ret;
+
+	policy_parse(sreq_policy, strlen(sreq_policy), &pol, NULL);
+	if (pol)
+		gp = gw_policy_build(pol, NULL, err, sizeof(err));
+	CHECK(gp, "policy: %s", err);
+	if (!gp)
+		return;
+	TEST_CASE("a sampling request to an agent without \"sampling\": dropped, answered -32010") {
+		ret = sreq_run(gp, SAMPLING_REQ, &data, &r);
+		CHECK(ret == SREQ_DROP && r.n == 1 && !strcmp(r.method, "sampling/createMessage") &&
+		      strstr(r.answers[0], "\"id\":\"s1\"") &&
+		      strstr(r.answers[0], "\"code\":-32010") &&
+		      strstr(r.answers[0], "agents.bot.server_requests"),
+		      "ret %d n %zu %s", ret, r.n, r.n ? r.answers[0] : "");
+		sreq_refusals_free(&r);
+	}
+	TEST_CASE("roots/list, which the agent allows, and a notification: relayed as they are") {
+		ret = sreq_run(gp, ROOTS_REQ, &data, &r);
+		CHECK(ret == SREQ_RELAY && !r.n, "roots: ret %d n %zu", ret, r.n);
+		sreq_refusals_free(&r);
+		ret = sreq_run(gp, PROGRESS, &data, &r);
+		CHECK(ret == SREQ_RELAY && !r.n, "progress: ret %d n %zu", ret, r.n);
+		sreq_refusals_free(&r);
+	}
+	TEST_CASE("a batch loses its refused request only; a batch of refused requests only is dropped") {
+		ret = sreq_run(gp, "[" PROGRESS "," SAMPLING_REQ "," ROOTS_REQ "]", &data, &r);
+		CHECK(ret == SREQ_REWRITTEN && r.n == 1 && data.data &&
+		      !strstr(data.data, "sampling") && strstr(data.data, "roots/list") &&
+		      strstr(data.data, "notifications/progress"), "ret %d n %zu %.*s", ret, r.n,
+		      (int)data.len, data.data ? data.data : "");
+		sreq_refusals_free(&r);
+		ret = sreq_run(gp, "[" SAMPLING_REQ "," SAMPLING_REQ "]", &data, &r);
+		CHECK(ret == SREQ_DROP && r.n == 2, "ret %d n %zu", ret, r.n);
+		sreq_refusals_free(&r);
+	}
+	TEST_CASE("what the gateway cannot read one way is kept from an agent refused some requests") {
+		/* A JavaScript client reads the last "method": a sampling request. */
+		ret = sreq_run(gp, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"roots/list\","
+			       "\"method\":\"sampling/createMessage\"}", &data, &r);
+		CHECK(ret == SREQ_DROP && !r.n && r.unreadable == 1, "dup: ret %d", ret);
+		sreq_refusals_free(&r);
+		ret = sreq_run(gp, "[" PROGRESS ",{\"jsonrpc\":\"2.0\",\"id\":1,\"Method\":"
+			       "\"sampling/createMessage\",\"method\":\"ping\"}]", &data, &r);
+		CHECK(ret == SREQ_REWRITTEN && r.unreadable == 1 && data.data &&
+		      !strstr(data.data, "sampling"), "batch: ret %d %.*s", ret, (int)data.len,
+		      data.data ? data.data : "");
+		sreq_refusals_free(&r);
+		ret = sreq_run(gp, "hello", &data, &r);
+		CHECK(ret == SREQ_DROP && r.unreadable == 1, "text: ret %d", ret);
+		sreq_refusals_free(&r);
+	}
+	TEST_CASE("an agent that takes every backend request gets them all, and any text") {
+		ret = sreq_run_as(gp, "all", SAMPLING_REQ, &data, &r);
+		CHECK(ret == SREQ_RELAY && !r.n, "sampling: ret %d", ret);
+		sreq_refusals_free(&r);
+		ret = sreq_run_as(gp, "all", "hello", &data, &r);
+		CHECK(ret == SREQ_RELAY && !r.unreadable, "text: ret %d", ret);
+		sreq_refusals_free(&r);
+	}
+	buf_free(&data);
+	gw_policy_put(gp);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -248,5 +356,6 @@ int main(int argc, char **argv)
 	test_sessions_expiry();
 	test_sessions_ids();
 	sessions_clear();
+	test_server_requests();
 	return test_finish();
 }

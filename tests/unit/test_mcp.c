@@ -882,6 +882,19 @@ static const struct hdr_case hdr_cases[] = {
 	  "protocolVersion \"2026-07-28\"" },
 	{ "protocol version without _meta (older revision)", WEATHER,
 	  { "MCP-Protocol-Version: 2025-06-18", NULL }, false, 0, 0, NULL },
+	/* the stateless revision names its version in the body and the header */
+	{ "stateless revision without _meta", WEATHER, { "MCP-Protocol-Version: 2026-07-28",
+	  NULL }, false, 0, -EINVAL, "MCP-Protocol-Version 2026-07-28: a request of this "
+	  "revision carries its version in params._meta" },
+	{ "a later revision without _meta", WEATHER, { "MCP-Protocol-Version: 2027-03-01",
+	  NULL }, false, 0, -EINVAL, "carries its version in params._meta" },
+	{ "_meta names the stateless revision, no header", VERSIONED, { NULL }, false, 0,
+	  -EINVAL, "MCP-Protocol-Version header missing (params._meta names protocol version "
+	  "2026-07-28)" },
+	{ "a version that is no date names no revision", WEATHER,
+	  { "MCP-Protocol-Version: zzzz-zz-zz", NULL }, false, 0, 0, NULL },
+	{ "a response needs no _meta", "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}",
+	  { "MCP-Protocol-Version: 2026-07-28", NULL }, false, 0, 0, NULL },
 	{ "batch without headers", "[" WEATHER "]", { NULL }, false, 0, 0, NULL },
 	{ "batch with Mcp-Method", "[" WEATHER "]", { "Mcp-Method: tools/call", NULL }, false, 0,
 	  -EINVAL, "Mcp-Method header on a batch body" },

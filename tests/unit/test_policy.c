@@ -357,6 +357,23 @@ static const struct bad_case bad_cases[] = {
 	  "\"sampling\", \"elicitation\", \"roots\", got \"sample\"" },
 	{ "server_requests_duplicate.json", 5, 140, "agents.bot.server_requests[2]: duplicate "
 	  "server request \"sampling\" (first at 5:119)" },
+	/* context headers towards the backend */
+	{ "context_header_token.json", 4, 33, "context_headers.agent: expected a header name "
+	  "(1..64 characters of an RFC 9110 token), got \"X Agent\": spaces are not allowed" },
+	{ "context_header_underscore.json", 4, 33, "got \"X_Agent\": an underscore: CGI and "
+	  "WSGI servers read it as '-'" },
+	{ "context_header_hop.json", 4, 32, "context_headers.plan: expected a header name (1..64 "
+	  "characters of an RFC 9110 token), got \"Transfer-Encoding\": a hop-by-hop or framing "
+	  "header" },
+	{ "context_header_mcp.json", 4, 36, "context_headers.customer: expected a header name "
+	  "(1..64 characters of an RFC 9110 token), got \"Mcp-Session-Id\": an MCP transport "
+	  "header" },
+	{ "context_header_owned.json", 4, 33, "got \"authorization\": a header the client, the "
+	  "credential or the gateway owns" },
+	{ "context_header_duplicate.json", 4, 53, "context_headers.plan: \"x-caller\" is also "
+	  "context_headers.agent (header names ignore case)" },
+	{ "context_header_default_clash.json", 4, 33, "context_headers.agent: \"X-Sluice-Plan\" "
+	  "is also the default of context_headers.plan (header names ignore case)" },
 	{ "plan_prompts_unknown_field.json", 5, 28, "plans.free.prompts.alow: unknown field (did "
 	  "you mean \"allow\"?); allowed: allow, deny" },
 	{ "plan_resources_not_array.json", 5, 39, "plans.free.resources.allow: expected an array, "

@@ -14,11 +14,13 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <linux/types.h>
 #include <net/if.h>
 
 #include "sluice_abi.h"
 #include "base/prefix.h"
+#include "proto/http.h"
 #include "pol_auth.h"
 #include "pol_regex.h"
 #include "pol_schema.h"
@@ -75,6 +77,43 @@ static bool graph_char(unsigned char ch)
 static bool scope_char(unsigned char ch)
 {
 	return graph_char(ch) && ch != '"' && ch != '\\';
+}
+
+/* RFC 9110 5.6.2 tchar: what a header field name is made of. */
+static bool token_char(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+/*
+ * A context header must reach the backend as the gateway's word alone:
+ * not a header of the connection, nor one that the gateway, the MCP
+ * transport or the credential owns, which the backend would read as that.
+ */
+static const char *context_header_why(const char *s, char *buf, size_t len)
+{
+	static const char *const owned[] = {
+		"authorization", "x-api-key", "content-type", "content-encoding", "accept",
+		"origin", "expect", "x-forwarded-for", "last-event-id", "cookie",
+	};
+
+	(void)buf;
+	(void)len;
+	/* CGI and WSGI read X_Sluice_Agent as X-Sluice-Agent: sluiced forwards
+	 * no header with an underscore, so it could not send this one either. */
+	if (strchr(s, '_'))
+		return "an underscore: CGI and WSGI servers read it as '-', so sluiced "
+		       "forwards no header name holding one";
+	if (http_hop_by_hop(s))
+		return "a hop-by-hop or framing header, which each connection sets itself";
+	if (!strncasecmp(s, "mcp-", 4))
+		return "an MCP transport header (Mcp-Session-Id, MCP-Protocol-Version, "
+		       "Mcp-Method, Mcp-Name, Mcp-Param-*)";
+	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+		if (!strcasecmp(s, owned[i]))
+			return "a header the client, the credential or the gateway owns";
+	return NULL;
 }
 
 /* What the kernel's dev_valid_name() refuses, besides "." and "..". */
@@ -287,6 +326,10 @@ static const struct pc_string S_PATH = {
 static const struct pc_string S_ORIGIN = {
 	"an origin (http://localhost:3000) or host[:port]", 1, 256, graph_char
 };
+static const struct pc_string S_CONTEXT_HEADER = {
+	"a header name (1..64 characters of an RFC 9110 token)", 1, 64, token_char,
+	context_header_why
+};
 static const struct pc_string S_REPLACEMENT = { "a replacement string (0..256 bytes)", 0, 256 };
 
 /* --- numbers --------------------------------------------------------------- */
@@ -455,6 +498,33 @@ static int agent_finish(struct pc_ctx *c, cJSON *obj)
 		return 0;
 	return pc_error(c, obj, "an agent needs keys_sha256 or sources: "
 			"with neither it could never be identified");
+}
+
+/* Header names are case-insensitive: two members naming one header would
+ * send the backend two values under it, and it would read one.  Reported
+ * at the member written in the file (defaults come after the written). */
+static int context_headers_finish(struct pc_ctx *c, cJSON *obj)
+{
+	const cJSON *item, *prev;
+	int ret = 0;
+
+	cJSON_ArrayForEach(item, obj) {
+		for (prev = obj->child; prev != item; prev = prev->next) {
+			size_t off, mark;
+			bool written = jpos_value_off(c->jp, item, &off);
+			const cJSON *at = written ? item : prev, *other = written ? prev : item;
+
+			if (strcasecmp(prev->valuestring, item->valuestring))
+				continue;
+			mark = pc_push_key(c, at->string);
+			ret = pc_error(c, at, "\"%s\" is also %scontext_headers.%s (header names "
+				       "ignore case)", at->valuestring, written ? "" : "the default of ",
+				       other->string);
+			pc_pop(c, mark);
+			break;
+		}
+	}
+	return ret;
 }
 
 /* unknown_arguments only means something next to an arguments table. */
@@ -897,6 +967,16 @@ static const struct pc_field redaction_fields[] = {
 static const struct pc_object O_REDACTION = { FIELDS(redaction_fields) };
 static const struct pc_array A_REDACTION = { pc_object, &O_REDACTION, 0, 256, canon_name, "rule" };
 
+/* context_headers: who the gateway says the caller is, towards the backend */
+static const struct pc_field context_header_fields[] = {
+	{ "agent", pc_string, &S_CONTEXT_HEADER, "\"X-Sluice-Agent\"" },
+	{ "customer", pc_string, &S_CONTEXT_HEADER, "\"X-Sluice-Customer\"" },
+	{ "plan", pc_string, &S_CONTEXT_HEADER, "\"X-Sluice-Plan\"" },
+};
+static const struct pc_object O_CONTEXT_HEADERS = {
+	FIELDS(context_header_fields), context_headers_finish
+};
+
 static const struct pc_array A_HOSTS = { pc_string, &S_ORIGIN, 0, 256, canon_string, "entry" };
 
 /* audit: where the records of calls go */
@@ -925,6 +1005,7 @@ static const struct pc_field root_fields[] = {
 	{ "allowed_origins", pc_array, &A_HOSTS, "[]" },
 	{ "unknown_tools", pc_enum, unknown_tool_actions, "\"refuse\"" },
 	{ "limited_answer", pc_enum, limited_answers, "\"http\"" },
+	{ "context_headers", pc_object, &O_CONTEXT_HEADERS, "{}" },
 	{ "kernel", pc_object, &O_KERNEL, "{}" },
 	{ "plans", pc_map, &M_PLANS, "{}" },
 	{ "agents", pc_map, &M_AGENTS, "{}" },

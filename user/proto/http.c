@@ -678,6 +678,22 @@ const char *http_msg_header(const struct http_msg *msg, const char *name)
 	return NULL;
 }
 
+bool http_hop_by_hop(const char *name)
+{
+	static const char *const names[] = {
+		"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
+		"proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade",
+		"content-length", "host",
+	};
+	size_t len = strlen(name);
+
+	/* Runs for every header of every message: compare only equal lengths. */
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && !strcasecmp(name, names[i]))
+			return true;
+	return false;
+}
+
 bool http_header_has_token(const char *value, const char *token)
 {
 	size_t tlen = strlen(token);

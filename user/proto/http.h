@@ -126,6 +126,9 @@ void http_reader_expect_no_body(struct http_reader *r);
 
 /* The first header called @name (case-insensitive), or NULL. */
 const char *http_msg_header(const struct http_msg *msg, const char *name);
+/* Headers of one connection, never forwarded by a proxy (RFC 9110 7.6.1),
+ * with the framing ones (Content-Length, Host) each hop writes for itself. */
+bool http_hop_by_hop(const char *name);
 /* Does a comma-separated header hold @token (case-insensitive)? */
 bool http_header_has_token(const char *value, const char *token);
 

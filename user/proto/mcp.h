@@ -160,6 +160,15 @@ struct mcp_param_bindings {
 	size_t n;
 };
 
+/* The stateless revision: no sessions, no GET stream, no DELETE; every
+ * request names its version in params._meta. */
+#define MCP_VERSION_STATELESS "2026-07-28"
+
+/* Does @version (an MCP-Protocol-Version value, NULL: none) name the
+ * stateless revision or a later one?  Only a well-formed YYYY-MM-DD date
+ * does: "zzz" sorts after every date but names no revision. */
+bool mcp_version_stateless(const char *version);
+
 /* mcp_check_headers() flag: the client speaks 2026-07-28 or later, so the
  * mirrored headers are required, not only checked when present. */
 #define MCP_HDR_REQUIRE 0x1u
@@ -167,7 +176,8 @@ struct mcp_param_bindings {
 /*
  * Checks Mcp-Method, Mcp-Name, Mcp-Param-{Name} and MCP-Protocol-Version
  * (against params._meta's "io.modelcontextprotocol/protocolVersion", when
- * the body has one) against the body: a header that is present must match,
+ * the body has one; a request of the stateless revision, by either, must
+ * have both) against the body: a header that is present must match,
  * after decoding its =?base64?...?= form where the specification allows one
  * (Mcp-Name, Mcp-Param-*).  @names,
  * @values and @n are the request's headers (struct http_msg's arrays fit;

@@ -249,8 +249,25 @@ static int check_name(const struct mcp_msg *m, const struct headers *h, unsigned
 	return compare_text("Mcp-Name", value, body, field, err);
 }
 
-/* 2026-07-28: the header must equal params._meta's protocolVersion.  Older
- * revisions send the header without the _meta field: nothing to compare. */
+bool mcp_version_stateless(const char *version)
+{
+	static const char shape[] = "dddd-dd-dd";
+
+	if (!version || strlen(version) != sizeof(shape) - 1)
+		return false;
+	for (size_t i = 0; shape[i]; i++)
+		if (shape[i] == 'd' ? version[i] < '0' || version[i] > '9' : version[i] != '-')
+			return false;
+	return strcmp(version, MCP_VERSION_STATELESS) >= 0;
+}
+
+/*
+ * 2026-07-28: the header must equal params._meta's protocolVersion, and a
+ * request of that revision carries both: the header for whoever routes on
+ * it, _meta for the server, which reads the version from the body alone.
+ * Older revisions send the header without the _meta field: nothing to
+ * compare.
+ */
 static int check_version(const struct mcp_msg *m, const struct headers *h,
 			 struct mcp_error *err)
 {
@@ -259,8 +276,18 @@ static int check_version(const struct mcp_msg *m, const struct headers *h,
 	const char *value;
 	int ret = find_header(h, "MCP-Protocol-Version", &value, err);
 
-	if (ret || !value || !cJSON_IsString(body))
+	if (ret)
 		return ret;
+	if (m->kind == MCP_REQUEST && mcp_version_stateless(value) && !cJSON_IsString(body))
+		return mismatch(err, "MCP-Protocol-Version %s: a request of this revision carries "
+				"its version in params._meta \"io.modelcontextprotocol/"
+				"protocolVersion\"", value);
+	if (m->kind == MCP_REQUEST && !value && cJSON_IsString(body) &&
+	    mcp_version_stateless(body->valuestring))
+		return mismatch(err, "MCP-Protocol-Version header missing (params._meta names "
+				"protocol version %s)", body->valuestring);
+	if (!value || !cJSON_IsString(body))
+		return 0;
 	return compare_plain("MCP-Protocol-Version", value, body->valuestring,
 			     "params._meta protocolVersion", err);
 }

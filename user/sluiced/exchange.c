@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "proto/inspect.h"
 #include "exchange.h"
+#include "sreq.h"
 
 static const struct upstream_ops ex_upstream_ops;
 
@@ -137,23 +138,6 @@ static void exchange_end(struct exchange *ex, bool upstream_reusable)
 	client_flush(c);
 }
 
-/* Hop-by-hop headers belong to one connection and are never forwarded. */
-static bool hop_by_hop(const char *name)
-{
-	static const char *const names[] = {
-		"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
-		"proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade",
-		"content-length", "host",
-	};
-	size_t len = strlen(name);
-
-	/* Runs for every header of every message: compare only equal lengths. */
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i]) == len && !strcasecmp(name, names[i]))
-			return true;
-	return false;
-}
-
 /* "Name: value\r\n" without a format pass. */
 static void put_header(struct buf *o, const char *name, const char *value)
 {
@@ -163,11 +147,21 @@ static void put_header(struct buf *o, const char *name, const char *value)
 	buf_append(o, "\r\n", 2);
 }
 
+/* One of the context headers this policy sends (see put_context). */
+static bool context_header(const struct exchange *ex, const char *name)
+{
+	for (int i = 0; i < GW_CTX_MAX; i++)
+		if (!strcasecmp(name, ex->gp->cfg.context_headers[i]))
+			return true;
+	return false;
+}
+
 /*
  * Headers the gateway owns towards the backend: the credential stays here
  * (the backend is not its audience), and the context headers are the
- * gateway's word, never a client's.  A rewritten body's Mcp-Param-*
- * headers may mirror arguments it no longer has.
+ * gateway's word, never a client's: the configured names, and the default
+ * X-Sluice-* ones too, which a backend may still read after a rename.  A
+ * rewritten body's Mcp-Param-* headers may mirror arguments it no longer has.
  */
 static bool gateway_owned(const struct exchange *ex, const char *name)
 {
@@ -176,7 +170,7 @@ static bool gateway_owned(const struct exchange *ex, const char *name)
 	 * pass for one the gateway owns, so none is forwarded (nginx's own
 	 * default). */
 	return strchr(name, '_') || !strcasecmp(name, "authorization") || !strcasecmp(name, "x-api-key") ||
-	       !strncasecmp(name, "x-sluice-", 9) ||
+	       !strncasecmp(name, "x-sluice-", 9) || context_header(ex, name) ||
 	       (ex->body && !strncasecmp(name, "mcp-param-", 10));
 }
 
@@ -185,15 +179,18 @@ const char *exchange_agent(const struct exchange *ex)
 	return gate_agent_name(ex->gp, &ex->id);
 }
 
-/* X-Sluice-Agent, -Customer, -Plan: who the gateway established the caller is. */
+/* Agent, customer, plan: who the gateway established the caller is, under
+ * the policy's context_headers names. */
 static void put_context(struct buf *r, const struct exchange *ex)
 {
+	const char (*names)[65] = ex->gp->cfg.context_headers;
+
 	if (exchange_agent(ex)[0])
-		put_header(r, "X-Sluice-Agent", exchange_agent(ex));
+		put_header(r, names[GW_CTX_AGENT], exchange_agent(ex));
 	if (ex->id.customer[0])
-		put_header(r, "X-Sluice-Customer", ex->id.customer);
+		put_header(r, names[GW_CTX_CUSTOMER], ex->id.customer);
 	if (ex->id.plan[0])
-		put_header(r, "X-Sluice-Plan", ex->id.plan);
+		put_header(r, names[GW_CTX_PLAN], ex->id.plan);
 }
 
 static int build_request(struct exchange *ex, const struct http_msg *msg, const char *method,
@@ -206,12 +203,16 @@ static int build_request(struct exchange *ex, const struct http_msg *msg, const 
 	bool judged = ex->kind == EX_MCP_POST || ex->kind == EX_LEGACY_POST;
 	const char *body = ex->body ? ex->body : msg->body.data ? msg->body.data : "";
 	size_t len = ex->body ? ex->body_len : msg->body.len;
+	const char *version = http_msg_header(msg, "mcp-protocol-version");
 
+	/* Kept for the gateway's own answers to the backend (sreq.h). */
+	if (version && strlen(version) < sizeof(ex->proto_version))
+		snprintf(ex->proto_version, sizeof(ex->proto_version), "%s", version);
 	buf_printf(r, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, ex->up.be->authority);
 	for (size_t i = 0; i < msg->n_headers; i++)
 		/* Expect is not forwarded: the body is already here, and a 100
 		 * Continue from the backend would only be noise to skip. */
-		if (!hop_by_hop(msg->names[i]) && strcasecmp(msg->names[i], "x-forwarded-for") &&
+		if (!http_hop_by_hop(msg->names[i]) && strcasecmp(msg->names[i], "x-forwarded-for") &&
 		    strcasecmp(msg->names[i], "expect") && !gateway_owned(ex, msg->names[i]) &&
 		    !(judged && inspect_header_normalised(msg->names[i])))
 			put_header(r, msg->names[i], msg->values[i]);
@@ -245,7 +246,7 @@ void exchange_start(struct exchange *ex, const struct http_msg *msg, const char 
 static void put_passthrough_headers(struct buf *o, const struct http_msg *msg, const char *extra)
 {
 	for (size_t i = 0; i < msg->n_headers; i++)
-		if (!hop_by_hop(msg->names[i]))
+		if (!http_hop_by_hop(msg->names[i]))
 			put_header(o, msg->names[i], msg->values[i]);
 	buf_printf(o, "%s", extra);
 }
@@ -377,6 +378,7 @@ static int rewrite_endpoint(struct exchange *ex, struct sse_event *ev)
 	snprintf(s.backend, sizeof(s.backend), "%s", ex->up.be->name);
 	snprintf(s.agent, sizeof(s.agent), "%s", exchange_agent(ex));
 	snprintf(s.legacy_path, sizeof(s.legacy_path), "%s", path);
+	snprintf(ex->legacy_path, sizeof(ex->legacy_path), "%s", path);
 	if (ex->session[0])
 		sessions_del(ex->session);
 	if (ex->session_reserved)
@@ -487,6 +489,72 @@ static int redact_buf(struct exchange *ex, struct buf *b, bool json)
 	return err;
 }
 
+/*
+ * The gateway's own answer to a refused backend request, POSTed where the
+ * agent's would go: the session's message path (legacy), or the MCP
+ * endpoint with the agent's session and protocol version.  It speaks for
+ * the agent, so it carries the agent's context headers.
+ */
+static void answer_backend(struct exchange *ex, const char *answer)
+{
+	bool legacy = ex->kind == EX_LEGACY_SSE || ex->kind == EX_LEGACY_POST;
+	const char *path = legacy ? ex->legacy_path : ex->up.be->path;
+	struct buf hdrs = {};
+
+	if (!legacy && ex->session[0])
+		put_header(&hdrs, "Mcp-Session-Id", ex->session);
+	if (ex->proto_version[0])
+		put_header(&hdrs, "MCP-Protocol-Version", ex->proto_version);
+	put_context(&hdrs, ex);
+	/* An open gateway's caller without a session or a version: no line. */
+	if (!path[0] || sreq_post(ex->up.pool, ex->gp, ex->up.be, path,
+				  hdrs.data ? hdrs.data : "", answer))
+		pr_warn("sluiced: backend %s: could not answer its refused request: %s\n",
+			ex->up.be->name, path[0] ? "out of memory" : "no message path known");
+	buf_free(&hdrs);
+}
+
+/*
+ * The backend's requests to the agent (sampling, elicitation, roots) reach
+ * it only as agents.*.server_requests allows; a refused one is taken out of
+ * the event (all of it, unless a batch holds more) and answered to the
+ * backend.  Returns an sreq_outcome or -ENOMEM.
+ */
+static int judge_server_requests(struct exchange *ex, struct sse_event *ev)
+{
+	struct sreq_refusals r;
+	int ret = sreq_judge(ex->gp, &ex->id, &ev->data, &r);
+
+	const char *agent = exchange_agent(ex)[0] ? exchange_agent(ex) : "(nobody)";
+
+	if (r.n)
+		pr_info("sluiced: agent %s: backend %s sent %s, refused: %s\n", agent,
+			ex->up.be->name, r.method, r.message);
+	if (r.unreadable)
+		pr_warn("sluiced: agent %s: backend %s sent %zu SSE message(s) the gateway cannot "
+			"read one way; not relayed (the agent does not take every backend "
+			"request)\n", agent, ex->up.be->name, r.unreadable);
+	for (size_t i = 0; ret >= 0 && i < r.n; i++)
+		answer_backend(ex, r.answers[i]);
+	sreq_refusals_free(&r);
+	return ret;
+}
+
+/* An SSE event with data: JSON-RPC (warned about if not), and no backend
+ * request the agent may not have.  An sreq_outcome or an error. */
+static int judge_event(struct exchange *ex, struct sse_event *ev)
+{
+	int err = check_event(ex, ev);
+
+	return err ? err : judge_server_requests(ex, ev);
+}
+
+/*
+ * An event with empty data carries no message: a 2025-11-25 server primes
+ * each stream with one (an id: and an empty data:) so that the client can
+ * resume from it with Last-Event-ID.  It is relayed as it is, unjudged:
+ * clients skip it, and there is nothing in it to filter or to warn about.
+ */
 static int ex_on_sse_event(struct upstream *us, struct sse_event *ev)
 {
 	struct exchange *ex = exchange_of(us);
@@ -499,8 +567,12 @@ static int ex_on_sse_event(struct upstream *us, struct sse_event *ev)
 		return upstream_broke(us, "a NUL byte in SSE data");
 	if (ex->kind == EX_LEGACY_SSE && !strcmp(ev->type, "endpoint"))
 		err = rewrite_endpoint(ex, ev);
-	else if (ev->has_data && !ev->comment)
-		err = check_event(ex, ev);
+	else if (ev->has_data && !ev->comment && ev->data.len)
+		err = judge_event(ex, ev);
+	if (err == SREQ_DROP)
+		return 0;	/* nothing left for the agent */
+	if (err > 0)
+		err = 0;
 	if (!err && ev->has_data && !ev->comment)
 		err = filter_event(ex, ev);
 	if (!err && ev->has_data && !ev->comment && strcmp(ev->type, "endpoint"))
@@ -557,7 +629,7 @@ static void answer_made(struct exchange *ex, const struct http_msg *msg, int sta
 
 	http_put_status(&c->out, status);
 	for (size_t i = 0; i < msg->n_headers; i++)
-		if (!hop_by_hop(msg->names[i]) && strcasecmp(msg->names[i], "content-type"))
+		if (!http_hop_by_hop(msg->names[i]) && strcasecmp(msg->names[i], "content-type"))
 			put_header(&c->out, msg->names[i], msg->values[i]);
 	buf_printf(&c->out, "Content-Type: application/json\r\nContent-Length: %zu\r\n%s\r\n",
 		   len, c->close_after ? "Connection: close\r\n" : "");

@@ -51,6 +51,10 @@ struct exchange {
 	bool session_stream;		/* counted as an open stream of ex->session */
 	bool is_initialize;
 	char client_name[64], client_version[32];
+	char proto_version[32];		/* the client's MCP-Protocol-Version, or "" */
+	/* Legacy HTTP+SSE: the backend's message path of the session, where
+	 * the gateway POSTs its answers to refused backend requests (sreq.h). */
+	char legacy_path[512];
 	bool streaming;			/* response relayed as SSE */
 	bool client_http10;		/* no chunked framing: the stream ends with the connection */
 	bool client_head_sent;

@@ -138,6 +138,19 @@ static void limits_from_json(struct gw_config *cfg, const cJSON *root)
 	cfg->sessions.idle_ms = num(lim, "session_idle_ms", 3600000);
 }
 
+static void context_headers_from_json(struct gw_config *cfg, const cJSON *root)
+{
+	static const char *const members[GW_CTX_MAX] = { "agent", "customer", "plan" };
+	static const char *const defaults[GW_CTX_MAX] = {
+		"X-Sluice-Agent", "X-Sluice-Customer", "X-Sluice-Plan"
+	};
+	const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(root, "context_headers");
+
+	for (int i = 0; i < GW_CTX_MAX; i++)
+		snprintf(cfg->context_headers[i], sizeof(cfg->context_headers[i]), "%s",
+			 str(ctx, members[i], defaults[i]));
+}
+
 /* What a local client legitimately sends as Host: loopback names, bare or
  * with the listener's port, and the listen address as written. */
 static int own_hosts_from_listen(struct gw_config *cfg)
@@ -172,6 +185,7 @@ static int config_from_policy(struct gw_config *cfg, const struct policy *pol,
 		return -EINVAL;
 	}
 	limits_from_json(cfg, root);
+	context_headers_from_json(cfg, root);
 	cfg->workers = num(root, "workers", 0);
 	snprintf(cfg->mcp_path, sizeof(cfg->mcp_path), "%s", str(root, "mcp_path", "/mcp"));
 	cfg->limited_jsonrpc = !strcmp(str(root, "limited_answer", "http"), "jsonrpc");

@@ -38,6 +38,14 @@ struct gw_backend {
 	unsigned int retry_after_s;	/* told to clients while unavailable */
 };
 
+/* The context headers towards the backend (policy context_headers). */
+enum gw_context {
+	GW_CTX_AGENT,
+	GW_CTX_CUSTOMER,
+	GW_CTX_PLAN,
+	GW_CTX_MAX,
+};
+
 struct gw_config {
 	struct net_addr listen;
 	char listen_str[64];
@@ -54,6 +62,7 @@ struct gw_config {
 	struct session_limits sessions;	/* limits.max_sessions, limits.session_idle_ms */
 	char mcp_path[256];
 	char audit_path[4097];	/* audit.jsonl; "" no sink */
+	char context_headers[GW_CTX_MAX][65];	/* indexed by enum gw_context */
 	struct gw_backend *backends;
 	size_t n_backends;
 	size_t default_backend;

@@ -75,6 +75,14 @@ static void refuse(struct client *c, struct gw_policy *gp, int status, const cha
 	gw_policy_put(gp);
 }
 
+/* The same with @extra header lines (Allow), for a request without an id. */
+static void refuse_hdr(struct client *c, struct gw_policy *gp, int status, int code,
+		       const char *message, const char *extra)
+{
+	client_answer_error_hdr(c, status, NULL, code, message, extra);
+	gw_policy_put(gp);
+}
+
 /* The two refusals below also free @rpc_id (NULL: none). */
 static void refuse_unknown_session(struct client *c, struct gw_policy *gp, char *rpc_id)
 {
@@ -438,6 +446,7 @@ static void route_legacy_post(struct client *c, struct gw_policy *gp, const stru
 	snprintf(ex->client_version, sizeof(ex->client_version), "%s", s.client_version);
 	ex->up.be = be;
 	snprintf(ex->session, sizeof(ex->session), "%s", sid);
+	snprintf(ex->legacy_path, sizeof(ex->legacy_path), "%s", s.legacy_path);
 	exchange_start(ex, msg, "POST", s.legacy_path);
 }
 
@@ -461,6 +470,27 @@ static bool body_refused(struct client *c, struct gw_policy *gp, const struct ht
 		 http_method_str(msg->method));
 	c->close_after = true;
 	refuse(c, gp, 400, NULL, INSPECT_INVALID_REQUEST, why);
+	return true;
+}
+
+/*
+ * The stateless revision (2026-07-28) has no server stream to GET and no
+ * session to DELETE: every exchange is one POST.  A client that says it
+ * speaks that revision is told so here, whatever the backend would do
+ * with the request; older revisions keep both.
+ */
+static bool stateless_refused(struct client *c, struct gw_policy *gp,
+			      const struct http_msg *msg)
+{
+	const char *version = http_msg_header(msg, "mcp-protocol-version");
+	char text[160];
+
+	if (!mcp_version_stateless(version))
+		return false;
+	snprintf(text, sizeof(text), "method not allowed: MCP %s has no %s (no server stream, "
+		 "no session); send every request as a POST", version,
+		 msg->method == HTTP_GET ? "GET stream" : "DELETE");
+	refuse_hdr(c, gp, 405, INSPECT_INVALID_REQUEST, text, "Allow: POST\r\n");
 	return true;
 }
 
@@ -507,13 +537,17 @@ static void on_request(struct client *c, const struct http_msg *msg)
 	} else if (path_is(msg->url, cfg->mcp_path)) {
 		if (msg->method == HTTP_POST)
 			route_mcp_post(c, gp, msg);
+		else if ((msg->method == HTTP_GET || msg->method == HTTP_DELETE) &&
+			 stateless_refused(c, gp, msg))
+			return;
 		else if (msg->method == HTTP_GET)
 			route_mcp_other(c, gp, msg, EX_MCP_GET);
 		else if (msg->method == HTTP_DELETE)
 			route_mcp_other(c, gp, msg, EX_MCP_DELETE);
 		else
-			refuse(c, gp, 405, NULL, INSPECT_INVALID_REQUEST,
-			       "method not allowed: POST, GET or DELETE");
+			refuse_hdr(c, gp, 405, INSPECT_INVALID_REQUEST,
+				   "method not allowed: POST, GET or DELETE",
+				   "Allow: POST, GET, DELETE\r\n");
 	} else if (path_is(msg->url, LEGACY_SSE_PATH) && msg->method == HTTP_GET) {
 		route_legacy_sse(c, gp, msg);
 	} else if (path_is(msg->url, SL_LEGACY_MESSAGE_PATH) && msg->method == HTTP_POST) {
