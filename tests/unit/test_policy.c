@@ -383,6 +383,14 @@ static const struct bad_case bad_cases[] = {
 	  "expression, got \"\": empty" },
 	{ "redaction_regex_bad.json", 4, 47, "redaction[0].pattern: expected a regular expression, "
 	  "got \"[0-9 -{13,19}\": PCRE2: missing terminating ] for character class at offset 13" },
+	/* usage: the ledger */
+	{ "usage_retention_range.json", 4, 68, "usage.retention_days: expected an integer "
+	  "1..3650, got 0" },
+	{ "usage_path_relative.json", 5, 13, "usage.path: expected an absolute file path "
+	  "(1..1024 visible characters), got \"usage.db\": must be an absolute path "
+	  "(start with '/')" },
+	{ "usage_queue_range.json", 4, 23, "usage.queue: expected an integer 1024..1048576, "
+	  "got 100" },
 };
 
 static void run_bad_case(const struct bad_case *bc)

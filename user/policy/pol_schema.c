@@ -199,6 +199,16 @@ static const char *path_why(const char *s, char *buf, size_t len)
 	return strpbrk(s, "?#") ? "must not hold a query or fragment" : NULL;
 }
 
+/* The ledger's file: absolute, and a file, not a directory. */
+static const char *file_why(const char *s, char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	if (s[0] != '/')
+		return "must be an absolute path (start with '/')";
+	return s[strlen(s) - 1] == '/' ? "names a directory; name the file in it" : NULL;
+}
+
 static const char *url_why(const char *s, char *buf, size_t len)
 {
 	const char *auth = s + strlen("http://"), *path;
@@ -282,6 +292,9 @@ static const struct pc_string S_SCOPE = {
 static const struct pc_string S_PATH = {
 	"an absolute path (/mcp)", 1, 256, graph_char, path_why
 };
+static const struct pc_string S_FILE = {
+	"an absolute file path (1..1024 visible characters)", 1, 1024, graph_char, file_why
+};
 static const struct pc_string S_ORIGIN = {
 	"an origin (http://localhost:3000) or host[:port]", 1, 256, graph_char
 };
@@ -319,6 +332,8 @@ static const struct pc_int I_FAILURES = { 1, 1000 };
 static const struct pc_int I_OPEN_MS = { 10, 3600000 };
 static const struct pc_int I_RETRY_S = { 1, 3600 };
 static const struct pc_int I_MAX_LENGTH = { 1, 16 << 20 };
+static const struct pc_int I_RETENTION_DAYS = { 1, 3650 };	/* ten years */
+static const struct pc_int I_USAGE_QUEUE = { 1024, 1 << 20 };	/* records in the ring */
 static const struct pc_number N_COST = { 0, 1e9 };
 static const struct pc_number N_BUDGET = { 0, 1e12 };
 static const struct pc_number N_BOUND = { -1e15, 1e15 };
@@ -885,6 +900,14 @@ static const struct pc_array A_REDACTION = { pc_object, &O_REDACTION, 0, 256, ca
 
 static const struct pc_array A_HOSTS = { pc_string, &S_ORIGIN, 0, 256, canon_string, "entry" };
 
+/* usage: the ledger (base/usage.h has the defaults). */
+static const struct pc_field usage_fields[] = {
+	{ "path", pc_string, &S_FILE, "\"/var/lib/sluice/usage.db\"" },
+	{ "retention_days", pc_int, &I_RETENTION_DAYS, "90" },
+	{ "queue", pc_int, &I_USAGE_QUEUE, "16384" },
+};
+static const struct pc_object O_USAGE = { FIELDS(usage_fields) };
+
 static const struct pc_field root_fields[] = {
 	{ "version", pc_int, &I_VERSION, NULL, true },
 	{ "listen", pc_string, &S_LISTEN, "\"127.0.0.1:8470\"" },
@@ -903,6 +926,7 @@ static const struct pc_field root_fields[] = {
 	{ "tools", pc_map, &M_TOOLS, "{}" },
 	{ "redaction", pc_array, &A_REDACTION, "[]" },
 	{ "auth", pc_object, &pol_auth_object, "{}" },
+	{ "usage", pc_object, &O_USAGE, "{}" },
 };
 /* No finish: the cross-references run even when a section has errors. */
 static const struct pc_object O_ROOT = { FIELDS(root_fields) };
