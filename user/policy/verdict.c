@@ -10,6 +10,33 @@
 #include "base/jpath.h"
 #include "verdict.h"
 
+/* Spelled as the ledger and logs write them; in enum decide_reason's order. */
+static const char *const reason_names[] = {
+	[DR_NONE] = "none",
+	[DR_INVALID] = "invalid",
+	[DR_UNATTRIBUTED] = "unattributed",
+	[DR_UNKNOWN_PLAN] = "unknown_plan",
+	[DR_UNKNOWN_TOOL] = "unknown_tool",
+	[DR_TOOL_DENIED] = "tool_denied",
+	[DR_RESOURCE_DENIED] = "resource_denied",
+	[DR_PROMPT_DENIED] = "prompt_denied",
+	[DR_SERVER_REQUEST] = "server_request",
+	[DR_SCOPE] = "scope",
+	[DR_ARGUMENT] = "argument",
+	[DR_PREMIUM] = "premium",
+	[DR_INTERNAL] = "internal",
+	[DR_LIMITED] = "limited",
+};
+_Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == DR_LIMITED + 1,
+	       "a name for each reason (a new last reason: update this too)");
+
+const char *decide_reason_name(enum decide_reason r)
+{
+	if ((size_t)r >= sizeof(reason_names) / sizeof(reason_names[0]) || !reason_names[r])
+		return "unknown";
+	return reason_names[r];
+}
+
 /* Field by field: clearing the text buffers whole would cost more than
  * many a decision. */
 void vd_init(struct decide_verdict *v, __u64 now_ns)

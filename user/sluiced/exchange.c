@@ -85,6 +85,7 @@ static void exchange_free(struct exchange *ex)
 	if (ex->reaping)
 		return;
 	ex->reaping = true;
+	ledger_done(&ex->usage);
 	exchange_session_done(ex);
 	/* Normally released already (again is harmless): no deadline outlives it. */
 	upstream_release(&ex->up, false);
@@ -412,6 +413,7 @@ static int ex_on_sse_event(struct upstream *us, struct sse_event *ev)
 	if (!c)
 		return -EPIPE;
 	err = sse_put_event(&wire, ev);
+	ledger_answered(&ex->usage, wire.len);
 	if (!err)
 		err = ex->client_http10 ? buf_append(&c->out, wire.data, wire.len) :
 					  http_put_chunk(&c->out, wire.data, wire.len);
@@ -474,6 +476,7 @@ static void ex_on_done(struct upstream *us, struct http_msg *msg)
 		buf_printf(&c->out, "Content-Length: %zu\r\n%s\r\n", len,
 			   c->close_after ? "Connection: close\r\n" : "");
 		buf_append(&c->out, body, len);
+		ledger_answered(&ex->usage, len);
 		free(filtered);
 	}
 	exchange_end(ex, reusable);

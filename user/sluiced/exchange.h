@@ -58,6 +58,7 @@ struct exchange {
 	struct gate_lists lists;	/* POSTs: list requests whose answers are filtered */
 	char *body;			/* the decision's rewritten body (malloc), or NULL */
 	size_t body_len;
+	struct ledger_pending usage;	/* POSTs: its calls, noted when it ends */
 };
 
 /* The name of @ex's agent, "" for nobody (sessions remember it). */

@@ -230,6 +230,9 @@ int gate_judge(void *ctx, struct mcp_batch *b, struct inspect_result *res)
 							now, &v);
 		char prefix[96] = "";
 
+		ledger_judged(gate_agent_name(g->gp, &g->id), &g->id, &b->msgs[i], &v,
+			      g->body_bytes, &g->usage);
+
 		if (act == DECIDE_DENY) {
 			if (b->is_batch)
 				snprintf(prefix, sizeof(prefix), "batch element %zu refused, the "
@@ -261,6 +264,7 @@ void gate_req_free(struct gate_req *g)
 	free(g->body);
 	g->body = NULL;
 	gate_lists_free(&g->lists);
+	ledger_drop(&g->usage);
 }
 
 /* --- list answers --------------------------------------------------------------------------- */

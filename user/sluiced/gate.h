@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "gwconf.h"
+#include "ledger.h"
 #include "proto/inspect.h"
 
 
@@ -36,6 +37,8 @@ struct gate_req {
 	size_t body_len;
 	const char *backend;		/* out: the verdict's backend (one tools/call), or NULL */
 	struct gate_lists lists;	/* out */
+	size_t body_bytes;		/* the POST's body, for the ledger */
+	struct ledger_pending usage;	/* out: allowed calls, noted when answered */
 };
 
 /* The name of @id's agent under @gp, "" for nobody. */

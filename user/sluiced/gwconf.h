@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "base/net.h"
+#include "base/usage.h"
 #include "policy/decide.h"
 #include "policy/ident.h"
 #include "policy/limits.h"
@@ -52,6 +53,9 @@ struct gw_config {
 	unsigned int workers;
 	struct session_limits sessions;	/* limits.max_sessions, limits.session_idle_ms */
 	char mcp_path[256];
+	char usage_path[1040];		/* usage.path, or --usage-db */
+	unsigned int usage_retention_days;
+	unsigned int usage_queue;
 	struct gw_backend *backends;
 	size_t n_backends;
 	size_t default_backend;
@@ -63,10 +67,11 @@ struct gw_config {
 	size_t n_allowed_origins;
 };
 
-/* Command-line overrides: --listen, --backend. */
+/* Command-line overrides: --listen, --backend, --usage-db. */
 struct gw_overrides {
 	const char *listen;
 	const char *backend_url;
+	const char *usage_db;
 };
 
 struct gw_policy {

@@ -150,6 +150,7 @@ static bool judged(struct client *c, struct gw_policy *gp, const struct http_msg
 		   struct inspect_result *res, struct gate_req *g)
 {
 	g->gp = gp;
+	g->body_bytes = msg->body.len;
 	g->auth_rc = gate_identify(gp, msg, &c->peer, &g->id, &g->why);
 	if (!inspect_request_judge(msg, res, gate_judge, g))
 		return true;
@@ -204,6 +205,8 @@ static struct exchange *judged_exchange(struct client *c, struct gw_policy *gp,
 	ex->body_len = g->body_len;
 	memset(&g->lists, 0, sizeof(g->lists));
 	g->body = NULL;
+	ex->usage = g->usage;
+	memset(&g->usage, 0, sizeof(g->usage));
 	ex->rpc_id = res->rpc_id;
 	ex->ids = res->ids;
 	ex->is_initialize = res->is_initialize;
