@@ -58,6 +58,9 @@ struct usage_db {
 	time_t next_retention;
 };
 
+/* synchronous=NORMAL: in WAL mode a crash of the process loses no commit;
+ * a power cut may lose the last ones, which a ledger can afford for not
+ * syncing every second. */
 static const char schema_sql[] =
 	"PRAGMA journal_mode=WAL;"
 	"PRAGMA synchronous=NORMAL;"
