@@ -79,6 +79,20 @@ calls() {
 	done
 }
 PRICING='{"plan":"pro"}'
+# batch ADDR SID TOOL...: one POST, a batch of calls (the demo's arguments).
+batch() {
+	local addr=$1 sid=$2 body="" id=100 tool args
+	shift 2
+	for tool; do
+		args=$PRICING
+		[ "$tool" = update_account ] && args='{"account_id":"acct_12345678"}'
+		body="$body${body:+,}{\"jsonrpc\":\"2.0\",\"id\":$((id++)),\"method\":\"tools/call\",\"params\":{\"name\":\"$tool\",\"arguments\":$args}}"
+	done
+	curl -s --max-time 10 --interface "$addr" -X POST "$URL" -H 'Content-Type: application/json' \
+		-H 'Accept: application/json, text/event-stream' -H "Mcp-Session-Id: $sid" \
+		-d "[$body]" >>"$TMP/answers.log"
+	echo >>"$TMP/answers.log"
+}
 DOCS='{"query":"limits"}'
 
 # usage_json [ARGS]: the ledger as JSON, by agent unless ARGS say otherwise.
@@ -100,10 +114,19 @@ check "... 2 of them denied, by reason tool_denied" \
 	test "$(field "$J" bot .denied)/$(field "$J" bot .denied_by_reason.tool_denied)" = 2/2
 check "... ops's 3 calls" test "$(field "$J" ops .calls)" = 3
 
+# A batch counts each call; one refused element refuses the batch whole, and
+# only the refusal is counted (the backend heard nothing of the others).
+batch 127.0.0.2 "$BOT_SID" get_pricing get_pricing
+batch 127.0.0.2 "$BOT_SID" get_pricing update_account
+check "the batches' reload answers ok" $CTL reload
+J=$(usage_json)
+check "a batch of 2 is 2 calls; a refused batch only its refused call (bot: 7 + 3)" \
+	test "$(field "$J" bot .calls)/$(field "$J" bot .denied)/$(field "$J" bot .cost)" = 10/3/1.75
+
 # --- round 2, SIGHUP, round 3, SIGTERM at once: read with sluiced down --------------
 calls 127.0.0.2 "$BOT_SID" 4 get_pricing "$PRICING"
 kill -HUP "$SLUICED_PID"
-check "SIGHUP reloads" wait_for "the SIGHUP reload" 5 grep -q "reloaded.*generation 3" "$TMP/sluiced.log"
+check "SIGHUP reloads" wait_for "the SIGHUP reload" 5 grep -q "reloaded.*generation 4" "$TMP/sluiced.log"
 calls 127.0.0.2 "$BOT_SID" 3 get_pricing "$PRICING"
 calls 127.0.0.3 "$OPS_SID" 2 search_docs "$DOCS"
 kill -TERM "$SLUICED_PID"
@@ -112,26 +135,26 @@ RC=$?
 check "sluiced exits 0 after SIGTERM" test "$RC" = 0
 
 J=$(usage_json)
-check "with sluiced down, bot: 14 calls (5+2 before the reload, 4 before SIGHUP, 3 after)" \
-	test "$(field "$J" bot .calls)" = 14
-check "bot: 2 denied, cost 12 x 0.25" \
-	test "$(field "$J" bot .denied)/$(field "$J" bot .cost)" = 2/3
+check "with sluiced down, bot: 17 calls (5+2+3 before the reloads, 4 before SIGHUP, 3 after)" \
+	test "$(field "$J" bot .calls)" = 17
+check "bot: 3 denied, cost 14 x 0.25" \
+	test "$(field "$J" bot .denied)/$(field "$J" bot .cost)" = 3/3.5
 check "ops: 5 calls, cost 5" test "$(field "$J" ops .calls)/$(field "$J" ops .cost)" = 5/5
-check "the total is every call made (19), none lost" \
-	jq -e '.total.calls == 19 and .lost_records == 0' <<<"$J"
+check "the total is every call made (22), none lost" \
+	jq -e '.total.calls == 22 and .lost_records == 0' <<<"$J"
 check "bytes both ways are counted" \
 	jq -e 'all(.rows[]; .req_bytes > 0 and .resp_bytes > 0)' <<<"$J"
-check "by customer: acme has bot's 14, ops has none" \
-	jq -e '[.rows[] | {(.customer): .calls}] | add == {"acme": 14, "": 5}' \
+check "by customer: acme has bot's 17, ops has none" \
+	jq -e '[.rows[] | {(.customer): .calls}] | add == {"acme": 17, "": 5}' \
 	<<<"$(usage_json --by customer)"
 J=$(usage_json --by tool)
-check "by tool: get_pricing 12, update_account 2 (denied), search_docs 5" \
-	test "$(field "$J" get_pricing .calls)/$(field "$J" update_account .denied)/$(field "$J" search_docs .calls)" = 12/2/5
+check "by tool: get_pricing 14, update_account 3 (denied), search_docs 5" \
+	test "$(field "$J" get_pricing .calls)/$(field "$J" update_account .denied)/$(field "$J" search_docs .calls)" = 14/3/5
 check "--since 1h keeps them, a date to come drops them" \
-	test "$(usage_json --since 1h | jq .total.calls)/$(usage_json --since 2999-01-01 | jq .total.calls)" = 19/0
+	test "$(usage_json --since 1h | jq .total.calls)/$(usage_json --since 2999-01-01 | jq .total.calls)" = 22/0
 check "--upsell: no upsell events, no rows" test "$(usage_json --upsell | jq '.rows | length')" = 0
 check "the text table names the agents and the total" \
-	bash -c "$SLUICECTL usage --db '$DB' | grep -Eq '^total +19 +2 '"
+	bash -c "$SLUICECTL usage --db '$DB' | grep -Eq '^total +22 +3 '"
 check_not "--usage-db wins over usage.path" test -e "$TMP/policy-path/usage.db"
 check "the ledger's directory is made 0750" test "$(stat -c %a "$TMP/ledger")" = 750
 
