@@ -129,6 +129,10 @@ kill -HUP "$SLUICED_PID"
 check "SIGHUP reloads" wait_for "the SIGHUP reload" 5 grep -q "reloaded.*generation 4" "$TMP/sluiced.log"
 calls 127.0.0.2 "$BOT_SID" 3 get_pricing "$PRICING"
 calls 127.0.0.3 "$OPS_SID" 2 search_docs "$DOCS"
+# Names the catalogue refuses are made up by the caller: one row for all,
+# and an escape sequence in one never reaches the operator's terminal.
+calls 127.0.0.3 "$OPS_SID" 1 'evil\u001b[2J\u001b[31mred' '{}'
+calls 127.0.0.3 "$OPS_SID" 1 "made-up-$RANDOM" '{}'
 kill -TERM "$SLUICED_PID"
 wait "$SLUICED_PID"
 RC=$?
@@ -139,22 +143,27 @@ check "with sluiced down, bot: 17 calls (5+2+3 before the reloads, 4 before SIGH
 	test "$(field "$J" bot .calls)" = 17
 check "bot: 3 denied, cost 14 x 0.25" \
 	test "$(field "$J" bot .denied)/$(field "$J" bot .cost)" = 3/3.5
-check "ops: 5 calls, cost 5" test "$(field "$J" ops .calls)/$(field "$J" ops .cost)" = 5/5
-check "the total is every call made (22), none lost" \
-	jq -e '.total.calls == 22 and .lost_records == 0' <<<"$J"
+check "ops: 7 calls, 2 denied, cost 5" \
+	test "$(field "$J" ops .calls)/$(field "$J" ops .denied)/$(field "$J" ops .cost)" = 7/2/5
+check "the total is every call made (24), none lost" \
+	jq -e '.total.calls == 24 and .lost_records == 0' <<<"$J"
 check "bytes both ways are counted" \
 	jq -e 'all(.rows[]; .req_bytes > 0 and .resp_bytes > 0)' <<<"$J"
 check "by customer: acme has bot's 17, ops has none" \
-	jq -e '[.rows[] | {(.customer): .calls}] | add == {"acme": 17, "": 5}' \
+	jq -e '[.rows[] | {(.customer): .calls}] | add == {"acme": 17, "": 7}' \
 	<<<"$(usage_json --by customer)"
 J=$(usage_json --by tool)
 check "by tool: get_pricing 14, update_account 3 (denied), search_docs 5" \
 	test "$(field "$J" get_pricing .calls)/$(field "$J" update_account .denied)/$(field "$J" search_docs .calls)" = 14/3/5
+check "by tool: the 2 made-up names are one row, (unknown), refused as unknown_tool" \
+	test "$(field "$J" "(unknown)" .calls)/$(field "$J" "(unknown)" .denied_by_reason.unknown_tool)/$(jq '.rows | length' <<<"$J")" = 2/2/4
+check_not "no escape character in the text output" \
+	bash -c "$SLUICECTL usage --db '$DB' --by tool | grep -q \$'\\e'"
 check "--since 1h keeps them, a date to come drops them" \
-	test "$(usage_json --since 1h | jq .total.calls)/$(usage_json --since 2999-01-01 | jq .total.calls)" = 22/0
+	test "$(usage_json --since 1h | jq .total.calls)/$(usage_json --since 2999-01-01 | jq .total.calls)" = 24/0
 check "--upsell: no upsell events, no rows" test "$(usage_json --upsell | jq '.rows | length')" = 0
 check "the text table names the agents and the total" \
-	bash -c "$SLUICECTL usage --db '$DB' | grep -Eq '^total +22 +3 '"
+	bash -c "$SLUICECTL usage --db '$DB' | grep -Eq '^total +24 +5 '"
 check_not "--usage-db wins over usage.path" test -e "$TMP/policy-path/usage.db"
 check "the ledger's directory is made 0750" test "$(stat -c %a "$TMP/ledger")" = 750
 

@@ -137,6 +137,20 @@ static void hold(struct ledger_pending *p, const struct usage_rec *r)
 	more[p->n++ - 1] = *r;
 }
 
+/*
+ * Names from a message (or a token's claims) reach an operator's terminal
+ * through sluicectl usage: anything but visible ASCII becomes '?', so an
+ * escape sequence in a tool name stays text.
+ */
+static void copy_visible(char *dst, size_t len, const char *src)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len && src[i]; i++)
+		dst[i] = src[i] > ' ' && src[i] < 0x7f ? src[i] : '?';
+	dst[i] = '\0';
+}
+
 void ledger_judged(const char *agent, const struct identity *id, const struct mcp_msg *m,
 		   const struct decide_verdict *v, size_t req_bytes,
 		   struct ledger_pending *pending)
@@ -146,9 +160,13 @@ void ledger_judged(const char *agent, const struct identity *id, const struct mc
 
 	if (!ledger || !name)
 		return;
-	snprintf(r.agent, sizeof(r.agent), "%s", agent);
-	snprintf(r.customer, sizeof(r.customer), "%s", id->customer);
-	snprintf(r.tool, sizeof(r.tool), "%s", name);
+	/* A name the catalogue refuses is any text a caller makes up: one row
+	 * for all of them, not one per name. */
+	if (v->action == DECIDE_DENY && v->reason == DR_UNKNOWN_TOOL)
+		name = "(unknown)";
+	copy_visible(r.agent, sizeof(r.agent), agent);
+	copy_visible(r.customer, sizeof(r.customer), id->customer);
+	copy_visible(r.tool, sizeof(r.tool), name);
 	r.req_bytes = pending->n ? 0 : req_bytes;	/* the POST's, on its first call */
 	if (v->action != DECIDE_DENY) {
 		r.cost = v->cost;

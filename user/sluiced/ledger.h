@@ -6,6 +6,8 @@
  * What is metered: tools/call (tool: the tool's name), resources/read
  * (tool: "resources/read", the URI is not kept: it may carry customer data
  * and would make a row per document) and prompts/get (tool: "prompts/get").
+ * A tool the catalogue refuses as unknown is "(unknown)": its name is any
+ * text a caller makes up.  Names are kept as visible ASCII ('?' for the rest).
  * A refused one is noted when the gate refuses it; the allowed ones of a
  * POST when its exchange ends, with the bytes of the answer the client got
  * (a batch shares one body each way: its bytes go on its first metered
