@@ -180,6 +180,8 @@ check "sluicectl usage: no ledger is exit 1 with the path" bash -c \
 	$SLUICECTL usage --db '$TMP/none.db' 2>/dev/null; test \$? = 1"
 check "sluicectl usage: a bad --since is a usage error (2)" bash -c \
 	"$SLUICECTL usage --db '$DB' --since 2026-13-45 2>/dev/null; test \$? = 2"
+check "sluicectl usage: a day a month lacks (2026-02-30) is a usage error too" bash -c \
+	"$SLUICECTL usage --db '$DB' --since 2026-02-30 2>/dev/null; test \$? = 2"
 check "sluicectl usage: a bad --by is a usage error (2), as JSON too" bash -c \
 	"$SLUICECTL usage --db '$DB' --by plan --json | grep -q '\"error\":\"--by takes agent, customer or tool'; \
 	$SLUICECTL usage --db '$DB' --by plan 2>/dev/null; test \$? = 2"

@@ -25,7 +25,7 @@ static struct {
 static bool parse_date(const char *text, __s64 *out)
 {
 	static const char *const forms[] = { "%Y-%m-%dT%H:%M", "%Y-%m-%d" };
-	struct tm tm;
+	struct tm tm, want;
 
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		const char *end;
@@ -33,7 +33,16 @@ static bool parse_date(const char *text, __s64 *out)
 		memset(&tm, 0, sizeof(tm));
 		end = strptime(text, forms[i], &tm);
 		if (end && !*end) {
-			*out = (__s64)timegm(&tm);
+			struct tm back;
+			time_t t;
+
+			want = tm;
+			t = timegm(&tm);
+			/* timegm() moves 2026-02-30 to March: a date that moved is no date */
+			if (!gmtime_r(&t, &back) || back.tm_mday != want.tm_mday ||
+			    back.tm_mon != want.tm_mon)
+				return false;
+			*out = (__s64)t;
 			return true;
 		}
 	}
