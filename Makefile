@@ -39,7 +39,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	-D_GNU_SOURCE -MMD -MP -I$(BUILD) -Iheaders $(USER_INC) -Itests/lib
-LDLIBS   += -lbpf -lelf -lz -lcjson -lcjose -lpg_query -lhttp_parser -lcrypto -lpcre2-8 \
+LDLIBS   += -lbpf -lelf -lz -lcjson -lcjose -lpg_query -lhttp_parser -lcrypto -lpcre2-8 -lsqlite3 \
 	-lpthread -lm
 
 ifeq ($(SAN),1)

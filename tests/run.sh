@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD SL_REPO=$PWD
 LOG_DIR=$(mktemp -d /tmp/sluice-tests.XXXXXX)
+# Every sluiced the tests start keeps its usage ledger here, not in /var/lib.
+export SLUICE_USAGE_DB=${SLUICE_USAGE_DB:-$LOG_DIR/usage.db}
 passed=0
 failed=0
 

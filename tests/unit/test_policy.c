@@ -308,7 +308,7 @@ static const struct bad_case bad_cases[] = {
 	{ "auth_alg_none.json", 10, 26, "auth.jwt.issuers.corp.algorithms[0]: expected a JWS "
 	  "algorithm (RS256, PS256, ES256, HS256), got \"none\": an unsigned token proves "
 	  "nothing: \"none\" is never accepted" },
-	{ "audit_relative.json", 4, 23, "audit.jsonl: expected an absolute path" },
+	{ "audit_relative.json", 4, 23, "audit.jsonl: expected an absolute file path" },
 	{ "budget_no_period.json", 4, 34, "plans.team.budget: expected per_day, per_month or both" },
 	{ "customer_name_bad.json", 4, 18, "customers[\"acme corp\"]: expected a customer name" },
 	{ "cost_per_kib_negative.json", 4, 59, "tools.search.cost_per_kib: expected a number "
@@ -341,7 +341,7 @@ static const struct bad_case bad_cases[] = {
 	{ "auth_no_keys.json", 8, 17, "auth.jwt.issuers.corp: needs \"keys\" or \"jwks_file\"" },
 	{ "auth_keys_and_file.json", 12, 11, "auth.jwt.issuers.corp.jwks_file: give \"keys\" or "
 	  "\"jwks_file\", not both" },
-	{ "auth_jwks_relative.json", 11, 24, "auth.jwt.issuers.corp.jwks_file: expected an absolute "
+	{ "auth_jwks_relative.json", 11, 24, "auth.jwt.issuers.corp.jwks_file: expected an absolute file "
 	  "path (/etc/sluice/jwks.json), got \"jwks.json\": must be absolute" },
 	{ "auth_jwks_unreadable.json", 11, 24, "auth.jwt.issuers.corp.jwks_file: cannot read "
 	  "/nonexistent/sluice-test/jwks.json: No such file or directory" },
@@ -409,6 +409,13 @@ static const struct bad_case bad_cases[] = {
 	  "expression, got \"\": empty" },
 	{ "redaction_regex_bad.json", 4, 47, "redaction[0].pattern: expected a regular expression, "
 	  "got \"[0-9 -{13,19}\": PCRE2: missing terminating ] for character class at offset 13" },
+	/* usage: the ledger */
+	{ "usage_retention_range.json", 4, 68, "usage.retention_days: expected an integer "
+	  "1..3650, got 0" },
+	{ "usage_path_relative.json", 5, 13, "usage.path: expected an absolute file path "
+	  "(/etc/sluice/jwks.json), got \"usage.db\": must be absolute" },
+	{ "usage_queue_range.json", 4, 23, "usage.queue: expected an integer 1024..1048576, "
+	  "got 100" },
 };
 
 static void run_bad_case(const struct bad_case *bc)

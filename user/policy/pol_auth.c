@@ -72,8 +72,9 @@ static const char *abs_path_why(const char *s, char *buf, size_t len)
 {
 	(void)buf;
 	(void)len;
-	return s[0] == '/' ? NULL : "must be absolute: sluiced's working directory is not "
-		"the policy's";
+	if (s[0] != '/')
+		return "must be absolute: sluiced's working directory is not the policy's";
+	return s[strlen(s) - 1] == '/' ? "names a directory: name the file in it" : NULL;
 }
 
 static const struct pc_string S_RESOURCE = {
@@ -86,7 +87,7 @@ static const struct pc_string S_ALG = {
 	"a JWS algorithm (RS256, PS256, ES256, HS256)", 1, 32, graph_char, alg_why
 };
 const struct pc_string pol_abs_path = {
-	"an absolute path (/etc/sluice/jwks.json)", 1, 4096, graph_char, abs_path_why
+	"an absolute file path (/etc/sluice/jwks.json)", 1, 4096, graph_char, abs_path_why
 };
 static const struct pc_string S_CLAIM = {
 	"a claim name (1..256 printable characters)", 1, 256, graph_char

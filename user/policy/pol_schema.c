@@ -364,6 +364,8 @@ static const struct pc_int I_FAILURES = { 1, 1000 };
 static const struct pc_int I_OPEN_MS = { 10, 3600000 };
 static const struct pc_int I_RETRY_S = { 1, 3600 };
 static const struct pc_int I_MAX_LENGTH = { 1, 16 << 20 };
+static const struct pc_int I_RETENTION_DAYS = { 1, 3650 };	/* ten years */
+static const struct pc_int I_USAGE_QUEUE = { 1024, 1 << 20 };	/* records in the ring */
 static const struct pc_number N_COST = { 0, 1e9 };
 static const struct pc_number N_BUDGET = { 0, 1e12 };
 static const struct pc_number N_BOUND = { -1e15, 1e15 };
@@ -992,6 +994,14 @@ static const struct pc_field customer_fields[] = {
 static const struct pc_object O_CUSTOMER = { FIELDS(customer_fields) };
 static const struct pc_map M_CUSTOMERS = { &S_CUSTOMER, &O_CUSTOMER, 0, 65536, "customer" };
 
+/* usage: the ledger (base/usage.h has the defaults). */
+static const struct pc_field usage_fields[] = {
+	{ "path", pc_string, &pol_abs_path, "\"/var/lib/sluice/usage.db\"" },
+	{ "retention_days", pc_int, &I_RETENTION_DAYS, "90" },
+	{ "queue", pc_int, &I_USAGE_QUEUE, "16384" },
+};
+static const struct pc_object O_USAGE = { FIELDS(usage_fields) };
+
 static const struct pc_field root_fields[] = {
 	{ "version", pc_int, &I_VERSION, NULL, true },
 	{ "listen", pc_string, &S_LISTEN, "\"127.0.0.1:8470\"" },
@@ -1014,6 +1024,7 @@ static const struct pc_field root_fields[] = {
 	{ "tools", pc_map, &M_TOOLS, "{}" },
 	{ "redaction", pc_array, &A_REDACTION, "[]" },
 	{ "auth", pc_object, &pol_auth_object, "{}" },
+	{ "usage", pc_object, &O_USAGE, "{}" },
 };
 /* No finish: the cross-references run even when a section has errors. */
 static const struct pc_object O_ROOT = { FIELDS(root_fields) };

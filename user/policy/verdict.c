@@ -10,6 +10,34 @@
 #include "base/jpath.h"
 #include "verdict.h"
 
+/* Spelled as the ledger and logs write them; in enum decide_reason's order. */
+static const char *const reason_names[] = {
+	[DR_NONE] = "none",
+	[DR_INVALID] = "invalid",
+	[DR_UNATTRIBUTED] = "unattributed",
+	[DR_UNKNOWN_PLAN] = "unknown_plan",
+	[DR_UNKNOWN_TOOL] = "unknown_tool",
+	[DR_TOOL_DENIED] = "tool_denied",
+	[DR_RESOURCE_DENIED] = "resource_denied",
+	[DR_PROMPT_DENIED] = "prompt_denied",
+	[DR_SERVER_REQUEST] = "server_request",
+	[DR_SCOPE] = "scope",
+	[DR_ARGUMENT] = "argument",
+	[DR_PREMIUM] = "premium",
+	[DR_INTERNAL] = "internal",
+	[DR_LIMITED] = "limited",
+	[DR_BUDGET] = "budget",
+};
+_Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == DR_BUDGET + 1,
+	       "a name for each reason (a new last reason: update this too)");
+
+const char *decide_reason_name(enum decide_reason r)
+{
+	if ((size_t)r >= sizeof(reason_names) / sizeof(reason_names[0]) || !reason_names[r])
+		return "unknown";
+	return reason_names[r];
+}
+
 /* Field by field: clearing the text buffers whole would cost more than
  * many a decision. */
 void vd_init(struct decide_verdict *v, __u64 now_ns)
@@ -109,18 +137,4 @@ const char *vd_describe(const cJSON *value, char *buf, size_t len)
 			 "false" : cJSON_IsNull(value) ? "null" : cJSON_IsObject(value) ?
 			 "an object" : "an array");
 	return buf;
-}
-
-const char *decide_reason_name(enum decide_reason r)
-{
-	static const char *const names[] = {
-		[DR_NONE] = "none", [DR_INVALID] = "invalid", [DR_UNATTRIBUTED] = "unattributed",
-		[DR_UNKNOWN_PLAN] = "unknown_plan", [DR_UNKNOWN_TOOL] = "unknown_tool",
-		[DR_TOOL_DENIED] = "tool_denied", [DR_RESOURCE_DENIED] = "resource_denied",
-		[DR_PROMPT_DENIED] = "prompt_denied", [DR_SERVER_REQUEST] = "server_request",
-		[DR_SCOPE] = "scope", [DR_ARGUMENT] = "argument", [DR_PREMIUM] = "premium",
-		[DR_INTERNAL] = "internal", [DR_LIMITED] = "limited", [DR_BUDGET] = "budget",
-	};
-
-	return (size_t)r < sizeof(names) / sizeof(names[0]) && names[r] ? names[r] : "unknown";
 }

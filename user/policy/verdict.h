@@ -152,10 +152,10 @@ struct decide_limiter;
 
 /* --- for the decision's steps ------------------------------------------------------ */
 
-/* The reason as a word, for logs and records: "tool_denied", "limited"... */
-const char *decide_reason_name(enum decide_reason r);
 /* A fresh verdict: DECIDE_ALLOW, no tool, made at @now_ns. */
 void vd_init(struct decide_verdict *v, __u64 now_ns);
+/* "tool_denied", "limited": @r as the usage ledger records it. */
+const char *decide_reason_name(enum decide_reason r);
 /* Makes @v a DECIDE_DENY for @reason with JSON-RPC @code, HTTP @status, the
  * policy path @rule ("" for none) and a message (printf-style); returns
  * DECIDE_DENY. */

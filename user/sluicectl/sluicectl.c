@@ -15,6 +15,7 @@
 #include "base/control.h"
 #include "base/log.h"
 #include "base/nearest.h"
+#include "base/usage.h"
 #include "ctl.h"
 
 static int cmd_help(int argc, char **argv);
@@ -163,6 +164,24 @@ static const struct ctl_cmd commands[] = {
 	  P_JSON,
 	  "sluicectl daemon\n"
 	  "sluicectl --control /tmp/ctl.sock daemon --json" },
+	{ "usage", cmd_usage, NULL,
+	  "[--db PATH] [--by agent|customer|tool] [--since WHEN] [--upsell] [--json]",
+	  "what each agent, customer or tool used (the usage ledger)",
+	  "Sums the usage ledger sluiced writes: calls (tools/call, resources/read,\n"
+	  "prompts/get), the denied and rate-limited ones among them (with their\n"
+	  "reasons), cost, request and response bytes, and upsell events, by agent,\n"
+	  "customer or tool, with the total and the records lost to a full queue.\n"
+	  "Reads the file directly: sluiced may be running or not.",
+	  "  --db PATH        the ledger (default $SLUICE_USAGE_DB, else\n"
+	  "                   " USAGE_DEFAULT_PATH ")\n"
+	  "  --by KEY         agent (the default), customer or tool\n"
+	  "  --since WHEN     a duration back from now (30m, 1h, 2d) or a UTC date,\n"
+	  "                   2026-12-01 or 2026-12-01T09:30; by whole minutes.\n"
+	  "                   Without it: everything the ledger keeps\n"
+	  "  --upsell         only the minutes with upsell events, and their counts\n"
+	  P_JSON,
+	  "sluicectl usage --since 1h\n"
+	  "sluicectl usage --by tool --since 2026-12-01 --json" },
 	{ "key", NULL, key_cmds, "new AGENT [--json]",
 	  "make an API key for an agent",
 	  "API keys: `key new` makes one and prints the digest line for the policy.",
@@ -218,6 +237,7 @@ static void overview(FILE *out)
 		"\nenvironment:\n"
 		"  SLUICE_PIN_DIR    the pin directory when --pin-dir is not given\n"
 		"  SLUICE_CONTROL    the control socket when --control is not given\n"
+		"  SLUICE_USAGE_DB   the usage ledger when usage --db is not given\n"
 		"\nexit status: 0 ok, 1 failed, 2 usage error\n"
 		"`sluicectl COMMAND --help` or `sluicectl help COMMAND` says more about one.\n",
 		SL_PIN_DIR, SL_CONTROL_SOCKET);

@@ -117,7 +117,10 @@ static void exchange_free(struct exchange *ex)
 	ex->reaping = true;
 	/* Per KiB of what the backend answered, complete or cut short. */
 	gate_charge_answer(ex->gp, &ex->id, ex->cost_per_kib, ex->answer_bytes);
+	if (ex->usage.n == 1)
+		ex->usage.one.cost += ex->cost_per_kib * (double)ex->answer_bytes / 1024.0;
 	audit_done(ex);
+	ledger_done(&ex->usage);
 	exchange_session_done(ex);
 	/* Normally released already (again is harmless): no deadline outlives it. */
 	upstream_release(&ex->up, false);
@@ -583,6 +586,7 @@ static int ex_on_sse_event(struct upstream *us, struct sse_event *ev)
 		return -EPIPE;
 	ex->answer_bytes += ev->data.len;
 	err = sse_put_event(&wire, ev);
+	ledger_answered(&ex->usage, wire.len);
 	if (!err)
 		err = put_stream(ex, &wire);
 	buf_free(&wire);
@@ -686,6 +690,7 @@ static void answer_complete(struct exchange *ex, const struct http_msg *msg)
 	if (ex->batch.n_answers && !(merged = merge_answer(ex, msg, body, len, &status)))
 		pr_warn("sluiced: a batch's answers could not be merged (out of memory): the "
 			"answers to %zu refused requests were lost\n", ex->batch.n_answers);
+	ledger_answered(&ex->usage, merged ? strlen(merged) : len);
 	if (merged) {
 		answer_made(ex, msg, status, merged);
 	} else {

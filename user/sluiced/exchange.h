@@ -71,6 +71,7 @@ struct exchange {
 	struct audit_rec **audit;	/* the records of its audited messages (gate.h) */
 	size_t n_audit;
 	size_t body_len;
+	struct ledger_pending usage;	/* POSTs: its calls, noted when it ends */
 };
 
 /* The name of @ex's agent, "" for nobody (sessions remember it). */

@@ -399,6 +399,8 @@ static int judge_one(struct gate_req *g, struct mcp_batch *b, struct inspect_res
 						g->gp->limiter, now, &v);
 
 	audit_note(g, &b->msgs[0], rec, &v);
+	ledger_judged(gate_agent_name(g->gp, &g->id), &g->id, &b->msgs[0], &v, g->body_bytes,
+		      &g->usage);
 	if (act == DECIDE_DENY)
 		return refuse_verdict(g, &v, res);
 	g->backend = v.backend;
@@ -535,6 +537,8 @@ static int judge_batch(struct gate_req *g, struct mcp_batch *b, struct inspect_r
 							g->gp->limiter, now, &v);
 
 		audit_note(g, &b->msgs[i], rec, &v);
+		ledger_judged(gate_agent_name(g->gp, &g->id), &g->id, &b->msgs[i], &v,
+			      g->body_bytes, &g->usage);
 		if (act == DECIDE_DENY && v.http_status == 401) {
 			buf_free(&body);
 			return refuse_verdict(g, &v, res);
@@ -583,6 +587,7 @@ void gate_req_free(struct gate_req *g)
 	g->body = NULL;
 	gate_lists_free(&g->lists);
 	batch_free(&g->batch);
+	ledger_drop(&g->usage);
 }
 
 /* --- list answers --------------------------------------------------------------------------- */

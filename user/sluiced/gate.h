@@ -16,6 +16,7 @@
 #include "batch.h"
 #include "audit.h"
 #include "gwconf.h"
+#include "ledger.h"
 #include "proto/inspect.h"
 
 
@@ -50,6 +51,8 @@ struct gate_req {
 	const char *backend;		/* out: the verdict's backend (one tools/call), or NULL */
 	struct gate_lists lists;	/* out: forwarded list requests only */
 	struct batch_answers batch;	/* out: a batch's requests, the refused ones answered */
+	size_t body_bytes;		/* the POST's body, for the ledger */
+	struct ledger_pending usage;	/* out: allowed calls, noted when answered */
 };
 
 /* The name of @id's agent under @gp, "" for nobody. */

@@ -171,6 +171,18 @@ static int own_hosts_from_listen(struct gw_config *cfg)
 	return 0;
 }
 
+/* usage: the ledger; --usage-db wins over usage.path. */
+static void usage_from_json(struct gw_config *cfg, const cJSON *root,
+			    const struct gw_overrides *ov)
+{
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(root, "usage");
+
+	snprintf(cfg->usage_path, sizeof(cfg->usage_path), "%s", ov && ov->usage_db ?
+		 ov->usage_db : str(u, "path", USAGE_DEFAULT_PATH));
+	cfg->usage_retention_days = num(u, "retention_days", USAGE_DEFAULT_RETENTION_DAYS);
+	cfg->usage_queue = num(u, "queue", USAGE_DEFAULT_QUEUE);
+}
+
 static int config_from_policy(struct gw_config *cfg, const struct policy *pol,
 			      const struct gw_overrides *ov, char *err, size_t errlen)
 {
@@ -191,6 +203,7 @@ static int config_from_policy(struct gw_config *cfg, const struct policy *pol,
 	cfg->limited_jsonrpc = !strcmp(str(root, "limited_answer", "http"), "jsonrpc");
 	snprintf(cfg->audit_path, sizeof(cfg->audit_path), "%s",
 		 str(cJSON_GetObjectItemCaseSensitive(root, "audit"), "jsonl", ""));
+	usage_from_json(cfg, root, ov);
 	ret = ov && ov->backend_url ? backends_from_override(cfg, ov->backend_url) :
 				      backends_from_json(cfg, root);
 	if (ret) {

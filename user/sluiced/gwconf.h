@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "base/net.h"
+#include "base/usage.h"
 #include "policy/decide.h"
 #include "policy/ident.h"
 #include "policy/limits.h"
@@ -63,6 +64,9 @@ struct gw_config {
 	char mcp_path[256];
 	char audit_path[4097];	/* audit.jsonl; "" no sink */
 	char context_headers[GW_CTX_MAX][65];	/* indexed by enum gw_context */
+	char usage_path[4097];		/* usage.path, or --usage-db */
+	unsigned int usage_retention_days;
+	unsigned int usage_queue;
 	struct gw_backend *backends;
 	size_t n_backends;
 	size_t default_backend;
@@ -76,10 +80,11 @@ struct gw_config {
 	size_t n_allowed_origins;
 };
 
-/* Command-line overrides: --listen, --backend. */
+/* Command-line overrides: --listen, --backend, --usage-db. */
 struct gw_overrides {
 	const char *listen;
 	const char *backend_url;
+	const char *usage_db;
 };
 
 struct gw_policy {

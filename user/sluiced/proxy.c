@@ -189,6 +189,7 @@ static bool judged(struct client *c, struct gw_policy *gp, const struct http_msg
 	g->session = http_msg_header(msg, "mcp-session-id");
 	if (legacy && sessions_query_id(msg->url, sid, sizeof(sid)))
 		g->session = sid;
+	g->body_bytes = msg->body.len;
 	g->auth_rc = gate_identify(gp, msg, &c->peer, &g->id, &g->why);
 	if (inspect_request_judge(msg, res, gate_judge, g)) {
 		if (res->close)
@@ -264,6 +265,8 @@ static struct exchange *judged_exchange(struct client *c, struct gw_policy *gp,
 	memset(&g->lists, 0, sizeof(g->lists));
 	memset(&g->batch, 0, sizeof(g->batch));
 	g->body = NULL;
+	ex->usage = g->usage;
+	memset(&g->usage, 0, sizeof(g->usage));
 	ex->rpc_id = res->rpc_id;
 	ex->ids = res->ids;
 	ex->is_initialize = res->is_initialize;

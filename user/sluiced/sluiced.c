@@ -29,6 +29,7 @@
 #include "policy/policy.h"
 #include "audit.h"
 #include "gwconf.h"
+#include "ledger.h"
 #include "worker.h"
 
 struct daemon {
@@ -42,12 +43,14 @@ struct daemon {
 	struct ring_buffer *ring;
 	struct ev_loop *loop;
 	int sig_fd;
+	struct ev_timer ledger_timer;	/* once a second: the ledger's losses */
+	bool have_ledger;
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: sluiced --policy FILE [--listen HOST:PORT] [--backend URL]\n"
-		"               [--workers N] [--pin-dir DIR] [-v]\n\n"
+		"               [--workers N] [--pin-dir DIR] [--usage-db PATH] [-v]\n\n"
 		"  --policy FILE     the policy to enforce (checked before anything starts)\n"
 		"  --listen H:P      data port instead of the policy's (default 127.0.0.1:8470)\n"
 		"  --backend URL     one backend (http://host:port/path) instead of the policy's\n"
@@ -55,6 +58,9 @@ static void usage(FILE *out)
 		"  --pin-dir DIR     where sluicectl attach pinned the maps\n"
 		"                    (default $SLUICE_PIN_DIR, else %s)\n"
 		"  --control PATH    control socket (default $SLUICE_CONTROL, else %s)\n"
+		"  --usage-db PATH   the usage ledger instead of the policy's usage.path\n"
+		"                    (default $SLUICE_USAGE_DB, else usage.path, else\n"
+		"                    " USAGE_DEFAULT_PATH "); its directory is made\n"
 		"  -v                debug logging\n", SL_PIN_DIR, SL_CONTROL_SOCKET);
 }
 
@@ -147,9 +153,11 @@ static struct gw_policy *load_policy(struct daemon *d, char *why, size_t len)
  * checks and loads; the listeners stay (a new listen address needs a restart). */
 static int reload(struct daemon *d, char *why, size_t len)
 {
-	struct gw_policy *gp = load_policy(d, why, len), *cur;
+	struct gw_policy *gp, *cur;
 	int err;
 
+	ledger_flush();		/* whatever comes of it, what was used is on disk */
+	gp = load_policy(d, why, len);
 	if (!gp) {
 		pr_warn("sluiced: reload refused, the running policy stays: %s\n", why);
 		return -EINVAL;
@@ -174,6 +182,7 @@ static int reload(struct daemon *d, char *why, size_t len)
 	}
 	check_nofile(&gp->cfg, d->workers);
 	gw_policy_install(gp);
+	ledger_policy(&gp->cfg);
 	snprintf(why, len, "generation %lu", gp->generation);
 	pr_info("sluiced: reloaded %s (%s)\n", d->policy_path, why);
 	return 0;
@@ -298,6 +307,8 @@ static void env_defaults(struct daemon *d)
 		d->pin_dir = v;
 	if ((v = getenv("SLUICE_CONTROL")))
 		d->control_path = v;
+	if ((v = getenv("SLUICE_USAGE_DB")))
+		d->ov.usage_db = v;
 }
 
 static int parse_args(int argc, char **argv, struct daemon *d)
@@ -309,19 +320,21 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "control", required_argument, NULL, 'c' },
+		{ "usage-db", required_argument, NULL, 'u' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "p:d:l:b:w:c:vh", longs, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:d:l:b:w:c:u:vh", longs, NULL)) != -1) {
 		switch (opt) {
 		case 'p': d->policy_path = optarg; break;
 		case 'd': d->pin_dir = optarg; break;
 		case 'l': d->ov.listen = optarg; break;
 		case 'b': d->ov.backend_url = optarg; break;
 		case 'c': d->control_path = optarg; break;
+		case 'u': d->ov.usage_db = optarg; break;
 		case 'w':
 			d->workers = (unsigned int)strtoul(optarg, NULL, 10);
 			if (!d->workers || d->workers > 256)
@@ -344,6 +357,31 @@ static unsigned int worker_count(const struct daemon *d, const struct gw_policy 
 	if (gp->cfg.workers)
 		return gp->cfg.workers;
 	return cores > 0 ? (unsigned int)cores : 1;
+}
+
+static void on_ledger_timer(struct ev_loop *loop, void *data)
+{
+	struct daemon *d = data;
+
+	ledger_tick();
+	ev_timer_arm(loop, &d->ledger_timer, 1000);
+}
+
+/* Opened before any worker runs: a ledger that cannot open stops the start. */
+static int start_ledger(struct daemon *d, const struct gw_config *cfg)
+{
+	char why[400];
+	int err = ledger_open(cfg, why, sizeof(why));
+
+	if (err) {
+		pr_warn("sluiced: cannot open the usage ledger %s: %s\n", cfg->usage_path, why);
+		return -EINVAL;
+	}
+	d->have_ledger = true;
+	pr_info("sluiced: usage ledger %s (%u days kept)\n", cfg->usage_path,
+		cfg->usage_retention_days);
+	ev_timer_init(&d->ledger_timer, on_ledger_timer, d);
+	return ev_timer_arm(d->loop, &d->ledger_timer, 1000);
 }
 
 static int start(struct daemon *d)
@@ -381,6 +419,8 @@ static int start(struct daemon *d)
 		return -ENOMEM;
 	err = setup_signals(d);
 	if (!err)
+		err = start_ledger(d, &gp->cfg);
+	if (!err)
 		err = setup_ring(d);
 	if (!err)
 		err = control_listen(d->loop, d->control_path, on_control, d);
@@ -415,6 +455,9 @@ int main(int argc, char **argv)
 		err = ev_run(d.loop);
 		worker_stop_all();
 	}
+	/* After the workers: every call they finished is committed (SIGTERM). */
+	if (d.have_ledger)
+		ledger_close();
 	if (err && err != -EINVAL)
 		pr_warn("sluiced: %s\n", strerror(-err));
 	if (d.loop)
