@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD SL_REPO=$PWD
 LOG_DIR=$(mktemp -d /tmp/sluice-tests.XXXXXX)
-# Every sluiced the tests start keeps its usage ledger here, not in /var/lib.
-export SLUICE_USAGE_DB=${SLUICE_USAGE_DB:-$LOG_DIR/usage.db}
+# Every sluiced the tests start keeps its usage ledger here, not in /var/lib:
+# one per suite (run_one), so that one suite's spending never counts against
+# another's budgets.
 passed=0
 failed=0
 
@@ -27,7 +28,7 @@ fi
 run_one() {
 	local name=$1; shift
 	local out="$LOG_DIR/$name.log" rc p f
-	"$@" >"$out" 2>&1
+	SLUICE_USAGE_DB=${SLUICE_USAGE_DB_ALL:-$LOG_DIR/$name.usage.db} "$@" >"$out" 2>&1
 	rc=$?
 	grep -E '^(PASS|FAIL): ' "$out"
 	p=$(grep -c '^PASS: ' "$out")

@@ -24,16 +24,25 @@ wait_for "the demo backend" 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$DPORT" ||
 # The cases write the policy (their own keys and limits) and reload it.
 python3 tests/e2e/limits_cases.py write "$TMP/policy.json" "$GPORT" "$DPORT" 4 ||
 	die "cannot write the policy"
-"$SLUICED" --policy "$TMP/policy.json" --workers 2 --control "$TMP/ctl.sock" \
-	--pin-dir "$TMP/no-kernel" >"$TMP/sluiced.log" 2>&1 &
-GW=$!
-E2E_PIDS+=($GW)
-wait_for "sluiced" 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$GPORT" || die "$(tail -3 "$TMP/sluiced.log")"
+start_gw() {
+	"$SLUICED" --policy "$TMP/policy.json" --workers 2 --control "$TMP/ctl.sock" \
+		--pin-dir "$TMP/no-kernel" --usage-db "$TMP/usage.db" >>"$TMP/sluiced.log" 2>&1 &
+	GW=$!
+	E2E_PIDS+=($GW)
+	wait_for "sluiced" 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$GPORT" ||
+		die "$(tail -3 "$TMP/sluiced.log")"
+}
+start_gw
 
 python3 tests/e2e/limits_cases.py run "$TMP/policy.json" "$GPORT" "$DPORT" \
 	"$SLUICECTL --control $TMP/ctl.sock" || E2E_FAILED=1
 
 kill -TERM "$GW" && wait "$GW"
 check "sluiced exits 0 after SIGTERM" test $? = 0
+# A restart: the budgets start from what the usage ledger says was spent.
+start_gw
+python3 tests/e2e/limits_cases.py restarted "$TMP/policy.json" "$GPORT" "$DPORT" || E2E_FAILED=1
+kill -TERM "$GW" && wait "$GW"
+check "sluiced exits 0 after SIGTERM (after the restart)" test $? = 0
 check "no sanitizer report" bash -c "! grep -E 'ERROR: AddressSanitizer|runtime error|LeakSanitizer' '$TMP/sluiced.log'"
 exit $E2E_FAILED

@@ -517,3 +517,23 @@ void decide_spent(struct decide_limiter *lim, const char *agent, const char *cus
 	*month = sp->month;
 	pthread_mutex_unlock(&lim->spend_lock);
 }
+
+void decide_limiter_seed(struct decide_limiter *lim, const char *agent, const char *customer,
+			 double day, double month, __u64 now_ns)
+{
+	long a = agent ? nidx_find(&lim->dm->agent_idx, agent) : -1;
+	long cu = customer ? nidx_find(&lim->dm->customer_idx, customer) : -1;
+	struct spend *sp = a >= 0 ? &lim->agent_spend[a] : cu >= 0 ? &lim->customer_spend[cu] :
+			   NULL;
+	struct utc u;
+
+	if (!sp)
+		return;
+	utc_of(lim, now_ns, &u);
+	pthread_mutex_lock(&lim->spend_lock);
+	utc_month(lim, &u);
+	roll(sp, &u);
+	sp->day += day;
+	sp->month += month;
+	pthread_mutex_unlock(&lim->spend_lock);
+}

@@ -86,6 +86,10 @@ void decide_charge(struct decide_limiter *lim, const struct decide_model *dm,
 /* This UTC day's and month's spend of @agent (or, when NULL, of @customer). */
 void decide_spent(struct decide_limiter *lim, const char *agent, const char *customer,
 		  __u64 now_ns, double *day, double *month);
+/* Adds what @agent (or, when NULL, @customer) spent this UTC day and month
+ * before the limiter existed (the usage ledger's sums, at start). */
+void decide_limiter_seed(struct decide_limiter *lim, const char *agent, const char *customer,
+			 double day, double month, __u64 now_ns);
 /* UTC is the decision's clock plus @wall_offset_ns (set from CLOCK_REALTIME
  * minus CLOCK_MONOTONIC when the limiter is made; tests move it). */
 void decide_limiter_set_clock(struct decide_limiter *lim, __s64 wall_offset_ns);

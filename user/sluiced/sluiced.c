@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/resource.h>
@@ -28,6 +29,7 @@
 #include "kern/names.h"
 #include "policy/policy.h"
 #include "audit.h"
+#include "gate.h"
 #include "gwconf.h"
 #include "ledger.h"
 #include "worker.h"
@@ -367,6 +369,44 @@ static void on_ledger_timer(struct ev_loop *loop, void *data)
 	ev_timer_arm(loop, &d->ledger_timer, 1000);
 }
 
+/* What was spent this UTC day and month (@by, from @day_s and @month_s)
+ * into the budgets of @gp. */
+static void seed_from(struct gw_policy *gp, enum usage_by by, __s64 day_s, __s64 month_s)
+{
+	struct usage_report day = {}, month = {};
+	char why[200];
+
+	if (!usage_read(gp->cfg.usage_path, by, month_s, false, &month, why, sizeof(why)) &&
+	    !usage_read(gp->cfg.usage_path, by, day_s, false, &day, why, sizeof(why)))
+		for (size_t i = 0; i < month.n; i++) {
+			double today = 0;
+			const char *key = month.rows[i].key;
+
+			for (size_t k = 0; k < day.n; k++)
+				if (!strcmp(day.rows[k].key, key))
+					today = day.rows[k].sum.cost;
+			decide_limiter_seed(gp->limiter, by == USAGE_BY_AGENT ? key : NULL,
+					    by == USAGE_BY_CUSTOMER ? key : NULL, today,
+					    month.rows[i].sum.cost, gate_now_ns());
+		}
+	usage_report_free(&day);
+	usage_report_free(&month);
+}
+
+/* Budgets start from what the ledger says was spent this UTC day and month,
+ * so a restart forgets nothing (a reload carries the spends itself). */
+static void seed_budgets(struct gw_policy *gp)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	tm.tm_mday = 1;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	seed_from(gp, USAGE_BY_AGENT, now - now % 86400, timegm(&tm));
+	seed_from(gp, USAGE_BY_CUSTOMER, now - now % 86400, timegm(&tm));
+}
+
 /* Opened before any worker runs: a ledger that cannot open stops the start. */
 static int start_ledger(struct daemon *d, const struct gw_config *cfg)
 {
@@ -420,6 +460,8 @@ static int start(struct daemon *d)
 	err = setup_signals(d);
 	if (!err)
 		err = start_ledger(d, &gp->cfg);
+	if (!err)
+		seed_budgets(gp);
 	if (!err)
 		err = setup_ring(d);
 	if (!err)
