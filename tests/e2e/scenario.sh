@@ -5,8 +5,8 @@
 #   gpt-analyst (free plan) runs run_query at ten times its rate limit;
 #   ops-bot sends SQL injections;
 #   claude-assistant (pro, not premium) uses get_dashboard's premium filters.
-# tests/e2e/scenario_cases.py asserts each outcome, what the backend saw and
-# the audit records.
+# tests/e2e/scenario_cases.py asserts each outcome, what the backend saw, the
+# audit records and the usage ledger.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 
@@ -34,7 +34,7 @@ p["audit"] = {"jsonl": f"{tmp}/audit.jsonl"}
 json.dump(p, open(f"{tmp}/policy.json", "w"), indent=1)
 PY
 "$SLUICED" --policy "$TMP/policy.json" --workers 2 --pin-dir "$TMP/no-kernel" \
-	>"$TMP/sluiced.log" 2>&1 &
+	--usage-db "$TMP/usage.db" >"$TMP/sluiced.log" 2>&1 &
 GW=$!
 E2E_PIDS+=($GW)
 wait_for "sluiced" 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$GPORT" || die "$(tail -3 "$TMP/sluiced.log")"
@@ -42,6 +42,8 @@ wait_for "sluiced" 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$GPORT" || die "$(tail 
 python3 tests/e2e/scenario_cases.py run "$TMP" "$GPORT" "$HPORT" || E2E_FAILED=1
 kill -TERM "$GW" && wait "$GW"
 check "sluiced exits 0 after SIGTERM" test $? = 0
+"$SLUICECTL" usage --db "$TMP/usage.db" --json >"$TMP/usage.json" 2>&1
+"$SLUICECTL" usage --db "$TMP/usage.db" --upsell --json >"$TMP/upsell.json" 2>&1
 python3 tests/e2e/scenario_cases.py after-stop "$TMP" "$GPORT" "$HPORT" || E2E_FAILED=1
 check "no sanitizer report" bash -c "! grep -E 'ERROR: AddressSanitizer|runtime error|LeakSanitizer' '$TMP/sluiced.log'"
 exit $E2E_FAILED

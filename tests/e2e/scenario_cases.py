@@ -112,6 +112,8 @@ def run(tmp, port, hport):
     ok = [r for r in a if r[0] == 200 and r[2] and "result" in r[2]]
     limited = [r for r in a if r[0] == 429]
     out["analyst_ok"] = len(ok)
+    with open(f"{tmp}/allowed", "w") as f:
+        f.write(str(len(ok)))
     case("run_query at 10x the plan: every call is answered or throttled",
          len(ok) + len(limited) == HAMMER and 2 <= len(ok) < HAMMER / 2,
          (len(ok), len(limited), [r[0] for r in a]))
@@ -157,6 +159,33 @@ def after_stop(tmp, port, hport):
     case("audit: the premium filters are recorded as upsell events",
          len(cl) == 3 and all(r.get("upsell") == "filters" and r.get("decision") != "deny"
                               for r in cl), cl[:1])
+    ledger(tmp)
+
+
+def ledger(tmp):
+    with open(f"{tmp}/usage.json") as f:
+        use = json.load(f)
+    with open(f"{tmp}/upsell.json") as f:
+        ups = json.load(f)
+    rows = {r["agent"]: r for r in use.get("rows", [])}
+    an = rows.get("gpt-analyst", {})
+    throttled = HAMMER - out_ok(tmp)
+    case("ledger: every analyst call counted, the throttled ones as limited or refused",
+         an.get("calls") == HAMMER and
+         an.get("limited", 0) + an.get("denied", 0) == throttled and
+         use.get("lost_records") == 0, (an, throttled))
+    ops = rows.get("ops-bot", {})
+    case("ledger: the injections are refused calls, by reason argument",
+         ops.get("calls") == len(INJECTIONS) and ops.get("denied") == len(INJECTIONS) and
+         (ops.get("denied_by_reason") or {}).get("argument") == len(INJECTIONS), ops)
+    up = {r["agent"]: r for r in ups.get("rows", [])}.get("claude-assistant", {})
+    case("ledger: the premium filters are upsell events (sluicectl usage --upsell)",
+         up.get("upsell") == 3, ups)
+
+
+def out_ok(tmp):
+    with open(f"{tmp}/allowed") as f:
+        return int(f.read())
 
 
 if __name__ == "__main__":
