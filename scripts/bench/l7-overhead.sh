@@ -14,8 +14,9 @@
 #      run is judged by them and allowed; its first agent's key replaced by
 #      one made here, which wrk sends in X-API-Key): each call is
 #      authenticated, authorized, its arguments validated (a pattern, an
-#      enum), counted against its rate limits and budgets, and its answer
-#      redacted;
+#      enum), counted against its rate limits and budgets, its answer
+#      redacted, an audit record written (audit.jsonl) and its usage added
+#      to the ledger (usage.db), both in the bench's temp dir;
 #   2. SSE relay: tools/call export_report with a progressToken (5 events per
 #      call, backend --sse-delay-ms 0) with wrk: events relayed per second and
 #      proxy CPU per event;
@@ -261,7 +262,7 @@ start_sluiced() {	# 0|1
 EOF
 	start "sluiced$i" "$SERVER_CPU" "$BUILD/sluiced" --policy "$TMP/sluiced$i.json" \
 		--listen "127.0.0.1:$sport" --workers "$WORKERS" --control "$TMP/sluiced$i.sock" \
-		--pin-dir "$TMP/no-pins"
+		--pin-dir "$TMP/no-pins" --usage-db "$TMP/usage$i.db"
 }
 start_sluiced 0
 start_sluiced 1
@@ -296,13 +297,16 @@ for section in ("plans", "agents", "tools", "customers"):
                 out_of_reach(periods)
         if "budget" in v:
             v["budget"] = {"per_day": 10**12, "per_month": 10**12}
+# The audit sink and the usage ledger on, in the bench's temp dir.
+p["audit"] = {"jsonl": dst.rsplit("/", 1)[0] + "/audit.jsonl"}
+p["usage"] = {"path": dst.rsplit("/", 1)[0] + "/usage.db"}
 first = next(iter(p["agents"].values()))
 first["keys_sha256"] = [hashlib.sha256(key.encode()).hexdigest()]
 json.dump(p, open(dst, "w"), indent=1)
 PY
 	start sluiced_policy "$SERVER_CPU" "$BUILD/sluiced" --policy "$TMP/sluiced-policy.json" \
 		--listen "127.0.0.1:$P0" --workers "$WORKERS" --control "$TMP/sluiced-policy.sock" \
-		--pin-dir "$TMP/no-pins"
+		--pin-dir "$TMP/no-pins" --usage-db "$TMP/usage.db"
 }
 start_sluiced_policy
 
