@@ -5,7 +5,8 @@
 # `sluicectl key new`, and the conformance server suite.  The suite
 # (0.1.13) takes no header or credential (its options: --url, --scenario,
 # --suite, --expected-failures, -o, --verbose), so the agent is also
-# identified by its source address, agents.*.sources ["127.0.0.1"]; from any
+# identified by its source address, agents.*.sources ["127.0.0.1"] (and allowed
+# every backend request, server_requests, as an allow-all policy does); from any
 # other source a request without the key is 401.  Every scenario must come
 # out as against server-everything directly (dns-rebinding-protection may
 # pass through sluiced only), so at least as many pass.
@@ -22,7 +23,7 @@ on_exit "rm -rf '$TMP'"
 SE=$(free_port)
 GW=$(free_port)
 read -r KEY DIGEST < <(mcp_key everything-agent) && [ -n "$DIGEST" ] || die "sluicectl key new"
-AGENTS="{ \"everything-agent\": { \"keys_sha256\": [\"$DIGEST\"], \"sources\": [\"127.0.0.1\"] } }"
+AGENTS="{ \"everything-agent\": { \"keys_sha256\": [\"$DIGEST\"], \"sources\": [\"127.0.0.1\"], \"server_requests\": [\"sampling\", \"elicitation\", \"roots\"] } }"
 mcp_everything "$SE" streamableHttp "$TMP/se.log" || die "server-everything did not start"
 mcp_sluiced "$TMP" gw "$GW" "$SE" "$AGENTS" || die "sluiced: $(tail -3 "$TMP/gw.log")"
 
