@@ -113,6 +113,10 @@ def run(tmp, port, gw):
          d.get("decision") == "deny" and d.get("reason") == "tool_denied" and
          d.get("code") == -32010 and d.get("rule") == "agents.alpha.tools.deny[0]" and
          "backend" not in d and d.get("cost") == 0 and d.get("status") == 200, d)
+    case("a refused call names its session's client and the request's bytes too",
+         d.get("client_name") == "audit-test" and d.get("request_bytes", 0) > 0, d)
+    case("arguments with nothing to redact are recorded as sent",
+         p.get("arguments") == {"plan": "pro"}, p)
     # time is UTC with milliseconds
     case("time is ISO 8601 UTC", all(r.get("time", "").endswith("Z") and "T" in r["time"]
                                      for r in recs), [r.get("time") for r in recs])

@@ -292,13 +292,14 @@ static void audit_arguments(struct gate_req *g, const struct mcp_msg *m, struct 
 	wrapped = malloc(len + 12);
 	if (wrapped) {
 		snprintf(wrapped, len + 12, "{\"params\":%s}", text);
-		if (!gate_redact(g->gp, wrapped, strlen(wrapped), true, &red, &red_len, NULL) && red &&
-		    red_len > 11) {
+		if (gate_redact(g->gp, wrapped, strlen(wrapped), true, &red, &red_len, NULL)) {
+			/* not judged: left out */
+		} else if (red && red_len > 11) {
 			memmove(red, red + 10, red_len - 11);
 			red[red_len - 11] = '\0';
 			r->arguments = red;
 			red = NULL;
-		} else if (!g->gp->redact) {
+		} else if (!red) {	/* nothing to redact */
 			r->arguments = strdup(text);
 		}
 	}
@@ -342,6 +343,7 @@ static void audit_note(struct gate_req *g, const struct mcp_msg *m, struct audit
 		snprintf(pre->upsell + strlen(pre->upsell), sizeof(pre->upsell) - strlen(pre->upsell),
 			 "%s%s", i ? " " : "", v->upsell[i]);
 	pre->start_ns = gate_now_ns();
+	pre->request_bytes = g->body_bytes;
 	pre->rules = g->gp->redact;
 	g->audit[g->n_audit++] = pre;
 }
@@ -360,9 +362,18 @@ static struct audit_rec *audit_begin(struct gate_req *g, const struct mcp_msg *m
 
 void gate_audit_emit(struct gate_req *g, int status)
 {
+	struct session s;
+	bool known = g->n_audit && g->session &&
+		     sessions_use(g->session, g->gp->cfg.sessions.idle_ms, false, &s);
+
 	for (size_t i = 0; i < g->n_audit; i++) {
 		struct audit_rec *r = g->audit[i];
 
+		if (known && !strcmp(s.agent, r->agent)) {	/* the session's client */
+			snprintf(r->client_name, sizeof(r->client_name), "%s", s.client_name);
+			snprintf(r->client_version, sizeof(r->client_version), "%s",
+				 s.client_version);
+		}
 		r->status = status;
 		r->latency_ms = (double)(gate_now_ns() - r->start_ns) / 1e6;
 		audit_emit(r);
