@@ -104,6 +104,8 @@ def run(tmp, port, gw):
     case("arguments redacted, and the SHA-256 of what was sent",
          a.get("arguments") == {"query": "mail [EMAIL] about invoices"} and
          a.get("arguments_sha256") == hashlib.sha256(raw.encode()).hexdigest(), a)
+    case("arguments no rule matches are recorded as received",
+         p.get("arguments") == {"plan": "pro"}, p)
     case("an allowed call: decision, backend, status, latency, bytes, cost",
          p.get("decision") == "allow" and p.get("backend") == "main" and p.get("status") == 200 and
          p.get("latency_ms", 0) > 0 and p.get("request_bytes", 0) > 0 and

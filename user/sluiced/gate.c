@@ -292,13 +292,14 @@ static void audit_arguments(struct gate_req *g, const struct mcp_msg *m, struct 
 	wrapped = malloc(len + 12);
 	if (wrapped) {
 		snprintf(wrapped, len + 12, "{\"params\":%s}", text);
-		if (!gate_redact(g->gp, wrapped, strlen(wrapped), true, &red, &red_len, NULL) && red &&
-		    red_len > 11) {
+		int err = gate_redact(g->gp, wrapped, strlen(wrapped), true, &red, &red_len, NULL);
+
+		if (!err && red && red_len > 11) {
 			memmove(red, red + 10, red_len - 11);
 			red[red_len - 11] = '\0';
 			r->arguments = red;
 			red = NULL;
-		} else if (!g->gp->redact) {
+		} else if (!err && !red) {	/* no rule, or none matched: as received */
 			r->arguments = strdup(text);
 		}
 	}
