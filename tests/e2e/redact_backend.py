@@ -3,8 +3,8 @@ calls with secrets in them: as JSON (tool "json"), as an SSE stream whose
 events are written in pieces with pauses between them, so a secret is split
 across the gateway's reads (tool "sse"), and as an SSE event that is not
 JSON (tool "plain"), and as an SSE event whose JSON cJSON refuses (a lone
-surrogate) with the address behind a \\u escape (tool "lone").  Bounded by
---lifetime.
+surrogate) with the address behind a \\u escape (tool "lone"), and as an
+answer in an event named "endpoint" (tool "typed").  Bounded by --lifetime.
 
   redact_backend.py --listen 127.0.0.1:PORT [--lifetime S]
 """
@@ -57,6 +57,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.sse_plain(rid)
         if tool == "lone":
             return self.sse_lone(rid)
+        if tool == "typed":
+            self.sse_head()
+            text = json.dumps(result(rid, "mail " + MAIL))
+            self.chunk(f"event: endpoint\ndata: {text}\n\n".encode())
+            return self.chunk(b"")
         self.json({"jsonrpc": "2.0", "id": rid, "error": {"code": -32602, "message": "no"}})
 
     def json(self, obj):

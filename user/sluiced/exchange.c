@@ -592,7 +592,10 @@ static int ex_on_sse_event(struct upstream *us, struct sse_event *ev)
 		err = 0;
 	if (!err && ev->has_data && !ev->comment)
 		err = filter_event(ex, ev);
-	if (!err && ev->has_data && !ev->comment && strcmp(ev->type, "endpoint"))
+	/* Only the legacy stream's endpoint event is the gateway's: on another
+	 * stream an event named so is the backend's data like any other. */
+	if (!err && ev->has_data && !ev->comment &&
+	    !(ex->kind == EX_LEGACY_SSE && !strcmp(ev->type, "endpoint")))
 		err = redact_buf(ex, &ev->data, true);
 	if (err)
 		return err;
