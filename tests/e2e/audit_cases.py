@@ -104,6 +104,8 @@ def run(tmp, port, gw):
     case("arguments redacted, and the SHA-256 of what was sent",
          a.get("arguments") == {"query": "mail [EMAIL] about invoices"} and
          a.get("arguments_sha256") == hashlib.sha256(raw.encode()).hexdigest(), a)
+    case("arguments no rule matches are recorded as received",
+         p.get("arguments") == {"plan": "pro"}, p)
     case("an allowed call: decision, backend, status, latency, bytes, cost",
          p.get("decision") == "allow" and p.get("backend") == "main" and p.get("status") == 200 and
          p.get("latency_ms", 0) > 0 and p.get("request_bytes", 0) > 0 and
@@ -130,6 +132,20 @@ def run(tmp, port, gw):
     case("SIGUSR1 reopens the file: the next record starts a new one",
          len(new) == 1 and new[0].get("target") == "get_pricing" and len(old) == 3,
          (len(new), len(old)))
+    # a name cut to fit its field is cut between characters: the line stays UTF-8
+    post(port, call(6, "a" * 198 + "\u00e9", {}), sid)
+    end = time.time() + 5
+    while True:
+        with open(path, "rb") as f:
+            raw_lines = f.read().splitlines()
+        if len(raw_lines) >= 2 or time.time() > end:
+            break
+        time.sleep(0.05)
+    try:
+        cut = json.loads(raw_lines[-1].decode("utf-8")).get("target") if len(raw_lines) == 2 else None
+    except UnicodeDecodeError as e:
+        cut = e
+    case("a long name is cut between UTF-8 characters", cut == "a" * 198, cut)
     # a burst, then SIGTERM right away: nothing queued may be lost
     for i in range(BURST):
         post(port, call(100 + i, "get_pricing", {"plan": "pro"}), sid)
@@ -137,7 +153,7 @@ def run(tmp, port, gw):
 
 def after_stop(tmp, port, gw):
     recs = records(f"{tmp}/audit.jsonl")
-    case(f"after SIGTERM every record is in the file ({BURST + 1})", len(recs) == BURST + 1 and
+    case(f"after SIGTERM every record is in the file ({BURST + 2})", len(recs) == BURST + 2 and
          not any(r.get("event") == "audit_loss" for r in recs), len(recs))
 
 

@@ -3,7 +3,7 @@
 # (cards with the Luhn check, API keys, e-mail addresses) in front of
 # tests/e2e/redact_backend.py, which answers with secrets as JSON, as SSE
 # events written in pieces (a secret split across reads) and as an SSE event
-# that is not JSON.
+# that is not JSON, one whose JSON cJSON cannot parse, and one named endpoint.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 
@@ -77,6 +77,23 @@ plain_event() {
 		! echo "$out" | grep -q sk_live || { echo "$out"; return 1; }
 }
 check "an SSE event that is not JSON is redacted as plain text" plain_event
+
+lone_event() {
+	local out
+	out=$(call lone)
+	! echo "$out" | grep -qi 'example' || { echo "$out"; return 1; }
+	grep -q 'looks like JSON the gateway cannot parse' "$TMP/sluiced.log" ||
+		{ tail -3 "$TMP/sluiced.log"; return 1; }
+}
+check "JSON cJSON refuses (a lone surrogate) is not judged as plain text: not relayed" lone_event
+
+typed_event() {
+	local out
+	out=$(call typed)
+	echo "$out" | grep -q '^data: .*mail \[EMAIL\]' && ! echo "$out" | grep -q example ||
+		{ echo "$out"; return 1; }
+}
+check "an event named endpoint on a Streamable HTTP stream is judged like any other" typed_event
 
 kill -TERM "$GW" && wait "$GW"
 check "sluiced exits 0 after SIGTERM" test $? = 0

@@ -2,7 +2,9 @@
 calls with secrets in them: as JSON (tool "json"), as an SSE stream whose
 events are written in pieces with pauses between them, so a secret is split
 across the gateway's reads (tool "sse"), and as an SSE event that is not
-JSON (tool "plain").  Bounded by --lifetime.
+JSON (tool "plain"), and as an SSE event whose JSON cJSON refuses (a lone
+surrogate) with the address behind a \\u escape (tool "lone"), and as an
+answer in an event named "endpoint" (tool "typed").  Bounded by --lifetime.
 
   redact_backend.py --listen 127.0.0.1:PORT [--lifetime S]
 """
@@ -53,6 +55,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.sse(rid)
         if tool == "plain":
             return self.sse_plain(rid)
+        if tool == "lone":
+            return self.sse_lone(rid)
+        if tool == "typed":
+            self.sse_head()
+            text = json.dumps(result(rid, "mail " + MAIL))
+            self.chunk(f"event: endpoint\ndata: {text}\n\n".encode())
+            return self.chunk(b"")
         self.json({"jsonrpc": "2.0", "id": rid, "error": {"code": -32602, "message": "no"}})
 
     def json(self, obj):
@@ -96,6 +105,13 @@ class Handler(BaseHTTPRequestHandler):
         self.sse_head()
         self.chunk(f"data: key {KEY} in plain text\n\n".encode())
         self.chunk(f"data: {json.dumps(result(rid, 'done'))}\n\n".encode())
+        self.chunk(b"")
+
+    def sse_lone(self, rid):
+        # JSON.parse reads this (and decodes the escape); cJSON does not.
+        text = json.dumps(result(rid, "mail " + MAIL.replace("@", "\\u0040") + " \\udc00"))
+        self.sse_head()
+        self.chunk(f"data: {text.replace(chr(92) * 2, chr(92))}\n\n".encode())
         self.chunk(b"")
 
 

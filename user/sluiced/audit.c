@@ -208,10 +208,38 @@ static const char *action_name(enum decide_action a)
 	return a == DECIDE_DENY ? "deny" : a == DECIDE_REWRITE ? "rewrite" : "allow";
 }
 
+/*
+ * The record's fields are fixed-size copies, cut wherever the name was too
+ * long: a cut inside a UTF-8 character would leave a line a strict reader
+ * refuses (and with it, for some, the file).  Only that tail goes.
+ */
+static size_t whole_chars(const char *s, size_t len)
+{
+	size_t lead = len, need;
+
+	while (lead > 0 && len - lead < 3 && ((unsigned char)s[lead - 1] & 0xc0) == 0x80)
+		lead--;
+	if (!lead || (unsigned char)s[lead - 1] < 0xc0)
+		return len;
+	lead--;
+	need = (unsigned char)s[lead] >= 0xf0 ? 4 : (unsigned char)s[lead] >= 0xe0 ? 3 : 2;
+	return len - lead >= need ? len : lead;
+}
+
 static void add_str(cJSON *o, const char *name, const char *value)
 {
-	if (value && *value)
+	char whole[256];
+	size_t len;
+
+	if (!value || !*value)
+		return;
+	len = strlen(value);
+	if (len >= sizeof(whole) || whole_chars(value, len) == len) {
 		cJSON_AddStringToObject(o, name, value);
+		return;
+	}
+	snprintf(whole, sizeof(whole), "%.*s", (int)whole_chars(value, len), value);
+	cJSON_AddStringToObject(o, name, whole);
 }
 
 static char *format(const struct audit_rec *r)

@@ -462,6 +462,19 @@ static int filter_event(struct exchange *ex, struct sse_event *ev)
 }
 
 /*
+ * Data that starts as JSON does but that the parser refused (a lone
+ * surrogate, nesting deeper than cJSON takes) is no plain text: a client's
+ * JSON.parse may read it, decoding the \u escapes a pattern over the raw
+ * text would never see.
+ */
+static bool looks_json(const struct buf *b)
+{
+	size_t i = strspn(b->data, " \t\r\n");
+
+	return i < b->len && strchr("{[\"", b->data[i]);
+}
+
+/*
  * What the backend sends reaches the agent redacted: a JSON answer whole,
  * an event's data whole (the SSE reader hands over complete events, so a
  * secret split across two reads is still seen whole), data that is not JSON
@@ -476,12 +489,13 @@ static int redact_buf(struct exchange *ex, struct buf *b, bool json)
 	if (!ex->gp->redact || !b->len)
 		return 0;
 	err = gate_redact(ex->gp, b->data, b->len, json, &text, &len, &ex->redactions);
-	if (err == -EINVAL && json)	/* not JSON after all: judged as text */
+	if (err == -EINVAL && json && !looks_json(b))	/* not JSON after all: judged as text */
 		err = gate_redact(ex->gp, b->data, b->len, false, &text, &len, &ex->redactions);
 	if (err) {
 		pr_warn("sluiced: backend %s: an answer could not be redacted (%s); not relayed\n",
 			ex->up.be->name, err == -E2BIG ? "a pattern hit its match limit, or the "
-			"text is not UTF-8" : "out of memory");
+			"text is not UTF-8" : err == -EINVAL ? "it looks like JSON the gateway "
+			"cannot parse" : "out of memory");
 		return err;
 	}
 	if (!text)
@@ -578,7 +592,10 @@ static int ex_on_sse_event(struct upstream *us, struct sse_event *ev)
 		err = 0;
 	if (!err && ev->has_data && !ev->comment)
 		err = filter_event(ex, ev);
-	if (!err && ev->has_data && !ev->comment && strcmp(ev->type, "endpoint"))
+	/* Only the legacy stream's endpoint event is the gateway's: on another
+	 * stream an event named so is the backend's data like any other. */
+	if (!err && ev->has_data && !ev->comment &&
+	    !(ex->kind == EX_LEGACY_SSE && !strcmp(ev->type, "endpoint")))
 		err = redact_buf(ex, &ev->data, true);
 	if (err)
 		return err;
