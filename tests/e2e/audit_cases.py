@@ -122,6 +122,15 @@ def run(tmp, port, gw):
     # time is UTC with milliseconds
     case("time is ISO 8601 UTC", all(r.get("time", "").endswith("Z") and "T" in r["time"]
                                      for r in recs), [r.get("time") for r in recs])
+    # arguments over 64 KiB: only their size and hash (the queue holds lines)
+    big = {"query": "x" * 70000}
+    post(port, call(6, "search_docs", big), sid)
+    recs = records(path, 4)
+    b = recs[-1] if len(recs) == 4 else {}
+    case("arguments over 64 KiB are left out, their size and SHA-256 kept",
+         "arguments" not in b and b.get("arguments_omitted_bytes", 0) > 70000 and
+         b.get("arguments_sha256") == hashlib.sha256(
+             json.dumps(big, separators=(",", ":")).encode()).hexdigest(), b)
     # logrotate: move the file, SIGUSR1, the next record goes to a new file
     os.rename(path, path + ".1")
     os.kill(gw, signal.SIGUSR1)
@@ -130,7 +139,7 @@ def run(tmp, port, gw):
     new = records(path, 1)
     old = records(path + ".1")
     case("SIGUSR1 reopens the file: the next record starts a new one",
-         len(new) == 1 and new[0].get("target") == "get_pricing" and len(old) == 3,
+         len(new) == 1 and new[0].get("target") == "get_pricing" and len(old) == 4,
          (len(new), len(old)))
     # a name cut to fit its field is cut between characters: the line stays UTF-8
     post(port, call(6, "a" * 198 + "\u00e9", {}), sid)

@@ -95,6 +95,13 @@ typed_event() {
 }
 check "an event named endpoint on a Streamable HTTP stream is judged like any other" typed_event
 
+mislabelled() {
+	local out
+	out=$(call mislabel)
+	echo "$out" | grep -q 'mail \[EMAIL\]' && ! echo "$out" | grep -q example || { echo "$out"; return 1; }
+}
+check "a JSON answer labelled text/plain is redacted all the same" mislabelled
+
 kill -TERM "$GW" && wait "$GW"
 check "sluiced exits 0 after SIGTERM" test $? = 0
 check "no sanitizer report" bash -c "! grep -E 'ERROR: AddressSanitizer|runtime error|LeakSanitizer' '$TMP/sluiced.log'"

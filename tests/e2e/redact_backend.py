@@ -53,6 +53,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.raw_json(text.replace('"big": 0', '"big": 12345678901234567890'))
         if tool == "sse":
             return self.sse(rid)
+        if tool == "mislabel":      # JSON sent as text/plain
+            data = json.dumps(result(rid, f"mail {MAIL}")).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         if tool == "plain":
             return self.sse_plain(rid)
         if tool == "lone":

@@ -23,6 +23,7 @@ static struct {
 	pthread_cond_t wake;
 	char *q[AUDIT_QUEUE];
 	size_t head, n;
+	size_t bytes;			/* of the lines queued */
 	bool running, stopping, reopen;
 	char *path;			/* NULL: no sink */
 	pthread_t thread;
@@ -99,6 +100,7 @@ static void *writer(void *arg)
 			if (pthread_cond_timedwait(&au.wake, &au.lock, &until) == ETIMEDOUT)
 				break;
 		while (au.n && batch) {
+			au.bytes -= strlen(au.q[au.head]);
 			batch[n++] = au.q[au.head];
 			au.head = (au.head + 1) % AUDIT_QUEUE;
 			au.n--;
@@ -269,6 +271,8 @@ static char *format(const struct audit_rec *r)
 	if (r->arguments && (red = cJSON_Parse(r->arguments)))
 		cJSON_AddItemToObject(o, "arguments", red);
 	add_str(o, "arguments_sha256", r->arguments_sha256);
+	if (r->arguments_omitted)
+		cJSON_AddNumberToObject(o, "arguments_omitted_bytes", (double)r->arguments_omitted);
 	cJSON_AddStringToObject(o, "decision", action_name(r->action));
 	if (r->action == DECIDE_DENY) {
 		cJSON_AddStringToObject(o, "reason", decide_reason_name(r->reason));
@@ -320,9 +324,10 @@ void audit_emit(struct audit_rec *r)
 	free(r->arguments);
 	r->arguments = NULL;
 	pthread_mutex_lock(&au.lock);
-	if (line && au.n < AUDIT_QUEUE) {
+	if (line && au.n < AUDIT_QUEUE && au.bytes + strlen(line) <= AUDIT_QUEUE_BYTES) {
 		au.q[(au.head + au.n) % AUDIT_QUEUE] = line;
 		au.n++;
+		au.bytes += strlen(line);
 		queued = true;
 		pthread_cond_signal(&au.wake);
 	}

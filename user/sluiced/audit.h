@@ -24,6 +24,8 @@
 #include "sessions.h"	/* SL_SESSION_ID_MAX */
 
 #define AUDIT_QUEUE 65536	/* lines waiting for the writer */
+#define AUDIT_QUEUE_BYTES (64u << 20)	/* and their bytes, all together */
+#define AUDIT_ARGS_MAX 65536	/* arguments longer than this: only their hash */
 
 struct audit_rec {
 	/* who */
@@ -36,6 +38,7 @@ struct audit_rec {
 	char target[200];		/* the tool, the URI or the prompt */
 	char *arguments;		/* the arguments as JSON, redacted (malloc), or NULL */
 	char arguments_sha256[65];	/* of the arguments as the agent sent them */
+	size_t arguments_omitted;	/* their size, when over AUDIT_ARGS_MAX */
 	/* the decision */
 	enum decide_action action;
 	enum decide_reason reason;

@@ -626,8 +626,12 @@ static int ex_on_check(struct upstream *us, struct http_msg *msg)
 	char why[160];
 	int err;
 
-	if (!ex->client || ex->streaming || !is_json(msg))
+	if (!ex->client || ex->streaming)
 		return 0;
+	/* A body labelled otherwise is still redacted: a client that reads
+	 * JSON whatever the Content-Type says would see what it holds. */
+	if (!is_json(msg))
+		return redact_buf(ex, &msg->body, true);
 	if (is_post(ex))
 		err = inspect_answer(msg->body.data, msg->body.len, &ex->ids, why, sizeof(why));
 	else

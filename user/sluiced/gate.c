@@ -288,6 +288,11 @@ static void audit_arguments(struct gate_req *g, const struct mcp_msg *m, struct 
 	if (EVP_Digest(text, len, md, &md_len, EVP_sha256(), NULL) && md_len == 32)
 		for (unsigned int i = 0; i < md_len; i++)
 			snprintf(r->arguments_sha256 + 2 * i, 3, "%02x", md[i]);
+	if (len > AUDIT_ARGS_MAX) {	/* the queue holds lines, not megabytes */
+		r->arguments_omitted = len;
+		cJSON_free(text);
+		return;
+	}
 	/* Redaction judges what is under "params": wrapped, then unwrapped. */
 	wrapped = malloc(len + 12);
 	if (wrapped) {
