@@ -164,6 +164,10 @@ void ledger_judged(const char *agent, const struct identity *id, const struct mc
 	 * for all of them, not one per name. */
 	if (v->action == DECIDE_DENY && v->reason == DR_UNKNOWN_TOOL)
 		name = "(unknown)";
+	/* A tool the policy does not declare, let through by unknown_tools (or
+	 * with no catalogue at all), is named by the caller too: one row. */
+	else if (m->info && m->info->id == MCP_M_TOOLS_CALL && v->tool < 0)
+		name = "(undeclared)";
 	copy_visible(r.agent, sizeof(r.agent), agent);
 	copy_visible(r.customer, sizeof(r.customer), id->customer);
 	copy_visible(r.tool, sizeof(r.tool), name);

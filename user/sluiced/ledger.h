@@ -6,8 +6,9 @@
  * What is metered: tools/call (tool: the tool's name), resources/read
  * (tool: "resources/read", the URI is not kept: it may carry customer data
  * and would make a row per document) and prompts/get (tool: "prompts/get").
- * A tool the catalogue refuses as unknown is "(unknown)": its name is any
- * text a caller makes up.  Names are kept as visible ASCII ('?' for the rest).
+ * A tool the catalogue refuses as unknown is "(unknown)", one it does not
+ * declare (let through by unknown_tools, or refused before the lookup) is
+ * "(undeclared)": such names are any text a caller makes up.  Names are kept as visible ASCII ('?' for the rest).
  * A refused one is noted when the gate refuses it; the allowed ones of a
  * POST when its exchange ends, with the bytes of the answer the client got
  * (a batch shares one body each way: its bytes go on its first metered
