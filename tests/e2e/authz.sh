@@ -40,6 +40,7 @@ if out.endswith("g2.json"):     # g2 names its context headers itself
     p["context_headers"] = {"agent": "X-Caller", "customer": "x-tenant", "plan": "X-Tier"}
     # the hostile backend's tool that asks the agent to sample (server_requests)
     p["tools"]["ask_sampling"] = {"class": "read"}
+    p["tools"]["ask_sampling_json"] = {"class": "read"}
 p["listen"] = f"127.0.0.1:{port}"
 p.pop("admin", None)
 p["backends"]["analytics"]["url"] = f"http://127.0.0.1:{analytics}/mcp"

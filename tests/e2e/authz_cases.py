@@ -599,6 +599,16 @@ case("POST stream: a sampling request to an agent without \"sampling\" is not re
      a[0]["hdr"].get("x-caller") == "claude-assistant", (head, body[-300:], a))
 
 reset()
+st, hd, js = req(G2, "POST", "/mcp", call(52, "ask_sampling_json", {}), key=CLAUDE,
+                 headers=dict(V25, **{"Mcp-Session-Id": sid or "x"}))
+a = answers()
+case("JSON answer: a sampling request in it is taken out for an agent without \"sampling\" "
+     "(a client reads every message of a JSON answer); the backend is POSTed the -32010 error",
+     st == 200 and isinstance(js, list) and len(js) == 1 and js[0].get("id") == 52 and
+     "result" in js[0] and len(a) == 1 and (a[0]["error"] or {}).get("code") == -32010,
+     (st, js, a))
+
+reset()
 head, body = stream("POST", "/mcp", call(51, "ask_sampling", {}), key=OPS, headers=V25)
 case("POST stream: an agent with \"sampling\" gets the request; the gateway answers nothing",
      head.status == 200 and SAMPLING in body and

@@ -34,6 +34,8 @@ What it does with a request is chosen by the tool name of a `tools/call`
                                 sampling/createMessage request, waits up to 2 s for
                                 the answer to it (POSTed back), then ends with a
                                 result saying what came
+  tools/call ask_sampling_json  a JSON answer (no SSE): an array holding a
+                                sampling/createMessage request, then the result
   GET /mcp                      an SSE stream that stays open and silent;
                                 X-Hostile: sampling sends a sampling/createMessage
                                 request on it first
@@ -139,7 +141,8 @@ def event(data):
 
 TOOLS = ["echo", "big", "stray_crlf", "wrong_id", "unsolicited_after",
          "arm_unsolicited", "transfer_money", "status_101", "status_999",
-         "sse_retry_huge", "sse_nul", "sse_priming", "sse_text", "ask_sampling"]
+         "sse_retry_huge", "sse_nul", "sse_priming", "sse_text", "ask_sampling",
+         "ask_sampling_json"]
 
 ANSWER_WAIT_S = 2
 server_ids = itertools.count(1)
@@ -350,6 +353,11 @@ class Conn:
             return await self.bad_sse(rid, name)
         if name == "ask_sampling":
             return await self.ask_sampling(rid)
+        if name == "ask_sampling_json":
+            req = json.loads(sampling_request()[1].split(b"data: ", 1)[1])
+            body = [req, {"jsonrpc": "2.0", "id": rid, "result": text_result(name)}]
+            await self.send(http(200, "OK", json.dumps(body).encode()))
+            return True
         if name in ("sse_priming", "sse_text"):
             first = PRIMING if name == "sse_priming" else event(b"hello, not JSON")
             final = json.dumps({"jsonrpc": "2.0", "id": rid, "result": text_result(name)})

@@ -7,7 +7,9 @@
  * tests/e2e/authz.sh.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -236,6 +238,109 @@ static void test_merge_same_ids(void)
 	batch_free(&ba);
 }
 
+/* Heap bytes in use, big blocks (mmap) included: glibc's count (0 under a
+ * sanitizer, whose leak check then does the job). */
+static size_t heap_in_use(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+}
+
+/* "[e0,e1,...]" of @n copies of the element @fmt made with its index. */
+static char *array_of(size_t n, const char *fmt)
+{
+	struct buf b = {};
+
+	buf_append(&b, "[", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_append(&b, ",", 1);
+		buf_printf(&b, fmt, i, i);
+	}
+	buf_append(&b, "]", 1);
+	return b.data;
+}
+
+/* A big answer's cJSON tree no longer fits the per-thread arena and spills
+ * to malloc: what spilled must be freed, or every such answer leaks. */
+static void test_no_leak_past_arena(void)
+{
+	static const char *const rids[] = { "1", "2" };
+	static const char *const answers[] = { NULL, REFUSED };
+	char *backend = array_of(3000, "{\"jsonrpc\":\"2.0\",\"id\":%zu,\"result\":{\"n\":%zu}}");
+	char *tools = array_of(3000, "{\"name\":\"search\",\"description\":\"%zu %zu\"}");
+	struct gate_lists lists = {};
+	struct identity id;
+	struct batch_answers ba;
+	struct buf list = {};
+	size_t before, grew;
+
+	decide_identity_of(gp.model, decide_agent_index(gp.model, "carol"), IDM_JWT, &id);
+	/* carol may not see delete_account: the list is filtered, the rest kept. */
+	buf_printf(&list, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"tools\":"
+		   "[{\"name\":\"delete_account\"},%s}}", tools + 1);
+	slots(&ba, rids, answers, 2);
+	TEST_CASE("merge: a backend answer past the arena leaks nothing") {
+		free(batch_merge(&ba, backend, strlen(backend), 0, NULL, 0));
+		before = heap_in_use();
+		for (int i = 0; i < 20; i++)
+			free(batch_merge(&ba, backend, strlen(backend), 0, NULL, 0));
+		grew = heap_in_use() - before;
+		CHECK(heap_in_use() < before || grew < 16384, "the heap grew %zu bytes", grew);
+	}
+	TEST_CASE("lists: filtering a list past the arena leaks nothing") {
+		char *out = gate_filter_answer(&gp, &id, gate_lists_lookup, &lists, list.data,
+					       list.len);
+
+		CHECK(out && !strstr(out, "delete_") && strstr(out, "\"2999 2999\""), "%.80s", out);
+		free(out);
+		before = heap_in_use();
+		for (int i = 0; i < 20; i++)
+			free(gate_filter_answer(&gp, &id, gate_lists_lookup, &lists, list.data,
+						list.len));
+		grew = heap_in_use() - before;
+		CHECK(heap_in_use() < before || grew < 16384, "the heap grew %zu bytes", grew);
+	}
+	TEST_CASE("judge: a big message (a list noted, a rewrite) leaks nothing") {
+		/* 20000 small members: the tree fills the arena, and whatever
+		 * is made after it spills to malloc. */
+		char *pad = array_of(10000, "%zu,%zu");
+		struct buf big[2] = {};
+		struct inspect_result res;
+		struct gate_req g;
+
+		buf_printf(&big[0], "[{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
+			   "\"params\":{\"name\":\"search\",\"arguments\":{},\"_meta\":{\"pad\":%s}}}",
+			   pad);
+		for (int i = 0; i < 500; i++)
+			buf_puts(&big[0], "," LIST("3"));
+		buf_puts(&big[0], "]");
+		buf_printf(&big[1], "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
+			   "\"params\":{\"name\":\"search\",\"arguments\":{},\"_meta\":{\"pad\":%s}}}",
+			   pad);
+		for (int b = 0; b < 2; b++) {
+			for (int i = 0; i < 25; i++) {
+				if (i == 5)	/* after the heap's first growth */
+					before = heap_in_use();
+				CHECK(!judge(big[b].data, &g, &res) && g.body &&
+				      g.lists.n == (b ? 0 : 500), "%d %.100s", res.http_status,
+				      g.message);
+				release(&g, &res);
+			}
+			grew = heap_in_use() - before;
+			CHECK(heap_in_use() < before || grew < 16384, "%s: the heap grew %zu bytes",
+			      b ? "a rewrite" : "a batch", grew);
+			buf_free(&big[b]);
+		}
+		free(pad);
+	}
+	batch_free(&ba);
+	buf_free(&list);
+	free(tools);
+	free(backend);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -249,6 +354,7 @@ int main(int argc, char **argv)
 	test_judge_edges();
 	test_merge();
 	test_merge_same_ids();
+	test_no_leak_past_arena();
 	decide_model_free(gp.model);
 	policy_free(gp.pol);
 	jarena_thread_exit();

@@ -6,6 +6,7 @@
  * order of steps (a call refused earlier burns no quota), state keyed by
  * agent, and what a reload carries over.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,29 @@ static int passes(struct world *w, const char *agent, const char *tool, int n,
 		ok += call_at(w, agent, tool, NULL, start + (unsigned long long)i * step_ns, &v) !=
 		      DECIDE_DENY;
 	return ok;
+}
+
+/* Workers calling at once must share a budget's room exactly: 4 threads
+ * make 1000 calls of cost 1 each against 3000 a day. */
+static const char *const race_policy =
+	"{ \"version\": 1, \"backends\": { \"main\": { \"url\": \"http://127.0.0.1:9000/mcp\" } },\n"
+	"  \"agents\": { \"alpha\": { \"keys_sha256\": [" KEY_A "],\n"
+	"                           \"budget\": { \"per_day\": 3000 } } },\n"
+	"  \"tools\": { \"search\": { \"class\": \"read\", \"cost\": 1 } } }\n";
+
+struct racer {
+	struct world *w;
+	int allowed;
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+	struct decide_verdict v;
+
+	for (int i = 0; i < 1000; i++)
+		r->allowed += call_at(r->w, "alpha", "search", NULL, T0, &v) != DECIDE_DENY;
+	return NULL;
 }
 
 int main(int argc __attribute__((unused)), char **argv)
@@ -351,6 +375,42 @@ int main(int argc __attribute__((unused)), char **argv)
 		decide_spent(b2.lim, "alpha", NULL, T0, &day, &month);
 		CHECK(day == 6, "after the reload %g", day);
 		unload(&b2);
+		unload(&b);
+	}
+	TEST_CASE("budgets: a call is charged as the budget passes it, refunded if limited") {
+		struct world b = {};
+		struct identity id;
+		double day, month;
+
+		CHECK(!load(&b, budget_policy, NULL), "load");
+		decide_limiter_set_clock(b.lim, UTC_T0 * (long long)S - (long long)T0);
+		decide_identity_of(b.dm, decide_agent_index(b.dm, "alpha"), IDM_API_KEY, &id);
+		CHECK(budget_check(b.lim, b.dm, &id, 4, T0, &v) != DECIDE_DENY, "%s", v.message);
+		decide_spent(b.lim, "alpha", NULL, T0, &day, &month);
+		CHECK(day == 4 && month == 4, "charged with the check: %g %g", day, month);
+		decide_spent(b.lim, NULL, "acme", T0, &day, &month);
+		CHECK(day == 4, "the customer too: %g", day);
+		decide_refund(b.lim, b.dm, &id, 4, T0);
+		decide_spent(b.lim, "alpha", NULL, T0, &day, &month);
+		CHECK(day == 0 && month == 0, "refunded: %g %g", day, month);
+		unload(&b);
+	}
+	TEST_CASE("budgets: workers checking at once never pass more than the budget") {
+		struct world b = {};
+		struct racer r[4] = {};
+		pthread_t t[4];
+		int total = 0;
+
+		CHECK(!load(&b, race_policy, NULL), "load");
+		for (int i = 0; i < 4; i++) {
+			r[i].w = &b;
+			pthread_create(&t[i], NULL, race, &r[i]);
+		}
+		for (int i = 0; i < 4; i++) {
+			pthread_join(t[i], NULL);
+			total += r[i].allowed;
+		}
+		CHECK(total == 3000, "%d calls passed a budget of 3000", total);
 		unload(&b);
 	}
 	return test_finish();

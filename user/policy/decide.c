@@ -83,13 +83,15 @@ static enum decide_action decide_call(const struct decide_model *dm, const struc
 				c->plan ? c->plan->name : NULL, c->plan && c->plan->premium, v);
 	if (tool)
 		v->cost_per_kib = tool->cost_per_kib;
-	/* Last, the budgets, then the rate limits, then the charge: a call
-	 * refused by anything before burns no quota and costs nothing. */
-	if (act == DECIDE_DENY ||
-	    budget_check(lim, dm, id, v->cost, v->at_ns, v) == DECIDE_DENY ||
-	    limits_check(lim, dm, id->agent, v->tool, v->class, v->at_ns, v) == DECIDE_DENY)
+	/* Last, the budgets (which charge the call as they pass it), then the
+	 * rate limits: a call refused by anything before burns no quota, and
+	 * one the limits refuse gets its cost back. */
+	if (act == DECIDE_DENY || budget_check(lim, dm, id, v->cost, v->at_ns, v) == DECIDE_DENY)
 		return DECIDE_DENY;
-	decide_charge(lim, dm, id, v->cost, v->at_ns);
+	if (limits_check(lim, dm, id->agent, v->tool, v->class, v->at_ns, v) == DECIDE_DENY) {
+		decide_refund(lim, dm, id, v->cost, v->at_ns);
+		return DECIDE_DENY;
+	}
 	return act;
 }
 

@@ -441,22 +441,37 @@ static const struct dm_budget *agent_budget(const struct decide_model *dm,
 	return p ? &p->budget : NULL;
 }
 
+/* Adds @cost (negative: gives it back, down to 0) to @sp, rolled to @u. */
+static void spend_add(struct spend *sp, const struct utc *u, double cost)
+{
+	roll(sp, u);
+	sp->day = sp->day + cost > 0 ? sp->day + cost : 0;
+	sp->month = sp->month + cost > 0 ? sp->month + cost : 0;
+}
+
+/* The customer of @id in the model, or -1. */
+static long customer_of(const struct decide_model *dm, const struct identity *id)
+{
+	return id->customer[0] ? nidx_find(&dm->customer_idx, id->customer) : -1;
+}
+
+/*
+ * Judged and charged under one hold of the spend lock: two workers'
+ * calls checked at once could otherwise both pass with the room of one.
+ */
 enum decide_action budget_check(struct decide_limiter *lim, const struct decide_model *dm,
 				const struct identity *id, double cost, __u64 now_ns,
 				struct decide_verdict *v)
 {
 	const struct dm_budget *ab;
-	long cu = -1;
+	long cu;
 	struct utc u;
 	enum decide_action act = DECIDE_ALLOW;
 
 	if (!lim || lim->dm != dm || id->agent < 0 || (size_t)id->agent >= lim->n_agents)
 		return DECIDE_ALLOW;
 	ab = agent_budget(dm, &dm->agents[id->agent], id->plan);
-	if (id->customer[0])
-		cu = nidx_find(&dm->customer_idx, id->customer);
-	if (!ab && (cu < 0 || !dm->customers[cu].budget.path))
-		return DECIDE_ALLOW;
+	cu = customer_of(dm, id);
 	utc_of(lim, now_ns, &u);
 	pthread_mutex_lock(&lim->spend_lock);
 	utc_month(lim, &u);
@@ -469,32 +484,45 @@ enum decide_action budget_check(struct decide_limiter *lim, const struct decide_
 		act = judge_budget(&dm->customers[cu].budget, &lim->customer_spend[cu], cost,
 				   "customer", dm->customers[cu].name, &u, v);
 	}
+	if (act != DECIDE_DENY && cost > 0) {
+		spend_add(&lim->agent_spend[id->agent], &u, cost);
+		if (cu >= 0)
+			spend_add(&lim->customer_spend[cu], &u, cost);
+	}
 	pthread_mutex_unlock(&lim->spend_lock);
 	return act;
 }
 
-void decide_charge(struct decide_limiter *lim, const struct decide_model *dm,
+static void charge(struct decide_limiter *lim, const struct decide_model *dm,
 		   const struct identity *id, double cost, __u64 now_ns)
 {
 	long cu;
 	struct utc u;
 
-	if (!lim || lim->dm != dm || id->agent < 0 || (size_t)id->agent >= lim->n_agents ||
-	    cost <= 0)
+	if (!lim || lim->dm != dm || id->agent < 0 || (size_t)id->agent >= lim->n_agents)
 		return;
-	cu = id->customer[0] ? nidx_find(&dm->customer_idx, id->customer) : -1;
+	cu = customer_of(dm, id);
 	utc_of(lim, now_ns, &u);
 	pthread_mutex_lock(&lim->spend_lock);
 	utc_month(lim, &u);
-	roll(&lim->agent_spend[id->agent], &u);
-	lim->agent_spend[id->agent].day += cost;
-	lim->agent_spend[id->agent].month += cost;
-	if (cu >= 0) {
-		roll(&lim->customer_spend[cu], &u);
-		lim->customer_spend[cu].day += cost;
-		lim->customer_spend[cu].month += cost;
-	}
+	spend_add(&lim->agent_spend[id->agent], &u, cost);
+	if (cu >= 0)
+		spend_add(&lim->customer_spend[cu], &u, cost);
 	pthread_mutex_unlock(&lim->spend_lock);
+}
+
+void decide_charge(struct decide_limiter *lim, const struct decide_model *dm,
+		   const struct identity *id, double cost, __u64 now_ns)
+{
+	if (cost > 0)
+		charge(lim, dm, id, cost, now_ns);
+}
+
+void decide_refund(struct decide_limiter *lim, const struct decide_model *dm,
+		   const struct identity *id, double cost, __u64 now_ns)
+{
+	if (cost > 0)
+		charge(lim, dm, id, -cost, now_ns);
 }
 
 void decide_spent(struct decide_limiter *lim, const char *agent, const char *customer,

@@ -73,15 +73,20 @@ enum decide_action limits_check(struct decide_limiter *lim, const struct decide_
  * is made: a "deny" budget the call would overrun refuses it (DR_BUDGET,
  * 429, the message says what was spent and when the budget resets,
  * v->budget_reset_s the seconds until then); a "report" one lets it through
- * with v->budget_over and v->budget_rule set.  decide_charge() adds a cost
- * to both spends (the call's when it is allowed; per-KiB costs when the
- * answer is complete).  A day or month that ended starts at 0.  The
- * spends carry over a reload; @now_ns is the decision's clock.
+ * with v->budget_over and v->budget_rule set.  A call it lets through is
+ * charged @cost at once, in the same hold of the lock (two threads cannot
+ * both take the last room); decide_refund() gives it back when a later
+ * step refuses the call.  decide_charge() adds a cost to both spends
+ * (per-KiB costs when the answer is complete).  A day or month that ended
+ * starts at 0.  The spends carry over a reload; @now_ns is the decision's
+ * clock.
  */
 enum decide_action budget_check(struct decide_limiter *lim, const struct decide_model *dm,
 				const struct identity *id, double cost, __u64 now_ns,
 				struct decide_verdict *v);
 void decide_charge(struct decide_limiter *lim, const struct decide_model *dm,
+		   const struct identity *id, double cost, __u64 now_ns);
+void decide_refund(struct decide_limiter *lim, const struct decide_model *dm,
 		   const struct identity *id, double cost, __u64 now_ns);
 /* This UTC day's and month's spend of @agent (or, when NULL, of @customer). */
 void decide_spent(struct decide_limiter *lim, const char *agent, const char *customer,

@@ -163,6 +163,9 @@ char *batch_merge(const struct batch_answers *ba, const char *backend, size_t le
 	}
 	if (!err)
 		err = merge_into(&out, ba, &bk, code, message, retry_after_s);
+	/* A big answer's tree spills out of the arena to malloc: free it all. */
+	for (size_t i = 0; i < bk.n; i++)
+		cJSON_free(bk.v[i].rid);
 	free(bk.v);
 	cJSON_Delete(root);
 	jpos_free(jp);

@@ -537,10 +537,10 @@ static void answer_backend(struct exchange *ex, const char *answer)
  * the event (all of it, unless a batch holds more) and answered to the
  * backend.  Returns an sreq_outcome or -ENOMEM.
  */
-static int judge_server_requests(struct exchange *ex, struct sse_event *ev)
+static int judge_server_requests(struct exchange *ex, struct buf *data)
 {
 	struct sreq_refusals r;
-	int ret = sreq_judge(ex->gp, &ex->id, &ev->data, &r);
+	int ret = sreq_judge(ex->gp, &ex->id, data, &r);
 
 	const char *agent = exchange_agent(ex)[0] ? exchange_agent(ex) : "(nobody)";
 
@@ -563,7 +563,7 @@ static int judge_event(struct exchange *ex, struct sse_event *ev)
 {
 	int err = check_event(ex, ev);
 
-	return err ? err : judge_server_requests(ex, ev);
+	return err ? err : judge_server_requests(ex, &ev->data);
 }
 
 /*
@@ -640,7 +640,13 @@ static int ex_on_check(struct upstream *us, struct http_msg *msg)
 		return upstream_broke(us, "%s", why);
 	if (err == -EINVAL)
 		return upstream_broke(us, "its answer is not JSON-RPC");
-	return err ? err : redact_buf(ex, &msg->body, true);
+	/* A client reads the backend's requests out of a JSON answer too (the
+	 * TypeScript SDK hands every message of it on): judged as in SSE. */
+	err = err ? err : judge_server_requests(ex, &msg->body);
+	if (err == SREQ_DROP)
+		return upstream_broke(us, "its JSON answer holds only a request the agent may "
+				      "not take");
+	return err < 0 ? err : redact_buf(ex, &msg->body, true);
 }
 
 /* The backend's status and headers, with a body of the gateway's making. */

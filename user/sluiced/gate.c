@@ -148,7 +148,7 @@ static bool is_list(enum mcp_method m)
 /* Remembers @m's id when it is a list request, to filter its answer. */
 static int note_list(struct gate_lists *l, const struct mcp_msg *m)
 {
-	char **ids;
+	char **ids, *text;
 	enum mcp_method *ms;
 
 	if (m->kind != MCP_REQUEST || !m->info || !is_list(m->info->id) || !m->id)
@@ -161,9 +161,11 @@ static int note_list(struct gate_lists *l, const struct mcp_msg *m)
 	if (!ms)
 		return -ENOMEM;
 	l->methods = ms;
-	/* Printed inside the arena: copied out with malloc. */
-	ids[l->n] = cJSON_PrintUnformatted(m->id);
-	if (!ids[l->n] || !(ids[l->n] = strdup(ids[l->n])))
+	/* Printed inside the arena (or past it, with malloc): copied out. */
+	text = cJSON_PrintUnformatted(m->id);
+	ids[l->n] = text ? strdup(text) : NULL;
+	cJSON_free(text);
+	if (!ids[l->n])
 		return -ENOMEM;
 	ms[l->n++] = m->info->id;
 	return 0;
@@ -393,7 +395,9 @@ static int keep_rewrite(struct gate_req *g, const struct mcp_batch *b)
 {
 	char *text = cJSON_PrintUnformatted(b->root);
 
-	if (!text || !(g->body = strdup(text)))
+	g->body = text ? strdup(text) : NULL;
+	cJSON_free(text);	/* a no-op in the arena; a big body spilled to malloc */
+	if (!g->body)
 		return -ENOMEM;
 	g->body_len = strlen(g->body);
 	return 0;
@@ -683,8 +687,12 @@ char *gate_filter_answer(const struct gw_policy *gp, const struct identity *id,
 			removed += filter_one(gp, id, lookup, ctx, el);
 	else if (cJSON_IsObject(root))
 		removed = filter_one(gp, id, lookup, ctx, root);
-	if (removed && (text = cJSON_PrintUnformatted(root)))
+	if (removed && (text = cJSON_PrintUnformatted(root))) {
 		out = strdup(text);
+		cJSON_free(text);
+	}
+	/* Frees in the arena cost nothing; a big answer spilled to malloc. */
+	cJSON_Delete(root);
 	jarena_end();
 	return out;
 }

@@ -121,6 +121,8 @@ int sreq_judge(const struct gw_policy *gp, const struct identity *id, struct buf
 	int ret = SREQ_RELAY;
 
 	memset(out, 0, sizeof(*out));
+	if (!strict)
+		return SREQ_RELAY;	/* no request could be refused: nothing to read */
 	jarena_begin();
 	/* Not JSON-RPC to the gateway (warned about already): no request the
 	 * gateway can see, so none the agent may take for one if strict. */
