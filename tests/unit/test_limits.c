@@ -94,6 +94,9 @@ static void unload(struct world *w)
 	memset(w, 0, sizeof(*w));
 }
 
+/* A token's plan claim for the next call_at() ("" none: the agent's plan). */
+static const char *claim_plan = "";
+
 static enum decide_action call_at(struct world *w, const char *agent, const char *tool,
 				  const char *args, unsigned long long now, struct decide_verdict *v)
 {
@@ -105,6 +108,10 @@ static enum decide_action call_at(struct world *w, const char *agent, const char
 
 	decide_identity_of(w->dm, agent ? decide_agent_index(w->dm, agent) : IDENTITY_NO_AGENT,
 			   IDM_API_KEY, &id);
+	if (*claim_plan) {
+		id.method = IDM_JWT;
+		snprintf(id.plan, sizeof(id.plan), "%s", claim_plan);
+	}
 	snprintf(body, sizeof(body), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
 		 "\"params\":{\"name\":\"%s\",\"arguments\":%s}}", tool, args ? args : "{}");
 	memset(v, 0, sizeof(*v));
@@ -313,6 +320,29 @@ int main(int argc __attribute__((unused)), char **argv)
 	}
 	unload(&w);
 
+	TEST_CASE("a token's plan claim brings that plan's class limits") {
+		static const char *const plans =
+			"{ \"version\": 1, \"backends\": { \"main\": { \"url\": "
+			"\"http://127.0.0.1:9000/mcp\" } },\n"
+			"  \"plans\": { \"small\": { \"limits\": { \"read\": { \"per_minute\": 2 } } },\n"
+			"             \"big\": { \"limits\": { \"read\": { \"per_minute\": 100 } } } },\n"
+			"  \"agents\": { \"alpha\": { \"keys_sha256\": [" KEY_A "], \"plan\": \"small\" },\n"
+			"              \"solo\": { \"keys_sha256\": [" KEY_B "],\n"
+			"                        \"limits\": { \"read\": { \"per_second\": 50 } } } },\n"
+			"  \"tools\": { \"search\": { \"class\": \"read\" } } }\n";
+		struct world p = {};
+
+		CHECK(!load(&p, plans, NULL), "load");
+		CHECK(passes(&p, "alpha", "search", 5, T0, 0) == 2, "alpha on its own plan: 2");
+		claim_plan = "big";
+		CHECK(passes(&p, "alpha", "search", 5, T0 + 100 * S, 0) == 5, "with a claim of big");
+		claim_plan = "small";
+		CHECK(passes(&p, "solo", "search", 5, T0, 0) == 2, "solo with a claim of small");
+		call_at(&p, "solo", "search", NULL, T0, &v);
+		CHECK(!strcmp(v.rule, "plans.small.limits.read.per_minute"), "rule %s", v.rule);
+		claim_plan = "";
+		unload(&p);
+	}
 	TEST_CASE("budgets: a deny budget refuses the call that would overrun it") {
 		struct world b = {};
 		double day, month;

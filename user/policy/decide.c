@@ -88,7 +88,8 @@ static enum decide_action decide_call(const struct decide_model *dm, const struc
 	 * one the limits refuse gets its cost back. */
 	if (act == DECIDE_DENY || budget_check(lim, dm, id, v->cost, v->at_ns, v) == DECIDE_DENY)
 		return DECIDE_DENY;
-	if (limits_check(lim, dm, id->agent, v->tool, v->class, v->at_ns, v) == DECIDE_DENY) {
+	if (limits_check(lim, dm, id->agent, id->plan, v->tool, v->class, v->at_ns, v) ==
+	    DECIDE_DENY) {
 		decide_refund(lim, dm, id, v->cost, v->at_ns);
 		return DECIDE_DENY;
 	}

@@ -203,11 +203,37 @@ struct lim_one {
 	bool tool;
 };
 
-static size_t gather(struct decide_limiter *lim, int agent, int tool, enum decide_class class,
-		     struct lim_one *out)
+/*
+ * The class limits of @a for an identity on @plan: the ones built for its own
+ * plan, or, when a token names another plan, the agent's own periods, else
+ * that plan's (into @tmp).
+ */
+static const struct dm_periods *class_periods(const struct decide_model *dm,
+					      const struct dm_agent *a, const char *plan, int c,
+					      struct dm_periods *tmp)
+{
+	const struct dm_plan *p = plan && *plan ? dm_find_plan(dm, plan) : NULL;
+
+	if ((a->plan && p && !strcmp(a->plan, p->name)) || (!a->plan && !p))
+		return &a->class_limits[c];
+	memset(tmp, 0, sizeof(*tmp));
+	for (int i = 0; i < DM_N_PERIODS; i++) {
+		const struct dm_periods *from = a->own_limits[c].count[i] || !p ?
+						&a->own_limits[c] : &p->limits[c];
+
+		tmp->count[i] = from->count[i];
+		tmp->path[i] = from->path[i];
+	}
+	return tmp;
+}
+
+static size_t gather(struct decide_limiter *lim, int agent, const char *plan, int tool,
+		     enum decide_class class, struct lim_one *out)
 {
 	const struct decide_model *dm = lim->dm;
-	const struct dm_periods *cp = &dm->agents[agent].class_limits[class == DECIDE_CLASS_WRITE];
+	struct dm_periods tmp;
+	const struct dm_periods *cp = class_periods(dm, &dm->agents[agent], plan,
+						    class == DECIDE_CLASS_WRITE, &tmp);
 	__u64 *cells = lim->tat + (size_t)agent * lim->stride;
 	size_t n = 0;
 
@@ -281,8 +307,8 @@ static enum decide_action refuse(struct decide_verdict *v, const struct dm_agent
 }
 
 enum decide_action limits_check(struct decide_limiter *lim, const struct decide_model *dm,
-				int agent, int tool, enum decide_class class, __u64 now_ns,
-				struct decide_verdict *v)
+				int agent, const char *plan, int tool, enum decide_class class,
+				__u64 now_ns, struct decide_verdict *v)
 {
 	struct lim_one one[3 * DM_N_PERIODS];
 	__u64 next[3 * DM_N_PERIODS], worst_wait = 0;
@@ -297,7 +323,7 @@ enum decide_action limits_check(struct decide_limiter *lim, const struct decide_
 	if (!lim || agent < 0 || (size_t)agent >= lim->n_agents || class == DECIDE_CLASS_NONE ||
 	    (tool >= 0 && (size_t)tool >= lim->n_tools))
 		return DECIDE_ALLOW;
-	n = gather(lim, agent, tool, class, one);
+	n = gather(lim, agent, plan, tool, class, one);
 	if (!n)
 		return DECIDE_ALLOW;
 	lock = &lim->locks[(size_t)agent % LIM_LOCKS];

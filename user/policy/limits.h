@@ -51,18 +51,21 @@ size_t decide_limiter_bytes(const struct decide_limiter *lim);
 
 /*
  * The limits step for an authorized tools/call by agent @agent (an index in
- * @dm, the limiter's model: another is refused as an internal error; IDENTITY_NO_AGENT has no limits) of tool @tool (index, or -1
- * for an undeclared tool, which has only its class's limits) in @class, at
- * @now_ns (CLOCK_MONOTONIC).  Allowed: DECIDE_ALLOW (whatever v->action
- * was; the caller keeps its own), the call counted, and
- * v->limit the tightest limit afterwards (v->limited false).  Refused:
- * DECIDE_DENY (DR_LIMITED, HTTP 429), nothing counted, v->limit the limit
- * that refused with its retry time, and the message says which limit, for
- * whom, and when to come back.
+ * @dm, the limiter's model: another is refused as an internal error;
+ * IDENTITY_NO_AGENT has no limits), whose identity is on plan @plan (a
+ * token's plan claim may name another than the agent's: that plan's class
+ * limits then apply under the agent's own periods; "" or NULL: none), of
+ * tool @tool (index, or -1 for an undeclared tool, which has only its
+ * class's limits) in @class, at @now_ns (CLOCK_MONOTONIC).  Allowed:
+ * DECIDE_ALLOW (whatever v->action was; the caller keeps its own), the call
+ * counted, and v->limit the tightest limit afterwards.  Refused: DECIDE_DENY
+ * (DR_LIMITED, HTTP 429), nothing counted, v->limit the limit that refused
+ * with its retry time, and the message says which limit, for whom, and when
+ * to come back.
  */
 enum decide_action limits_check(struct decide_limiter *lim, const struct decide_model *dm,
-				int agent, int tool, enum decide_class class, __u64 now_ns,
-				struct decide_verdict *v);
+				int agent, const char *plan, int tool, enum decide_class class,
+				__u64 now_ns, struct decide_verdict *v);
 
 /* --- budgets ------------------------------------------------------------------------ */
 

@@ -67,49 +67,6 @@ static void rules_free(struct dm_rules *r)
 	}
 }
 
-/* @budget (a checked "budget" object, or NULL) at @section.@name.budget. */
-static int budget_build(struct dm_budget *b, const cJSON *budget, const char *section,
-			const char *name)
-{
-	const cJSON *day = member(budget, "per_day"), *month = member(budget, "per_month");
-	char path[256] = "";
-
-	if (!budget)
-		return 0;
-	b->has_day = cJSON_IsNumber(day);
-	b->per_day = b->has_day ? day->valuedouble : 0;
-	b->has_month = cJSON_IsNumber(month);
-	b->per_month = b->has_month ? month->valuedouble : 0;
-	b->report = !strcmp(string_of(budget, "action") ? string_of(budget, "action") : "deny",
-			    "report");
-	vd_path_push(path, sizeof(path), section);
-	vd_path_push(path, sizeof(path), name);
-	vd_path_push(path, sizeof(path), "budget");
-	b->path = strdup(path);
-	return b->path ? 0 : -ENOMEM;
-}
-
-static int plans_build(struct decide_model *dm, const cJSON *plans)
-{
-	size_t n = (size_t)cJSON_GetArraySize(plans);
-	const cJSON *item;
-
-	dm->plans = calloc(n ? n : 1, sizeof(*dm->plans));
-	if (!dm->plans || nidx_init(&dm->plan_idx, n))
-		return -ENOMEM;
-	cJSON_ArrayForEach(item, plans) {
-		struct dm_plan *p = &dm->plans[dm->n_plans++];
-
-		p->name = item->string;
-		p->premium = cJSON_IsTrue(member(item, "premium"));
-		if (rules_build(p->rules, item, "plans") ||
-		    budget_build(&p->budget, member(item, "budget"), "plans", p->name))
-			return -ENOMEM;
-		nidx_add(&dm->plan_idx, p->name, (uint32_t)(dm->n_plans - 1));
-	}
-	return 0;
-}
-
 /* --- limits ------------------------------------------------------------------------ */
 
 const char *const dm_period_fields[DM_N_PERIODS] = {
@@ -137,26 +94,25 @@ static int periods_add(struct dm_periods *p, const cJSON *periods, const char *p
 	return 0;
 }
 
-static int customers_build(struct decide_model *dm, const cJSON *customers)
+static const char *const class_fields[2] = { "read", "write" };
+
+/* A plan's class limits alone (an identity whose token names the plan). */
+static int plan_limits_build(struct dm_plan *p, const cJSON *plan)
 {
-	size_t n = (size_t)cJSON_GetArraySize(customers);
-	const cJSON *item;
+	char path[256];
 
-	dm->customers = calloc(n ? n : 1, sizeof(*dm->customers));
-	if (!dm->customers || nidx_init(&dm->customer_idx, n))
-		return -ENOMEM;
-	cJSON_ArrayForEach(item, customers) {
-		struct dm_customer *cu = &dm->customers[dm->n_customers++];
-
-		cu->name = item->string;
-		if (budget_build(&cu->budget, member(item, "budget"), "customers", cu->name))
+	for (int c = 0; c < 2; c++) {
+		path[0] = 0;
+		vd_path_push(path, sizeof(path), "plans");
+		vd_path_push(path, sizeof(path), p->name);
+		vd_path_push(path, sizeof(path), "limits");
+		vd_path_push(path, sizeof(path), class_fields[c]);
+		if (periods_add(&p->limits[c], member(member(plan, "limits"), class_fields[c]),
+				path))
 			return -ENOMEM;
-		nidx_add(&dm->customer_idx, cu->name, (uint32_t)(dm->n_customers - 1));
 	}
 	return 0;
 }
-
-static const char *const class_fields[2] = { "read", "write" };
 
 /* An agent's class limits: each period its own, else its plan's. */
 static int class_limits_build(struct dm_agent *a, const cJSON *agent, const cJSON *plans)
@@ -169,7 +125,9 @@ static int class_limits_build(struct dm_agent *a, const cJSON *agent, const cJSO
 		vd_path_push(path, sizeof(path), "limits");
 		vd_path_push(path, sizeof(path), class_fields[c]);
 		if (periods_add(&a->class_limits[c], member(member(agent, "limits"),
-							    class_fields[c]), path))
+							    class_fields[c]), path) ||
+		    periods_add(&a->own_limits[c], member(member(agent, "limits"),
+							  class_fields[c]), path))
 			return -ENOMEM;
 		path[0] = 0;
 		vd_path_push(path, sizeof(path), "plans");
@@ -187,6 +145,70 @@ static void periods_free(struct dm_periods *p)
 {
 	free(p->own[0]);
 	free(p->own[1]);
+}
+
+/* @budget (a checked "budget" object, or NULL) at @section.@name.budget. */
+static int budget_build(struct dm_budget *b, const cJSON *budget, const char *section,
+			const char *name)
+{
+	const cJSON *day = member(budget, "per_day"), *month = member(budget, "per_month");
+	char path[256] = "";
+
+	if (!budget)
+		return 0;
+	b->has_day = cJSON_IsNumber(day);
+	b->per_day = b->has_day ? day->valuedouble : 0;
+	b->has_month = cJSON_IsNumber(month);
+	b->per_month = b->has_month ? month->valuedouble : 0;
+	b->report = !strcmp(string_of(budget, "action") ? string_of(budget, "action") : "deny",
+			    "report");
+	vd_path_push(path, sizeof(path), section);
+	vd_path_push(path, sizeof(path), name);
+	vd_path_push(path, sizeof(path), "budget");
+	b->path = strdup(path);
+	return b->path ? 0 : -ENOMEM;
+}
+
+
+static int plans_build(struct decide_model *dm, const cJSON *plans)
+{
+	size_t n = (size_t)cJSON_GetArraySize(plans);
+	const cJSON *item;
+
+	dm->plans = calloc(n ? n : 1, sizeof(*dm->plans));
+	if (!dm->plans || nidx_init(&dm->plan_idx, n))
+		return -ENOMEM;
+	cJSON_ArrayForEach(item, plans) {
+		struct dm_plan *p = &dm->plans[dm->n_plans++];
+
+		p->name = item->string;
+		p->premium = cJSON_IsTrue(member(item, "premium"));
+		if (rules_build(p->rules, item, "plans") ||
+		    budget_build(&p->budget, member(item, "budget"), "plans", p->name) ||
+		    plan_limits_build(p, item))
+			return -ENOMEM;
+		nidx_add(&dm->plan_idx, p->name, (uint32_t)(dm->n_plans - 1));
+	}
+	return 0;
+}
+
+static int customers_build(struct decide_model *dm, const cJSON *customers)
+{
+	size_t n = (size_t)cJSON_GetArraySize(customers);
+	const cJSON *item;
+
+	dm->customers = calloc(n ? n : 1, sizeof(*dm->customers));
+	if (!dm->customers || nidx_init(&dm->customer_idx, n))
+		return -ENOMEM;
+	cJSON_ArrayForEach(item, customers) {
+		struct dm_customer *cu = &dm->customers[dm->n_customers++];
+
+		cu->name = item->string;
+		if (budget_build(&cu->budget, member(item, "budget"), "customers", cu->name))
+			return -ENOMEM;
+		nidx_add(&dm->customer_idx, cu->name, (uint32_t)(dm->n_customers - 1));
+	}
+	return 0;
 }
 
 static unsigned int server_requests_of(const cJSON *agent)
@@ -354,6 +376,8 @@ void dm_free(struct decide_model *dm)
 	for (size_t i = 0; i < dm->n_plans; i++) {
 		rules_free(dm->plans[i].rules);
 		free(dm->plans[i].budget.path);
+		periods_free(&dm->plans[i].limits[0]);
+		periods_free(&dm->plans[i].limits[1]);
 	}
 	for (size_t i = 0; i < dm->n_customers; i++)
 		free(dm->customers[i].budget.path);
@@ -363,8 +387,10 @@ void dm_free(struct decide_model *dm)
 		rules_free(dm->agents[i].rules);
 		free(dm->agents[i].path);
 		free(dm->agents[i].budget.path);
-		periods_free(&dm->agents[i].class_limits[0]);
-		periods_free(&dm->agents[i].class_limits[1]);
+		for (int c = 0; c < 2; c++) {
+			periods_free(&dm->agents[i].class_limits[c]);
+			periods_free(&dm->agents[i].own_limits[c]);
+		}
 	}
 	for (size_t i = 0; i < dm->n_tools; i++) {
 		free(dm->tools[i].scopes);

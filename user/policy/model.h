@@ -35,21 +35,6 @@ struct dm_rules {
 				 * "plans[\"a.b\"].prompts" */
 };
 
-/* A budget: cost units a UTC day and/or month. */
-struct dm_budget {
-	bool has_day, has_month;
-	double per_day, per_month;
-	bool report;			/* action "report": record, never refuse */
-	char *path;			/* "plans.pro.budget"; NULL: no budget */
-};
-
-struct dm_plan {
-	const char *name;
-	bool premium;
-	struct dm_budget budget;
-	struct dm_rules rules[DM_N_SPACES];
-};
-
 /* Calls per second, minute, hour and day (0 = none), each with the policy
  * path of the "periods" object it comes from ("plans.pro.limits.read"; NULL
  * for none): an agent's class limits take each period from the agent's
@@ -64,6 +49,23 @@ extern const char *const dm_period_fields[DM_N_PERIODS];	/* "per_second"... */
 extern const char *const dm_period_names[DM_N_PERIODS];		/* "second"... */
 extern const __u32 dm_period_seconds[DM_N_PERIODS];
 
+/* A budget: cost units a UTC day and/or month. */
+struct dm_budget {
+	bool has_day, has_month;
+	double per_day, per_month;
+	bool report;			/* action "report": record, never refuse */
+	char *path;			/* "plans.pro.budget"; NULL: no budget */
+};
+
+struct dm_plan {
+	const char *name;
+	bool premium;
+	struct dm_budget budget;
+	struct dm_periods limits[2];	/* its class limits (read, write) alone */
+	struct dm_rules rules[DM_N_SPACES];
+};
+
+
 struct dm_agent {
 	const char *name;
 	char *path;			/* "agents.<name>", as the checker writes it */
@@ -73,6 +75,7 @@ struct dm_agent {
 	struct dm_rules rules[DM_N_SPACES];
 	/* by class (read, write): the agent's limits, else its plan's */
 	struct dm_periods class_limits[2];
+	struct dm_periods own_limits[2];	/* the agent's alone (another plan: a token's) */
 	struct dm_budget budget;	/* its own; none: its plan's applies */
 };
 
