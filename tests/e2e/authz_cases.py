@@ -645,6 +645,21 @@ case("legacy /sse: ops-bot gets the sampling request",
      head.status == 200 and SAMPLING in body and not answers(),
      (head, body[:300], answers()))
 
+# --- a batch without a session goes to one backend --------------------------------------------
+# G1: get_pricing lives on billing (the hostile backend), get_dashboard on
+# analytics (the demo backend): one body cannot go to both.
+st, _, js = req(G1, "POST", "/mcp", [call(80, "get_pricing", {"plan": "pro"}),
+                                     call(81, "get_dashboard", {"dashboard_id": "revenue"})],
+                key=CLAUDE)
+case("a batch without a session whose tools live on two backends is refused (400)",
+     st == 400 and "different" in ((js or {}).get("error") or {}).get("message", ""), (st, js))
+st, _, js = req(G1, "POST", "/mcp", [call(82, "get_pricing", {"plan": "pro"}),
+                                     call(83, "get_pricing", {"plan": "free"})], key=CLAUDE)
+# The hostile backend echoes the tool's name; the demo backend would quote prices.
+case("a batch without a session whose tools share a backend goes there (billing)",
+     st == 200 and isinstance(js, list) and len(js) == 2 and
+     all(a["result"]["content"][0]["text"] == "get_pricing" for a in js), (st, js))
+
 # --- sessions -------------------------------------------------------------------------------
 st, hd, js = req(G2, "POST", "/mcp", INIT, key=OPS)
 sid = hd.get("mcp-session-id")

@@ -538,6 +538,27 @@ static int keep_batch(struct gate_req *g, struct buf *body, bool rewritten,
 }
 
 /*
+ * Where a batch goes without a session: one body goes to one backend, so its
+ * tool calls must agree on it (or the batch is refused, route_mcp_post());
+ * its answer is charged at the highest cost_per_kib among them.
+ */
+static void batch_route(struct gate_req *g, const struct decide_verdict *v, const char *deflt)
+{
+	const char *be = v->backend ? v->backend : deflt;
+
+	if (v->cost_per_kib > g->cost_per_kib)
+		g->cost_per_kib = v->cost_per_kib;
+	if (v->tool < 0 && !v->backend)
+		return;		/* not a tool call: goes wherever the batch goes */
+	if (!g->backend_set) {
+		g->backend = strcmp(be, deflt) ? be : NULL;
+		g->backend_set = true;
+	} else if (strcmp(g->backend ? g->backend : deflt, be)) {
+		g->backend_conflict = true;
+	}
+}
+
+/*
  * Every element of a batch is judged on its own (gate.h says what comes
  * of it).  An element refused with 401 refuses the request whole: the
  * identity itself is refused (an unknown plan, say), so every element
@@ -546,6 +567,7 @@ static int keep_batch(struct gate_req *g, struct buf *body, bool rewritten,
 static int judge_batch(struct gate_req *g, struct mcp_batch *b, struct inspect_result *res,
 		       __u64 now)
 {
+	const char *deflt = g->gp->cfg.backends[g->gp->cfg.default_backend].name;
 	struct buf body = {};
 	bool rewritten = false;
 	int err = buf_append(&body, "[", 1);
@@ -566,6 +588,8 @@ static int judge_batch(struct gate_req *g, struct mcp_batch *b, struct inspect_r
 		rewritten |= act == DECIDE_REWRITE;
 		err = act == DECIDE_DENY ? refuse_element(g, &b->msgs[i], i, &v) :
 					   forward_element(g, &b->msgs[i], &body);
+		if (act != DECIDE_DENY)
+			batch_route(g, &v, deflt);
 	}
 	if (!err)
 		err = keep_batch(g, &body, rewritten, res);

@@ -38,7 +38,10 @@ struct gate_req {
 					 * Retry-After, RateLimit) */
 	char data[384];			/* out: a refusal's JSON-RPC error data (JSON), or "" */
 	char ratelimit[320];		/* out: the RateLimit header lines of an allowed call */
-	double cost_per_kib;		/* out: a single call's cost per KiB of answer */
+	double cost_per_kib;		/* out: a single call's cost per KiB of answer (a
+					 * batch: the highest of its calls') */
+	bool backend_set;		/* out: a batch's tool calls named a backend... */
+	bool backend_conflict;		/* ... and not all the same one */
 	/* in: for the audit records (when the policy names a sink) */
 	const char *source;		/* the client's address:port */
 	const char *session;		/* the session the request names, or NULL */

@@ -304,6 +304,16 @@ static void route_mcp_post(struct client *c, struct gw_policy *gp, const struct 
 		return;
 	be = session_backend(gp, sid, &g.id, false, &known);
 	/* Without a session, a tool call goes where its tool's backend says. */
+	if (!be && !known && g.backend_conflict) {
+		inspect_ids_free(&res.ids);
+		gate_audit_emit(&g, 400);
+		gate_req_free(&g);
+		refuse(c, gp, 400, res.rpc_id, INSPECT_INVALID_REQUEST, "a batch without a "
+		       "session goes to one backend, and its tool calls name different ones: "
+		       "send them apart");
+		free(res.rpc_id);
+		return;
+	}
 	if (!be && g.backend)
 		be = gw_find_backend(&gp->cfg, g.backend);
 	reserve = res.is_initialize && !known;
