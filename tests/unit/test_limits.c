@@ -343,6 +343,21 @@ int main(int argc __attribute__((unused)), char **argv)
 		claim_plan = "";
 		unload(&p);
 	}
+	TEST_CASE("a count that does not divide the window never admits more than it") {
+		static const char *const huge =
+			"{ \"version\": 1, \"backends\": { \"main\": { \"url\": "
+			"\"http://127.0.0.1:9000/mcp\" } },\n"
+			"  \"agents\": { \"alpha\": { \"keys_sha256\": [" KEY_A "],\n"
+			"    \"limits\": { \"read\": { \"per_second\": 600000000 } } } },\n"
+			"  \"tools\": { \"search\": { \"class\": \"read\" } } }\n";
+		struct world h = {};
+
+		CHECK(!load(&h, huge, NULL), "load");
+		CHECK(call_at(&h, "alpha", "search", NULL, T0, &v) != DECIDE_DENY &&
+		      v.limit.quota == 600000000 && v.limit.remaining == 599999999,
+		      "q %u r %u", v.limit.quota, v.limit.remaining);
+		unload(&h);
+	}
 	TEST_CASE("budgets: a deny budget refuses the call that would overrun it") {
 		struct world b = {};
 		double day, month;

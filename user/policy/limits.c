@@ -263,7 +263,7 @@ static __u64 ceil_div(__u64 a, __u64 b)
 
 static void describe(struct decide_limit *l, const struct lim_one *o)
 {
-	snprintf(l->name, sizeof(l->name), "%s%.48s-%s", o->tool ? "tool-" : "", o->scope,
+	snprintf(l->name, sizeof(l->name), "%s%.128s-%s", o->tool ? "tool-" : "", o->scope,
 		 dm_period_names[o->period]);
 	snprintf(l->rule, sizeof(l->rule), "%s.%s", o->path, dm_period_fields[o->period]);
 	l->quota = o->count;
@@ -277,14 +277,18 @@ static void describe(struct decide_limit *l, const struct lim_one *o)
 static __u64 gcra(const struct lim_one *o, __u64 now, __u64 *tat_out, __u32 *left)
 {
 	__u64 window = (__u64)dm_period_seconds[o->period] * NS_PER_S;
-	__u64 t = window / o->count;		/* the emission interval: >= 1 ns */
+	/* The emission interval rounded up, and the window it makes (at most
+	 * count ns longer): never more than count calls a window, whatever
+	 * the count (600,000,000 a second would round down to 1 ns each). */
+	__u64 t = ceil_div(window, o->count);
+	__u64 span = t * o->count;
 	__u64 tat = *o->cell > now ? *o->cell : now;
 	__u64 next = tat + t;
 
 	*tat_out = next;
-	if (next - now > window)
-		return next - now - window;
-	*left = (__u32)((window - (next - now)) / t);
+	if (next - now > span)
+		return next - now - span;
+	*left = (__u32)((span - (next - now)) / t);
 	return 0;
 }
 

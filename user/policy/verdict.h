@@ -92,7 +92,7 @@ enum decide_class {
 
 /* One rate limit as the limits step saw it (the IETF RateLimit fields). */
 struct decide_limit {
-	char name[80];		/* "read-minute", "tool-run_query-day" */
+	char name[144];		/* "read-minute", "tool-run_query-day" */
 	char rule[192];		/* its policy path: "plans.pro.limits.read.per_minute" */
 	__u32 quota;		/* calls a window */
 	__u32 window_s;		/* 1, 60, 3600 or 86400 */

@@ -62,7 +62,7 @@ struct exchange {
 	struct gate_lists lists;	/* POSTs: list requests whose answers are filtered */
 	struct batch_answers batch;	/* POSTs: a batch's requests, the refused ones answered */
 	char *body;			/* the decision's rewritten body (malloc), or NULL */
-	char head_extra[320];		/* header lines added to the answer (RateLimit) */
+	char head_extra[512];		/* header lines added to the answer (RateLimit) */
 	struct redact_counts redactions;	/* what redaction replaced in the answer */
 	double cost_per_kib;		/* charged on the answer's bytes when it is complete */
 	size_t answer_bytes;		/* what the backend answered (bodies, event data) */

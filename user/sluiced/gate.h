@@ -37,7 +37,7 @@ struct gate_req {
 	char extra[768];		/* out: header lines for a refusal (WWW-Authenticate,
 					 * Retry-After, RateLimit) */
 	char data[384];			/* out: a refusal's JSON-RPC error data (JSON), or "" */
-	char ratelimit[320];		/* out: the RateLimit header lines of an allowed call */
+	char ratelimit[512];		/* out: the RateLimit header lines of an allowed call */
 	double cost_per_kib;		/* out: a single call's cost per KiB of answer (a
 					 * batch: the highest of its calls') */
 	bool backend_set;		/* out: a batch's tool calls named a backend... */
