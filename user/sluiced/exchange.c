@@ -551,8 +551,15 @@ static int judge_server_requests(struct exchange *ex, struct buf *data)
 		pr_warn("sluiced: agent %s: backend %s sent %zu SSE message(s) the gateway cannot "
 			"read one way; not relayed (the agent does not take every backend "
 			"request)\n", agent, ex->up.be->name, r.unreadable);
-	for (size_t i = 0; ret >= 0 && i < r.n; i++)
+	/* A bounded number of answers an event: a backend that packs a thousand
+	 * refused requests into one must not make the gateway open a thousand
+	 * connections to it (their failures would open its breaker for every
+	 * agent).  The rest get no answer, as a request to a gone client. */
+	for (size_t i = 0; ret >= 0 && i < r.n && i < SREQ_ANSWERS_MAX; i++)
 		answer_backend(ex, r.answers[i]);
+	if (r.n > SREQ_ANSWERS_MAX)
+		pr_warn("sluiced: backend %s sent %zu refused requests in one event; %d answered\n",
+			ex->up.be->name, r.n, SREQ_ANSWERS_MAX);
 	sreq_refusals_free(&r);
 	return ret;
 }

@@ -59,4 +59,7 @@ void sreq_refusals_free(struct sreq_refusals *r);
 int sreq_post(struct pool *pool, struct gw_policy *gp, const struct gw_backend *be,
 	      const char *path, const char *headers, const char *body);
 
+/* Refused backend requests answered per SSE event or JSON answer. */
+#define SREQ_ANSWERS_MAX 16
+
 #endif
