@@ -567,7 +567,8 @@ static void batch_route(struct gate_req *g, const struct decide_verdict *v, cons
 static int judge_batch(struct gate_req *g, struct mcp_batch *b, struct inspect_result *res,
 		       __u64 now)
 {
-	const char *deflt = g->gp->cfg.backends[g->gp->cfg.default_backend].name;
+	const struct gw_config *cfg = &g->gp->cfg;
+	const char *deflt = cfg->n_backends ? cfg->backends[cfg->default_backend].name : "";
 	struct buf body = {};
 	bool rewritten = false;
 	int err = buf_append(&body, "[", 1);
