@@ -41,21 +41,49 @@ static int open_sink(const char *path)
 	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 }
 
-/* Writes @len bytes whole; a failing disk loses the line, counted. */
-static void put(int fd, const char *line, size_t len)
+/* Writes @len bytes (@lines records) whole; a failing disk loses them,
+ * counted. */
+static void put(int fd, const char *data, size_t len, size_t lines)
 {
 	while (len) {
-		ssize_t n = write(fd, line, len);
+		ssize_t n = write(fd, data, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			atomic_fetch_add(&au.lost, 1);
+			atomic_fetch_add(&au.lost, lines);
 			return;
 		}
-		line += n;
+		data += n;
 		len -= (size_t)n;
 	}
+}
+
+/* The lines of one wake-up in as few writes as fit in 256 KiB each: a
+ * write per line would cost a system call per record. */
+static void write_batch(int fd, char **lines, size_t n)
+{
+	static char chunk[256 << 10];
+	size_t used = 0, in_chunk = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(lines[i]);
+
+		if (fd >= 0 && used + len > sizeof(chunk)) {
+			put(fd, chunk, used, in_chunk);
+			used = in_chunk = 0;
+		}
+		if (fd >= 0 && len > sizeof(chunk)) {
+			put(fd, lines[i], len, 1);
+		} else if (fd >= 0) {
+			memcpy(chunk + used, lines[i], len);
+			used += len;
+			in_chunk++;
+		}
+		free(lines[i]);
+	}
+	if (fd >= 0 && used)
+		put(fd, chunk, used, in_chunk);
 }
 
 static void report_loss(int fd)
@@ -73,7 +101,7 @@ static void report_loss(int fd)
 		     "%llu}\n", (unsigned long long)(lost - au.lost_reported),
 		     (unsigned long long)lost);
 	if (fd >= 0)
-		put(fd, line, (size_t)n);
+		put(fd, line, (size_t)n, 0);
 	au.lost_reported = lost;
 }
 
@@ -121,11 +149,7 @@ static void *writer(void *arg)
 			if (path && fd < 0)
 				pr_warn("sluiced: audit: cannot open %s: %s\n", path, strerror(errno));
 		}
-		for (size_t i = 0; i < n; i++) {
-			if (fd >= 0)
-				put(fd, batch[i], strlen(batch[i]));
-			free(batch[i]);
-		}
+		write_batch(fd, batch, n);
 		report_loss(fd);
 		pthread_mutex_lock(&au.lock);
 		if (stop && !au.n)
