@@ -66,6 +66,9 @@ static void write_batch(int fd, char **lines, size_t n)
 	static char chunk[256 << 10];
 	size_t used = 0, in_chunk = 0;
 
+	if (fd < 0)	/* the file could not be (re)opened: said once, counted here */
+		atomic_fetch_add(&au.lost, n);
+
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(lines[i]);
 
