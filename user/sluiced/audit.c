@@ -89,14 +89,17 @@ static void write_batch(int fd, char **lines, size_t n)
 		put(fd, chunk, used, in_chunk);
 }
 
-static void report_loss(int fd)
+static void report_loss(int fd, bool force)
 {
 	uint64_t lost = atomic_load(&au.lost);
+	static time_t last;
+	time_t now = time(NULL);
 	char line[160];
 	int n;
 
-	if (lost == au.lost_reported)
+	if (lost == au.lost_reported || (now == last && !force))	/* once a second */
 		return;
+	last = now;
 	pr_warn("sluiced: audit: %llu records lost (the queue of %d was full, or the file "
 	       "could not be written)\n", (unsigned long long)(lost - au.lost_reported),
 	       AUDIT_QUEUE);
@@ -126,8 +129,13 @@ static void *writer(void *arg)
 		bool reopen, stop;
 
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 1;
-		while (!au.n && !au.stopping && !au.reopen)
+		until.tv_nsec += 100 * 1000 * 1000;
+		if (until.tv_nsec >= 1000 * 1000 * 1000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000 * 1000 * 1000;
+		}
+		/* Woken early only to stop, to reopen, or by a filling queue. */
+		while (!au.stopping && !au.reopen && au.n < AUDIT_QUEUE / 4)
 			if (pthread_cond_timedwait(&au.wake, &au.lock, &until) == ETIMEDOUT)
 				break;
 		while (au.n && batch) {
@@ -153,7 +161,7 @@ static void *writer(void *arg)
 				pr_warn("sluiced: audit: cannot open %s: %s\n", path, strerror(errno));
 		}
 		write_batch(fd, batch, n);
-		report_loss(fd);
+		report_loss(fd, stop);
 		pthread_mutex_lock(&au.lock);
 		if (stop && !au.n)
 			break;
@@ -356,7 +364,11 @@ void audit_emit(struct audit_rec *r)
 		au.n++;
 		au.bytes += strlen(line);
 		queued = true;
-		pthread_cond_signal(&au.wake);
+		/* The writer wakes by itself every 100 ms: a signal per record
+		 * would cost a context switch per request.  Only a filling
+		 * queue calls it early. */
+		if (au.n == AUDIT_QUEUE / 4)
+			pthread_cond_signal(&au.wake);
 	}
 	pthread_mutex_unlock(&au.lock);
 	if (!queued) {
