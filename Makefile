@@ -40,7 +40,7 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	-D_GNU_SOURCE -MMD -MP -I$(BUILD) -Iheaders $(USER_INC) -Itests/lib
 LDLIBS   += -lbpf -lelf -lz -lcjson -lcjose -lpg_query -lhttp_parser -lcrypto -lpcre2-8 -lsqlite3 \
-	-lpthread -lm
+	-lsystemd -lpthread -lm
 
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -82,7 +82,7 @@ TEST_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS)) \
 BENCH_SRCS := $(wildcard scripts/bench/*.c)
 BENCH_BINS := $(patsubst scripts/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all test tests bench demo deps clean
+.PHONY: all test tests bench demo deps clean install
 all: $(BINS) $(TEST_BINS) $(BENCH_BINS)
 
 deps:
@@ -162,5 +162,32 @@ bench: all
 
 clean:
 	$(Q)rm -rf $(BUILD)
+
+# --- installing ------------------------------------------------------------
+# make install [DESTDIR=/staging] [PREFIX=/usr/local] [SYSCONFDIR=/etc]
+# Programs, the systemd unit (paths filled in), the example policies and the
+# READMEs.  The policy the unit runs, $(SYSCONFDIR)/sluice/policy.json, is
+# never written: an operator chooses it (see README.md, "Running sluice on a
+# gateway host").
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+DATADIR    ?= $(PREFIX)/share
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+install: $(BINS)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(DATADIR)/sluice/policies $(DESTDIR)$(DATADIR)/doc/sluice
+	$(Q)install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/sluice
+	$(Q)install -m 0755 $(BUILD)/sluiced $(DESTDIR)$(SBINDIR)/sluiced
+	$(Q)install -m 0755 $(BUILD)/sluicectl $(DESTDIR)$(SBINDIR)/sluicectl
+	$(Q)install -m 0755 $(BUILD)/sluice-demo-backend $(DESTDIR)$(BINDIR)/sluice-demo-backend
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		-e 's|@DATADIR@|$(DATADIR)|g' scripts/systemd/sluiced.service.in \
+		> $(DESTDIR)$(UNITDIR)/sluiced.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/sluiced.service
+	$(Q)install -m 0644 policies/*.json policies/README.md $(DESTDIR)$(DATADIR)/sluice/policies/
+	$(Q)install -m 0644 README.md $(DESTDIR)$(DATADIR)/doc/sluice/README.md
 
 -include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d)

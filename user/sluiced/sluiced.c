@@ -32,6 +32,7 @@
 #include "gate.h"
 #include "gwconf.h"
 #include "ledger.h"
+#include "service.h"
 #include "worker.h"
 
 struct daemon {
@@ -151,14 +152,26 @@ static struct gw_policy *load_policy(struct daemon *d, char *why, size_t len)
 	return gp;
 }
 
+static int reload_policy(struct daemon *d, char *why, size_t len);
+
 /* SIGHUP and `sluicectl reload`: the new policy replaces the old only when it
  * checks and loads; the listeners stay (a new listen address needs a restart). */
 static int reload(struct daemon *d, char *why, size_t len)
 {
-	struct gw_policy *gp, *cur;
 	int err;
 
 	ledger_flush();		/* whatever comes of it, what was used is on disk */
+	service_reloading();
+	err = reload_policy(d, why, len);
+	service_ready(err ? "reload refused; the running policy stays" : "reloaded");
+	return err;
+}
+
+static int reload_policy(struct daemon *d, char *why, size_t len)
+{
+	struct gw_policy *gp, *cur;
+	int err;
+
 	gp = load_policy(d, why, len);
 	if (!gp) {
 		pr_warn("sluiced: reload refused, the running policy stays: %s\n", why);
@@ -250,6 +263,7 @@ static void on_signal(struct ev_loop *loop, int fd, unsigned int events, void *d
 			audit_reopen();	/* logrotate moved the file */
 		} else {
 			pr_info("sluiced: signal %u, stopping\n", si.ssi_signo);
+			service_stopping();
 			ev_stop(loop);
 		}
 	}
@@ -466,16 +480,20 @@ static int start(struct daemon *d)
 		err = setup_ring(d);
 	if (!err)
 		err = control_listen(d->loop, d->control_path, on_control, d);
+	if (!err)
+		err = service_init(d->loop);
 	if (err)
 		return err;
 	err = worker_start_all(d->workers, &gp->cfg.listen);
-	if (err)
+	if (err) {
 		pr_warn("sluiced: cannot listen on %s: %s\n", gp->cfg.listen_str, strerror(-err));
-	else
-		pr_info("sluiced: %s: listening on %s, %u workers, default backend %s\n",
-			d->policy_path, gp->cfg.listen_str, d->workers,
-			gp->cfg.backends[gp->cfg.default_backend].authority);
-	return err;
+		return err;
+	}
+	service_ready("serving");
+	pr_info("sluiced: %s: listening on %s, %u workers, default backend %s\n",
+		d->policy_path, gp->cfg.listen_str, d->workers,
+		gp->cfg.backends[gp->cfg.default_backend].authority);
+	return 0;
 }
 
 int main(int argc, char **argv)

@@ -3,7 +3,9 @@
  * worker.c - the worker threads (see worker.h).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,9 @@ struct worker {
 	int wake_fd;			/* eventfd: stop */
 	struct ev_timer accept_pause;	/* out of descriptors: accept again later */
 	bool starved;			/* paused since the last accept: warned once */
+	struct ev_timer beat;		/* the watchdog's proof that the loop turns */
+	_Atomic uint64_t beats;
+	uint64_t beats_seen;		/* by worker_all_beating(), main thread only */
 	struct proxy proxy;
 };
 
@@ -33,6 +38,7 @@ struct worker {
 
 static struct worker *workers;
 static unsigned int n_workers;
+static uint64_t beat_ms;	/* 0: no heartbeat (no watchdog) */
 
 /* Refused connections get one short answer, then the close. */
 static void refuse(int fd, int status)
@@ -95,6 +101,33 @@ static void on_accept(struct ev_loop *loop, int fd, unsigned int events, void *d
 	}
 }
 
+static void on_beat(struct ev_loop *loop, void *data)
+{
+	struct worker *w = data;
+
+	atomic_fetch_add_explicit(&w->beats, 1, memory_order_relaxed);
+	ev_timer_arm(loop, &w->beat, beat_ms);
+}
+
+void worker_set_heartbeat(uint64_t ms)
+{
+	beat_ms = ms;
+}
+
+bool worker_all_beating(void)
+{
+	bool all = true;
+
+	for (unsigned int i = 0; i < n_workers; i++) {
+		uint64_t b = atomic_load_explicit(&workers[i].beats, memory_order_relaxed);
+
+		if (b == workers[i].beats_seen)
+			all = false;
+		workers[i].beats_seen = b;
+	}
+	return all;
+}
+
 static void on_wake(struct ev_loop *loop, int fd, unsigned int events, void *data)
 {
 	uint64_t v;
@@ -133,6 +166,9 @@ static int worker_init(struct worker *w, int id, const struct net_addr *listen)
 		return w->listen_fd < 0 ? w->listen_fd : -ENOMEM;
 	proxy_init(&w->proxy, w->loop);
 	ev_timer_init(&w->accept_pause, accept_resume, w);
+	ev_timer_init(&w->beat, on_beat, w);
+	if (beat_ms && ev_timer_arm(w->loop, &w->beat, beat_ms))
+		return -ENOMEM;
 	if (ev_watch(w->loop, w->listen_fd, EV_READ, on_accept, w) ||
 	    ev_watch(w->loop, w->wake_fd, EV_READ, on_wake, w))
 		return -ENOMEM;

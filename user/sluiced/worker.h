@@ -9,10 +9,18 @@
 #ifndef SL_WORKER_H
 #define SL_WORKER_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "base/net.h"
 
 /* Starts @n workers listening on @listen; on failure none is left running. */
 int worker_start_all(unsigned int n, const struct net_addr *listen);
+/* Before worker_start_all(): each worker's loop counts a beat every @ms
+ * (the watchdog's heartbeat; 0, the default, arms nothing). */
+void worker_set_heartbeat(uint64_t ms);
+/* Main thread: has every worker beaten since the last call? */
+bool worker_all_beating(void);
 /* Stops them and waits: every connection is closed on return. */
 void worker_stop_all(void);
 
