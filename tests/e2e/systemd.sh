@@ -144,6 +144,51 @@ else
 	fail "WATCHDOG=1 every half interval" "$n pings in ~1.5 s"
 fi
 
+# A stuck worker withholds the ping.  One worker thread (and only it) is
+# stopped with ptrace (PTRACE_SEIZE + PTRACE_INTERRUPT stop one thread, not
+# the process) for 1.2 s: the pings stop and sluiced says why; once the
+# thread runs again, they resume.
+cat >"$TMP/stall.py" <<'EOF'
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+SEIZE, INTERRUPT, DETACH = 0x4206, 0x4207, 17
+tid = int(sys.argv[1])
+if libc.ptrace(SEIZE, tid, None, None) or libc.ptrace(INTERRUPT, tid, None, None):
+    sys.exit("ptrace: %s" % os.strerror(ctypes.get_errno()))
+os.waitpid(tid, 0x40000000)  # __WALL: the thread's stop
+print("stopped", flush=True)
+time.sleep(float(sys.argv[2]))
+libc.ptrace(DETACH, tid, None, None)
+EOF
+wtid=""
+for t in /proc/$SPID/task/*; do
+	[ "$(cat "$t/comm" 2>/dev/null)" = sl-worker-1 ] && wtid=${t##*/}
+done
+if [ -z "$wtid" ]; then
+	fail "a stuck worker withholds the watchdog ping" "no thread named sl-worker-1"
+else
+	python3 "$TMP/stall.py" "$wtid" 1.4 >"$TMP/stall.out" 2>&1 &
+	stall=$!
+	wait_for "the worker's stop" 5 grep -q stopped "$TMP/stall.out"
+	before=$(count w 'WATCHDOG=1')
+	sleep 1
+	during=$(( $(count w 'WATCHDOG=1') - before ))
+	wait "$stall"
+	sleep 0.6
+	after=$(( $(count w 'WATCHDOG=1') - before - during ))
+	# Up to one ping may leave while the stop takes hold (the worker's last
+	# beat came just before it); none after that, for 1 s (5 intervals).
+	if grep -q stopped "$TMP/stall.out" && [ "$during" -le 1 ] && [ "$after" -ge 2 ] &&
+		grep -q "a worker's loop has not turned" "$TMP/w.log" &&
+		grep -q 'watchdog pings resume' "$TMP/w.log"; then
+		pass "a stuck worker withholds the watchdog ping; it resumes after ($during, then $after)"
+	else
+		fail "a stuck worker withholds the watchdog ping" \
+			"during=$during after=$after $(cat "$TMP/stall.out") $(grep -i watchdog "$TMP/w.log")"
+	fi
+fi
+
 # Reload, taken: RELOADING=1, then READY=1 saying so.
 kill -HUP "$SPID"
 wait_for "reload notes" 5 grep -q 'READY=1;STATUS=reloaded' "$TMP/w.notes"

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -206,8 +207,16 @@ int worker_start_all(unsigned int n, const struct net_addr *listen)
 		err = worker_init(&workers[i], (int)i, listen);
 		if (!err)
 			err = -pthread_create(&workers[i].thread, &attr, worker_main, &workers[i]);
-		if (!err)
+		if (!err) {
+			char name[24];
+
+			/* top -H and /proc/PID/task/TID/comm tell the workers apart
+			 * (at most 256 workers: the name fits the kernel's 16 bytes). */
+			snprintf(name, sizeof(name), "sl-worker-%u", i);
+			name[15] = '\0';
+			pthread_setname_np(workers[i].thread, name);
 			n_workers++;
+		}
 	}
 	pthread_attr_destroy(&attr);
 	if (err) {
