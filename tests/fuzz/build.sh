@@ -21,17 +21,17 @@ CFLAGS=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 # The user sources and libraries each target links; a new target adds a line.
 deps() {
 	case $1 in
-	mcp)	echo "user/proto/mcp*.c -lcjson -lcrypto" ;;
+	mcp)	echo "user/proto/mcp*.c user/base/utf8.c -lcjson -lcrypto" ;;
 	http)	echo "user/proto/http.c user/base/buf.c -lhttp_parser" ;;
 	sse)	echo "user/proto/sse.c user/base/buf.c" ;;
-	policy)	echo "user/policy/*.c user/proto/mcp*.c user/proto/http.c user/base/buf.c" \
+	policy)	echo "user/policy/*.c user/proto/mcp*.c user/proto/http.c user/base/buf.c user/base/utf8.c" \
 		     "user/base/jpos.c user/base/prefix.c user/base/nearest.c" \
 		     "-lcjose -lpg_query -lcjson -lcrypto -lpcre2-8 -lhttp_parser" ;;
 	sql)	echo "user/policy/sql_rule.c user/policy/sql_name.c -lpg_query -lcjson" ;;
-	jwt)	echo "user/policy/*.c user/proto/mcp*.c user/proto/http.c user/base/buf.c" \
+	jwt)	echo "user/policy/*.c user/proto/mcp*.c user/proto/http.c user/base/buf.c user/base/utf8.c" \
 		     "user/base/jpos.c user/base/prefix.c user/base/nearest.c" \
 		     "-lcjose -lpg_query -lcjson -lcrypto -lpcre2-8 -lhttp_parser" ;;
-	decide)	echo "user/policy/*.c user/proto/mcp*.c user/proto/http.c user/base/buf.c" \
+	decide)	echo "user/policy/*.c user/proto/mcp*.c user/proto/http.c user/base/buf.c user/base/utf8.c" \
 		     "user/base/jpos.c user/base/prefix.c user/base/nearest.c" \
 		     "-lcjose -lpg_query -lcjson -lcrypto -lpcre2-8 -lhttp_parser" ;;
 	*)	return 1 ;;

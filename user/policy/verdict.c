@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/jpath.h"
+#include "base/utf8.h"
 #include "verdict.h"
 
 /* Spelled as the ledger and logs write them; in enum decide_reason's order. */
@@ -73,6 +74,7 @@ enum decide_action vd_deny(struct decide_verdict *v, enum decide_reason reason, 
 	va_start(ap, fmt);
 	vsnprintf(v->message + n, sizeof(v->message) - n, fmt, ap);
 	va_end(ap);
+	utf8_mend_cuts(v->message);	/* a caller's name cut by the buffer */
 	snprintf(v->rule, sizeof(v->rule), "%s", rule);
 	v->action = DECIDE_DENY;
 	v->reason = reason;

@@ -9,6 +9,7 @@
 
 #include "inspect.h"
 #include "base/jarena.h"
+#include "base/utf8.h"
 
 static void refuse(struct inspect_result *res, const struct mcp_error *err)
 {
@@ -42,6 +43,7 @@ static int check_batch(const struct mcp_batch *b, struct inspect_result *res)
 		res->code = b->msgs[i].err.code;
 		snprintf(res->message, sizeof(res->message), "batch element %zu: %.200s", i,
 			 b->msgs[i].err.message);
+		utf8_mend_cuts(res->message);
 		return -EINVAL;
 	}
 	return 0;

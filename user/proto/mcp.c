@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "base/jpath.h"
+#include "base/utf8.h"
 #include "mcp.h"
 #include "mcp_err.h"
 #include "mcp_fold.h"
@@ -52,6 +53,7 @@ static int refuse(struct mcp_msg *m, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(m->err.message, sizeof(m->err.message), fmt, ap);
 	va_end(ap);
+	utf8_mend_cuts(m->err.message);	/* "%.64s" and the buffer cut text */
 	return -EINVAL;
 }
 

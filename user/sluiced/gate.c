@@ -17,6 +17,7 @@
 #include "base/jarena.h"
 #include "base/log.h"
 #include "base/prefix.h"
+#include "base/utf8.h"
 #include "gate.h"
 
 const char *gate_agent_name(const struct gw_policy *gp, const struct identity *id)
@@ -179,6 +180,8 @@ static int refuse_with(struct gate_req *g, struct inspect_result *res, int statu
 	res->code = code;
 	snprintf(g->message, sizeof(g->message), "%s", message);
 	snprintf(res->message, sizeof(res->message), "%.255s", message);
+	utf8_mend_cuts(g->message);
+	utf8_mend_cuts(res->message);
 	return -EACCES;
 }
 
