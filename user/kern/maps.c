@@ -494,22 +494,50 @@ static int load_tables(struct sl_maps *m, struct srctab *old, struct srctab *new
 
 typedef int (*srctab_edit_fn)(struct srctab *t, const void *arg);
 
-/* Read, edit, compile, write: the one path every source change takes. */
-/* Would @t fit the maps?  Checked before anything is written, so a change
- * that cannot be stored whole leaves the maps as they were. */
-static int srctab_fits(const struct srctab *t)
+static const char *const src_map_names[SRC_KINDS] = {
+	[SRC_EXACT_V4] = SL_MAP_EXACT_V4, [SRC_EXACT_V6] = SL_MAP_EXACT_V6,
+	[SRC_V4] = SL_MAP_SRC_V4, [SRC_V6] = SL_MAP_SRC_V6,
+};
+
+/*
+ * Entries each map holds at the fullest point of a swap from @old to @new:
+ * new entries go in before old ones leave (so no source is ever judged by
+ * neither table), so the maps must hold the union of both.
+ */
+static void count_union(struct srctab *old, struct srctab *new, struct src_counts *c)
+{
+	count_entries(new, c);
+	for (size_t i = 0; i < old->n; i++)
+		if (!srctab_find(new, &old->v[i].pfx))
+			c->n[src_kind_of(&old->v[i].pfx)]++;
+}
+
+/* Would the swap from @old to @new fit the maps?  Checked before anything is
+ * written, so a change that cannot be stored whole leaves the maps as they
+ * were instead of failing halfway. */
+static int srctab_fits(struct srctab *old, struct srctab *new)
 {
 	static const __u32 cap[SRC_KINDS] = {
 		[SRC_EXACT_V4] = SL_MAX_EXACT, [SRC_EXACT_V6] = SL_MAX_EXACT,
 		[SRC_V4] = SL_MAX_PREFIXES, [SRC_V6] = SL_MAX_PREFIXES,
 	};
-	struct src_counts c;
+	struct src_counts after, during;
 
-	count_entries(t, &c);
+	count_entries(new, &after);
+	count_union(old, new, &during);
 	for (int k = 0; k < SRC_KINDS; k++) {
-		if (c.n[k] > cap[k]) {
-			pr_warn("source table: %u entries for a map of %u (blocks count too); "
-				"nothing written\n", c.n[k], cap[k]);
+		if (after.n[k] > cap[k]) {
+			pr_warn("source table: %u entries for %s, which holds %u (blocks count "
+				"too); nothing written\n", after.n[k], src_map_names[k], cap[k]);
+			return -E2BIG;
+		}
+		if (during.n[k] > cap[k]) {
+			pr_warn("source table: %u entries for %s fit, but the change needs room "
+				"for old and new together (%u of %u: new entries are written "
+				"before old ones go, so no source is ever judged by neither); "
+				"nothing written. Load a policy that drops some old entries "
+				"first, then this one\n", after.n[k], src_map_names[k],
+				during.n[k], cap[k]);
 			return -E2BIG;
 		}
 	}
@@ -527,7 +555,7 @@ static int prepare_srctab(struct sl_maps *m, srctab_edit_fn edit, const void *ar
 	if (err)
 		return err;
 	srctab_compile(new, sl_now_ns());
-	return srctab_fits(new);
+	return srctab_fits(old, new);
 }
 
 static int edit_srctab(struct sl_maps *m, srctab_edit_fn edit, const void *arg,
@@ -899,15 +927,39 @@ static void config_from_policy(const struct policy *pol, struct sl_config *cfg)
 	memset(cfg->ports, 0, sizeof(cfg->ports));
 	for (size_t i = 0; i < k->n_ports; i++)
 		cfg->ports[k->ports[i] / 64] |= 1ULL << (k->ports[i] % 64);
-	cfg->flags = k->monitor ? cfg->flags | SL_CFG_F_MONITOR : cfg->flags & ~SL_CFG_F_MONITOR;
+	if (k->monitor)
+		cfg->flags |= SL_CFG_F_MONITOR;	/* set first, cleared last: see below */
 	cfg->events_per_sec = k->events_per_sec;
 	rate_to_gcra(&k->syn_per_source, &cfg->syn_src_interval_ns, &cfg->syn_src_burst_ns);
 	cfg->generation++;
 }
 
 /*
- * Order: agents first (identities in the source table name their ids), then
- * the source table and config, then agents the policy no longer has.
+ * Monitor mode turned on is set before anything of the new policy is
+ * written, and turned off is cleared after the last of it: a policy loaded
+ * in monitor mode is never enforced while it is being written, and what is
+ * left of a monitored one is never enforced while it is being removed.
+ */
+static int monitor_enter(struct sl_maps *m, struct sl_config *cfg, bool monitor)
+{
+	if (!monitor || cfg->flags & SL_CFG_F_MONITOR)
+		return 0;
+	cfg->flags |= SL_CFG_F_MONITOR;
+	return write_config(m, cfg);
+}
+
+static int monitor_leave(struct sl_maps *m, struct sl_config *cfg, bool monitor)
+{
+	if (monitor || !(cfg->flags & SL_CFG_F_MONITOR))
+		return 0;
+	cfg->flags &= ~SL_CFG_F_MONITOR;
+	return write_config(m, cfg);
+}
+
+/*
+ * Order: monitor mode on (if the policy turns it on), agents (identities in
+ * the source table name their ids), the source table and config, agents
+ * the policy no longer has, monitor mode off (if the policy turns it off).
  */
 int sl_maps_apply_policy(struct sl_maps *m, const struct policy *pol,
 			 struct sl_apply_report *rep)
@@ -933,6 +985,8 @@ int sl_maps_apply_policy(struct sl_maps *m, const struct policy *pol,
 		err = prepare_srctab(m, edit_policy, &pe, &old, &new);
 	}
 	if (!err)
+		err = monitor_enter(m, &cfg, pol->kernel.monitor);
+	if (!err)
 		err = write_policy_agents(m, pol, &at, rep);
 	if (!err) {
 		config_from_policy(pol, &cfg);
@@ -940,6 +994,8 @@ int sl_maps_apply_policy(struct sl_maps *m, const struct policy *pol,
 	}
 	if (!err)
 		err = remove_stale_agents(m, &at, taken, rep);
+	if (!err)
+		err = monitor_leave(m, &cfg, pol->kernel.monitor);
 	rep->generation = cfg.generation;
 out:
 	srctab_free(&old);

@@ -5,7 +5,12 @@
  * Every writer (sluicectl, sluiced) holds the pin directory's flock while it
  * reads, recomputes and writes, so two writers never interleave a diff.
  * Writes are diffs: new and changed entries first, removals last, so an
- * entry present before and after a change is never absent in between.
+ * entry present before and after a change is never absent in between (and a
+ * source covered before and after is covered throughout, even when its cover
+ * changes).  The maps must therefore hold old and new entries together: a
+ * change that would not is refused (-E2BIG) before anything is written.
+ * Monitor mode turned on is set before the rest of a policy is written,
+ * turned off is cleared after the rest.
  */
 #ifndef SL_MAPS_H
 #define SL_MAPS_H
