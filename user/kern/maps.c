@@ -112,6 +112,59 @@ out_close:
 	return err;
 }
 
+/* The kernel's id of the map behind @fd, or 0. */
+static __u32 map_id_of(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* Are @m's maps the ones pinned under @pin_dir now?  1, 0, or -errno. */
+static int maps_pinned(struct sl_maps *m, const char *pin_dir)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(map_slots) / sizeof(map_slots[0]); i++) {
+		int fd, same;
+
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, map_slots[i].name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			return errno == ENOENT ? 0 : -errno;
+		same = map_id_of(fd) == map_id_of(*slot_fd(m, &map_slots[i]));
+		close(fd);
+		if (!same)
+			return 0;
+	}
+	return 1;
+}
+
+int sl_maps_follow(struct sl_maps *m, const char *pin_dir)
+{
+	bool held = m->config >= 0;
+	char path[PATH_MAX];
+	struct sl_maps fresh;
+	int same = held ? maps_pinned(m, pin_dir) : 0;
+
+	if (same)
+		return same < 0 ? same : SL_MAPS_KEPT;
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, SL_MAP_CONFIG);
+	if (access(path, F_OK)) {
+		if (!held)
+			return SL_MAPS_KEPT;
+		sl_maps_close(m);	/* detached: nothing to write to any more */
+		return SL_MAPS_CLOSED;
+	}
+	/* Pinned anew (an attach, perhaps still pinning: then the next call). */
+	if (sl_maps_open(&fresh, pin_dir))
+		return -EAGAIN;
+	sl_maps_close(m);
+	*m = fresh;
+	return SL_MAPS_OPENED;
+}
+
 int sl_maps_lock(struct sl_maps *m)
 {
 	if (m->lock_fd < 0)

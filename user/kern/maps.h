@@ -47,6 +47,20 @@ int sl_maps_open(struct sl_maps *m, const char *pin_dir);
 void sl_maps_init_closed(struct sl_maps *m);
 void sl_maps_close(struct sl_maps *m);
 int sl_maps_lock(struct sl_maps *m);
+
+/*
+ * Keeps @m on the maps pinned under @pin_dir.  Maps outlive a holder's fds
+ * only while pinned: the last detach unpins them, and an attach after it
+ * pins new, empty ones, which a long-running writer (sluiced) must follow.
+ * Compares each held map's kernel id with the pinned one's; @m may be
+ * closed (every fd -1) and is opened when maps appear.  Returns
+ * SL_MAPS_KEPT (nothing changed), SL_MAPS_OPENED (@m holds the pinned maps
+ * now, empty of the caller's policy: write it again), SL_MAPS_CLOSED
+ * (nothing is pinned: @m is closed), or -errno (@m unchanged; -EAGAIN while
+ * an attach is still pinning).
+ */
+enum { SL_MAPS_KEPT, SL_MAPS_OPENED, SL_MAPS_CLOSED };
+int sl_maps_follow(struct sl_maps *m, const char *pin_dir);
 void sl_maps_unlock(struct sl_maps *m);
 
 /* CLOCK_MONOTONIC_COARSE now, the clock the BPF side reads. */
