@@ -121,8 +121,23 @@ check "a gone interface is listed as gone" sh -c "
 	$(declare -f list in_ns); SLUICECTL='$SLUICECTL'; A='$A'
 	list \$A | jq -e '[.attached[] | select(.attached_as == \"pa9\")] | length == 2 and all(.gone)'"
 check "detach of the gone interface removes its records" ctl_a detach pa9
-check "the last detach in A leaves B alone and the pins remain" ctl_a detach eth0
-check "the last detach removes the pins" test ! -e "$PIN"
+
+# --- a record of an older sluice, named by the interface's name alone -------------
+# (the same link pin an older version made, under the name it gave it)
+mv "$(ls -d "$PIN"/links/xdp_c*_eth0)" "$PIN/links/xdp_eth0" || die "make an older record"
+check "attach --list shows the older record as such" sh -c "
+	$(declare -f list in_ns); SLUICECTL='$SLUICECTL'; B='$B'
+	list \$B | jq -e '[.attached[] | select(.legacy and .hook == \"xdp\")]
+		| length == 1 and .[0].interface == \"eth0\"'"
+check "B's eth0 is not taken for it: attach in B" ctl_b attach eth0 --mode generic
+check "B's eth0 runs its own XDP" test "$(xdp_mode "$B" eth0)" = generic
+check "A's eth0 keeps its program" test "$(xdp_prog "$A" eth0)" = "$prog_a"
+check_not "attaching A's eth0 over its older record is refused" ctl_a attach eth0
+check "detach eth0 in B" ctl_b detach eth0
+check "the older record is left alone by B" test -e "$PIN/links/xdp_eth0"
+check "A's eth0 still runs its program" test "$(xdp_prog "$A" eth0)" = "$prog_a"
+check "detach eth0 in A takes its older record too" ctl_a detach eth0
 check "no XDP left on A's eth0" test "$(xdp_mode "$A" eth0)" = none
+check "the last detach removes the pins" test ! -e "$PIN"
 
 exit $E2E_FAILED

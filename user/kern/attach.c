@@ -324,6 +324,92 @@ static void rec_refresh(const char *pin_dir, const struct sl_iface *ifc, const c
 			strerror(errno));
 }
 
+/* --- records of older versions ------------------------------------------------ */
+
+/*
+ * Older records were named <hook>_<ifname> alone and do not say which
+ * namespace they were made in.  One is taken for @ifc's only when the kernel
+ * confirms it: the program it holds runs on @ifc's hook in this namespace
+ * (program ids are unique machine-wide).  Otherwise it is left alone.
+ */
+static const char *const legacy_hooks[] = { "xdp", "tc_ingress", "tc_egress" };
+
+static __u32 pinned_prog_id(const char *path, bool is_link)
+{
+	struct bpf_link_info li = {};
+	struct bpf_prog_info pi = {};
+	__u32 len = is_link ? sizeof(li) : sizeof(pi), id = 0;
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return 0;
+	if (!bpf_obj_get_info_by_fd(fd, is_link ? (void *)&li : (void *)&pi, &len))
+		id = is_link ? li.prog_id : pi.id;
+	close(fd);
+	return id;
+}
+
+static bool legacy_runs_here(const char *path, const struct sl_iface *ifc, const char *hook)
+{
+	bool xdp = !strcmp(hook, "xdp");
+	__u32 id = pinned_prog_id(path, xdp);
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = ifc->ifindex,
+		    .attach_point = strcmp(hook, "tc_ingress") ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = SL_TC_HANDLE, .priority = SL_TC_PRIORITY);
+
+	if (!id || !ifc->ifindex)
+		return false;
+	if (xdp)
+		return !bpf_xdp_query(ifc->ifindex, 0, &q) &&
+		       (q.prog_id == id || q.drv_prog_id == id || q.skb_prog_id == id);
+	return !bpf_tc_query(&h, &o) && o.prog_id == id;
+}
+
+/* How many older records of @ifc's name are confirmed to be @ifc's; with
+ * @remove, what they hold is detached and they go. */
+static int legacy_take(const char *pin_dir, const struct sl_iface *ifc, bool remove)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SL_TC_HANDLE, .priority = SL_TC_PRIORITY);
+	char path[PATH_MAX];
+	int n = 0;
+
+	for (size_t h = 0; h < sizeof(legacy_hooks) / sizeof(legacy_hooks[0]); h++) {
+		snprintf(path, sizeof(path), "%s/links/%s_%s", pin_dir, legacy_hooks[h], ifc->ifname);
+		if (access(path, F_OK))
+			continue;
+		if (!legacy_runs_here(path, ifc, legacy_hooks[h])) {
+			pr_warn("%s: %s, a record of an older sluice, names no namespace and is not "
+				"of this one's %s: left alone\n", ifc->ifname, path, ifc->ifname);
+			continue;
+		}
+		n++;
+		if (!remove)
+			continue;
+		if (h == 0) {
+			int fd = bpf_obj_get(path);
+
+			if (fd >= 0 && !bpf_link_detach(fd))
+				unlink(path);
+			if (fd >= 0)
+				close(fd);
+		} else {
+			opts.prog_fd = opts.prog_id = opts.flags = 0;
+			hook.attach_point = h == 1 ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+			if (!bpf_tc_detach(&hook, &opts))
+				unlink(path);
+		}
+	}
+	snprintf(path, sizeof(path), "%s/links/tc_clsact_%s", pin_dir, ifc->ifname);
+	if (remove && n && !access(path, F_OK)) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+		unlink(path);
+	}
+	return n;
+}
+
 /* --- XDP ------------------------------------------------------------------- */
 
 static __u32 xdp_flags_of(enum pol_attach_mode mode)
@@ -593,6 +679,11 @@ int sl_attach(const char *pin_dir, const char *ifname, enum pol_attach_mode mode
 		pr_warn("%s: no such interface\n", ifname);
 		return -ENODEV;
 	}
+	if (legacy_take(pin_dir, &ifc, false)) {
+		pr_warn("%s: attached by an older sluice, whose records name no namespace: "
+			"sluicectl detach %s first\n", ifname, ifname);
+		return -EEXIST;
+	}
 	err = prepare_pin_dir(pin_dir);
 	if (err)
 		return err;
@@ -662,6 +753,7 @@ int sl_detach(const char *pin_dir, const char *ifname)
 	found += !err;
 	tc_hook_release(pin_dir, &ifc);
 	found += sweep_gone(pin_dir, &ifc);
+	found += legacy_take(pin_dir, &ifc, true);
 	if (!found) {
 		if (!ifc.ifindex)
 			hint_renamed(pin_dir, &ifc);
@@ -694,6 +786,24 @@ static void attachment_of(const struct rec *r, __u64 cookie, struct sl_attachmen
 		a->gone = true;
 }
 
+/* A record of an older version into @a: 1, or 0 for anything else. */
+static int legacy_attachment(const char *name, struct sl_attachment *a)
+{
+	for (size_t h = 0; h < sizeof(legacy_hooks) / sizeof(legacy_hooks[0]); h++) {
+		size_t hlen = strlen(legacy_hooks[h]);
+
+		if (strncmp(name, legacy_hooks[h], hlen) || name[hlen] != '_')
+			continue;
+		memset(a, 0, sizeof(*a));
+		snprintf(a->hook, sizeof(a->hook), "%s", legacy_hooks[h]);
+		snprintf(a->ifname, sizeof(a->ifname), "%s", name + hlen + 1);
+		snprintf(a->attached_as, sizeof(a->attached_as), "%s", name + hlen + 1);
+		a->legacy = true;
+		return 1;
+	}
+	return 0;
+}
+
 int sl_list_attachments(const char *pin_dir, struct sl_attachment *out, size_t max)
 {
 	__u64 cookie, ino;
@@ -710,9 +820,14 @@ int sl_list_attachments(const char *pin_dir, struct sl_attachment *out, size_t m
 	d = opendir(links);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d)) && n < max)
-		if (rec_parse(de->d_name, &r) && strcmp(r.hook, "tc_clsact"))
-			attachment_of(&r, cookie, &out[n++]);
+	while ((de = readdir(d)) && n < max) {
+		if (rec_parse(de->d_name, &r)) {
+			if (strcmp(r.hook, "tc_clsact"))
+				attachment_of(&r, cookie, &out[n++]);
+			continue;
+		}
+		n += legacy_attachment(de->d_name, &out[n]);
+	}
 	closedir(d);
 	return (int)n;
 }

@@ -42,6 +42,7 @@ struct sl_attachment {
 	unsigned long long netns_ino;	/* that namespace's inode (lsns), 0 unknown */
 	bool here;		/* in the caller's network namespace */
 	bool gone;		/* here, but no interface has that index any more */
+	bool legacy;		/* recorded by an older sluice: namespace unknown */
 };
 
 /* Lists attachments recorded under @pin_dir, of every network namespace;

@@ -151,7 +151,10 @@ int cmd_detach(int argc, char **argv)
 static void attachment_text(const struct sl_attachment *a)
 {
 	printf("attached: %s %s", a->ifname, a->hook);
-	if (!a->here)
+	if (a->legacy)
+		printf(" (recorded by an older sluice, namespace unknown: `sluicectl detach %s` "
+		       "in its namespace)", a->ifname);
+	else if (!a->here)
 		printf(" (network namespace %llu, index %d)", a->netns_ino, a->ifindex);
 	else if (a->gone)
 		printf(" (gone: `sluicectl detach %s` removes the record)", a->attached_as);
@@ -174,6 +177,7 @@ static cJSON *attachments_json(const struct sl_attachment *at, int n)
 		cJSON_AddNumberToObject(a, "netns", (double)at[i].netns_ino);
 		cJSON_AddBoolToObject(a, "here", at[i].here);
 		cJSON_AddBoolToObject(a, "gone", at[i].gone);
+		cJSON_AddBoolToObject(a, "legacy", at[i].legacy);
 		cJSON_AddItemToArray(arr, a);
 	}
 	return arr;
