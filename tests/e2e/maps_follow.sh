@@ -65,7 +65,8 @@ policy 192.0.2.0/24
 check "attach native XDP" ctl attach gw0 --mode native
 "$SLUICED" --policy "$TMP/policy.json" --workers 1 --pin-dir "$PIN" \
 	--control "$TMP/ctl.sock" >"$TMP/sluiced.log" 2>&1 &
-E2E_PIDS+=($!)
+SLUICED_PID=$!
+E2E_PIDS+=($SLUICED_PID)
 wait_for "sluiced" 5 port_open "$PORT" || die "sluiced did not start: $(tail -3 "$TMP/sluiced.log")"
 check "sluiced loads its deny into the maps" denied 192.0.2.0/24
 
@@ -88,5 +89,9 @@ check_not "and the native XDP program enforces it" connects
 check "sluiced says why it reloaded the maps" \
 	grep -q "new maps pinned at $PIN" "$TMP/sluiced.log"
 check "sluiced is still serving" port_open "$PORT"
+kill -TERM "$SLUICED_PID" && wait "$SLUICED_PID"
+rc=$?
+check "sluiced stops cleanly (exit 0, no sanitizer report)" sh -c "
+	test $rc = 0 && ! grep -Eq 'Sanitizer|runtime error' '$TMP/sluiced.log'"
 
 exit $E2E_FAILED
