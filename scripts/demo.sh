@@ -33,7 +33,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 [ "$(id -u)" = 0 ] || { echo "make demo needs root (it attaches XDP to lo)"; exit 1; }
-if [ -e "$PIN/links/xdp_lo" ]; then
+if "$CTL" attach --list 2>/dev/null | grep -q '^attached: lo xdp$'; then
 	echo "sluice is already attached to lo ($PIN); run '$CTL detach lo' first"
 	exit 1
 fi

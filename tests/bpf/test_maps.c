@@ -22,9 +22,11 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "kern/maps.h"
+#include "frame.h"
 #include "sluice.skel.h"
 
 static char pin_dir[128];
+static int xdp_prog_fd = -1;	/* sluice_xdp, judging with the maps under test */
 
 #define KEY_A "a3c5e2f1b0d9c8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3"
 
@@ -232,6 +234,265 @@ static void test_diff_keeps_shared_entries(struct sl_maps *m)
 	}
 }
 
+/* --- what the XDP program decides while a reload is written ------------------ */
+
+#define WATCH_FRAMES 4
+
+/* Frames run through sluice_xdp, each with the verdict it must always get. */
+struct verdict_watch {
+	atomic_bool stop;
+	atomic_long runs, wrong;
+	size_t n;
+	struct {
+		__u8 data[FR_MAX];
+		size_t len;
+		__u32 want;		/* XDP_DROP or XDP_PASS */
+		atomic_long wrong;
+	} f[WATCH_FRAMES];
+};
+
+/* TCP ACK|PSH from @src to the protected port (the default tuple otherwise). */
+static void watch_frame(struct verdict_watch *w, const char *src, __u32 want)
+{
+	struct frame_spec spec = { .src = src };
+
+	w->f[w->n].len = frame_build(&spec, w->f[w->n].data);
+	w->f[w->n].want = want;
+	w->n++;
+}
+
+static void *watch_verdicts(void *arg)
+{
+	struct verdict_watch *w = arg;
+	__u8 out[FR_MAX];
+
+	while (!atomic_load(&w->stop)) {
+		for (size_t i = 0; i < w->n; i++) {
+			LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = w->f[i].data,
+				    .data_size_in = (__u32)w->f[i].len, .data_out = out,
+				    .data_size_out = sizeof(out));
+			bool ok = !bpf_prog_test_run_opts(xdp_prog_fd, &opts) &&
+				  opts.retval == w->f[i].want;
+
+			atomic_fetch_add(&w->runs, 1);
+			if (!ok) {
+				atomic_fetch_add(&w->wrong, 1);
+				atomic_fetch_add(&w->f[i].wrong, 1);
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Text of a policy protecting 8470: deny list @deny (a JSON array's inside),
+ * agents @agents (an object's inside), monitor mode @monitor. */
+static char *policy_text(const char *deny, const char *agents, bool monitor)
+{
+	struct buf t = {};
+	int err = buf_printf(&t, "{\"version\":1,\"backends\":{\"main\":{\"url\":"
+			     "\"http://127.0.0.1:9000/mcp\"}},\"kernel\":{\"protected_ports\":"
+			     "[8470],\"monitor\":%s,\"deny\":[%s]},\"agents\":{%s}}",
+			     monitor ? "true" : "false", deny, agents);
+
+	if (err) {
+		free(t.data);
+		return NULL;
+	}
+	return t.data;
+}
+
+/* "\"10.<b>.<i/256>.<i%256>\"" for i in [from, from + n), comma-separated;
+ * host part 0 skipped so every entry is a plain address. */
+static char *deny_list(int b, int from, int n)
+{
+	struct buf t = {};
+	int err = 0;
+
+	for (int i = from; i < from + n && !err; i++)
+		err = buf_printf(&t, "%s\"10.%d.%d.%d\"", i > from ? "," : "", b,
+				 (i / 255) % 256, i % 255 + 1);
+	if (err || !t.data) {
+		free(t.data);
+		return NULL;
+	}
+	return t.data;
+}
+
+/*
+ * A source covered by a prefix that a reload replaces by another covering
+ * prefix (192.0.2.0/24 <-> /23; an exact deny <-> its /24) is denied at
+ * every instant: the new cover is written before the old one goes.  Entries
+ * both policies share cannot show a wrong order; these can.  300 other
+ * /32s change on each reload too, so a wrong order has a window to be seen.
+ */
+static void test_reload_covering_prefixes(struct sl_maps *m)
+{
+	struct verdict_watch w = {};
+	char *bulk_a = deny_list(3, 0, 300), *bulk_b = deny_list(4, 0, 300);
+	char *deny_a = NULL, *deny_b = NULL, *pa = NULL, *pb = NULL;
+	pthread_t tid;
+	int err = 0;
+
+	if (bulk_a && bulk_b && asprintf(&deny_a, "\"192.0.2.0/24\",\"198.51.100.7\",%s",
+					 bulk_a) > 0 &&
+	    asprintf(&deny_b, "\"192.0.2.0/23\",\"198.51.100.0/24\",%s", bulk_b) > 0) {
+		pa = policy_text(deny_a, "", false);
+		pb = policy_text(deny_b, "", false);
+	}
+	watch_frame(&w, "192.0.2.5", XDP_DROP);
+	watch_frame(&w, "198.51.100.7", XDP_DROP);
+	TEST_CASE("a source whose covering prefix is replaced by another stays denied") {
+		CHECK(pa && pb && apply(m, pa) == 0, "first load");
+		CHECK(pthread_create(&tid, NULL, watch_verdicts, &w) == 0, "thread");
+		for (int i = 0; i < 200 && !err; i++)
+			err = apply(m, i % 2 ? pa : pb);
+		atomic_store(&w.stop, true);
+		pthread_join(tid, NULL);
+		CHECK(err == 0, "apply %d", err);
+		CHECK(atomic_load(&w.runs) > 1000, "only %ld runs", (long)atomic_load(&w.runs));
+		CHECK(atomic_load(&w.wrong) == 0, "passed %ld of %ld (192.0.2.5: %ld, "
+		      "198.51.100.7: %ld)", (long)atomic_load(&w.wrong), (long)atomic_load(&w.runs),
+		      (long)atomic_load(&w.f[0].wrong), (long)atomic_load(&w.f[1].wrong));
+	}
+	free(bulk_a);
+	free(bulk_b);
+	free(deny_a);
+	free(deny_b);
+	free(pa);
+	free(pb);
+}
+
+/* Agents g0..g<n-1> on sources 10.99.x.y; the test reaches them by a tag. */
+static char *ghost_agents(int n)
+{
+	struct buf t = {};
+	int err = buf_puts(&t, "\"bot\":{\"sources\":[\"198.18.0.2/32\"]}");
+
+	for (int i = 0; i < n && !err; i++)
+		err = buf_printf(&t, ",\"g%d\":{\"sources\":[\"10.99.%d.%d\"]}", i, i / 255,
+				 i % 255 + 1);
+	if (err) {
+		free(t.data);
+		return NULL;
+	}
+	return t.data;
+}
+
+/* Tags the watcher's default tuple (198.18.0.10:40000 -> .1:8470) with @id. */
+static int tag_default_tuple(struct sl_maps *m, __u32 id, bool untag)
+{
+	struct sl_conn_tuple c = { .family = SL_AF_INET, .proto = IPPROTO_TCP,
+				   .sport = htons(FR_PORT_CLIENT), .dport = htons(FR_PORT_PROTECTED) };
+
+	inet_pton(AF_INET, "198.18.0.10", &c.saddr[0]);
+	inet_pton(AF_INET, "198.18.0.1", &c.daddr[0]);
+	return untag ? sl_maps_untag_conn(m, &c) : sl_maps_tag_conn(m, &c, id);
+}
+
+/*
+ * Monitor mode on: nothing of the new policy drops while it is written (the
+ * bit goes first).  Monitor mode off: nothing of the old, monitored policy
+ * drops while it is removed (the bit goes last).  The monitored policy
+ * denies 10.0.0.1 (written before 1000 other denies) and has a banned
+ * agent, the last of 300 that the next policy removes, tagged on a tuple.
+ */
+static void test_monitor_order(struct sl_maps *m)
+{
+	char *bulk = deny_list(200, 0, 1000), *agents = ghost_agents(300);
+	char *deny = NULL, *plain = NULL, *monitored = NULL;
+	struct verdict_watch w = {};
+	pthread_t tid;
+	int err = 0, ghost = -1;
+
+	if (bulk && agents && asprintf(&deny, "\"10.0.0.1\",%s", bulk) > 0) {
+		plain = policy_text("", "\"bot\":{\"sources\":[\"198.18.0.2/32\"]}", false);
+		monitored = policy_text(deny, agents, true);
+	}
+	watch_frame(&w, "10.0.0.1", XDP_PASS);
+	watch_frame(&w, "198.18.0.10", XDP_PASS);
+	TEST_CASE("monitor mode is on before a policy's drops and off after its removal") {
+		CHECK(plain && monitored && apply(m, plain) == 0, "first load");
+		CHECK(pthread_create(&tid, NULL, watch_verdicts, &w) == 0, "thread");
+		for (int i = 0; i < 40 && !err; i++) {
+			err = apply(m, monitored);
+			if (!err && sl_maps_agent_id(m, "g299") != ghost) {
+				ghost = sl_maps_agent_id(m, "g299");
+				err = tag_default_tuple(m, (__u32)ghost, false);
+			}
+			if (!err)
+				err = sl_maps_ban(m, "g299", SL_FOREVER);
+			if (!err)
+				err = apply(m, plain);
+		}
+		atomic_store(&w.stop, true);
+		pthread_join(tid, NULL);
+		CHECK(err == 0, "apply %d", err);
+		CHECK(ghost > 0, "no id for g299");
+		CHECK(atomic_load(&w.runs) > 1000, "only %ld runs", (long)atomic_load(&w.runs));
+		CHECK(atomic_load(&w.wrong) == 0, "dropped %ld of %ld (denied source: %ld, banned "
+		      "agent's tuple: %ld)", (long)atomic_load(&w.wrong), (long)atomic_load(&w.runs),
+		      (long)atomic_load(&w.f[0].wrong), (long)atomic_load(&w.f[1].wrong));
+		tag_default_tuple(m, 0, true);
+	}
+	free(bulk);
+	free(agents);
+	free(deny);
+	free(plain);
+	free(monitored);
+}
+
+/* Entries of exact map @fd. */
+static __u32 count_keys(int fd)
+{
+	__u32 key[4] = {}, next[4] = {}, n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * 5/8 of sl_exact_v4 replaced by as many other addresses fits after the
+ * change, but not during it (old and new are both present a while): the
+ * load is refused before anything is written, not left half done.
+ */
+static void test_capacity_of_the_union(struct sl_maps *m)
+{
+	int n = SL_MAX_EXACT / 8 * 5;
+	char *deny_a = deny_list(20, 0, n), *deny_b = deny_list(21, 0, n);
+	char *pa = deny_a ? policy_text(deny_a, "", false) : NULL;
+	char *pb = deny_b ? policy_text(deny_b, "", false) : NULL;
+	struct sl_config before = {}, after = {};
+	struct sl_src_value v;
+
+	TEST_CASE("a change whose old and new entries do not fit together is refused whole") {
+		CHECK(pa && pb && apply(m, pa) == 0, "load %d addresses", n);
+		CHECK(sl_maps_read_config(m, &before) == 0 && before.n_exact_v4 == (__u32)n,
+		      "count %u", before.n_exact_v4);
+		CHECK(pb && apply(m, pb) == -E2BIG, "the swap to %d others was not refused", n);
+		CHECK(sl_maps_read_config(m, &after) == 0 &&
+		      after.generation == before.generation &&
+		      after.n_exact_v4 == before.n_exact_v4, "config changed: generation %llu -> "
+		      "%llu, count %u -> %u", (unsigned long long)before.generation,
+		      (unsigned long long)after.generation, before.n_exact_v4, after.n_exact_v4);
+		CHECK(count_keys(m->exact_v4) == (__u32)n, "%u entries, want the %d old ones",
+		      count_keys(m->exact_v4), n);
+		CHECK(!lookup_exact_v4(m, "10.21.0.1", &v), "a new entry was written");
+		CHECK(lookup_exact_v4(m, "10.20.0.1", &v) && v.eff_deny_until_ns == SL_FOREVER,
+		      "an old entry was removed");
+		CHECK(filter_mismatch(m) == 0, "filter word %u wrong", filter_mismatch(m) - 1);
+		CHECK(apply(m, policy_a) == 0 && count_keys(m->exact_v4) == 1, "back to policy a");
+	}
+	free(deny_a);
+	free(deny_b);
+	free(pa);
+	free(pb);
+}
+
 static void test_same_policy_writes_nothing(struct sl_maps *m)
 {
 	struct sl_apply_report rep = {};
@@ -392,23 +653,58 @@ static void test_exact_per_family(struct sl_maps *m)
 	}
 }
 
-/* An address of 10.0.0.0/8 whose filter bit is @addr's, into @out. */
-static bool find_colliding_v4(struct sl_maps *m, const char *addr, char *out, size_t len)
+/*
+ * Two addresses of 10.0.0.0/12 whose filter bits are the same, into @a and
+ * @b.  2^20 + 1 addresses cannot have distinct bits among 2^20, so a pair
+ * is found under every seed: the search is sure to succeed, not likely to.
+ */
+static bool find_colliding_v4(struct sl_maps *m, char *a, char *b, size_t len)
 {
-	__u32 key[4] = {}, other[4] = {};
+	__u32 *first = calloc(1U << SL_EXACT_FILTER_BITS_LOG2, sizeof(*first));
+	__u32 addr[4] = {}, other[4] = {};
 	struct sl_config cfg;
-	__u32 want;
+	bool found = false;
 
-	inet_pton(AF_INET, addr, key);
-	if (sl_maps_read_config(m, &cfg))
+	if (!first || sl_maps_read_config(m, &cfg)) {
+		free(first);
 		return false;
-	want = sl_exact_filter_bit(&cfg.exact_seed, SL_AF_INET, key);
-	for (__u32 i = 1; i < (1U << 24); i++) {
-		other[0] = htonl(0x0A000000 | i);
-		if (sl_exact_filter_bit(&cfg.exact_seed, SL_AF_INET, other) == want)
-			return inet_ntop(AF_INET, other, out, (socklen_t)len) != NULL;
 	}
-	return false;
+	for (__u32 i = 1; i <= (1U << SL_EXACT_FILTER_BITS_LOG2) + 1 && !found; i++) {
+		__u32 bit;
+
+		addr[0] = htonl(0x0A000000 | i);
+		bit = sl_exact_filter_bit(&cfg.exact_seed, SL_AF_INET, addr);
+		if (!first[bit]) {
+			first[bit] = i;
+			continue;
+		}
+		other[0] = htonl(0x0A000000 | first[bit]);
+		found = inet_ntop(AF_INET, addr, a, (socklen_t)len) &&
+			inet_ntop(AF_INET, other, b, (socklen_t)len);
+	}
+	free(first);
+	return found;
+}
+
+/* Gives the maps @seed with an empty, disarmed filter, as fresh maps with
+ * that seed would be: the next write fills the filter. */
+static int set_filter_seed(struct sl_maps *m, const struct sl_exact_seed *seed)
+{
+	struct sl_config cfg;
+	__u32 zero = 0;
+	__u64 none = 0;
+	int err = sl_maps_read_config(m, &cfg);
+
+	if (err)
+		return err;
+	cfg.exact_seed = *seed;
+	cfg.flags &= ~SL_CFG_F_EXACT_FILTER;
+	if (bpf_map_update_elem(m->config, &zero, &cfg, BPF_ANY))
+		return -errno;
+	for (__u32 i = 0; i < SL_EXACT_FILTER_WORDS; i++)
+		if (bpf_map_update_elem(m->exact_filter, &i, &none, BPF_ANY))
+			return -errno;
+	return 0;
 }
 
 /* policy_b with deny /32s @a and @b (@b may be NULL). */
@@ -421,25 +717,46 @@ static void policy_with_deny(char *buf, size_t len, const char *a, const char *b
 		 a, b ? ",\"" : "", b ? b : "", b ? "\"" : "");
 }
 
-static void test_filter_collision(struct sl_maps *m)
+static void check_filter_collision(struct sl_maps *m)
 {
-	char other[INET_ADDRSTRLEN] = "", text[1024];
+	char a[INET_ADDRSTRLEN] = "", b[INET_ADDRSTRLEN] = "", text[1024];
 	struct sl_src_value v;
 
+	CHECK(apply(m, policy_a) == 0, "apply");
+	CHECK(find_colliding_v4(m, a, b, sizeof(a)), "no collision");
+	policy_with_deny(text, sizeof(text), a, b);
+	CHECK(apply(m, text) == 0, "apply both");
+	CHECK(filter_has(m, a) && filter_has(m, b), "shared bit clear");
+	policy_with_deny(text, sizeof(text), a, NULL);
+	CHECK(apply(m, text) == 0, "apply one");
+	CHECK(!lookup_exact_v4(m, b, &v), "%s not removed", b);
+	CHECK(lookup_exact_v4(m, a, &v), "%s lost", a);
+	CHECK(filter_has(m, a), "bit cleared under a remaining entry");
+	CHECK(filter_mismatch(m) == 0, "filter word %u wrong", filter_mismatch(m) - 1);
+	CHECK(apply(m, policy_a) == 0, "apply a");
+	CHECK(!filter_has(m, a), "bit of no entry left set");
+	CHECK(filter_mismatch(m) == 0, "filter word %u wrong", filter_mismatch(m) - 1);
+}
+
+static void test_filter_collision(struct sl_maps *m)
+{
+	/* A seed under which no address of 10.0.0.0/8 shares 203.0.113.7's bit
+	 * (about one seed in a hundred is so): the pair search must not care. */
+	static const struct sl_exact_seed hard = {
+		.mul = { 0xe45fef8cfc92d363ULL, 0x9e3779b97f4a7c15ULL, 0xbf58476d1ce4e5b9ULL,
+			 0x94d049bb133111ebULL },
+		.add = 0x347a80b447f3d137ULL,
+	};
+	struct sl_config cfg;
+
 	TEST_CASE("a reload removing one of two colliding addresses keeps their bit") {
-		CHECK(apply(m, policy_a) == 0, "apply");
-		CHECK(find_colliding_v4(m, "203.0.113.7", other, sizeof(other)), "no collision");
-		policy_with_deny(text, sizeof(text), "203.0.113.7", other);
-		CHECK(apply(m, text) == 0, "apply both");
-		CHECK(filter_has(m, "203.0.113.7") && filter_has(m, other), "shared bit clear");
-		policy_with_deny(text, sizeof(text), "203.0.113.7", NULL);
-		CHECK(apply(m, text) == 0, "apply one");
-		CHECK(!lookup_exact_v4(m, other, &v), "%s not removed", other);
-		CHECK(lookup_exact_v4(m, "203.0.113.7", &v), "203.0.113.7 lost");
-		CHECK(filter_has(m, "203.0.113.7"), "bit cleared under a remaining entry");
-		CHECK(filter_mismatch(m) == 0, "filter word %u wrong", filter_mismatch(m) - 1);
-		CHECK(apply(m, policy_a) == 0, "apply a");
-		CHECK(!filter_has(m, "203.0.113.7"), "bit of no entry left set");
+		check_filter_collision(m);
+	}
+	TEST_CASE("... under a seed that scatters 10.0.0.0/8 away from 203.0.113.7 too") {
+		CHECK(sl_maps_read_config(m, &cfg) == 0 && set_filter_seed(m, &hard) == 0, "seed");
+		check_filter_collision(m);
+		CHECK(set_filter_seed(m, &cfg.exact_seed) == 0 && apply(m, policy_a) == 0,
+		      "back to the drawn seed");
 		CHECK(filter_mismatch(m) == 0, "filter word %u wrong", filter_mismatch(m) - 1);
 	}
 }
@@ -508,11 +825,16 @@ int main(int argc, char **argv)
 		CHECK(err == 0, "load %d", err);
 		if (!err)
 			err = sl_maps_open(&m, pin_dir);
+		if (!err)
+			xdp_prog_fd = bpf_program__fd(skel->progs.sluice_xdp);
 		CHECK(err == 0, "open pinned maps %d", err);
 	}
 	if (!err) {
 		test_apply(&m);
 		test_diff_keeps_shared_entries(&m);
+		test_reload_covering_prefixes(&m);
+		test_monitor_order(&m);
+		test_capacity_of_the_union(&m);
 		test_same_policy_writes_nothing(&m);
 		test_ids_stable_and_removed(&m);
 		test_block_and_ban(&m);

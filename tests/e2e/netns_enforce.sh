@@ -119,10 +119,11 @@ sleep 2.2
 check "the block expires by itself" connects 198.18.0.2 8470
 
 # --- atomic replacement ---------------------------------------------------------
-link_before=$(bpftool link show pinned "$PIN/links/xdp_gw0" -j 2>/dev/null)
+xdp_pin() { ls -d "$PIN"/links/xdp_* 2>/dev/null | head -1; }
+link_before=$(bpftool link show pinned "$(xdp_pin)" -j 2>/dev/null)
 check "block again for the replacement test" ctl block 198.18.0.2
 check "attaching again replaces the program" ctl attach gw0 --mode native
-link_after=$(bpftool link show pinned "$PIN/links/xdp_gw0" -j 2>/dev/null)
+link_after=$(bpftool link show pinned "$(xdp_pin)" -j 2>/dev/null)
 check "same link, new program (bpf_link_update, no gap)" sh -c "
 	test '$(echo "$link_before" | jq .id)' = '$(echo "$link_after" | jq .id)' &&
 	test '$(echo "$link_before" | jq .prog_id)' != '$(echo "$link_after" | jq .prog_id)'"

@@ -112,6 +112,59 @@ out_close:
 	return err;
 }
 
+/* The kernel's id of the map behind @fd, or 0. */
+static __u32 map_id_of(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* Are @m's maps the ones pinned under @pin_dir now?  1, 0, or -errno. */
+static int maps_pinned(struct sl_maps *m, const char *pin_dir)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(map_slots) / sizeof(map_slots[0]); i++) {
+		int fd, same;
+
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, map_slots[i].name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			return errno == ENOENT ? 0 : -errno;
+		same = map_id_of(fd) == map_id_of(*slot_fd(m, &map_slots[i]));
+		close(fd);
+		if (!same)
+			return 0;
+	}
+	return 1;
+}
+
+int sl_maps_follow(struct sl_maps *m, const char *pin_dir)
+{
+	bool held = m->config >= 0;
+	char path[PATH_MAX];
+	struct sl_maps fresh;
+	int same = held ? maps_pinned(m, pin_dir) : 0;
+
+	if (same)
+		return same < 0 ? same : SL_MAPS_KEPT;
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, SL_MAP_CONFIG);
+	if (access(path, F_OK)) {
+		if (!held)
+			return SL_MAPS_KEPT;
+		sl_maps_close(m);	/* detached: nothing to write to any more */
+		return SL_MAPS_CLOSED;
+	}
+	/* Pinned anew (an attach, perhaps still pinning: then the next call). */
+	if (sl_maps_open(&fresh, pin_dir))
+		return -EAGAIN;
+	sl_maps_close(m);
+	*m = fresh;
+	return SL_MAPS_OPENED;
+}
+
 int sl_maps_lock(struct sl_maps *m)
 {
 	if (m->lock_fd < 0)
@@ -494,22 +547,50 @@ static int load_tables(struct sl_maps *m, struct srctab *old, struct srctab *new
 
 typedef int (*srctab_edit_fn)(struct srctab *t, const void *arg);
 
-/* Read, edit, compile, write: the one path every source change takes. */
-/* Would @t fit the maps?  Checked before anything is written, so a change
- * that cannot be stored whole leaves the maps as they were. */
-static int srctab_fits(const struct srctab *t)
+static const char *const src_map_names[SRC_KINDS] = {
+	[SRC_EXACT_V4] = SL_MAP_EXACT_V4, [SRC_EXACT_V6] = SL_MAP_EXACT_V6,
+	[SRC_V4] = SL_MAP_SRC_V4, [SRC_V6] = SL_MAP_SRC_V6,
+};
+
+/*
+ * Entries each map holds at the fullest point of a swap from @old to @new:
+ * new entries go in before old ones leave (so no source is ever judged by
+ * neither table), so the maps must hold the union of both.
+ */
+static void count_union(struct srctab *old, struct srctab *new, struct src_counts *c)
+{
+	count_entries(new, c);
+	for (size_t i = 0; i < old->n; i++)
+		if (!srctab_find(new, &old->v[i].pfx))
+			c->n[src_kind_of(&old->v[i].pfx)]++;
+}
+
+/* Would the swap from @old to @new fit the maps?  Checked before anything is
+ * written, so a change that cannot be stored whole leaves the maps as they
+ * were instead of failing halfway. */
+static int srctab_fits(struct srctab *old, struct srctab *new)
 {
 	static const __u32 cap[SRC_KINDS] = {
 		[SRC_EXACT_V4] = SL_MAX_EXACT, [SRC_EXACT_V6] = SL_MAX_EXACT,
 		[SRC_V4] = SL_MAX_PREFIXES, [SRC_V6] = SL_MAX_PREFIXES,
 	};
-	struct src_counts c;
+	struct src_counts after, during;
 
-	count_entries(t, &c);
+	count_entries(new, &after);
+	count_union(old, new, &during);
 	for (int k = 0; k < SRC_KINDS; k++) {
-		if (c.n[k] > cap[k]) {
-			pr_warn("source table: %u entries for a map of %u (blocks count too); "
-				"nothing written\n", c.n[k], cap[k]);
+		if (after.n[k] > cap[k]) {
+			pr_warn("source table: %u entries for %s, which holds %u (blocks count "
+				"too); nothing written\n", after.n[k], src_map_names[k], cap[k]);
+			return -E2BIG;
+		}
+		if (during.n[k] > cap[k]) {
+			pr_warn("source table: %u entries for %s fit, but the change needs room "
+				"for old and new together (%u of %u: new entries are written "
+				"before old ones go, so no source is ever judged by neither); "
+				"nothing written. Load a policy that drops some old entries "
+				"first, then this one\n", after.n[k], src_map_names[k],
+				during.n[k], cap[k]);
 			return -E2BIG;
 		}
 	}
@@ -527,7 +608,7 @@ static int prepare_srctab(struct sl_maps *m, srctab_edit_fn edit, const void *ar
 	if (err)
 		return err;
 	srctab_compile(new, sl_now_ns());
-	return srctab_fits(new);
+	return srctab_fits(old, new);
 }
 
 static int edit_srctab(struct sl_maps *m, srctab_edit_fn edit, const void *arg,
@@ -899,15 +980,39 @@ static void config_from_policy(const struct policy *pol, struct sl_config *cfg)
 	memset(cfg->ports, 0, sizeof(cfg->ports));
 	for (size_t i = 0; i < k->n_ports; i++)
 		cfg->ports[k->ports[i] / 64] |= 1ULL << (k->ports[i] % 64);
-	cfg->flags = k->monitor ? cfg->flags | SL_CFG_F_MONITOR : cfg->flags & ~SL_CFG_F_MONITOR;
+	if (k->monitor)
+		cfg->flags |= SL_CFG_F_MONITOR;	/* set first, cleared last: see below */
 	cfg->events_per_sec = k->events_per_sec;
 	rate_to_gcra(&k->syn_per_source, &cfg->syn_src_interval_ns, &cfg->syn_src_burst_ns);
 	cfg->generation++;
 }
 
 /*
- * Order: agents first (identities in the source table name their ids), then
- * the source table and config, then agents the policy no longer has.
+ * Monitor mode turned on is set before anything of the new policy is
+ * written, and turned off is cleared after the last of it: a policy loaded
+ * in monitor mode is never enforced while it is being written, and what is
+ * left of a monitored one is never enforced while it is being removed.
+ */
+static int monitor_enter(struct sl_maps *m, struct sl_config *cfg, bool monitor)
+{
+	if (!monitor || cfg->flags & SL_CFG_F_MONITOR)
+		return 0;
+	cfg->flags |= SL_CFG_F_MONITOR;
+	return write_config(m, cfg);
+}
+
+static int monitor_leave(struct sl_maps *m, struct sl_config *cfg, bool monitor)
+{
+	if (monitor || !(cfg->flags & SL_CFG_F_MONITOR))
+		return 0;
+	cfg->flags &= ~SL_CFG_F_MONITOR;
+	return write_config(m, cfg);
+}
+
+/*
+ * Order: monitor mode on (if the policy turns it on), agents (identities in
+ * the source table name their ids), the source table and config, agents
+ * the policy no longer has, monitor mode off (if the policy turns it off).
  */
 int sl_maps_apply_policy(struct sl_maps *m, const struct policy *pol,
 			 struct sl_apply_report *rep)
@@ -933,6 +1038,8 @@ int sl_maps_apply_policy(struct sl_maps *m, const struct policy *pol,
 		err = prepare_srctab(m, edit_policy, &pe, &old, &new);
 	}
 	if (!err)
+		err = monitor_enter(m, &cfg, pol->kernel.monitor);
+	if (!err)
 		err = write_policy_agents(m, pol, &at, rep);
 	if (!err) {
 		config_from_policy(pol, &cfg);
@@ -940,6 +1047,8 @@ int sl_maps_apply_policy(struct sl_maps *m, const struct policy *pol,
 	}
 	if (!err)
 		err = remove_stale_agents(m, &at, taken, rep);
+	if (!err)
+		err = monitor_leave(m, &cfg, pol->kernel.monitor);
 	rep->generation = cfg.generation;
 out:
 	srctab_free(&old);

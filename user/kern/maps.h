@@ -5,7 +5,12 @@
  * Every writer (sluicectl, sluiced) holds the pin directory's flock while it
  * reads, recomputes and writes, so two writers never interleave a diff.
  * Writes are diffs: new and changed entries first, removals last, so an
- * entry present before and after a change is never absent in between.
+ * entry present before and after a change is never absent in between (and a
+ * source covered before and after is covered throughout, even when its cover
+ * changes).  The maps must therefore hold old and new entries together: a
+ * change that would not is refused (-E2BIG) before anything is written.
+ * Monitor mode turned on is set before the rest of a policy is written,
+ * turned off is cleared after the rest.
  */
 #ifndef SL_MAPS_H
 #define SL_MAPS_H
@@ -42,6 +47,20 @@ int sl_maps_open(struct sl_maps *m, const char *pin_dir);
 void sl_maps_init_closed(struct sl_maps *m);
 void sl_maps_close(struct sl_maps *m);
 int sl_maps_lock(struct sl_maps *m);
+
+/*
+ * Keeps @m on the maps pinned under @pin_dir.  Maps outlive a holder's fds
+ * only while pinned: the last detach unpins them, and an attach after it
+ * pins new, empty ones, which a long-running writer (sluiced) must follow.
+ * Compares each held map's kernel id with the pinned one's; @m may be
+ * closed (every fd -1) and is opened when maps appear.  Returns
+ * SL_MAPS_KEPT (nothing changed), SL_MAPS_OPENED (@m holds the pinned maps
+ * now, empty of the caller's policy: write it again), SL_MAPS_CLOSED
+ * (nothing is pinned: @m is closed), or -errno (@m unchanged; -EAGAIN while
+ * an attach is still pinning).
+ */
+enum { SL_MAPS_KEPT, SL_MAPS_OPENED, SL_MAPS_CLOSED };
+int sl_maps_follow(struct sl_maps *m, const char *pin_dir);
 void sl_maps_unlock(struct sl_maps *m);
 
 /* CLOCK_MONOTONIC_COARSE now, the clock the BPF side reads. */

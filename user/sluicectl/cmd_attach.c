@@ -14,11 +14,16 @@
 
 static enum pol_attach_mode attach_mode;
 static const char *attach_policy;
+static bool attach_list;
 
 static int attach_opt(int opt, const char *arg)
 {
 	if (opt == 'p') {
 		attach_policy = arg;
+		return 0;
+	}
+	if (opt == 'l') {
+		attach_list = true;
 		return 0;
 	}
 	if (!sl_mode_parse(arg, &attach_mode))
@@ -70,11 +75,14 @@ static int attach_from_policy(const char *file, cJSON *list)
 	return rc;
 }
 
+static int list_attachments(void);
+
 int cmd_attach(int argc, char **argv)
 {
 	static const struct option longs[] = {
 		{ "mode", required_argument, NULL, 'm' },
 		{ "policy", required_argument, NULL, 'p' },
+		{ "list", no_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{}
 	};
@@ -83,8 +91,16 @@ int cmd_attach(int argc, char **argv)
 
 	attach_mode = POL_MODE_NATIVE;
 	attach_policy = NULL;
-	if (ctl_parse_opts(argc, argv, "m:p:", longs, attach_opt))
+	attach_list = false;
+	if (ctl_parse_opts(argc, argv, "m:p:l", longs, attach_opt))
 		return EXIT_USAGE;
+	if (attach_list) {
+		if (attach_policy || optind < argc) {
+			ctl_usage_err("--list takes no interfaces and no --policy");
+			return EXIT_USAGE;
+		}
+		return list_attachments();
+	}
 	if (attach_policy && optind < argc) {
 		ctl_usage_err("name interfaces or --policy FILE, not both");
 		return EXIT_USAGE;
@@ -131,6 +147,42 @@ int cmd_detach(int argc, char **argv)
 
 /* --- status ------------------------------------------------------------------ */
 
+/* One attachment as a line: its name now, and what a reader needs besides. */
+static void attachment_text(const struct sl_attachment *a)
+{
+	printf("attached: %s %s", a->ifname, a->hook);
+	if (a->legacy)
+		printf(" (recorded by an older sluice, namespace unknown: `sluicectl detach %s` "
+		       "in its namespace)", a->ifname);
+	else if (!a->here)
+		printf(" (network namespace %llu, index %d)", a->netns_ino, a->ifindex);
+	else if (a->gone)
+		printf(" (gone: `sluicectl detach %s` removes the record)", a->attached_as);
+	else if (strcmp(a->ifname, a->attached_as))
+		printf(" (renamed; attached as %s)", a->attached_as);
+	printf("\n");
+}
+
+static cJSON *attachments_json(const struct sl_attachment *at, int n)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (int i = 0; i < n; i++) {
+		cJSON *a = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(a, "interface", at[i].ifname);
+		cJSON_AddStringToObject(a, "hook", at[i].hook);
+		cJSON_AddStringToObject(a, "attached_as", at[i].attached_as);
+		cJSON_AddNumberToObject(a, "ifindex", at[i].ifindex);
+		cJSON_AddNumberToObject(a, "netns", (double)at[i].netns_ino);
+		cJSON_AddBoolToObject(a, "here", at[i].here);
+		cJSON_AddBoolToObject(a, "gone", at[i].gone);
+		cJSON_AddBoolToObject(a, "legacy", at[i].legacy);
+		cJSON_AddItemToArray(arr, a);
+	}
+	return arr;
+}
+
 static void status_text(const struct sl_config *cfg, const struct sl_attachment *at, int n)
 {
 	unsigned int ports = 0;
@@ -144,12 +196,35 @@ static void status_text(const struct sl_config *cfg, const struct sl_attachment 
 	       cfg->n_exact_v4 + cfg->n_exact_v6, cfg->n_prefix_v4, cfg->n_prefix_v6,
 	       cfg->flags & SL_CFG_F_EXACT_FILTER ? "armed" : "off", cfg->events_per_sec);
 	for (int i = 0; i < n; i++)
-		printf("attached: %s %s\n", at[i].ifname, at[i].hook);
+		attachment_text(&at[i]);
+}
+
+/* `sluicectl attach --list`: the records alone, no maps needed. */
+static int list_attachments(void)
+{
+	struct sl_attachment at[64];
+	int n = sl_list_attachments(ctl.pin_dir, at, sizeof(at) / sizeof(at[0]));
+	cJSON *o;
+
+	if (n < 0) {
+		ctl_err("%s", strerror(-n));
+		return EXIT_FAIL;
+	}
+	if (!ctl.json) {
+		for (int i = 0; i < n; i++)
+			attachment_text(&at[i]);
+		return EXIT_OK;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "ok", true);
+	cJSON_AddItemToObject(o, "attached", attachments_json(at, n));
+	ctl_answer(o);
+	return EXIT_OK;
 }
 
 static cJSON *status_json(const struct sl_config *cfg, const struct sl_attachment *at, int n)
 {
-	cJSON *o = cJSON_CreateObject(), *arr, *ports;
+	cJSON *o = cJSON_CreateObject(), *ports;
 
 	cJSON_AddNumberToObject(o, "generation", (double)cfg->generation);
 	cJSON_AddBoolToObject(o, "monitor", cfg->flags & SL_CFG_F_MONITOR);
@@ -159,14 +234,7 @@ static cJSON *status_json(const struct sl_config *cfg, const struct sl_attachmen
 	for (int p = 0; p < 65536; p++)
 		if (cfg->ports[p / 64] & (1ULL << (p % 64)))
 			cJSON_AddItemToArray(ports, cJSON_CreateNumber(p));
-	arr = cJSON_AddArrayToObject(o, "attached");
-	for (int i = 0; i < n; i++) {
-		cJSON *a = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(a, "interface", at[i].ifname);
-		cJSON_AddStringToObject(a, "hook", at[i].hook);
-		cJSON_AddItemToArray(arr, a);
-	}
+	cJSON_AddItemToObject(o, "attached", attachments_json(at, n));
 	return o;
 }
 

@@ -72,7 +72,7 @@ static const struct ctl_cmd key_cmds[] = {
 
 static const struct ctl_cmd commands[] = {
 	{ "attach", cmd_attach, NULL,
-	  "IFACE... [--mode native|generic|tc] [--json] | --policy FILE [--json]",
+	  "IFACE... [--mode native|generic|tc] [--json] | --policy FILE [--json] | --list [--json]",
 	  "load and attach; pinned, so enforcement outlives sluicectl",
 	  "Loads sluice's programs and attaches them to each IFACE: ingress by XDP or\n"
 	  "TC, egress accounting by TC.  Maps and links are pinned under the pin\n"
@@ -82,6 +82,9 @@ static const struct ctl_cmd commands[] = {
 	  "  --mode MODE      native (driver XDP, the default), generic (XDP on any\n"
 	  "                   interface, slower) or tc (TC ingress)\n"
 	  "  --policy FILE    attach where FILE's kernel.interfaces says, in its modes\n"
+	  "  --list           list what is attached, in every network namespace: an\n"
+	  "                   interface is known by its namespace and index, so a\n"
+	  "                   renamed one shows under its new name\n"
 	  P_JSON,
 	  "sluicectl attach eth0 --mode native\n"
 	  "sluicectl attach --policy policies/example.json" },

@@ -48,6 +48,7 @@ struct daemon {
 	int sig_fd;
 	struct ev_timer ledger_timer;	/* once a second: the ledger's losses */
 	bool have_ledger;
+	struct ev_timer maps_timer;	/* once a second: are our maps still pinned? */
 };
 
 static void usage(FILE *out)
@@ -203,11 +204,14 @@ static int reload_policy(struct daemon *d, char *why, size_t len)
 	return 0;
 }
 
+static void follow_maps(struct daemon *d);
+
 static void on_control(void *ctx, const char *line, char *out, size_t len)
 {
 	struct daemon *d = ctx;
 	char why[400];
 
+	follow_maps(d);	/* a request finds the maps as they are pinned now */
 	if (!strcmp(line, "reload")) {
 		int err = reload(d, why, sizeof(why));
 
@@ -311,6 +315,44 @@ static int setup_ring(struct daemon *d)
 	if (!d->ring)
 		return -errno;
 	return ev_watch(d->loop, ring_buffer__epoll_fd(d->ring), EV_READ, on_ring, d);
+}
+
+/*
+ * The last detach unpins the maps and an attach after it pins new, empty
+ * ones (switching native <-> generic takes both): writes to the maps we
+ * hold would go nowhere.  Follow the pins, and give new maps the policy.
+ */
+static void follow_maps(struct daemon *d)
+{
+	struct gw_policy *gp;
+	int state = sl_maps_follow(&d->maps, d->pin_dir);
+
+	if (state < 0 || state == SL_MAPS_KEPT)
+		return;
+	if (d->ring) {
+		ev_unwatch(d->loop, ring_buffer__epoll_fd(d->ring));
+		ring_buffer__free(d->ring);
+		d->ring = NULL;
+	}
+	d->have_maps = state == SL_MAPS_OPENED;
+	if (!d->have_maps) {
+		pr_info("sluiced: the kernel half was detached; running without it\n");
+		return;
+	}
+	pr_info("sluiced: new maps pinned at %s: loading the policy into them\n", d->pin_dir);
+	gp = gw_policy_current();
+	apply_kernel(d, gp->pol);
+	gw_policy_put(gp);
+	if (setup_ring(d))
+		pr_warn("sluiced: cannot read kernel events from the new maps\n");
+}
+
+static void on_maps_timer(struct ev_loop *loop, void *data)
+{
+	struct daemon *d = data;
+
+	follow_maps(d);
+	ev_timer_arm(loop, &d->maps_timer, 1000);
 }
 
 /* The variables sluicectl reads, so that one setting serves both; set but
@@ -478,6 +520,10 @@ static int start(struct daemon *d)
 		seed_budgets(gp);
 	if (!err)
 		err = setup_ring(d);
+	if (!err) {
+		ev_timer_init(&d->maps_timer, on_maps_timer, d);
+		err = ev_timer_arm(d->loop, &d->maps_timer, 1000);
+	}
 	if (!err)
 		err = control_listen(d->loop, d->control_path, on_control, d);
 	if (!err)

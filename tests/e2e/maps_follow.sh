@@ -1,0 +1,97 @@
+#!/bin/bash
+# maps_follow.sh - a running sluiced follows the pinned maps.
+#
+# The last detach unpins the maps and the attach after it pins new, empty
+# ones (switching native <-> generic XDP takes both).  sluiced, started on
+# the first set, must notice (on its once-a-second check and on each
+# control request), re-open the pinned maps and load its policy's kernel
+# part into them, so that enforcement comes back without a restart and a
+# reload lands in the maps the programs read.  One namespace "gw" with a
+# veth end gw0, reached from "cl" (198.18.0.2).
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/lib.sh
+
+require_root
+[ -x "$SLUICECTL" ] || die "$SLUICECTL not built"
+SLUICED=$PWD/$BUILD/sluiced
+[ -x "$SLUICED" ] || die "$SLUICED not built"
+
+TAG=$$
+GW=slfg$TAG
+CL=slfc$TAG
+PIN=/sys/fs/bpf/sluice-e2e-follow-$TAG
+TMP=$(mktemp -d /tmp/sluice-follow.XXXXXX)
+on_exit "rm -rf '$TMP'"
+on_exit "rm -rf '$PIN'"
+on_exit "nsenter --net=/run/netns/$GW '$SLUICECTL' --pin-dir '$PIN' detach gw0"
+export SLUICE_PIN_DIR=$PIN SLUICE_CONTROL=$TMP/ctl.sock
+
+ctl() { in_ns "$GW" "$SLUICECTL" "$@"; }
+
+netns_add "$GW"
+netns_add "$CL"
+ip link add gw0 netns "$GW" type veth peer name cl0 netns "$CL" || die "veth pair"
+in_ns "$GW" ip addr add 198.18.0.1/24 dev gw0
+in_ns "$CL" ip addr add 198.18.0.2/24 dev cl0
+in_ns "$GW" ip link set gw0 up
+in_ns "$CL" ip link set cl0 up
+bg_in_ns "$GW" socat TCP-LISTEN:8470,bind=198.18.0.1,reuseaddr,fork SYSTEM:'echo sluice-ok'
+
+connects() {
+	local out
+	out=$(in_ns "$CL" timeout 4 socat -T2 - \
+		"TCP:198.18.0.1:8470,bind=198.18.0.2,connect-timeout=1" </dev/null 2>/dev/null)
+	[ "$out" = sluice-ok ]
+}
+wait_for "the service" 5 connects || die "service not reachable"
+
+PORT=$(free_port)
+# policy DENY...: the policy file, denying the given sources in the kernel.
+policy() {
+	local deny
+	deny=$(printf '"%s",' "$@")
+	cat >"$TMP/policy.json" <<EOJ
+{ "version": 1, "listen": "127.0.0.1:$PORT",
+  "backends": { "main": { "url": "http://127.0.0.1:9/mcp" } },
+  "kernel": { "protected_ports": [8470], "deny": [${deny%,}] } }
+EOJ
+}
+# denied PREFIX: the pinned maps hold PREFIX as a policy deny.
+denied() {
+	ctl sources --json | jq -e --arg p "$1" 'any(.[]; .prefix == $p and .policy_deny)'
+}
+
+policy 192.0.2.0/24
+check "attach native XDP" ctl attach gw0 --mode native
+"$SLUICED" --policy "$TMP/policy.json" --workers 1 --pin-dir "$PIN" \
+	--control "$TMP/ctl.sock" >"$TMP/sluiced.log" 2>&1 &
+SLUICED_PID=$!
+E2E_PIDS+=($SLUICED_PID)
+wait_for "sluiced" 5 port_open "$PORT" || die "sluiced did not start: $(tail -3 "$TMP/sluiced.log")"
+check "sluiced loads its deny into the maps" denied 192.0.2.0/24
+
+# --- native -> generic: a detach (maps unpinned) and an attach (new maps) ------
+check "detach" ctl detach gw0
+check "the pins are gone" test ! -e "$PIN"
+check "attach generic XDP: new, empty maps" ctl attach gw0 --mode generic
+policy 192.0.2.0/24 198.18.0.2
+check "sluicectl reload through the control socket" "$SLUICECTL" reload
+check "the reload's new deny is in the NEW maps" denied 198.18.0.2/32
+check "so is the deny sluiced loaded at start" denied 192.0.2.0/24
+check_not "and the generic XDP program enforces it" connects
+
+# --- generic -> native, no control request: the timer finds the new maps ----------
+check "detach again" ctl detach gw0
+check "attach native XDP again" ctl attach gw0 --mode native
+check "within 3 s sluiced loads its policy into them by itself" \
+	wait_for "the deny in the new maps" 3 denied 198.18.0.2/32
+check_not "and the native XDP program enforces it" connects
+check "sluiced says why it reloaded the maps" \
+	grep -q "new maps pinned at $PIN" "$TMP/sluiced.log"
+check "sluiced is still serving" port_open "$PORT"
+kill -TERM "$SLUICED_PID" && wait "$SLUICED_PID"
+rc=$?
+check "sluiced stops cleanly (exit 0, no sanitizer report)" sh -c "
+	test $rc = 0 && ! grep -Eq 'Sanitizer|runtime error' '$TMP/sluiced.log'"
+
+exit $E2E_FAILED
