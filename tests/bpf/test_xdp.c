@@ -1499,6 +1499,129 @@ static void test_budget_contended(void)
 	}
 }
 
+/* One SYN from @src; returns the verdict's reason (or SL_REASON_MAX on error). */
+static __u32 syn_from(const char *src)
+{
+	const struct frame_spec spec = { .family = (__u8)family_of(src), SYN, .src = src };
+	static struct run r;
+	__u32 reason = SL_REASON_MAX;
+
+	r.in_len = (__u32)frame_build(&spec, r.in);
+	run_measured(skel->progs.sluice_xdp, &r, 0, 1);
+	if (r.err)
+		return reason;
+	for (__u32 i = 0; i < SL_REASON_MAX; i++)
+		if (r.stats[sl_reason_stat(i)])
+			reason = i;
+	return reason;
+}
+
+/*
+ * A spoofed flood of new sources cannot reset a limited source's bucket.
+ * 600,000 distinct /64s, more than twice the 262,144 entries the per-source
+ * LRU maps used to hold: an LRU evicted the victim's empty bucket and its
+ * next SYN found a fresh, full one.  The array has nothing to evict.
+ */
+static void test_syn_spoofed_flood(void)
+{
+	const __u32 flood = 600000;
+	const char *victim = "2001:db8:ffff:1::10";
+	__u64 before[SL_STAT_MAX], after[SL_STAT_MAX];
+	const struct frame_spec base = { V6, SYN };
+	static struct run r;
+	char src[64];
+
+	TEST_CASE("syn: 600k spoofed sources cannot reset a limited source's bucket") {
+		reset_maps();
+		syn_src_limits();
+		cfg.events_per_sec = 0;
+		write_config();
+		put_syn_src(victim, sl_now_ns() + HOUR_NS);
+		CHECK(syn_from(victim) == SL_REASON_SYN_SOURCE, "victim not limited before");
+		read_stats(before);
+		for (__u32 i = 0; i < flood; i++) {
+			struct frame_spec spec = base;
+
+			/* 2001:db8:H:L::1, never the victim's 2001:db8:ffff:1::/64 */
+			snprintf(src, sizeof(src), "2001:db8:%x:%x::1", i >> 16, i & 0xFFFF);
+			spec.src = src;
+			r.in_len = (__u32)frame_build(&spec, r.in);
+			run_prog(skel->progs.sluice_xdp, &r, 1);
+			if (r.err)
+				break;
+		}
+		read_stats(after);
+		CHECK(r.err == 0, "flood run: %s", strerror(-r.err));
+		CHECK(after[SL_STAT_ALLOWED] + after[SL_STAT_SYN_SOURCE] - before[SL_STAT_ALLOWED] -
+		      before[SL_STAT_SYN_SOURCE] == flood, "flood not judged as SYNs");
+		CHECK(syn_from(victim) == SL_REASON_SYN_SOURCE,
+		      "victim's SYN passed after the flood: its bucket was reset");
+	}
+}
+
+/*
+ * IPv6 levels, with no refill to speak of (1 h a SYN at the /64): a /64
+ * has a burst of 10, its /56 4x that, its /48 16x.  Sources in distinct
+ * /64s of one /56 share its 40; in distinct /56s of one /48, its 160.
+ */
+static void test_syn_v6_levels(const char *name, const char *fmt, __u32 sources, __u32 want)
+{
+	__u32 passed = 0, limited = 0;
+	char src[64];
+
+	TEST_CASE(name) {
+		reset_maps();
+		cfg.syn_src_interval_ns = HOUR_NS;
+		cfg.syn_src_burst_ns = 10 * HOUR_NS;
+		cfg.events_per_sec = 0;
+		write_config();
+		for (__u32 i = 0; i < sources; i++) {
+			__u32 reason;
+
+			snprintf(src, sizeof(src), fmt, i);
+			reason = syn_from(src);
+			passed += reason == SL_REASON_ALLOWED;
+			limited += reason == SL_REASON_SYN_SOURCE;
+		}
+		CHECK(passed == want && limited == sources - want,
+		      "%u of %u sources passed, %u limited; want %u to pass", passed, sources,
+		      limited, want);
+	}
+}
+
+static void run_syn_level_cases(void)
+{
+	test_syn_v6_levels("syn: one v6 source gets the /64 burst (10)", "2001:db8:1::%x", 1, 1);
+	test_syn_v6_levels("syn: 25 SYNs from one /64 pass its burst of 10",
+			   "2001:db8:1:0:%x::1", 25, 10);
+	test_syn_v6_levels("syn: 100 /64s of one /56 share its budget (40)",
+			   "2001:db8:1:%x::1", 100, 40);
+	test_syn_v6_levels("syn: 256 /56s of one /48 share its budget (160)",
+			   "2001:db8:1:%x00::1", 256, 160);
+	test_syn_v6_levels("syn: v4 sources each have their own /32 bucket",
+			   "198.18.7.%u", 200, 200);
+}
+
+/*
+ * Agents' bucket clocks are per-packet atomics from every RX CPU: each
+ * agent must own a cache line.  64-byte values, and the array mmapable,
+ * which is what puts its first value on a page (hence line) boundary.
+ */
+static void test_agent_state_layout(void)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int err;
+
+	TEST_CASE("agent state: one 64-byte cache line per agent") {
+		err = bpf_obj_get_info_by_fd(map_fd(skel->maps.sl_agent_state), &info, &len);
+		CHECK(err == 0, "map info: %s", strerror(errno));
+		CHECK(info.value_size == 64, "value size %u, want 64", info.value_size);
+		CHECK(info.map_flags & BPF_F_MMAPABLE,
+		      "not mmapable: values start off a cache line boundary");
+	}
+}
+
 /* The reply of a tagged connection (reversed tuple) counts towards its agent. */
 static void test_egress(const char *name, const struct frame_spec *agent_side, bool tagged,
 			__u16 protect)
@@ -1618,6 +1741,9 @@ int main(int argc, char **argv)
 	test_budget_burst();
 	test_budget_contended();
 	run_egress_cases();
+	run_syn_level_cases();
+	test_syn_spoofed_flood();
+	test_agent_state_layout();
 	ring_buffer__free(ring);
 	sluice_bpf__destroy(skel);
 	return test_finish();
