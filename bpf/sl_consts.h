@@ -109,6 +109,9 @@
 #define SL_NSEC_PER_SEC		1000000000ULL
 /* The event limiter's window: sl_config.events_per_sec is per second. */
 #define SL_EV_WINDOW_NS		SL_NSEC_PER_SEC
+/* sl_event_limiter.window_sent: the window number above, events sent below. */
+#define SL_EV_WINDOW_SHIFT	32
+#define SL_EV_SENT_MASK		0xFFFFFFFFULL
 /* sl_agent.byte_interval_q16 is ns per byte in 16.16 fixed point. */
 #define SL_Q16_SHIFT		16
 

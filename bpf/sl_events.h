@@ -16,10 +16,6 @@
 #ifndef SL_EVENTS_H
 #define SL_EVENTS_H
 
-/* sl_event_limiter.window_sent: window number above, events sent below. */
-#define SL_EV_SENT_MASK		0xFFFFFFFFULL
-#define SL_EV_WINDOW_SHIFT	32
-
 /*
  * Takes one event from the current window's budget.  The window number and
  * the count share one u64, so moving to a new window and counting in it
