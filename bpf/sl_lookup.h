@@ -24,8 +24,6 @@
 
 _Static_assert(sizeof(struct sl_v6_addr_key) == sizeof(((struct sl_pkt *)0)->saddr),
 	       "sl_exact_v6 keys are a packet's saddr");
-_Static_assert(sizeof(struct sl_v6_net64_key) == SL_V6_SOURCE_WORDS * sizeof(__u32),
-	       "sl_syn_src_v6 keys are the first SL_V6_SOURCE_WORDS of saddr");
 
 /*
  * May the source be in its family's exact table?  A clear filter bit says
@@ -111,31 +109,14 @@ static __always_inline struct sl_conn_tag *sl_lookup_conn_tag(__u8 family, __u8 
 	return tag;
 }
 
-/* The source's SYN bucket: its v4 address, or its v6 /64. */
-static __always_inline struct sl_bucket *sl_lookup_syn_bucket(const struct sl_pkt *pkt)
+/* The SYN bucket of @level of source @saddr.  An array read the verifier
+ * inlines: it cannot miss for an index under SL_SYN_BUCKETS. */
+static __always_inline struct sl_bucket *sl_lookup_syn_bucket(const struct sl_exact_seed *seed,
+							       const __u32 *saddr, __u32 level)
 {
-	struct sl_bucket *bucket;
+	__u32 index = sl_syn_bucket_index(seed, level, saddr);
 
-	if (pkt->family == SL_AF_INET)
-		SL_NOMERGE bucket = bpf_map_lookup_elem(&sl_syn_src_v4, &pkt->saddr[0]);
-	else
-		SL_NOMERGE bucket = bpf_map_lookup_elem(&sl_syn_src_v6, pkt->saddr);
-	return bucket;
-}
-
-/* Creates the source's bucket unless another CPU just did: 0 or -EEXIST. */
-static __always_inline long sl_create_syn_bucket(const struct sl_pkt *pkt,
-						 const struct sl_bucket *fresh)
-{
-	long err;
-
-	if (pkt->family == SL_AF_INET)
-		SL_NOMERGE err = bpf_map_update_elem(&sl_syn_src_v4, &pkt->saddr[0], fresh,
-						     BPF_NOEXIST);
-	else
-		SL_NOMERGE err = bpf_map_update_elem(&sl_syn_src_v6, pkt->saddr, fresh,
-						     BPF_NOEXIST);
-	return err;
+	return bpf_map_lookup_elem(&sl_syn_buckets, &index);
 }
 
 #endif /* SL_LOOKUP_H */

@@ -10,8 +10,8 @@
  * key (see "Capacities" in sluice_abi.h).
  *
  * Userspace-only writers: sl_config, sl_exact_*, sl_src_*, sl_conn_tags_*,
- * sl_agents.  BPF writes sl_agent_state and sl_syn_src_* (atomics), and the
- * per-CPU counters, limiter and ring buffer.  sl_clock alone is private
+ * sl_agents.  BPF writes sl_agent_state, sl_syn_buckets and sl_evlimit
+ * (atomics), and the per-CPU counters, event fold and ring buffer.  sl_clock alone is private
  * and unpinned.
  */
 #ifndef SL_MAPS_H
@@ -109,10 +109,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_agents SEC(".maps");
 
-/* Agents' GCRA bucket clocks; shared by all CPUs, updated with atomics. */
+/* Agents' GCRA bucket clocks; shared by all CPUs, updated with atomics.
+ * Values are 64 B, and mmapable only because that puts the first value on a
+ * page boundary (a plain array's values start 56 B into a cache line on
+ * 6.x kernels): so each agent owns exactly one cache line, and RX CPUs
+ * charging different agents never bounce a line between them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SL_MAX_AGENTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct sl_agent_state);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -127,24 +132,18 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_agent_stats SEC(".maps");
 
-/* Per-source SYN buckets of IPv4 sources (/32); LRU so a spoofed flood
- * evicts old sources instead of failing inserts. */
+/* Per-source SYN buckets (v4 /32; v6 /64, /56, /48), at the keyed hash
+ * sl_syn_bucket_index() of the source: an array, so a flood of new sources
+ * inserts nothing and evicts nothing (see SL_SYN_BUCKETS_LOG2).  Mmapable so
+ * that tests can reset all of it at once. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SL_MAX_SYN_SOURCES);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SL_SYN_BUCKETS);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct sl_bucket);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sl_syn_src_v4 SEC(".maps");
-
-/* Per-source SYN buckets of IPv6 sources, one per /64; LRU likewise. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SL_MAX_SYN_SOURCES);
-	__type(key, struct sl_v6_net64_key);
-	__type(value, struct sl_bucket);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sl_syn_src_v6 SEC(".maps");
+} sl_syn_buckets SEC(".maps");
 
 /* Verdict, reason, event and egress counters: enum sl_stat slots, per CPU. */
 struct {
@@ -155,14 +154,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_stats SEC(".maps");
 
-/* The flood summariser's per-CPU window (see sl_events.h). */
+/* The event budget's window, one for all CPUs (see sl_events.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct sl_event_limiter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_evlimit SEC(".maps");
+
+/* Each CPU's suppressed events, not yet folded into an event (sl_events.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_event_fold);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_evfold SEC(".maps");
 
 /* BPF-private (not in the ABI, not pinned): each CPU's last reading of the
  * coarse clock and the jiffy it was taken in; see sl_clock_read(). */

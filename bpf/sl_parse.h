@@ -7,14 +7,18 @@
  *   cur->end.  It returns an enum sl_reason:
  *     SL_REASON_ALLOWED        a TCP or UDP packet: every field of *pkt is
  *                              valid; the caller goes on to judge it;
- *     SL_REASON_NOT_IP         L2 shorter than its headers, a third VLAN tag,
- *                              or an ethertype that is not IPv4/IPv6: pass;
+ *     SL_REASON_NOT_IP         L2 shorter than its headers, or an ethertype
+ *                              that is not IPv4/IPv6: pass;
  *     SL_REASON_NOT_PROTECTED  IP, but neither TCP nor UDP: pass;
  *     SL_REASON_FRAGMENT       a non-first IPv4/IPv6 fragment (no L4 header
  *                              to judge; the first fragment was): pass;
  *     SL_REASON_V6_EXT         an IPv6 next header the parser does not walk:
  *                              pass (see sl_v6_upper());
- *     SL_REASON_MALFORMED      an IP or L4 header truncated or invalid: drop.
+ *     SL_REASON_MALFORMED      an IP or L4 header truncated or invalid, an
+ *                              L4 header that does not fit in the IP length
+ *                              (tiny first fragments included), a TCP
+ *                              fragment at offset 8 (RFC 1858), or more than
+ *                              SL_MAX_VLAN_DEPTH VLAN tags: drop.
  *   pkt->family is set (and the addresses valid) as soon as the IP header
  *   was read, so events for later failures still name the source.
  *
@@ -23,14 +27,22 @@
  * IP packet whose headers lie about their length is either broken or an
  * evasion attempt (tiny first fragments, RFC 1858), and passing it would let
  * it past every check below.
+ *
+ * L4 is read up to the end the IP header gives (ip + tot_len, or the IPv6
+ * payload length), not up to the end of the frame: Ethernet pads short
+ * frames, and padding read as a TCP header would let a tiny first fragment
+ * pass for an ACK while the SYN flags arrive in the next fragment.
  */
 #ifndef SL_PARSE_H
 #define SL_PARSE_H
 
-/* Where the parser is: the next unread byte and the end of the packet. */
+/* Where the parser is: the next unread byte and the end of the packet.
+ * ip_left is what the IP header says is left of its packet at pos; every
+ * read checks end (for the verifier) and, past L3, ip_left too. */
 struct sl_cursor {
 	void *pos;
 	void *end;
+	__u32 ip_left;
 };
 
 /* What the parser learned about one packet. */
@@ -45,11 +57,6 @@ struct sl_pkt {
 	__u8 proto;		/* IPPROTO_TCP / IPPROTO_UDP */
 	__u8 tcp_flags;		/* 0 for UDP */
 	__u8 l3_plain;		/* IPv4 without options / IPv6 without extensions */
-};
-
-struct sl_vlan_hdr {
-	__be16 tci;
-	__be16 encap_proto;
 };
 
 struct sl_v6_ext_hdr {		/* hop-by-hop, routing, destination options */
@@ -76,24 +83,64 @@ static __always_inline void *sl_pull(struct sl_cursor *cur, __u32 len)
 	return p;
 }
 
-/* Ethernet and up to SL_MAX_VLAN_DEPTH tags; *proto gets the inner ethertype. */
+/* 1 if @ethertype (host order) is a VLAN tag's, else 0, without a branch:
+ * a branch would fork the verifier's state once per tag (see below). */
+static __always_inline __u32 sl_is_vlan_type(__u32 ethertype)
+{
+	__u32 q = ethertype ^ SL_ETH_P_8021Q, ad = ethertype ^ SL_ETH_P_8021AD;
+
+	/* Hidden from clang, which would turn "(x - 1) >> 31 for x < 2^16"
+	 * back into "x == 0", a compare and a branch. */
+	barrier_var(q);
+	barrier_var(ad);
+	return ((q - 1) >> 31) | ((ad - 1) >> 31);
+}
+
+/*
+ * Ethernet and up to SL_MAX_VLAN_DEPTH tags; *proto gets the inner
+ * ethertype.  Linux strips tags one after another (VID-0 tags included) and
+ * delivers what is inside, so every tag must be walked: a frame still
+ * tagged after the bound is dropped as malformed, never passed unjudged.
+ *
+ * Two steps.  Up to SL_FAST_VLAN_DEPTH tags (plain and QinQ frames) are
+ * walked with a branch per tag: each count leaves here as its own verifier
+ * state with a constant L3 offset, the fastest code.  Deeper tags are walked
+ * without branching: the ethertype's offset grows by 4 per tag, so all
+ * deeper counts leave as one state whose L3 offset is a range.  A branch
+ * per tag all the way down had every later stage verified once per count,
+ * past the verifier's instruction budget at eight tags.
+ */
 static __always_inline __u32 sl_parse_l2(struct sl_cursor *cur, __u16 *proto)
 {
-	struct ethhdr *eth = sl_pull(cur, sizeof(*eth));
-	struct sl_vlan_hdr *vlan;
+	void *data = cur->pos;
+	__u32 off = SL_ETH_TYPE_OFF;
+	__be16 *type;
 
-	if (!eth)
-		return SL_REASON_NOT_IP;
-	*proto = bpf_ntohs(eth->h_proto);
 #pragma unroll
-	for (int i = 0; i < SL_MAX_VLAN_DEPTH; i++) {
-		if (*proto != SL_ETH_P_8021Q && *proto != SL_ETH_P_8021AD)
-			break;
-		vlan = sl_pull(cur, sizeof(*vlan));
-		if (!vlan)
-			return SL_REASON_NOT_IP;
-		*proto = bpf_ntohs(vlan->encap_proto);
+	for (int i = 0; i <= SL_FAST_VLAN_DEPTH; i++) {
+		type = data + off;
+		if ((void *)(type + 1) > cur->end)
+			return SL_REASON_NOT_IP;	/* no ethertype, or a tag cut short */
+		*proto = bpf_ntohs(*type);
+		if (*proto != SL_ETH_P_8021Q && *proto != SL_ETH_P_8021AD) {
+			cur->pos = data + off + sizeof(*type);
+			return SL_REASON_ALLOWED;
+		}
+		off += SL_VLAN_HLEN;
 	}
+	/* More than SL_FAST_VLAN_DEPTH tags: *proto is a tag's, off the next. */
+#pragma unroll
+	for (int i = SL_FAST_VLAN_DEPTH + 1; i <= SL_MAX_VLAN_DEPTH; i++) {
+		type = data + off;
+		if ((void *)(type + 1) > cur->end)
+			return SL_REASON_NOT_IP;
+		*proto = bpf_ntohs(*type);
+		if (i < SL_MAX_VLAN_DEPTH)
+			off += SL_VLAN_HLEN * sl_is_vlan_type(*proto);
+	}
+	if (sl_is_vlan_type(*proto))
+		return SL_REASON_MALFORMED;
+	cur->pos = data + off + sizeof(*type);
 	return SL_REASON_ALLOWED;
 }
 
@@ -119,9 +166,15 @@ static __always_inline __u32 sl_parse_ipv4(struct sl_cursor *cur, struct sl_pkt 
 	if (cur->pos > cur->end)
 		return SL_REASON_MALFORMED;
 	pkt->l3_plain = hdr_len == SL_IPV4_MIN_IHL * 4;
+	cur->ip_left = bpf_ntohs(ip->tot_len) - hdr_len;
+	pkt->proto = ip->protocol;
+	/* Offset 1 (8 bytes) can only rewrite the TCP flags of the first
+	 * fragment: no stack sends it (RFC 1858 3.2). */
+	if (ip->protocol == IPPROTO_TCP &&
+	    (ip->frag_off & bpf_htons(SL_IP_OFFSET)) == bpf_htons(SL_FRAG_OFFSET_ONE))
+		return SL_REASON_MALFORMED;
 	if (ip->frag_off & bpf_htons(SL_IP_OFFSET))
 		return SL_REASON_FRAGMENT;
-	pkt->proto = ip->protocol;
 	return SL_REASON_ALLOWED;
 }
 
@@ -134,10 +187,11 @@ static __always_inline __u32 sl_skip_v6_ext(struct sl_cursor *cur, __u8 *nexthdr
 	if ((void *)(h + 1) > cur->end)
 		return SL_REASON_MALFORMED;
 	len = ((__u32)h->hdrlen + 1) * SL_IPV6_EXT_UNIT;
-	if (cur->pos + len > cur->end)
+	if (cur->pos + len > cur->end || len > cur->ip_left)
 		return SL_REASON_MALFORMED;
 	*nexthdr = h->nexthdr;
 	cur->pos += len;
+	cur->ip_left -= len;
 	return SL_REASON_ALLOWED;
 }
 
@@ -145,7 +199,12 @@ static __always_inline __u32 sl_skip_v6_frag(struct sl_cursor *cur, __u8 *nexthd
 {
 	struct sl_v6_frag_hdr *f = sl_pull(cur, sizeof(*f));
 
-	if (!f)
+	if (!f || sizeof(*f) > cur->ip_left)
+		return SL_REASON_MALFORMED;
+	cur->ip_left -= sizeof(*f);
+	/* As for IPv4: a TCP fragment at offset 8 only rewrites flags. */
+	if (f->nexthdr == IPPROTO_TCP &&
+	    (f->frag_off & bpf_htons(SL_IPV6_FRAG_OFFSET)) == bpf_htons(SL_IPV6_FRAG_OFFSET_ONE))
 		return SL_REASON_MALFORMED;
 	if (f->frag_off & bpf_htons(SL_IPV6_FRAG_OFFSET))
 		return SL_REASON_FRAGMENT;
@@ -214,6 +273,11 @@ static __always_inline __u32 sl_parse_ipv6(struct sl_cursor *cur, struct sl_pkt 
 	__builtin_memcpy(pkt->daddr, &ip6->daddr, sizeof(pkt->daddr));
 	if (*(__u8 *)ip6 >> 4 != SL_IPV6_VERSION)
 		return SL_REASON_MALFORMED;
+	cur->ip_left = bpf_ntohs(ip6->payload_len);
+	/* 0: a jumbogram (RFC 2675) or a BIG TCP GRO packet on TC; the length
+	 * is the frame's, which every read checks anyway. */
+	if (!cur->ip_left)
+		cur->ip_left = SL_IP_LEFT_UNKNOWN;
 	nexthdr = ip6->nexthdr;
 	pkt->l3_plain = !sl_v6_is_walked_ext(nexthdr);
 	reason = sl_walk_v6_ext(cur, &nexthdr);
@@ -231,7 +295,8 @@ static __always_inline __u32 sl_parse_tcp(struct sl_cursor *cur, struct sl_pkt *
 	if (!tcp)
 		return SL_REASON_MALFORMED;
 	hdr_len = (((__u8 *)tcp)[SL_TCP_DOFF_OFF] >> 4) * 4;
-	if (hdr_len < SL_TCP_MIN_DOFF * 4 || (void *)tcp + hdr_len > cur->end)
+	if (hdr_len < SL_TCP_MIN_DOFF * 4 || (void *)tcp + hdr_len > cur->end ||
+	    hdr_len > cur->ip_left)
 		return SL_REASON_MALFORMED;
 	pkt->l4 = tcp;
 	pkt->sport = tcp->source;
@@ -244,7 +309,7 @@ static __always_inline __u32 sl_parse_udp(struct sl_cursor *cur, struct sl_pkt *
 {
 	struct udphdr *udp = sl_pull(cur, sizeof(*udp));
 
-	if (!udp)
+	if (!udp || sizeof(*udp) > cur->ip_left)
 		return SL_REASON_MALFORMED;
 	pkt->l4 = udp;
 	pkt->sport = udp->source;

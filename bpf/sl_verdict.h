@@ -144,35 +144,79 @@ static __always_inline bool sl_stage_agent(struct sl_judge *j)
 /* --- SYN buckets ----------------------------------------------------------- */
 
 /*
- * A source seen for the first time gets a full bucket already charged with
- * this SYN.  BPF_NOEXIST: when another CPU created it first, charge theirs.
+ * The source's buckets, narrowest first: v4 its /32; v6 its /64, /56 and
+ * /48, each with a shorter interval (SL_SYN_V6_*_SHIFT) and the same burst
+ * window.  A SYN passes only if every level conforms; when a wider level
+ * refuses it, the levels already charged get their charge back, so a
+ * refused SYN costs no level anything (GCRA charges only conforming units).
+ * A bucket never seen is TAT 0, full: there is no "first SYN" case.
  */
-static __always_inline bool sl_syn_source_first(const struct sl_pkt *pkt, __u64 now,
-						__u64 interval_ns, __u64 burst_ns)
+static __always_inline bool sl_syn_level(const struct sl_config *cfg, const __u32 *saddr,
+					 __u32 level, __u64 now, __u64 interval_ns,
+					 __u64 **charged)
 {
-	struct sl_bucket fresh = { .tat_ns = now + interval_ns };
-	struct sl_bucket *bucket;
+	struct sl_bucket *bucket = sl_lookup_syn_bucket(&cfg->syn_seed, saddr, level);
 
-	if (interval_ns > burst_ns)
+	*charged = NULL;
+	if (!bucket)
+		return true;	/* cannot happen: the index is masked to the array */
+	if (!sl_gcra(&bucket->tat_ns, now, interval_ns ? interval_ns : 1, cfg->syn_src_burst_ns))
 		return false;
-	if (!sl_create_syn_bucket(pkt, &fresh))
-		return true;
-	bucket = sl_lookup_syn_bucket(pkt);
-	return bucket ? sl_gcra(&bucket->tat_ns, now, interval_ns, burst_ns) : true;
+	*charged = &bucket->tat_ns;
+	return true;
+}
+
+static __always_inline void sl_syn_refund(__u64 *tat, __u64 cost_ns)
+{
+	if (tat)
+		__sync_fetch_and_sub(tat, cost_ns ? cost_ns : 1);
+}
+
+/* A packet's source address, as a type a global function can take. */
+struct sl_syn_source {
+	__u32 addr[4];
+};
+
+/*
+ * Global, not inlined: the verifier checks it once, on its own, instead of
+ * once for every way a packet can reach it (tag counts, extension headers,
+ * families).  Inlined, the three v6 levels and their refunds tripled the
+ * instructions it walks.  Returns 1 when the SYN conforms at every level.
+ */
+__attribute__((noinline)) int sl_syn_source_check(const struct sl_config *cfg,
+						   const struct sl_syn_source *src, __u32 family,
+						   __u64 now)
+{
+	__u64 interval_ns, i56, i48;
+	__u64 *t64, *t56, *t48;
+
+	if (!cfg || !src)
+		return 1;
+	interval_ns = cfg->syn_src_interval_ns;
+	if (family == SL_AF_INET)
+		return sl_syn_level(cfg, src->addr, SL_SYN_V4_32, now, interval_ns, &t64);
+	if (!sl_syn_level(cfg, src->addr, SL_SYN_V6_64, now, interval_ns, &t64))
+		return 0;
+	i56 = interval_ns >> SL_SYN_V6_56_SHIFT;
+	if (!sl_syn_level(cfg, src->addr, SL_SYN_V6_56, now, i56, &t56)) {
+		sl_syn_refund(t64, interval_ns);
+		return 0;
+	}
+	i48 = interval_ns >> SL_SYN_V6_48_SHIFT;
+	if (!sl_syn_level(cfg, src->addr, SL_SYN_V6_48, now, i48, &t48)) {
+		sl_syn_refund(t56, i56);
+		sl_syn_refund(t64, interval_ns);
+		return 0;
+	}
+	return 1;
 }
 
 static __always_inline bool sl_syn_source_conforms(struct sl_judge *j)
 {
-	__u64 interval_ns = j->cfg->syn_src_interval_ns;
-	__u64 burst_ns = j->cfg->syn_src_burst_ns;
-	struct sl_bucket *bucket;
-
-	if (!interval_ns)
+	if (!j->cfg->syn_src_interval_ns)
 		return true;
-	bucket = sl_lookup_syn_bucket(&j->pkt);
-	if (!bucket)
-		return sl_syn_source_first(&j->pkt, sl_now(j), interval_ns, burst_ns);
-	return sl_gcra(&bucket->tat_ns, sl_now(j), interval_ns, burst_ns);
+	return sl_syn_source_check(j->cfg, (const struct sl_syn_source *)j->pkt.saddr,
+				   j->pkt.family, sl_now(j));
 }
 
 static __always_inline bool sl_syn_agent_conforms(struct sl_judge *j)

@@ -6,6 +6,8 @@
  *   sluice_tc_ingress   the same judge where XDP cannot attach; RST -> drop
  *   sluice_tc_egress    per-agent bytes towards tagged connections; never drops
  *
+ * A TC pass is TC_ACT_UNSPEC: the next filter on the hook still runs.
+ *
  * Everything they share lives in the sl_*.h headers, included once here.
  */
 #include "vmlinux.h"
@@ -75,7 +77,7 @@ int sluice_tc_ingress(struct __sk_buff *skb)
 	sl_judge_frame(&j, (void *)(long)skb->data, (void *)(long)skb->data_end, skb->len,
 		       skb->ifindex, SL_HOOK_TC);
 	sl_account(&j);
-	return j.verdict == SL_VERDICT_PASS ? SL_TC_ACT_OK : SL_TC_ACT_SHOT;
+	return j.verdict == SL_VERDICT_PASS ? SL_TC_ACT_UNSPEC : SL_TC_ACT_SHOT;
 }
 
 SEC("tc")
@@ -84,5 +86,5 @@ int sluice_tc_egress(struct __sk_buff *skb)
 	sl_tc_linearize(skb);
 	barrier_var(skb);
 	sl_egress_count((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len);
-	return SL_TC_ACT_OK;
+	return SL_TC_ACT_UNSPEC;
 }

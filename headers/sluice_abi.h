@@ -34,10 +34,10 @@
 #define SL_MAP_AGENTS		"sl_agents"
 #define SL_MAP_AGENT_STATE	"sl_agent_state"
 #define SL_MAP_AGENT_STATS	"sl_agent_stats"
-#define SL_MAP_SYN_SRC_V4	"sl_syn_src_v4"
-#define SL_MAP_SYN_SRC_V6	"sl_syn_src_v6"
+#define SL_MAP_SYN_BUCKETS	"sl_syn_buckets"
 #define SL_MAP_STATS		"sl_stats"
 #define SL_MAP_EVLIMIT		"sl_evlimit"
+#define SL_MAP_EVFOLD		"sl_evfold"
 #define SL_MAP_EVENTS		"sl_events"
 
 /*
@@ -49,9 +49,10 @@
  */
 #ifndef SL_MAX_AGENTS
 /* Agent ids 1..16383 index arrays (0 = no agent).  The three arrays sized by
- * it take 192 B (sl_agents), 32 B (sl_agent_state) and 48 B per possible CPU
- * (sl_agent_stats) per id: 3.5 MiB + 0.75 MiB per CPU.  65536 ids would be
- * four times that (14 MiB + 3 MiB per CPU: 206 MiB on a 64-CPU host). */
+ * it take 192 B (sl_agents), 64 B (sl_agent_state, one cache line so that
+ * agents' atomics never share one) and 48 B per possible CPU (sl_agent_stats)
+ * per id: 4 MiB + 0.75 MiB per CPU.  65536 ids would be four times that
+ * (16 MiB + 3 MiB per CPU: 208 MiB on a 64-CPU host). */
 #define SL_MAX_AGENTS		16384
 #endif
 #ifndef SL_MAX_EXACT
@@ -63,9 +64,21 @@
 #ifndef SL_MAX_CONN_TAGS
 #define SL_MAX_CONN_TAGS	262144	/* tagged connections, per family */
 #endif
-#ifndef SL_MAX_SYN_SOURCES
-#define SL_MAX_SYN_SOURCES	262144	/* per-source SYN buckets, per family (LRU) */
+/*
+ * Per-source SYN buckets: a fixed array indexed by a keyed hash of the
+ * source (sl_syn_bucket_index), shared by both families and every prefix
+ * level.  Nothing is ever inserted, so a spoofed flood cannot evict a
+ * limited source's state; the price is that two sources may share a bucket
+ * (and so a budget).  2^20 buckets (8 MiB) keep that rare: with 100,000
+ * active sources, a given source shares its bucket with another one with
+ * probability about 10%, and a flood of 1M spoofed sources drains about
+ * 63% of buckets (SYN limits cannot tell spoofed sources from real ones;
+ * the per-agent SYN buckets and the host's SYN cookies still apply).
+ */
+#ifndef SL_SYN_BUCKETS_LOG2
+#define SL_SYN_BUCKETS_LOG2	20
 #endif
+#define SL_SYN_BUCKETS		(1U << SL_SYN_BUCKETS_LOG2)
 /* Bits of the exact-address presence filter, per family, as a power of two:
  * 2^20 bits (128 KiB) keep a full exact table (SL_MAX_EXACT) under 1/16 set,
  * so a miss skips the hash probe at least 15 times in 16. */
@@ -85,8 +98,18 @@
 #define SL_PORT_WORDS		(65536 / 64)	/* protected-port bitmap, 1 bit a port */
 #define SL_NSEC_PER_SEC		1000000000ULL	/* the unit of every *_ns field */
 #define SL_FOREVER		(~0ULL)	/* a deadline that never passes */
-/* Per-source SYN buckets for IPv6 are kept per /64: one host owns a /64. */
+/*
+ * Per-source SYN levels.  IPv4: the /32.  IPv6: the /64 (one host owns a
+ * /64), and also its /56 and /48 (what one customer or site is given), so
+ * that sources spread over a site's 2^16 /64s do not get 2^16 budgets.  A v6
+ * SYN must conform at every level.  The /56 gets SL_SYN_V6_56_SHIFT and the
+ * /48 SL_SYN_V6_48_SHIFT binary orders of magnitude more rate and burst than
+ * the /64 (4x and 16x): its interval is shifted right, its burst window
+ * (burst * interval, in ns) is the /64's.
+ */
 #define SL_V6_SOURCE_PREFIX	64
+#define SL_SYN_V6_56_SHIFT	2
+#define SL_SYN_V6_48_SHIFT	4
 
 enum sl_family {
 	SL_AF_NONE = 0,
@@ -176,7 +199,7 @@ struct sl_exact_seed {
 /* sl_config: the single element of the sl_config array. */
 struct sl_config {
 	__u32 flags;
-	__u32 events_per_sec;	   /* per-CPU ring-buffer event budget; 0 = none */
+	__u32 events_per_sec;	   /* ring-buffer events a second, all CPUs; 0 = none */
 	__u32 n_exact_v4;	   /* entries in sl_exact_v4; 0 skips the lookup */
 	__u32 n_exact_v6;	   /* entries in sl_exact_v6; 0 skips the lookup */
 	__u32 n_prefix_v4;	   /* entries in sl_src_v4; 0 skips the lookup */
@@ -185,6 +208,7 @@ struct sl_config {
 	__u64 syn_src_burst_ns;	   /* ... tolerance: burst * interval */
 	__u64 generation;	   /* bumped by every policy load */
 	struct sl_exact_seed exact_seed; /* valid with SL_CFG_F_EXACT_FILTER */
+	struct sl_exact_seed syn_seed;	   /* key of sl_syn_bucket_index; drawn once */
 	__u64 ports[SL_PORT_WORDS];/* bit p set: destination port p is protected */
 };
 
@@ -205,15 +229,11 @@ sl_exact_filter_bit(const struct sl_exact_seed *seed, __u32 family, const __u32 
 }
 
 /*
- * Keys of the per-family address maps.  v4 maps (sl_exact_v4, sl_syn_src_v4)
- * are keyed by the bare __u32 address, network order: no struct needed.
+ * Keys of the per-family address maps.  sl_exact_v4 is keyed by the bare
+ * __u32 address, network order: no struct needed.
  */
 struct sl_v6_addr_key {		/* sl_exact_v6: one /128 */
 	__u32 addr[4];		/* network order */
-};
-
-struct sl_v6_net64_key {	/* sl_syn_src_v6: the source's /64 */
-	__u32 addr[2];		/* the address's first 64 bits, network order */
 };
 
 /* Keys of the LPM tries (prefixlen first, as LPM tries require). */
@@ -305,13 +325,56 @@ struct sl_agent_state {
 	__u64 syn_tat_ns;
 	__u64 pkt_tat_ns;
 	__u64 byte_tat_ns;
-	__u64 _pad0;
+	__u64 _pad0[5];		/* to 64 B: one agent a cache line (see sl_maps.h) */
 };
 
-/* sl_syn_src_v4 / _v6 value: one per-source SYN bucket. */
+/* sl_syn_buckets value: one per-source SYN bucket. */
 struct sl_bucket {
 	__u64 tat_ns;
 };
+
+/* The first 24 and 16 bits of a network-order word, as a mask on the host's
+ * reading of it (the BPF target and the host share the byte order). */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SL_NET_MASK_24		0x00FFFFFFU
+#define SL_NET_MASK_16		0x0000FFFFU
+#else
+#define SL_NET_MASK_24		0xFFFFFF00U
+#define SL_NET_MASK_16		0xFFFF0000U
+#endif
+
+/* Which prefix of a source a SYN bucket stands for. */
+enum sl_syn_level {
+	SL_SYN_V4_32 = 0,
+	SL_SYN_V6_64 = 1,
+	SL_SYN_V6_56 = 2,
+	SL_SYN_V6_48 = 3,
+};
+
+/*
+ * The sl_syn_buckets index of @level of source @addr (network order, v4 in
+ * addr[0]): the one definition the packet path and the tests share.  The
+ * same vector multiply-shift as sl_exact_filter_bit over the prefix's words,
+ * with the level in the last word so that a /48 and a /64 whose low bits are
+ * zero (or a v4 address and a v6 prefix) are different keys.  Keyed by a
+ * random seed the writer draws once: without it, an attacker cannot aim
+ * sources at a victim's bucket.
+ */
+static inline __attribute__((always_inline)) __u32
+sl_syn_bucket_index(const struct sl_exact_seed *seed, __u32 level, const __u32 *addr)
+{
+	__u64 h = seed->add + seed->mul[3] * (level + 1) + seed->mul[0] * addr[0];
+	__u32 w1 = addr[1];
+
+	if (level == SL_SYN_V4_32)
+		return (__u32)(h >> (64 - SL_SYN_BUCKETS_LOG2));
+	if (level == SL_SYN_V6_56)
+		w1 &= SL_NET_MASK_24;
+	else if (level == SL_SYN_V6_48)
+		w1 &= SL_NET_MASK_16;
+	h += seed->mul[1] * w1;
+	return (__u32)(h >> (64 - SL_SYN_BUCKETS_LOG2));
+}
 
 /* sl_agent_stats[agent_id], per CPU. */
 struct sl_agent_counters {
@@ -323,11 +386,18 @@ struct sl_agent_counters {
 	__u64 tx_bytes;
 };
 
-/* sl_evlimit[0], per CPU: the flood summariser's window. */
+/*
+ * sl_evlimit[0], one for all CPUs: the event budget's window, one u64 so a
+ * single atomic both checks the window and counts an event in it.
+ */
 struct sl_event_limiter {
-	__u64 window_start_ns;
-	__u32 sent_in_window;
-	__u32 suppressed;	/* not yet reported in an event's .suppressed */
+	__u64 window_sent;	/* window number (ns / 1 s) << 32 | events sent in it */
+};
+
+/* sl_evfold[0], per CPU: drops this CPU summarised and has not reported yet
+ * (per CPU so that counting a suppressed event costs no shared cache line). */
+struct sl_event_fold {
+	__u64 suppressed;	/* goes into this CPU's next event's .suppressed */
 };
 
 /* sl_event.flags */
@@ -354,13 +424,14 @@ struct sl_event {
 };
 
 _Static_assert(sizeof(struct sl_v6_addr_key) == 16, "sl_v6_addr_key layout");
-_Static_assert(sizeof(struct sl_v6_net64_key) == 8, "sl_v6_net64_key layout");
 _Static_assert(sizeof(struct sl_src_value) == 32, "sl_src_value layout");
 _Static_assert(sizeof(struct sl_conn_v4_key) == 16, "sl_conn_v4_key layout");
 _Static_assert(sizeof(struct sl_conn_v6_key) == 40, "sl_conn_v6_key layout");
 _Static_assert(sizeof(struct sl_agent) == 2 * SL_NAME_MAX + 64, "sl_agent layout");
 _Static_assert(sizeof(struct sl_event) == 72, "sl_event layout");
+_Static_assert(sizeof(struct sl_agent_state) == 64, "sl_agent_state: one cache line");
+_Static_assert(sizeof(struct sl_event_limiter) == 8, "sl_event_limiter layout");
 _Static_assert(sizeof(struct sl_exact_seed) == 40, "sl_exact_seed layout");
-_Static_assert(sizeof(struct sl_config) == 88 + 8 * SL_PORT_WORDS, "sl_config layout");
+_Static_assert(sizeof(struct sl_config) == 128 + 8 * SL_PORT_WORDS, "sl_config layout");
 
 #endif /* SLUICE_ABI_H */

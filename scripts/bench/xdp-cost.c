@@ -232,13 +232,19 @@ static void fill_tags(void)
 	}
 }
 
-/* The per-source SYN bucket of 198.18.4.1: empty. */
+/* The per-source SYN bucket of 198.18.4.1: empty.  Any odd factors will do
+ * for the key (user/kern/maps.c draws random ones). */
 static void fill_syn_sources(void)
 {
 	struct sl_bucket b = { .tat_ns = sl_now_ns() + EMPTY_AHEAD_NS };
-	__u32 key = htonl(0xC6120401);
+	__u32 addr[4] = { htonl(0xC6120401) };
+	__u32 index;
 
-	bpf_map_update_elem(fd_of(skel->maps.sl_syn_src_v4), &key, &b, BPF_ANY);
+	cfg.syn_seed = (struct sl_exact_seed){ .mul = { 0x9E3779B97F4A7C15ULL,
+		0xC2B2AE3D27D4EB4FULL, 0x165667B19E3779F9ULL, 0x27D4EB2F165667C5ULL },
+		.add = 0x85EBCA77C2B2AE63ULL };
+	index = sl_syn_bucket_index(&cfg.syn_seed, SL_SYN_V4_32, addr);
+	bpf_map_update_elem(fd_of(skel->maps.sl_syn_buckets), &index, &b, BPF_ANY);
 }
 
 static void fill_policy(void)

@@ -50,17 +50,20 @@
 #define FR_NEXTHDR_ICMP		58
 #define FR_NEXTHDR_DEST		60
 #define FR_MAX_EXT		8
+#define FR_MAX_VLANS		16
+#define FR_LEN_ZERO		0xFFFF	/* frame_spec.tot_len: write a length of 0 */
 
 struct frame_spec {
 	__u16 ethertype;	/* 0: from family */
-	__u8 vlans;		/* 1: 802.1Q; 2: 802.1ad + 802.1Q; 3: three tags */
+	__u8 vlans;		/* 1: 802.1Q; n > 1: 802.1ad + n-1 802.1Q (at most FR_MAX_VLANS) */
 	__u8 family;		/* 4 (default) or 6 */
 	__u8 proto;		/* 0: TCP */
 	__u8 tcp_flags;		/* 0: ACK|PSH */
 	__u8 ip_version;	/* 0: matches family; else written as is */
 	__u8 ihl;		/* 0: 5 (options are NOPs) */
 	__u8 doff;		/* 0: 5 (options are NOPs) */
-	__u16 tot_len;		/* IPv4 total length override; 0: computed */
+	__u16 tot_len;		/* IPv4 tot_len / IPv6 payload_len override; 0: computed,
+				 * FR_LEN_ZERO: written as 0 */
 	__u16 frag;		/* IPv4 frag_off, host order (SL_IP_MF | offset) */
 	__u8 n_ext;		/* IPv6 extension headers, in order */
 	__u8 ext[FR_MAX_EXT];
@@ -137,14 +140,11 @@ static inline __u16 frame_csum(const void *data, size_t len, __u32 sum)
 
 static inline __u8 *frame_l2(const struct frame_spec *s, __u8 *p)
 {
-	static const __u16 tags[3] = { FR_ETH_P_8021AD, FR_ETH_P_8021Q, FR_ETH_P_8021Q };
-	int first = s->vlans >= 2 ? 0 : 1;
-
 	memcpy(p, frame_mac_dst, 6);
 	memcpy(p + 6, frame_mac_src, 6);
 	p += 12;
-	for (int i = 0; i < s->vlans; i++) {
-		p = frame_put16(p, tags[s->vlans == 3 ? i : first + i]);
+	for (int i = 0; i < s->vlans && i < FR_MAX_VLANS; i++) {
+		p = frame_put16(p, i == 0 && s->vlans >= 2 ? FR_ETH_P_8021AD : FR_ETH_P_8021Q);
 		p = frame_put16(p, 100 + i);	/* TCI: VLAN id */
 	}
 	if (s->ethertype)
@@ -167,7 +167,8 @@ static inline __u8 *frame_ipv4(const struct frame_spec *s, __u8 *p, size_t l4_le
 
 	memset(ip, 0, ihl * 4);
 	ip[0] = (__u8)((s->ip_version ? s->ip_version : 4) << 4 | ihl);
-	frame_put16(ip + 2, s->tot_len ? s->tot_len : (__u16)(ihl * 4 + l4_len + s->payload));
+	frame_put16(ip + 2, s->tot_len == FR_LEN_ZERO ? 0 : s->tot_len ? s->tot_len :
+			    (__u16)(ihl * 4 + l4_len + s->payload));
 	frame_put16(ip + 6, s->frag);
 	ip[8] = 64;
 	ip[9] = s->proto;
@@ -191,7 +192,8 @@ static inline __u8 *frame_ipv6(const struct frame_spec *s, __u8 *p, size_t l4_le
 		ext_len += frame_ext_len(s, i);
 	memset(p, 0, FR_IP6_LEN);
 	p[0] = (__u8)((s->ip_version ? s->ip_version : 6) << 4);
-	frame_put16(p + 4, (__u16)(ext_len + l4_len + s->payload));
+	frame_put16(p + 4, s->tot_len == FR_LEN_ZERO ? 0 : s->tot_len ? s->tot_len :
+			   (__u16)(ext_len + l4_len + s->payload));
 	p[6] = s->n_ext ? s->ext[0] : s->proto;
 	p[7] = 64;
 	inet_pton(AF_INET6, s->src, p + 8);

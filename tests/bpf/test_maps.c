@@ -24,6 +24,8 @@
 #include "kern/maps.h"
 #include "frame.h"
 #include "sluice.skel.h"
+/* The BPF side's GCRA, run here on a simulated clock (plain C and __sync). */
+#include "../../bpf/sl_gcra.h"
 
 static char pin_dir[128];
 static int xdp_prog_fd = -1;	/* sluice_xdp, judging with the maps under test */
@@ -793,6 +795,81 @@ static void test_conn_tags(struct sl_maps *m)
 	}
 }
 
+/* A small burst at a high rate: 100,000 a second, bursts of 10 (100 us). */
+static const char *policy_fast =
+	"{\"version\":1,\"backends\":{\"main\":{\"url\":\"http://127.0.0.1:9000/mcp\"}},"
+	"\"kernel\":{\"protected_ports\":[8470],"
+	"\"syn_per_source\":{\"rate\":100000,\"burst\":10}},"
+	"\"plans\":{\"fast\":{\"kernel\":{\"packets\":{\"rate\":100000,\"burst\":10}}}},"
+	"\"agents\":{\"bot\":{\"plan\":\"fast\",\"sources\":[\"198.18.0.2/32\"]}}}";
+
+/*
+ * Units one bucket admits in one simulated second when the clock moves
+ * only in ticks of @tick_ns (as CLOCK_MONOTONIC_COARSE does) and every tick
+ * brings more units than the rate allows.
+ */
+static __u64 admitted_per_second(__u64 interval_ns, __u64 burst_ns, __u64 tick_ns)
+{
+	__u64 tat = 0, admitted = 0, base = 1000 * SL_NSEC_PER_SEC;
+	__u64 offered = 2 * tick_ns / interval_ns + 2;
+
+	for (__u64 now = base; now < base + SL_NSEC_PER_SEC; now += tick_ns)
+		for (__u64 i = 0; i < offered; i++)
+			admitted += sl_gcra(&tat, now, interval_ns, burst_ns);
+	return admitted;
+}
+
+/*
+ * The coarse clock stands still for a tick; a burst window shorter than
+ * that caps the rate at window/tick of what was asked.  The writer clamps
+ * every window to two ticks, and the rate holds.
+ */
+static void test_gcra_small_burst(struct sl_maps *m)
+{
+	__u64 min_ns = sl_gcra_min_burst_ns(), tick_ns = min_ns / 2, got;
+	struct sl_agent a = {};
+	struct sl_config cfg;
+	int id;
+
+	TEST_CASE("gcra: bursts under two clock ticks are clamped, the rate holds") {
+		CHECK(tick_ns >= 1000000ULL && tick_ns <= 10000000ULL, "tick %llu ns",
+		      (unsigned long long)tick_ns);
+		CHECK(apply(m, policy_fast) == 0, "apply failed");
+		CHECK(sl_maps_read_config(m, &cfg) == 0, "config");
+		CHECK(cfg.syn_src_interval_ns == 10000 && cfg.syn_src_burst_ns == min_ns,
+		      "syn_per_source interval %llu burst %llu, want 10000 and %llu",
+		      (unsigned long long)cfg.syn_src_interval_ns,
+		      (unsigned long long)cfg.syn_src_burst_ns, (unsigned long long)min_ns);
+		id = sl_maps_agent_id(m, "bot");
+		CHECK(id > 0 && !bpf_map_lookup_elem(m->agents, &id, &a), "agent bot");
+		CHECK(a.pkt_interval_ns == 10000 && a.pkt_burst_ns == min_ns,
+		      "packets interval %llu burst %llu", (unsigned long long)a.pkt_interval_ns,
+		      (unsigned long long)a.pkt_burst_ns);
+		got = admitted_per_second(a.pkt_interval_ns, a.pkt_burst_ns, tick_ns);
+		CHECK(got >= 99000 && got <= 100000 + 2 * min_ns / 10000,
+		      "admitted %llu a second at a %llu ns tick, want 100000",
+		      (unsigned long long)got, (unsigned long long)tick_ns);
+		/* What the unclamped window (10 units, 100 us) admitted: a tenth or less. */
+		got = admitted_per_second(10000, 100000, tick_ns);
+		CHECK(got <= 10000, "unclamped window admitted %llu", (unsigned long long)got);
+	}
+}
+
+/* The SYN buckets' key: drawn at the first load, odd factors, never redrawn. */
+static void test_syn_seed(struct sl_maps *m)
+{
+	struct sl_config first, again;
+
+	TEST_CASE("syn bucket key drawn once and kept across reloads") {
+		CHECK(sl_maps_read_config(m, &first) == 0, "config");
+		CHECK(first.syn_seed.mul[0] & first.syn_seed.mul[1] & first.syn_seed.mul[2] &
+		      first.syn_seed.mul[3] & 1, "factors not all odd (key not drawn)");
+		CHECK(apply(m, policy_b) == 0 && sl_maps_read_config(m, &again) == 0, "reload");
+		CHECK(!memcmp(&first.syn_seed, &again.syn_seed, sizeof(first.syn_seed)),
+		      "key redrawn by a reload: every bucket moved");
+	}
+}
+
 static void cleanup(struct sluice_bpf *skel)
 {
 	char cmd[256];
@@ -831,6 +908,7 @@ int main(int argc, char **argv)
 	}
 	if (!err) {
 		test_apply(&m);
+		test_syn_seed(&m);
 		test_diff_keeps_shared_entries(&m);
 		test_reload_covering_prefixes(&m);
 		test_monitor_order(&m);
@@ -842,6 +920,7 @@ int main(int argc, char **argv)
 		test_filter_collision(&m);
 		test_conn_tags(&m);
 		test_many_agents(&m);
+		test_gcra_small_burst(&m);
 		sl_maps_close(&m);
 	}
 	cleanup(skel);

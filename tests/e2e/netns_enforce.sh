@@ -136,6 +136,22 @@ check "move ingress to TC" ctl attach gw0 --mode tc
 check "no XDP left after the move to TC" test "$(xdp_mode)" = none
 check_not "TC ingress enforces the block" connects 198.18.0.2 8470
 check "TC ingress lets the other source in" connects 198.18.0.3 8470
+# A filter after sluice's on the same hook must still run on what sluice
+# passes (TC_ACT_UNSPEC; TC_ACT_OK would end the hook's filter list).  The
+# later filter drops everything, so a connection that gets through means it
+# never ran.  (This kernel has no matchall or gact to count with.)
+printf '%s\n' '/* TC_ACT_SHOT for every packet */' \
+	'__attribute__((section("tc"), used)) int drop_all(void *skb) { return 2; }' \
+	'char _license[] __attribute__((section("license"), used)) = "GPL";' >"$TMP/drop.c"
+clang -O2 -target bpf -c "$TMP/drop.c" -o "$TMP/drop.o" || die "cannot build the drop filter"
+later_drop() { in_ns "$GW" tc filter "$1" dev gw0 "$2" pref 100 ${3:+bpf da obj "$TMP/drop.o" sec tc}; }
+check "a drop-all filter after sluice's on ingress" later_drop add ingress x
+check_not "it runs: sluice passes on to it" connects 198.18.0.3 8470
+check "remove it" later_drop del ingress
+check "a drop-all filter after sluice's on egress" later_drop add egress x
+check_not "it runs after sluice's egress accounting" connects 198.18.0.3 8470
+check "remove it" later_drop del egress
+check "without them the source connects again" connects 198.18.0.3 8470
 check "detach" ctl detach gw0
 check "detach leaves no pins" test ! -e "$PIN"
 check "detach leaves no XDP" test "$(xdp_mode)" = none

@@ -719,8 +719,11 @@ static bool links_left(const char *pin_dir)
 static const char *const pinned_maps[] = {
 	SL_MAP_CONFIG, SL_MAP_EXACT_V4, SL_MAP_EXACT_V6, SL_MAP_EXACT_FILTER,
 	SL_MAP_SRC_V4, SL_MAP_SRC_V6, SL_MAP_CONN_TAGS_V4, SL_MAP_CONN_TAGS_V6,
-	SL_MAP_AGENTS, SL_MAP_AGENT_STATE, SL_MAP_AGENT_STATS, SL_MAP_SYN_SRC_V4,
-	SL_MAP_SYN_SRC_V6, SL_MAP_STATS, SL_MAP_EVLIMIT, SL_MAP_EVENTS,
+	SL_MAP_AGENTS, SL_MAP_AGENT_STATE, SL_MAP_AGENT_STATS, SL_MAP_SYN_BUCKETS,
+	SL_MAP_STATS, SL_MAP_EVLIMIT, SL_MAP_EVFOLD, SL_MAP_EVENTS,
+	/* Per-source SYN maps of older versions (now sl_syn_buckets): a detach
+	 * after an upgrade still removes them and the directory. */
+	"sl_syn_src_v4", "sl_syn_src_v6",
 };
 
 /* The last detach takes the maps and directories with it. */

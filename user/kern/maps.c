@@ -40,10 +40,10 @@ static const struct map_slot map_slots[] = {
 	SLOT(agents, SL_MAP_AGENTS),
 	SLOT(agent_state, SL_MAP_AGENT_STATE),
 	SLOT(agent_stats, SL_MAP_AGENT_STATS),
-	SLOT(syn_src_v4, SL_MAP_SYN_SRC_V4),
-	SLOT(syn_src_v6, SL_MAP_SYN_SRC_V6),
+	SLOT(syn_buckets, SL_MAP_SYN_BUCKETS),
 	SLOT(stats, SL_MAP_STATS),
 	SLOT(evlimit, SL_MAP_EVLIMIT),
+	SLOT(evfold, SL_MAP_EVFOLD),
 	SLOT(events, SL_MAP_EVENTS),
 };
 
@@ -784,13 +784,45 @@ int sl_maps_ban(struct sl_maps *m, const char *agent, __u64 until_ns)
 	return write_agent(m, (__u32)id, &a);
 }
 
+/* Ticks of the coarse clock a burst window spans at least: one tick is what
+ * a bucket must hold to keep its rate while the clock stands still; the
+ * second covers a CPU whose cached clock reads one tick late (sl_judge.h). */
+#define GCRA_MIN_BURST_TICKS	2
+/* The tick if clock_getres() cannot say: HZ=100, the coarsest Linux has. */
+#define GCRA_FALLBACK_TICK_NS	10000000ULL
+
+__u64 sl_gcra_min_burst_ns(void)
+{
+	struct timespec res;
+	__u64 tick_ns = GCRA_FALLBACK_TICK_NS;
+
+	if (!clock_getres(CLOCK_MONOTONIC_COARSE, &res) && (res.tv_sec || res.tv_nsec))
+		tick_ns = (__u64)res.tv_sec * SL_NSEC_PER_SEC + (__u64)res.tv_nsec;
+	return GCRA_MIN_BURST_TICKS * tick_ns;
+}
+
+/*
+ * The BPF side reads CLOCK_MONOTONIC_COARSE, which stands still for a tick
+ * (4 ms at HZ=250).  Within a tick a bucket admits at most its burst window's
+ * worth; a window shorter than the tick caps the rate at window/tick of what
+ * was asked (rate 100000 burst 100 at HZ=250: 25,000 a second).  So the
+ * window is never shorter than sl_gcra_min_burst_ns(): a small burst grows
+ * to two ticks' worth of the rate, and the rate holds.
+ */
+static __u64 clamp_burst(__u64 burst_ns)
+{
+	__u64 min_ns = sl_gcra_min_burst_ns();
+
+	return burst_ns < min_ns ? min_ns : burst_ns;
+}
+
 /* GCRA parameters of a rate: one interval per unit, burst intervals ahead. */
 static void rate_to_gcra(const struct pol_rate *r, __u64 *interval_ns, __u64 *burst_ns)
 {
 	*interval_ns = r->per_sec ? SL_NSEC_PER_SEC / r->per_sec : 0;
 	if (r->per_sec && !*interval_ns)
 		*interval_ns = 1;	/* over 1e9/s: as fine as the clock goes */
-	*burst_ns = *interval_ns * (r->burst ? r->burst : 1);
+	*burst_ns = r->per_sec ? clamp_burst(*interval_ns * (r->burst ? r->burst : 1)) : 0;
 }
 
 static void byte_rate_to_gcra(const struct pol_rate *r, __u64 *interval_q16, __u64 *burst_ns)
@@ -798,7 +830,8 @@ static void byte_rate_to_gcra(const struct pol_rate *r, __u64 *interval_q16, __u
 	*interval_q16 = r->per_sec ? (SL_NSEC_PER_SEC << 16) / r->per_sec : 0;
 	if (r->per_sec && !*interval_q16)
 		*interval_q16 = 1;
-	*burst_ns = r->per_sec ? (r->burst ? r->burst : 1) * SL_NSEC_PER_SEC / r->per_sec : 0;
+	*burst_ns = r->per_sec ?
+		    clamp_burst((r->burst ? r->burst : 1) * SL_NSEC_PER_SEC / r->per_sec) : 0;
 }
 
 /* The kernel view of one policy agent, limits resolved from its plan. */
@@ -1010,6 +1043,25 @@ static int monitor_leave(struct sl_maps *m, struct sl_config *cfg, bool monitor)
 }
 
 /*
+ * Gives the maps their SYN-bucket key the first time a policy is loaded:
+ * random, factors odd, written on its own before the policy's SYN rate is,
+ * so no packet hashes with a half-written key.  Never redrawn: buckets stay
+ * where they are across reloads.
+ */
+static int ensure_syn_seed(struct sl_maps *m, struct sl_config *cfg)
+{
+	struct sl_exact_seed *seed = &cfg->syn_seed;
+
+	if (seed->mul[0])	/* odd once drawn: 0 means never drawn */
+		return 0;
+	if (getrandom(seed, sizeof(*seed), 0) != (ssize_t)sizeof(*seed))
+		return -EIO;
+	for (size_t i = 0; i < sizeof(seed->mul) / sizeof(seed->mul[0]); i++)
+		seed->mul[i] |= 1;
+	return write_config(m, cfg);
+}
+
+/*
  * Order: monitor mode on (if the policy turns it on), agents (identities in
  * the source table name their ids), the source table and config, agents
  * the policy no longer has, monitor mode off (if the policy turns it off).
@@ -1027,6 +1079,8 @@ int sl_maps_apply_policy(struct sl_maps *m, const struct policy *pol,
 	if (!taken)
 		goto out;
 	err = sl_maps_read_config(m, &cfg);
+	if (!err)
+		err = ensure_syn_seed(m, &cfg);
 	if (!err)
 		err = read_agent_table(m, &at, pol->n_agents);
 	if (!err)

@@ -33,10 +33,10 @@ struct sl_maps {
 	int agents;
 	int agent_state;
 	int agent_stats;
-	int syn_src_v4;
-	int syn_src_v6;
+	int syn_buckets;
 	int stats;
 	int evlimit;
+	int evfold;
 	int events;
 	int lock_fd;		/* the pin directory, flock()ed by writers */
 };
@@ -65,6 +65,9 @@ void sl_maps_unlock(struct sl_maps *m);
 
 /* CLOCK_MONOTONIC_COARSE now, the clock the BPF side reads. */
 __u64 sl_now_ns(void);
+/* The shortest burst window (ns) the maps get for any GCRA rate: two ticks
+ * of CLOCK_MONOTONIC_COARSE (see rate_to_gcra in maps.c). */
+__u64 sl_gcra_min_burst_ns(void);
 
 /* What a policy load changed, for the operator. */
 struct sl_apply_report {

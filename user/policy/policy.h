@@ -71,7 +71,7 @@ struct pol_kernel {
 	struct sl_prefix *deny;
 	size_t n_deny;
 	struct pol_rate syn_per_source;	/* per v4 /32 or v6 /64; per_sec 0 = off */
-	__u32 events_per_sec;		/* per-CPU ring-buffer budget */
+	__u32 events_per_sec;		/* ring-buffer events a second, all CPUs */
 };
 
 struct policy {

@@ -190,7 +190,7 @@ static void status_text(const struct sl_config *cfg, const struct sl_attachment 
 	for (size_t w = 0; w < SL_PORT_WORDS; w++)
 		ports += (unsigned int)__builtin_popcountll(cfg->ports[w]);
 	printf("policy generation %llu, %s mode, %u protected ports, %u exact / %u v4 / %u v6 "
-	       "source entries (exact filter %s), %u events/s per CPU\n",
+	       "source entries (exact filter %s), %u events/s\n",
 	       (unsigned long long)cfg->generation,
 	       cfg->flags & SL_CFG_F_MONITOR ? "monitor" : "enforce", ports,
 	       cfg->n_exact_v4 + cfg->n_exact_v6, cfg->n_prefix_v4, cfg->n_prefix_v6,
