@@ -28,13 +28,14 @@
 #ifndef SL_MAX_VLAN_DEPTH
 #define SL_MAX_VLAN_DEPTH	8
 #endif
-/* Tags walked with a branch each, the fastest code (plain, 802.1Q and QinQ
- * frames); deeper ones take the branchless walk (see sl_parse_l2()).  Each
- * fast depth is one more verifier state for every later stage: 2 costs the
- * verifier ~400k instructions for sluice_xdp, 0 ~210k (of its 1M budget),
- * at ~10 ns more per QinQ frame. */
+/* Tags walked with a branch each, the fastest code (plain and 802.1Q
+ * frames); deeper ones (QinQ on) take the branchless walk (see
+ * sl_parse_l2()).  Each fast depth is one more verifier state for every
+ * later stage, the prefix probes included: with them, sluice_xdp costs the
+ * verifier ~690k instructions at 1, ~910k at 2 (too near its 1M budget),
+ * ~620k at 0; a QinQ frame costs ~10 ns more than at depth 2. */
 #ifndef SL_FAST_VLAN_DEPTH
-#define SL_FAST_VLAN_DEPTH	2
+#define SL_FAST_VLAN_DEPTH	1
 #endif
 
 /* --- IPv4 ------------------------------------------------------------------ */

@@ -4,7 +4,8 @@
  *
  * A reply leaves from the protected port, so its source port is the one the
  * bitmap is asked about, and its tuple is the agent's tuple reversed.
- * Untagged or unprotected traffic costs one parse and one array lookup.
+ * Untagged or unprotected traffic costs one parse and one array lookup, and
+ * no tag probe while the family has no tag at all.
  */
 #ifndef SL_EGRESS_H
 #define SL_EGRESS_H
@@ -21,7 +22,8 @@ static __always_inline void sl_egress_count(void *data, void *data_end, __u32 pk
 	if (sl_parse(&cur, &pkt) != SL_REASON_ALLOWED)
 		return;
 	cfg = bpf_map_lookup_elem(&sl_config, &zero);
-	if (!cfg || !sl_port_protected(cfg, bpf_ntohs(pkt.sport)))
+	if (!cfg || !sl_port_protected(cfg, bpf_ntohs(pkt.sport)) ||
+	    !sl_conn_tags_exist(cfg, pkt.family))
 		return;
 	/* A reply's tuple is its connection's reversed. */
 	tag = sl_lookup_conn_tag(pkt.family, pkt.proto, pkt.daddr, pkt.saddr, pkt.dport,

@@ -8,6 +8,11 @@
  * keys.  The address words in struct sl_pkt already have each key's layout
  * (network order, v4 in saddr[0], a v6 address in saddr[0..3], its /64 in
  * saddr[0..1]), so source keys point into the packet and copy nothing.
+ *
+ * Sources: the exact hash, then the prefixes, longest first, by one hash
+ * probe per length sl_config lists (or, with many lengths, the LPM trie).
+ * Each probe is gated by a bit of the presence filter.  Connection tags:
+ * probed only while sl_config counts any in the family.
  */
 #ifndef SL_LOOKUP_H
 #define SL_LOOKUP_H
@@ -21,24 +26,34 @@
  * a lookup, the v4 SYN path +32 ns).  nomerge keeps one call site per map.
  */
 #define SL_NOMERGE __attribute__((nomerge))
+/*
+ * nomerge alone did not stop the branch folder from sharing the exact
+ * lookups' call (each arm loading its map, then jumping to one call: seen
+ * in the verifier's xlated dump as a generic bpf_map_lookup_elem, +13 ns on
+ * every path that reaches it).  A no-op instruction written differently in
+ * each arm right after the call leaves the arms no common tail.
+ */
+#define SL_APART_A(v) asm volatile("%[p] = %[p]" : [p] "+r"(v))
+#define SL_APART_B(v) asm volatile("if %[p] == 0 goto +0" : [p] "+r"(v))
 
 _Static_assert(sizeof(struct sl_v6_addr_key) == sizeof(((struct sl_pkt *)0)->saddr),
 	       "sl_exact_v6 keys are a packet's saddr");
 
 /*
- * May the source be in its family's exact table?  A clear filter bit says
- * no.  Fails towards the probe: before the writer armed the filter, or if
- * the (inlined, never failing) array read did fail, the answer is yes.
+ * May the source table of @family hold the entry @addr/@len?  A clear
+ * filter bit says no.  Fails towards the probe: before the writer armed the
+ * filter, or if the (inlined, never failing) array read did fail, the
+ * answer is yes.
  */
-static __always_inline bool sl_exact_maybe(const struct sl_config *cfg,
-					   const struct sl_pkt *pkt)
+static __always_inline bool sl_src_maybe(const struct sl_config *cfg, __u32 family,
+					 const __u32 *addr, __u32 len)
 {
 	__u32 bit, word;
 	__u64 *bits;
 
 	if (!(cfg->flags & SL_CFG_F_EXACT_FILTER))
 		return true;
-	bit = sl_exact_filter_bit(&cfg->exact_seed, pkt->family, pkt->saddr);
+	bit = sl_src_filter_bit(&cfg->exact_seed, family, addr, len);
 	word = bit / SL_EXACT_FILTER_WORD_BITS;
 	bits = bpf_map_lookup_elem(&sl_exact_filter, &word);
 	return !bits || (*bits >> (bit % SL_EXACT_FILTER_WORD_BITS)) & 1;
@@ -52,36 +67,141 @@ static __always_inline struct sl_src_value *sl_lookup_exact(const struct sl_conf
 	struct sl_src_value *v = NULL;
 
 	if (pkt->family == SL_AF_INET) {
-		if (cfg->n_exact_v4 && sl_exact_maybe(cfg, pkt))
+		if (cfg->n_exact_v4 && sl_src_maybe(cfg, SL_AF_INET, pkt->saddr, 32)) {
 			SL_NOMERGE v = bpf_map_lookup_elem(&sl_exact_v4, &pkt->saddr[0]);
-	} else if (cfg->n_exact_v6 && sl_exact_maybe(cfg, pkt)) {
+			SL_APART_A(v);
+		}
+	} else if (cfg->n_exact_v6 && sl_src_maybe(cfg, SL_AF_INET6, pkt->saddr, 128)) {
 		SL_NOMERGE v = bpf_map_lookup_elem(&sl_exact_v6, pkt->saddr);
+		SL_APART_B(v);
 	}
 	return v;
 }
 
-static __always_inline struct sl_src_value *sl_lookup_prefix_v4(const struct sl_pkt *pkt)
+/*
+ * The longest prefix of the source, by hash probes: the lengths sl_config
+ * lists, longest first, each a filter bit and (when set) one hash lookup.
+ * The first hit decides: userspace folded every shorter containing entry
+ * into it.  Only while the family has at most SL_PREFIX_PROBES_* lengths;
+ * past that, the LPM trie answers (see sl_lookup_prefix).
+ *
+ * Inline and bounded small on purpose.  A loop over all 32 (128) lengths
+ * is re-verified for every parser state that reaches it and overruns the
+ * verifier's budget.  (A global function verifies once; it was tried and
+ * measured slower, but in the same build the exact lookups had been merged,
+ * see SL_APART_A, so that measurement does not settle it.)
+ */
+static __always_inline struct sl_src_value *sl_probe_prefix_v4(const struct sl_config *cfg,
+								const struct sl_pkt *pkt, __u32 n)
 {
-	struct sl_lpm_v4_key key = { .prefixlen = 32, .addr = pkt->saddr[0] };
+	__u32 host = bpf_ntohl(pkt->saddr[0]), len;
+	struct sl_pfx_v4_key key = {};
+	struct sl_src_value *v;
 
-	return bpf_map_lookup_elem(&sl_src_v4, &key);
+#pragma clang loop unroll(disable)
+	for (__u32 i = 0; i < SL_PREFIX_PROBES_V4; i++) {
+		if (i >= n)
+			break;
+		/* For len in 0..31, the low word of ~0 << (32 - len) is len ones. */
+		len = cfg->prefix_lens_v4[i] & (SL_PREFIX_LENS_V4 - 1);
+		key.prefixlen = len;
+		key.addr = bpf_htonl(host & (__u32)(~0ULL << (32 - len)));
+		if (!sl_src_maybe(cfg, SL_AF_INET, &key.addr, len))
+			continue;
+		SL_NOMERGE v = bpf_map_lookup_elem(&sl_src_v4, &key);
+		if (v)
+			return v;
+	}
+	return NULL;
 }
 
-static __always_inline struct sl_src_value *sl_lookup_prefix_v6(const struct sl_pkt *pkt)
-{
-	struct sl_lpm_v6_key key = { .prefixlen = 128 };
+/* The IPv6 masks of every length below 128, word by word in network order:
+ * a table in .rodata, so the probes mask without branching on the length. */
+struct sl_v6_mask {
+	__u32 w[4];
+};
 
-	__builtin_memcpy(key.addr, pkt->saddr, sizeof(key.addr));
-	return bpf_map_lookup_elem(&sl_src_v6, &key);
+#define SL_CLAMP32(b)	((b) <= 0 ? 0 : (b) >= 32 ? 32 : (b))
+#define SL_M32(b)	((__u32)(0xFFFFFFFFULL << (32 - SL_CLAMP32(b))))
+#define SL_MROW(l)	{ { bpf_htonl(SL_M32(l)), bpf_htonl(SL_M32((l) - 32)), \
+			    bpf_htonl(SL_M32((l) - 64)), bpf_htonl(SL_M32((l) - 96)) } }
+#define SL_MROW4(l)	SL_MROW(l), SL_MROW((l) + 1), SL_MROW((l) + 2), SL_MROW((l) + 3)
+#define SL_MROW16(l)	SL_MROW4(l), SL_MROW4((l) + 4), SL_MROW4((l) + 8), SL_MROW4((l) + 12)
+#define SL_MROW64(l)	SL_MROW16(l), SL_MROW16((l) + 16), SL_MROW16((l) + 32), SL_MROW16((l) + 48)
+
+static const struct sl_v6_mask sl_v6_masks[SL_PREFIX_LENS_V6] = { SL_MROW64(0), SL_MROW64(64) };
+
+static __always_inline struct sl_src_value *sl_probe_prefix_v6(const struct sl_config *cfg,
+								const struct sl_pkt *pkt, __u32 n)
+{
+	struct sl_pfx_v6_key key = {};
+	const struct sl_v6_mask *mask;
+	struct sl_src_value *v;
+	__u32 len;
+
+#pragma clang loop unroll(disable)
+	for (__u32 i = 0; i < SL_PREFIX_PROBES_V6; i++) {
+		if (i >= n)
+			break;
+		len = cfg->prefix_lens_v6[i] & (SL_PREFIX_LENS_V6 - 1);
+		mask = &sl_v6_masks[len];
+		key.prefixlen = len;
+		key.addr[0] = pkt->saddr[0] & mask->w[0];
+		key.addr[1] = pkt->saddr[1] & mask->w[1];
+		key.addr[2] = pkt->saddr[2] & mask->w[2];
+		key.addr[3] = pkt->saddr[3] & mask->w[3];
+		if (!sl_src_maybe(cfg, SL_AF_INET6, key.addr, len))
+			continue;
+		SL_NOMERGE v = bpf_map_lookup_elem(&sl_src_v6, &key);
+		if (v)
+			return v;
+	}
+	return NULL;
 }
 
-/* The longest prefix of the family's trie, if that trie has entries. */
+/* The longest prefix of the family's trie: the fallback for a family with
+ * more than SL_PREFIX_PROBES_* lengths.  The trie holds the same entries. */
+static __always_inline struct sl_src_value *sl_lpm_prefix(const struct sl_pkt *pkt)
+{
+	struct sl_pfx_v6_key k6 = { .prefixlen = 128 };
+	struct sl_pfx_v4_key k4 = { .prefixlen = 32, .addr = pkt->saddr[0] };
+	struct sl_src_value *v;
+
+	if (pkt->family == SL_AF_INET) {
+		SL_NOMERGE v = bpf_map_lookup_elem(&sl_src_lpm_v4, &k4);
+		return v;
+	}
+	__builtin_memcpy(k6.addr, pkt->saddr, sizeof(k6.addr));
+	SL_NOMERGE v = bpf_map_lookup_elem(&sl_src_lpm_v6, &k6);
+	return v;
+}
+
+/* The longest prefix entry of the source, if its family has any: hash
+ * probes at the few lengths in use, else the trie. */
 static __always_inline struct sl_src_value *sl_lookup_prefix(const struct sl_config *cfg,
 							      const struct sl_pkt *pkt)
 {
-	if (pkt->family == SL_AF_INET)
-		return cfg->n_prefix_v4 ? sl_lookup_prefix_v4(pkt) : NULL;
-	return cfg->n_prefix_v6 ? sl_lookup_prefix_v6(pkt) : NULL;
+	__u32 n;
+
+	if (pkt->family == SL_AF_INET) {
+		n = cfg->n_prefix_lens_v4;
+		if (!n)
+			return NULL;
+		return n > SL_PREFIX_PROBES_V4 ? sl_lpm_prefix(pkt) : sl_probe_prefix_v4(cfg, pkt, n);
+	}
+	n = cfg->n_prefix_lens_v6;
+	if (!n)
+		return NULL;
+	return n > SL_PREFIX_PROBES_V6 ? sl_lpm_prefix(pkt) : sl_probe_prefix_v6(cfg, pkt, n);
+}
+
+/* Can the family's tag table hold anything?  The writer raises the count
+ * before a tag appears and lowers it after it is gone. */
+static __always_inline bool sl_conn_tags_exist(const struct sl_config *cfg, __u8 family)
+{
+	if (family == SL_AF_INET)
+		return *(volatile const __u32 *)&cfg->n_conn_tags_v4 != 0;
+	return *(volatile const __u32 *)&cfg->n_conn_tags_v6 != 0;
 }
 
 /*

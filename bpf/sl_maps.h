@@ -17,10 +17,12 @@
 #ifndef SL_MAPS_H
 #define SL_MAPS_H
 
-/* The policy's kernel settings: flags, protected ports, lookup gates. */
+/* The policy's kernel settings: flags, protected ports, lookup gates.
+ * mmap()able so userspace can count connection tags with atomics. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct sl_config);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -48,10 +50,11 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_exact_v6 SEC(".maps");
 
-/* Presence filter of both exact tables: a clear bit (sl_exact_filter_bit)
- * proves a source is in neither, so a miss skips the hash probe, an
- * out-of-line call, for an array read the verifier inlines.  Written only by
- * userspace, bits set before entries appear and cleared after they go. */
+/* Presence filter of all four source tables: a clear bit
+ * (sl_src_filter_bit of address and length) proves an entry absent, so a
+ * miss skips the hash probe, an out-of-line call, for an array read the
+ * verifier inlines.  Written only by userspace, bits set before entries
+ * appear and cleared after they go. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SL_EXACT_FILTER_WORDS);
@@ -60,25 +63,50 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_exact_filter SEC(".maps");
 
-/* IPv4 prefixes shorter than /32 (LPM tries require BPF_F_NO_PREALLOC). */
+/* IPv4 prefixes shorter than /32, every length in one hash keyed by length
+ * and masked address.  The packet path probes the lengths sl_config lists,
+ * longest first: each probe is a filter bit and, when set, one hash lookup
+ * of an 8-byte key, none when the filter rules the entry out. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SL_MAX_PREFIXES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct sl_lpm_v4_key);
+	__type(key, struct sl_pfx_v4_key);
 	__type(value, struct sl_src_value);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_src_v4 SEC(".maps");
 
-/* IPv6 prefixes shorter than /128. */
+/* IPv6 prefixes shorter than /128, likewise. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SL_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sl_pfx_v6_key);
+	__type(value, struct sl_src_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_src_v6 SEC(".maps");
+
+/* The same IPv4 prefixes again, in an LPM trie: what the packet path asks
+ * when the policy uses more than SL_PREFIX_PROBES_V4 lengths.  Kept complete
+ * always, so the switch between the two is never a gap. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, SL_MAX_PREFIXES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct sl_lpm_v6_key);
+	__type(key, struct sl_pfx_v4_key);
 	__type(value, struct sl_src_value);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sl_src_v6 SEC(".maps");
+} sl_src_lpm_v4 SEC(".maps");
+
+/* The same IPv6 prefixes in an LPM trie. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SL_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sl_pfx_v6_key);
+	__type(value, struct sl_src_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_src_lpm_v6 SEC(".maps");
 
 /* IPv4 connections sluiced authenticated: 5-tuple -> agent (sluiced writes). */
 struct {

@@ -10,8 +10,9 @@
  * and returns false.
  *
  * Lookups are gated so the common path pays only for what a policy uses:
- * each family's sl_exact_* and LPM trie only when its count in sl_config is
- * non-zero, sl_conn_tags_* never for SYNs, bucket state only for agents with a
+ * each family's sl_exact_* only when its count in sl_config is non-zero,
+ * sl_src_* only at the prefix lengths sl_config lists, sl_conn_tags_* never
+ * for SYNs and only while its count in sl_config is non-zero, bucket state only for agents with a
  * limit, the clock only for a finite deadline, a bucket or an event.
  *
  * Failed lookups fail open: every map read here is an array (cannot miss
@@ -39,7 +40,7 @@ static __always_inline bool sl_stage_port(struct sl_judge *j)
 /*
  * One lookup decides: userspace stored in every entry the effective deny
  * deadline and agent over all entries containing it, so an exact hit never
- * needs the tries and the longest prefix needs no shorter one.
+ * needs the prefixes and the longest prefix needs no shorter one.
  */
 static __always_inline bool sl_stage_source(struct sl_judge *j)
 {
@@ -117,7 +118,8 @@ static __always_inline bool sl_stage_budgets(struct sl_judge *j)
 /*
  * Which agent: a connection tag (sluiced authenticated the connection) wins
  * over the identity of the source.  A SYN opens a new connection, which
- * cannot be tagged yet: it skips the hash probe.
+ * cannot be tagged yet: it skips the hash probe, and so does every packet
+ * while its family has no tag at all (the probe costs 10-15 ns a miss).
  */
 static __always_inline bool sl_stage_agent(struct sl_judge *j)
 {
@@ -125,7 +127,7 @@ static __always_inline bool sl_stage_agent(struct sl_judge *j)
 	__u32 tagged;
 
 	j->agent = NULL;
-	if (!sl_is_syn(&j->pkt)) {
+	if (!sl_is_syn(&j->pkt) && sl_conn_tags_exist(j->cfg, j->pkt.family)) {
 		tagged = sl_lookup_conn_agent(&j->pkt);
 		/* A stale tag naming an emptied slot must not hide the source's agent. */
 		if (tagged && (j->agent = sl_agent_get(tagged)))

@@ -29,6 +29,8 @@
 #define SL_MAP_EXACT_FILTER	"sl_exact_filter"
 #define SL_MAP_SRC_V4		"sl_src_v4"
 #define SL_MAP_SRC_V6		"sl_src_v6"
+#define SL_MAP_SRC_LPM_V4	"sl_src_lpm_v4"
+#define SL_MAP_SRC_LPM_V6	"sl_src_lpm_v6"
 #define SL_MAP_CONN_TAGS_V4	"sl_conn_tags_v4"
 #define SL_MAP_CONN_TAGS_V6	"sl_conn_tags_v6"
 #define SL_MAP_AGENTS		"sl_agents"
@@ -59,7 +61,7 @@
 #define SL_MAX_EXACT		65536	/* exact sources, per family (/32, /128) */
 #endif
 #ifndef SL_MAX_PREFIXES
-#define SL_MAX_PREFIXES		16384	/* shorter prefixes, per address family */
+#define SL_MAX_PREFIXES		16384	/* shorter prefixes, per address family (all lengths) */
 #endif
 #ifndef SL_MAX_CONN_TAGS
 #define SL_MAX_CONN_TAGS	262144	/* tagged connections, per family */
@@ -79,9 +81,10 @@
 #define SL_SYN_BUCKETS_LOG2	20
 #endif
 #define SL_SYN_BUCKETS		(1U << SL_SYN_BUCKETS_LOG2)
-/* Bits of the exact-address presence filter, per family, as a power of two:
- * 2^20 bits (128 KiB) keep a full exact table (SL_MAX_EXACT) under 1/16 set,
- * so a miss skips the hash probe at least 15 times in 16. */
+/* Bits of the source presence filter (one bit per exact address and per
+ * prefix), per family, as a power of two: 2^20 bits (128 KiB) keep full
+ * tables (SL_MAX_EXACT + SL_MAX_PREFIXES) under 1/12 set, so a miss skips
+ * each hash probe at least 11 times in 12. */
 #ifndef SL_EXACT_FILTER_BITS_LOG2
 #define SL_EXACT_FILTER_BITS_LOG2	20
 #endif
@@ -180,52 +183,96 @@ static inline __u32 sl_reason_stat(__u32 reason)
 
 /* sl_config.flags */
 #define SL_CFG_F_MONITOR	(1U << 0)	/* count would-drops, drop nothing */
-/* sl_exact_filter holds a bit for every exact entry under exact_seed; until
- * set, the packet path probes sl_exact_* as if every bit were set. */
+/* sl_exact_filter holds a bit for every source entry under exact_seed; until
+ * set, the packet path probes the source tables as if every bit were set. */
 #define SL_CFG_F_EXACT_FILTER	(1U << 1)
 
 /*
- * The random key of the exact-address filter's hash, drawn by the writer
+ * The random key of the source presence filter's hash, drawn by the writer
  * once per set of maps and never changed while they live: an attacker who
  * cannot see it cannot aim sources at set bits.  Vector multiply-shift
  * (Dietzfelbinger): each 32-bit address word times its own 64-bit factor,
- * summed with @add mod 2^64, top bits kept.  Factors are odd.
+ * plus the prefix length times @mul_len, summed with @add mod 2^64, top bits
+ * kept.  Factors are odd.
  */
 struct sl_exact_seed {
 	__u64 mul[4];
+	__u64 mul_len;
 	__u64 add;
 };
 
-/* sl_config: the single element of the sl_config array. */
+/* Prefix lengths a family's sl_src_* table can hold: /0../31 and /0../127
+ * (full lengths live in sl_exact_*). */
+#define SL_PREFIX_LENS_V4	32
+#define SL_PREFIX_LENS_V6	128
+/*
+ * A family whose prefixes come in at most this many lengths is looked up by
+ * one hash probe per length (a filter bit first); with more, by its LPM
+ * trie.  Measured with scripts/bench/xdp-cost (1,000 prefixes, hot caches):
+ * v4 probes beat the trie by 15-30 ns at one length and tie at five; a v6
+ * probe costs more (16-byte masking and hashing), tying the trie at one
+ * length and losing ~10 ns at five.  4 for v4, not more: each probe is
+ * verifier work on every parse path, and 8 took sluice_xdp past the
+ * verifier's 1M-instruction budget beside the VLAN walk.
+ */
+#define SL_PREFIX_PROBES_V4	4
+#define SL_PREFIX_PROBES_V6	2
+
+/*
+ * sl_config: the single element of the sl_config array.  The map is
+ * mmap()able: userspace changes n_conn_tags_* with atomic adds through the
+ * mapping and writes every other field around them, so a whole-config write
+ * never undoes a concurrent tag count.
+ */
 struct sl_config {
 	__u32 flags;
 	__u32 events_per_sec;	   /* ring-buffer events a second, all CPUs; 0 = none */
 	__u32 n_exact_v4;	   /* entries in sl_exact_v4; 0 skips the lookup */
 	__u32 n_exact_v6;	   /* entries in sl_exact_v6; 0 skips the lookup */
-	__u32 n_prefix_v4;	   /* entries in sl_src_v4; 0 skips the lookup */
-	__u32 n_prefix_v6;	   /* entries in sl_src_v6; 0 skips the lookup */
+	__u32 n_prefix_v4;	   /* entries in sl_src_v4 (for status) */
+	__u32 n_prefix_v6;	   /* entries in sl_src_v6 (for status) */
+	/* At least the entries of sl_conn_tags_v4/_v6 (raised before a tag is
+	 * inserted, lowered after it is deleted); 0 skips the probe. */
+	__u32 n_conn_tags_v4;
+	__u32 n_conn_tags_v6;
 	__u64 syn_src_interval_ns; /* per-source SYN GCRA: ns per SYN; 0 = off */
 	__u64 syn_src_burst_ns;	   /* ... tolerance: burst * interval */
 	__u64 generation;	   /* bumped by every policy load */
 	struct sl_exact_seed exact_seed; /* valid with SL_CFG_F_EXACT_FILTER */
 	struct sl_exact_seed syn_seed;	   /* key of sl_syn_bucket_index; drawn once */
+	/* The prefix lengths sl_src_v4/_v6 hold entries of, longest first:
+	 * the packet path probes these and no other (up to SL_PREFIX_PROBES_*;
+	 * more send it to sl_src_lpm_*); 0 lengths skip the lookup. */
+	__u8 n_prefix_lens_v4;
+	__u8 n_prefix_lens_v6;
+	__u8 _pad0[6];
+	__u8 prefix_lens_v4[SL_PREFIX_LENS_V4];
+	__u8 prefix_lens_v6[SL_PREFIX_LENS_V6];
 	__u64 ports[SL_PORT_WORDS];/* bit p set: destination port p is protected */
 };
 
 /*
- * The bit of sl_exact_filter that stands for source @addr (network order,
- * v4 in addr[0]): the one definition the packet path and the writer share.
- * Only the address words of @family are read.
+ * The bit of sl_exact_filter that stands for the source entry @addr/@len
+ * (network order, v4 in addr[0], masked to @len): the one definition the
+ * packet path and the writer share.  Exact entries use 32 and 128.  Only
+ * the address words of @family are read.
  */
 static inline __attribute__((always_inline)) __u32
-sl_exact_filter_bit(const struct sl_exact_seed *seed, __u32 family, const __u32 *addr)
+sl_src_filter_bit(const struct sl_exact_seed *seed, __u32 family, const __u32 *addr, __u32 len)
 {
-	__u64 h = seed->add + seed->mul[0] * addr[0];
+	__u64 h = seed->add + seed->mul_len * len + seed->mul[0] * addr[0];
 
 	if (family == SL_AF_INET)
 		return (__u32)(h >> (64 - SL_EXACT_FILTER_BITS_LOG2));
 	h += seed->mul[1] * addr[1] + seed->mul[2] * addr[2] + seed->mul[3] * addr[3];
 	return (1U << SL_EXACT_FILTER_BITS_LOG2) + (__u32)(h >> (64 - SL_EXACT_FILTER_BITS_LOG2));
+}
+
+/* The filter bit of an exact source (/32, /128). */
+static inline __attribute__((always_inline)) __u32
+sl_exact_filter_bit(const struct sl_exact_seed *seed, __u32 family, const __u32 *addr)
+{
+	return sl_src_filter_bit(seed, family, addr, family == SL_AF_INET ? 32 : 128);
 }
 
 /*
@@ -236,13 +283,16 @@ struct sl_v6_addr_key {		/* sl_exact_v6: one /128 */
 	__u32 addr[4];		/* network order */
 };
 
-/* Keys of the LPM tries (prefixlen first, as LPM tries require). */
-struct sl_lpm_v4_key {
+/* Keys of sl_src_v4 / _v6, hashes of every prefix shorter than full
+ * length, and of the tries sl_src_lpm_v4 / _v6 that mirror them: the
+ * length and the address masked to it (host bits zero).  prefixlen comes
+ * first, as LPM tries require. */
+struct sl_pfx_v4_key {
 	__u32 prefixlen;
 	__u32 addr;		/* network order */
 };
 
-struct sl_lpm_v6_key {
+struct sl_pfx_v6_key {
 	__u32 prefixlen;
 	__u32 addr[4];		/* network order */
 };
@@ -253,11 +303,11 @@ struct sl_lpm_v6_key {
 #define SL_SRC_IDENT		(1U << 2)	/* policy binds this source to own_agent */
 
 /*
- * Value of sl_exact_v4/_v6 and of both LPM tries.  The "own" fields say what this
+ * Value of sl_exact_*, sl_src_* and sl_src_lpm_*.  The "own" fields say what this
  * very entry was created for; the "eff" fields are what the packet path
  * reads, computed in userspace over every entry that contains this one
  * (deny: the latest deadline of any containing deny; agent: the longest
- * containing identity).  That lets the XDP path decide with one lookup.
+ * containing identity).  That lets the XDP path decide by the longest hit.
  */
 struct sl_src_value {
 	__u64 eff_deny_until_ns;	/* 0 = not denied */
@@ -431,7 +481,9 @@ _Static_assert(sizeof(struct sl_agent) == 2 * SL_NAME_MAX + 64, "sl_agent layout
 _Static_assert(sizeof(struct sl_event) == 72, "sl_event layout");
 _Static_assert(sizeof(struct sl_agent_state) == 64, "sl_agent_state: one cache line");
 _Static_assert(sizeof(struct sl_event_limiter) == 8, "sl_event_limiter layout");
-_Static_assert(sizeof(struct sl_exact_seed) == 40, "sl_exact_seed layout");
-_Static_assert(sizeof(struct sl_config) == 128 + 8 * SL_PORT_WORDS, "sl_config layout");
+_Static_assert(sizeof(struct sl_pfx_v4_key) == 8, "sl_pfx_v4_key layout");
+_Static_assert(sizeof(struct sl_pfx_v6_key) == 20, "sl_pfx_v6_key layout");
+_Static_assert(sizeof(struct sl_exact_seed) == 48, "sl_exact_seed layout");
+_Static_assert(sizeof(struct sl_config) == 320 + 8 * SL_PORT_WORDS, "sl_config layout");
 
 #endif /* SLUICE_ABI_H */

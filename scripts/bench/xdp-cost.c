@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * xdp-cost.c - what sluice_xdp costs per packet, path by path, next to an
- * empty XDP program, all through BPF_PROG_TEST_RUN in one run.
+ * empty XDP program and a reference program, all through BPF_PROG_TEST_RUN
+ * in one run.
  *
- * The maps hold a policy of realistic size (deny /32s, deny and identity
- * prefixes for both families, agents, tagged connections) so the lookups
- * walk real tables.  Each path's state keeps it on that path for the whole
+ * The reference (bpf/reference.bpf.c) is what a straightforward XDP limiter
+ * costs: parse, one LPM trie lookup over the same prefixes sluice holds, one
+ * LRU hash lookup keyed by source, a token bucket with atomics.  The last
+ * line is the worst sluice path over it; the target is 0.50 or less.
+ *
+ * The maps hold a policy of realistic size (2,000 deny /32s, 1,000 deny
+ * prefixes per family at five lengths each, identity prefixes, agents,
+ * tagged connections in both families) so the lookups walk real tables.
+ * Sources are written as user/kern/maps.c writes them: masked keys, filter
+ * bits, the lengths in use listed in sl_config, tags counted.  Each path's state keeps it on that path for the whole
  * repeat: buckets with huge bursts always conform, empty ones (TAT an hour
  * ahead) always reject.  Rounds interleave all paths so drift hits them
  * alike; the table shows medians.
@@ -35,13 +43,14 @@
 #include "sluice_abi.h"
 #include "sluice.skel.h"
 #include "empty.skel.h"
+#include "reference.skel.h"
 #include "../../tests/bpf/frame.h"
 
 #define HOUR_NS		(3600 * SL_NSEC_PER_SEC)
 #define MAX_ROUNDS	15
 #define RUN_BUDGET_NS	(SL_NSEC_PER_SEC / 2)	/* one measured run at most ~0.5 s */
 #define POLICY_EXACT	2000		/* deny /32s in the policy */
-#define POLICY_PREFIX	200		/* deny /24s (v4) and /48s (v6) */
+#define POLICY_PREFIX	1000		/* deny prefixes per family, mixed lengths */
 #define POLICY_TAGS	5000		/* tagged connections besides the measured ones */
 #define GENEROUS_BURST_NS (1000 * HOUR_NS)	/* bursts no path can exhaust */
 #define EMPTY_AHEAD_NS	(10 * GENEROUS_BURST_NS)	/* a TAT this far ahead never conforms */
@@ -56,6 +65,7 @@ enum bench_agent {
 
 static struct sluice_bpf *skel;
 static struct empty_bpf *empty;
+static struct reference_bpf *ref;
 static struct ring_buffer *ring;
 static struct sl_config cfg;
 
@@ -96,6 +106,22 @@ static void monitor_off(void)
 	write_config();
 }
 
+/* A host with no v4 connection tagged: sl_config's count says so. */
+static __u32 saved_v4_tags;
+
+static void v4_tags_uncounted(void)
+{
+	saved_v4_tags = cfg.n_conn_tags_v4;
+	cfg.n_conn_tags_v4 = 0;
+	write_config();
+}
+
+static void v4_tags_counted(void)
+{
+	cfg.n_conn_tags_v4 = saved_v4_tags;
+	write_config();
+}
+
 /* --- the policy -------------------------------------------------------------------- */
 
 static void put_src(struct bpf_map *map, const void *key, __u64 deny_until, __u32 agent)
@@ -112,6 +138,7 @@ static void arm_exact_filter(void)
 		cfg.exact_seed.add = (__u64)sl_now_ns();
 	for (int i = 0; i < 4; i++)
 		cfg.exact_seed.mul[i] |= 1;
+	cfg.exact_seed.mul_len |= 1;
 	cfg.flags |= SL_CFG_F_EXACT_FILTER;
 }
 
@@ -139,32 +166,91 @@ static void fill_exact(void)
 	cfg.n_exact_v4 = POLICY_EXACT + 1;
 }
 
+/* Adds @len to one of sl_config's length lists (longest first), once. */
+static void list_len(__u8 *n, __u8 *list, __u8 len)
+{
+	int i = *n;
+
+	for (int k = 0; k < *n; k++)
+		if (list[k] == len)
+			return;
+	while (i > 0 && list[i - 1] < len) {
+		list[i] = list[i - 1];
+		i--;
+	}
+	list[i] = len;
+	++*n;
+}
+
+/*
+ * One prefix into sluice's tables as user/maps.c writes it (masked key,
+ * filter bit, length listed) and into the reference program's trie
+ * (value 1: deny).  @addr is network order, v4 in addr[0].
+ */
+static void put_prefix(int family, const __u32 *addr, __u32 len, __u64 deny_until, __u32 agent)
+{
+	struct sl_pfx_v6_key key = { .prefixlen = len };
+	struct ref_key { __u32 prefixlen; __u32 addr[4]; } rkey = { .prefixlen = len };
+	__u32 deny = deny_until != 0, bit, word;
+	__u64 bits = 0;
+
+	for (__u32 w = 0; w < 4; w++) {
+		int left = (int)len - 32 * (int)w;
+		__u32 mask = left <= 0 ? 0 : left >= 32 ? ~0U : ~0U << (32 - left);
+
+		key.addr[w] = htonl(ntohl(addr[w]) & mask);
+	}
+	bit = sl_src_filter_bit(&cfg.exact_seed, family == 4 ? SL_AF_INET : SL_AF_INET6, key.addr,
+				len);
+	word = bit / SL_EXACT_FILTER_WORD_BITS;
+	bpf_map_lookup_elem(fd_of(skel->maps.sl_exact_filter), &word, &bits);
+	bits |= 1ULL << (bit % SL_EXACT_FILTER_WORD_BITS);
+	bpf_map_update_elem(fd_of(skel->maps.sl_exact_filter), &word, &bits, BPF_ANY);
+	memcpy(rkey.addr, key.addr, sizeof(rkey.addr));
+	if (family == 4) {
+		struct sl_pfx_v4_key k4 = { .prefixlen = len, .addr = key.addr[0] };
+
+		put_src(skel->maps.sl_src_v4, &k4, deny_until, agent);
+		put_src(skel->maps.sl_src_lpm_v4, &k4, deny_until, agent);
+		list_len(&cfg.n_prefix_lens_v4, cfg.prefix_lens_v4, (__u8)len);
+		cfg.n_prefix_v4++;
+	} else {
+		put_src(skel->maps.sl_src_v6, &key, deny_until, agent);
+		put_src(skel->maps.sl_src_lpm_v6, &key, deny_until, agent);
+		list_len(&cfg.n_prefix_lens_v6, cfg.prefix_lens_v6, (__u8)len);
+		cfg.n_prefix_v6++;
+	}
+	bpf_map_update_elem(fd_of(ref->maps.ref_deny), &rkey, &deny, BPF_ANY);
+}
+
+static void put_prefix_v4(__u32 host_addr, __u32 len, __u64 deny_until, __u32 agent)
+{
+	__u32 addr[4] = { htonl(host_addr) };
+
+	put_prefix(4, addr, len, deny_until, agent);
+}
+
+/*
+ * POLICY_PREFIX deny prefixes per family at mixed lengths, as deny lists
+ * come: v4 /20 /22 /24 /26 /28 spread over 100.64.0.0/10, v6 /48 /52 /56
+ * /60 /64 under 2001:db8:f000::/36.  Then the prefixes the paths hit.
+ */
 static void fill_prefixes(void)
 {
-	struct sl_lpm_v4_key k4 = { .prefixlen = 24 };
-	struct sl_lpm_v6_key k6 = { .prefixlen = 48 };
+	static const __u32 len_v4[] = { 20, 22, 24, 26, 28 }, len_v6[] = { 48, 52, 56, 60, 64 };
+	__u32 a6[4] = { htonl(0x20010db8) };
 
 	for (__u32 i = 0; i < POLICY_PREFIX; i++) {
-		k4.addr = htonl(0xC6130000 | i << 8);		/* 198.19.i.0/24 */
-		put_src(skel->maps.sl_src_v4, &k4, SL_FOREVER, 0);
-		k6.addr[0] = htonl(0x20010db8);
-		k6.addr[1] = htonl(0xF0000000 | i << 16);	/* 2001:db8:f0ii::/48 */
-		put_src(skel->maps.sl_src_v6, &k6, SL_FOREVER, 0);
+		put_prefix_v4(0x64400000 + (i << 12), len_v4[i % 5], SL_FOREVER, 0);
+		a6[1] = htonl(0xF0000000 | i << 16);
+		put_prefix(6, a6, len_v6[i % 5], SL_FOREVER, 0);
 	}
-	k4.addr = htonl(0xC612FD00);				/* 198.18.253.0/24: deny */
-	put_src(skel->maps.sl_src_v4, &k4, SL_FOREVER, 0);
-	k4.addr = htonl(0xC6120100);				/* 198.18.1.0/24: identity */
-	put_src(skel->maps.sl_src_v4, &k4, 0, BA_SOURCE);
-	k4.addr = htonl(0xC6120200);				/* 198.18.2.0/24: banned */
-	put_src(skel->maps.sl_src_v4, &k4, 0, BA_BANNED);
-	k4.addr = htonl(0xC6120300);				/* 198.18.3.0/24: SYN-limited */
-	put_src(skel->maps.sl_src_v4, &k4, 0, BA_SYN_EMPTY);
-	memset(k6.addr, 0, sizeof(k6.addr));
-	k6.addr[0] = htonl(0x20010db8);
-	k6.addr[1] = htonl(0x00010000);				/* 2001:db8:1::/48: identity */
-	put_src(skel->maps.sl_src_v6, &k6, 0, BA_SOURCE);
-	cfg.n_prefix_v4 = POLICY_PREFIX + 4;
-	cfg.n_prefix_v6 = POLICY_PREFIX + 1;
+	put_prefix_v4(0xC612FD00, 24, SL_FOREVER, 0);		/* 198.18.253.0/24: deny */
+	put_prefix_v4(0xC6120100, 24, 0, BA_SOURCE);		/* 198.18.1.0/24: identity */
+	put_prefix_v4(0xC6120200, 24, 0, BA_BANNED);		/* 198.18.2.0/24: banned */
+	put_prefix_v4(0xC6120300, 24, 0, BA_SYN_EMPTY);		/* 198.18.3.0/24: SYN-limited */
+	a6[1] = htonl(0x00010000);				/* 2001:db8:1::/48: identity */
+	put_prefix(6, a6, 48, 0, BA_SOURCE);
 }
 
 static void put_agent(__u32 id, struct sl_agent a)
@@ -214,11 +300,13 @@ static void tag(const struct frame_spec *spec, __u32 agent_id)
 	frame_addr(s.family, s.dst, k6.daddr);
 	if (s.family == 6) {
 		bpf_map_update_elem(fd_of(skel->maps.sl_conn_tags_v6), &k6, &t, BPF_ANY);
+		cfg.n_conn_tags_v6++;
 		return;
 	}
 	k4 = (struct sl_conn_v4_key){ .saddr = k6.saddr[0], .daddr = k6.daddr[0],
 				      .sport = k6.sport, .dport = k6.dport, .proto = k6.proto };
 	bpf_map_update_elem(fd_of(skel->maps.sl_conn_tags_v4), &k4, &t, BPF_ANY);
+	cfg.n_conn_tags_v4++;
 }
 
 /* Other agents' connections, so the tag hash is not trivially small. */
@@ -288,6 +376,8 @@ static struct path paths[] = {
 	{ "SYN agent bucket drop", "DROP", SL_REASON_SYN_AGENT, { SYN, .src = "198.18.3.3" } },
 	{ "malformed (tcp doff 4)", "DROP", SL_REASON_MALFORMED, { .doff = 4, .payload = 40 } },
 	{ "monitor: deny would-drop", "PASS*", SL_REASON_DENY, { .src = "198.18.254.1" }, monitor_on, monitor_off },
+	{ "allowed, no agent, v4, family has no tags", "PASS", SL_REASON_ALLOWED, { .src = "198.18.50.1" },
+	  v4_tags_uncounted, v4_tags_counted },
 };
 #define N_PATHS (sizeof(paths) / sizeof(paths[0]))
 
@@ -299,6 +389,14 @@ static void tag_paths(void)
 	tag(&paths[14].spec, BA_BANNED);
 	tag(&paths[15].spec, BA_BUDGET_EMPTY);
 }
+
+/*
+ * The reference program on an ACK from 198.18.1.7: its LPM trie holds the
+ * same prefixes as sluice's tables (198.18.1.0/24 with value 0, so no
+ * deny), its bucket refills every packet (a token per ns) and never runs dry.
+ */
+static struct path reference = { "reference: parse+LPM+LRU+token bucket", "PASS", 0,
+				 { .src = "198.18.1.7" } };
 
 /* --- measuring ------------------------------------------------------------------------ */
 
@@ -314,6 +412,31 @@ static double run_once(int prog_fd, const __u8 *frame, __u32 len, __u32 repeat, 
 	if (retval)
 		*retval = opts.retval;
 	return (double)opts.duration;	/* the kernel's average over the repeat */
+}
+
+static void fill_reference(void)
+{
+	struct { __u64 ns_per_token, burst; } rc = { 1, 1000ULL * 1000 * 1000 * 1000 * 1000 };
+	__u32 zero = 0;
+
+	bpf_map_update_elem(fd_of(ref->maps.ref_config), &zero, &rc, BPF_ANY);
+	reference.len = (__u32)frame_build(&reference.spec, reference.frame);
+}
+
+/* The reference must take its full path: pass, with its source's bucket. */
+static int check_reference(void)
+{
+	__u32 key[4] = {}, retval = ~0U;
+	__u64 bucket[2];
+
+	frame_addr(4, reference.spec.src, key);
+	run_once(bpf_program__fd(ref->progs.reference_xdp), reference.frame, reference.len, 2,
+		 &retval);
+	if (retval != XDP_PASS || bpf_map_lookup_elem(fd_of(ref->maps.ref_buckets), key, bucket)) {
+		fprintf(stderr, "xdp-cost: the reference program did not pass through its bucket\n");
+		return 1;
+	}
+	return 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -420,8 +543,17 @@ static int load(void)
 	empty = empty_bpf__open_and_load();
 	if (!empty)
 		return -errno;
+	ref = reference_bpf__open_and_load();
+	if (!ref)
+		return -errno;
 	ring = ring_buffer__new(fd_of(skel->maps.sl_events), on_event, NULL, NULL);
 	return ring ? 0 : -errno;
+}
+
+static void print_row(const char *name, const char *verdict, double ns, double empty_ns)
+{
+	printf("%-44s %-7s %10.2f %9.2f %7.2f\n", name, verdict, ns, ns / empty_ns,
+	       ns / reference.median);
 }
 
 static void print_table(double empty_ns, __u32 repeat, int rounds)
@@ -431,18 +563,21 @@ static void print_table(double empty_ns, __u32 repeat, int rounds)
 
 	printf("\nsluice_xdp cost per packet: BPF_PROG_TEST_RUN, repeat %u, median of %d rounds\n\n",
 	       repeat, rounds);
-	printf("%-44s %-7s %10s %9s\n", "path", "verdict", "ns/packet", "x empty");
-	printf("%-44s %-7s %10.2f %9.2f\n", "empty XDP program (baseline)", "PASS", empty_ns, 1.0);
+	printf("%-44s %-7s %10s %9s %7s\n", "path", "verdict", "ns/packet", "x empty", "x ref");
+	print_row("empty XDP program (baseline)", "PASS", empty_ns, empty_ns);
+	print_row(reference.name, reference.verdict, reference.median, empty_ns);
 	for (size_t i = 0; i < N_PATHS; i++) {
-		printf("%-44s %-7s %10.2f %9.2f\n", paths[i].name, paths[i].verdict,
-		       paths[i].median, paths[i].median / empty_ns);
+		print_row(paths[i].name, paths[i].verdict, paths[i].median, empty_ns);
 		if (paths[i].median > worst) {
 			worst = paths[i].median;
 			worst_name = paths[i].name;
 		}
 	}
-	printf("\n(PASS* = monitor mode passes a would-drop)\nworst path: %s\n", worst_name);
+	printf("\n(PASS* = monitor mode passes a would-drop; reference = parse, one LPM lookup\n"
+	       " over the same prefixes, one LRU lookup, a token bucket with atomics)\n");
+	printf("worst path: %s\n", worst_name);
 	printf("worst-path/empty ratio: %.2f\n", worst / empty_ns);
+	printf("worst-path/reference ratio: %.2f\n", worst / reference.median);
 }
 
 static void usage(const char *argv0)
@@ -482,12 +617,16 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < N_PATHS; i++)
 		paths[i].len = (__u32)frame_build(&paths[i].spec, paths[i].frame);
 	tag_paths();
-	if (check_paths())
+	write_config();
+	fill_reference();
+	if (check_paths() || check_reference())
 		return 1;
 	repeat = fit_repeat(repeat);
 	for (int r = 0; r < rounds; r++) {
 		empty_ns[r] = run_once(bpf_program__fd(empty->progs.empty_xdp), paths[0].frame,
 				       paths[0].len, repeat, NULL);
+		reference.ns[r] = run_once(bpf_program__fd(ref->progs.reference_xdp),
+					   reference.frame, reference.len, repeat, NULL);
 		for (size_t i = 0; i < N_PATHS; i++) {
 			paths[i].ns[r] = measure_path(&paths[i], repeat, &retval);
 			if (paths[i].ns[r] < 0) {
@@ -498,8 +637,10 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < N_PATHS; i++)
 		paths[i].median = median(paths[i].ns, rounds);
+	reference.median = median(reference.ns, rounds);
 	print_table(median(empty_ns, rounds), repeat, rounds);
 	ring_buffer__free(ring);
+	reference_bpf__destroy(ref);
 	empty_bpf__destroy(empty);
 	sluice_bpf__destroy(skel);
 	return 0;

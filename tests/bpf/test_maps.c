@@ -78,10 +78,49 @@ static int apply(struct sl_maps *m, const char *text)
 static bool lookup_v4_prefix(struct sl_maps *m, const char *addr, __u32 len,
 			     struct sl_src_value *v)
 {
-	struct sl_lpm_v4_key k = { .prefixlen = len };
+	struct sl_pfx_v4_key k = { .prefixlen = len };
 
 	inet_pton(AF_INET, addr, &k.addr);
 	return !bpf_map_lookup_elem(m->src_v4, &k, v);
+}
+
+/* Does the v4 trie hold exactly @addr/@len?  (A trie lookup answers the
+ * longest match, so this walks its keys.) */
+static bool trie_has_v4(struct sl_maps *m, const char *addr, __u32 len)
+{
+	struct sl_pfx_v4_key want = { .prefixlen = len }, key, next;
+	void *prev = NULL;
+
+	inet_pton(AF_INET, addr, &want.addr);
+	while (!bpf_map_get_next_key(m->src_lpm_v4, prev, &next)) {
+		if (next.prefixlen == want.prefixlen && next.addr == want.addr)
+			return true;
+		key = next;
+		prev = &key;
+	}
+	return false;
+}
+
+/* The same entry in the v4 trie that mirrors the hash, value for value. */
+static bool lpm_mirrors_v4(struct sl_maps *m, const char *addr, __u32 len)
+{
+	struct sl_pfx_v4_key k = { .prefixlen = len };
+	struct sl_src_value in_hash, in_trie;
+
+	inet_pton(AF_INET, addr, &k.addr);
+	return trie_has_v4(m, addr, len) && !bpf_map_lookup_elem(m->src_v4, &k, &in_hash) &&
+	       !bpf_map_lookup_elem(m->src_lpm_v4, &k, &in_trie) &&
+	       !memcmp(&in_hash, &in_trie, sizeof(in_hash));
+}
+
+/* Neither the hash nor the trie holds @addr/@len. */
+static bool gone_v4(struct sl_maps *m, const char *addr, __u32 len)
+{
+	struct sl_pfx_v4_key k = { .prefixlen = len };
+	struct sl_src_value v;
+
+	inet_pton(AF_INET, addr, &k.addr);
+	return bpf_map_lookup_elem(m->src_v4, &k, &v) && !trie_has_v4(m, addr, len);
 }
 
 static bool lookup_exact_v4(struct sl_maps *m, const char *addr, struct sl_src_value *v)
@@ -133,7 +172,36 @@ static void want_bits(int fd, __u32 family, const struct sl_exact_seed *seed, __
 	}
 }
 
-/* The filter holds exactly the bits of the exact entries: none missing
+/* Sets the bit of every key (length, address) of prefix map @fd in @want. */
+static void want_prefix_bits(int fd, __u32 family, const struct sl_exact_seed *seed,
+			     __u64 *want)
+{
+	struct sl_pfx_v6_key key = {}, next = {};	/* the v4 key is its prefix */
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		__u32 bit = sl_src_filter_bit(seed, family, next.addr, next.prefixlen);
+
+		want[bit / SL_EXACT_FILTER_WORD_BITS] |= 1ULL << (bit % SL_EXACT_FILTER_WORD_BITS);
+		key = next;
+		prev = &key;
+	}
+}
+
+/* The lengths sl_config lists for @family, as "28,24,16". */
+static const char *lens_text(const struct sl_config *cfg, __u32 family, char *buf, size_t len)
+{
+	const __u8 *list = family == SL_AF_INET ? cfg->prefix_lens_v4 : cfg->prefix_lens_v6;
+	__u8 n = family == SL_AF_INET ? cfg->n_prefix_lens_v4 : cfg->n_prefix_lens_v6;
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (__u8 i = 0; i < n && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "%s%u", i ? "," : "", list[i]);
+	return buf;
+}
+
+/* The filter holds exactly the bits of the source entries: none missing
  * (that would skip a live entry), none stale.  Returns the first bad word
  * + 1, or 0. */
 static __u32 filter_mismatch(struct sl_maps *m)
@@ -148,6 +216,8 @@ static __u32 filter_mismatch(struct sl_maps *m)
 	}
 	want_bits(m->exact_v4, SL_AF_INET, &cfg.exact_seed, want);
 	want_bits(m->exact_v6, SL_AF_INET6, &cfg.exact_seed, want);
+	want_prefix_bits(m->src_v4, SL_AF_INET, &cfg.exact_seed, want);
+	want_prefix_bits(m->src_v6, SL_AF_INET6, &cfg.exact_seed, want);
 	for (__u32 i = 0; i < SL_EXACT_FILTER_WORDS && !bad; i++)
 		if (bpf_map_lookup_elem(m->exact_filter, &i, &bits) || bits != want[i])
 			bad = i + 1;
@@ -159,6 +229,7 @@ static void test_apply(struct sl_maps *m)
 {
 	struct sl_src_value v;
 	struct sl_config cfg;
+	char lens[256];
 	int bot, other;
 
 	TEST_CASE("policy load writes ports, deny, identities and agents") {
@@ -169,6 +240,10 @@ static void test_apply(struct sl_maps *m)
 		CHECK(cfg.n_exact_v4 == 1 && cfg.n_exact_v6 == 0 && cfg.n_prefix_v4 == 2 &&
 		      cfg.n_prefix_v6 == 1, "counts %u %u %u %u", cfg.n_exact_v4, cfg.n_exact_v6,
 		      cfg.n_prefix_v4, cfg.n_prefix_v6);
+		CHECK(!strcmp(lens_text(&cfg, SL_AF_INET, lens, sizeof(lens)), "24"),
+		      "v4 lengths '%s'", lens);
+		CHECK(!strcmp(lens_text(&cfg, SL_AF_INET6, lens, sizeof(lens)), "32"),
+		      "v6 lengths '%s'", lens);
 		CHECK(cfg.syn_src_interval_ns == 10000000ULL, "syn interval %llu",
 		      (unsigned long long)cfg.syn_src_interval_ns);
 		CHECK(lookup_v4_prefix(m, "192.0.2.0", 24, &v) && v.eff_deny_until_ns == SL_FOREVER,
@@ -206,6 +281,7 @@ static void *watch(void *arg)
 			  lookup_exact_v4(w->m, "198.18.0.2", &v) && v.eff_agent_id &&
 			  filter_has(w->m, "198.18.0.2") &&
 			  !sl_maps_read_config(w->m, &cfg) && cfg.n_exact_v4 && cfg.n_prefix_v4 &&
+			  cfg.n_prefix_lens_v4 >= 1 && cfg.prefix_lens_v4[0] == 24 &&
 			  (cfg.ports[8470 / 64] & (1ULL << (8470 % 64)));
 
 		atomic_fetch_add(&w->checks, 1);
@@ -763,6 +839,184 @@ static void test_filter_collision(struct sl_maps *m)
 	}
 }
 
+/* A reader that, while lengths come and go, must always see /24 listed
+ * (192.0.2.0/24 is in every policy it runs against). */
+static void *watch_lens(void *arg)
+{
+	struct watcher *w = arg;
+	struct sl_config cfg;
+
+	while (!atomic_load(&w->stop)) {
+		bool seen = false;
+
+		if (!sl_maps_read_config(w->m, &cfg))
+			for (__u8 i = 0; i < cfg.n_prefix_lens_v4 && i < SL_PREFIX_LENS_V4; i++)
+				seen |= cfg.prefix_lens_v4[i] == 24;
+		atomic_fetch_add(&w->checks, 1);
+		if (!seen)
+			atomic_fetch_add(&w->misses, 1);
+	}
+	return NULL;
+}
+
+static void test_prefix_lengths(struct sl_maps *m)
+{
+	struct watcher w = { .m = m };
+	struct sl_src_value v;
+	struct sl_config cfg;
+	struct sl_prefix p16, p28;
+	const char *why;
+	char lens[256];
+	pthread_t tid;
+	int err = 0;
+
+	sl_prefix_parse("10.1.0.0/16", &p16, &why);
+	sl_prefix_parse("192.0.2.16/28", &p28, &why);
+	TEST_CASE("sl_config lists the prefix lengths in use, longest first") {
+		CHECK(apply(m, policy_a) == 0, "apply");
+		CHECK(sl_maps_block(m, &p16, SL_FOREVER) == 0, "block /16");
+		CHECK(sl_maps_block(m, &p28, SL_FOREVER) == 0, "block /28");
+		CHECK(sl_maps_read_config(m, &cfg) == 0 &&
+		      !strcmp(lens_text(&cfg, SL_AF_INET, lens, sizeof(lens)), "28,24,16"),
+		      "v4 lengths '%s'", lens);
+		CHECK(lookup_v4_prefix(m, "10.1.0.0", 16, &v) && v.eff_deny_until_ns == SL_FOREVER,
+		      "/16 under its masked key");
+		CHECK(lookup_v4_prefix(m, "192.0.2.16", 28, &v) && v.eff_deny_until_ns == SL_FOREVER,
+		      "/28 under its masked key");
+		CHECK(filter_mismatch(m) == 0, "filter word %u wrong", filter_mismatch(m) - 1);
+		CHECK(lpm_mirrors_v4(m, "10.1.0.0", 16) && lpm_mirrors_v4(m, "192.0.2.16", 28) &&
+		      lpm_mirrors_v4(m, "192.0.2.0", 24), "the trie does not mirror the hash");
+		CHECK(sl_maps_unblock(m, &p16) == 0 && sl_maps_unblock(m, &p28) == 0, "unblock");
+		CHECK(gone_v4(m, "10.1.0.0", 16) && gone_v4(m, "192.0.2.16", 28),
+		      "unblocked prefixes left in the hash or the trie");
+		CHECK(sl_maps_read_config(m, &cfg) == 0 &&
+		      !strcmp(lens_text(&cfg, SL_AF_INET, lens, sizeof(lens)), "24"),
+		      "v4 lengths after unblock '%s'", lens);
+		CHECK(!lookup_v4_prefix(m, "10.1.0.0", 16, &v), "/16 left behind");
+		CHECK(filter_mismatch(m) == 0, "filter word %u wrong", filter_mismatch(m) - 1);
+	}
+	TEST_CASE("a length in use stays listed while others are added and removed") {
+		CHECK(pthread_create(&tid, NULL, watch_lens, &w) == 0, "thread");
+		for (int i = 0; i < 100 && !err; i++) {
+			err = sl_maps_block(m, i % 2 ? &p16 : &p28, SL_FOREVER);
+			if (!err)
+				err = sl_maps_unblock(m, i % 2 ? &p28 : &p16);
+			if (err == -ENOENT)	/* the first round has nothing to unblock */
+				err = 0;
+		}
+		atomic_store(&w.stop, true);
+		pthread_join(tid, NULL);
+		CHECK(err == 0, "block/unblock %d", err);
+		CHECK(atomic_load(&w.checks) > 100, "only %ld checks", (long)atomic_load(&w.checks));
+		CHECK(atomic_load(&w.misses) == 0, "/24 unlisted in %ld of %ld reads",
+		      (long)atomic_load(&w.misses), (long)atomic_load(&w.checks));
+		sl_maps_unblock(m, &p16);
+		sl_maps_unblock(m, &p28);
+	}
+}
+
+static __u32 tag_count(struct sl_maps *m, __u32 family)
+{
+	struct sl_config cfg;
+
+	if (sl_maps_read_config(m, &cfg))
+		return ~0U;
+	return family == SL_AF_INET ? cfg.n_conn_tags_v4 : cfg.n_conn_tags_v6;
+}
+
+struct tagger {
+	struct sl_maps *m;
+	int id;
+	int err;
+};
+
+/* Tags and untags its own tuples, and now and then one shared by all. */
+static void *tag_churn(void *arg)
+{
+	struct tagger *t = arg;
+	struct sl_conn_tuple c = { .family = SL_AF_INET, .proto = IPPROTO_TCP,
+				   .dport = htons(8470) };
+
+	c.saddr[0] = htonl(0xC6120000 | (__u32)t->id);	/* 198.18.0.id */
+	c.daddr[0] = htonl(0xC6120001);
+	for (int i = 0; i < 2000 && !t->err; i++) {
+		int err;
+
+		c.sport = htons((__u16)(20000 + i % 50));
+		if (i % 7 == 0)
+			c.saddr[0] = htonl(0xC61200FE);	/* the shared tuple */
+		t->err = sl_maps_tag_conn(t->m, &c, 3);
+		err = sl_maps_untag_conn(t->m, &c);
+		if (err && !(err == -ENOENT && i % 7 == 0))	/* another thread untagged it */
+			t->err = err;
+		c.saddr[0] = htonl(0xC6120000 | (__u32)t->id);
+	}
+	return NULL;
+}
+
+/* Reads the v4 count while a tag stays present: it must never be 0. */
+static void *watch_count(void *arg)
+{
+	struct watcher *w = arg;
+
+	while (!atomic_load(&w->stop)) {
+		atomic_fetch_add(&w->checks, 1);
+		if (tag_count(w->m, SL_AF_INET) == 0)
+			atomic_fetch_add(&w->misses, 1);
+	}
+	return NULL;
+}
+
+static void test_conn_tag_counts(struct sl_maps *m)
+{
+	struct sl_conn_tuple keep = { .family = SL_AF_INET, .proto = IPPROTO_TCP,
+				      .sport = htons(30000), .dport = htons(8470) };
+	struct tagger t[4];
+	struct watcher w = { .m = m };
+	pthread_t tid[4], wid;
+	int err = 0;
+
+	keep.saddr[0] = htonl(0xC6120101);
+	keep.daddr[0] = htonl(0xC6120001);
+	TEST_CASE("the tag count follows tag, re-tag and untag, per family") {
+		__u32 v6_before = tag_count(m, SL_AF_INET6);
+
+		CHECK(tag_count(m, SL_AF_INET) == 0, "v4 count %u before", tag_count(m, SL_AF_INET));
+		CHECK(sl_maps_tag_conn(m, &keep, 3) == 0, "tag");
+		CHECK(tag_count(m, SL_AF_INET) == 1, "count %u after a tag", tag_count(m, SL_AF_INET));
+		CHECK(sl_maps_tag_conn(m, &keep, 4) == 0, "re-tag");
+		CHECK(tag_count(m, SL_AF_INET) == 1, "count %u after a re-tag",
+		      tag_count(m, SL_AF_INET));
+		CHECK(tag_count(m, SL_AF_INET6) == v6_before, "v6 count moved");
+		CHECK(sl_maps_untag_conn(m, &keep) == 0, "untag");
+		CHECK(sl_maps_untag_conn(m, &keep) == -ENOENT, "untag twice");
+		CHECK(tag_count(m, SL_AF_INET) == 0, "count %u after untag", tag_count(m, SL_AF_INET));
+	}
+	TEST_CASE("concurrent tags, untags and policy loads never count a present tag away") {
+		CHECK(sl_maps_tag_conn(m, &keep, 3) == 0, "tag the kept tuple");
+		CHECK(pthread_create(&wid, NULL, watch_count, &w) == 0, "watcher");
+		for (int i = 0; i < 4; i++) {
+			t[i] = (struct tagger){ .m = m, .id = 10 + i };
+			CHECK(pthread_create(&tid[i], NULL, tag_churn, &t[i]) == 0, "tagger %d", i);
+		}
+		for (int i = 0; i < 20 && !err; i++)	/* whole-config writes meanwhile */
+			err = apply(m, i % 2 ? policy_a : policy_b);
+		for (int i = 0; i < 4; i++) {
+			pthread_join(tid[i], NULL);
+			CHECK(t[i].err == 0, "tagger %d: %d", i, t[i].err);
+		}
+		atomic_store(&w.stop, true);
+		pthread_join(wid, NULL);
+		CHECK(err == 0, "apply %d", err);
+		CHECK(atomic_load(&w.misses) == 0, "count read 0 in %ld of %ld reads",
+		      (long)atomic_load(&w.misses), (long)atomic_load(&w.checks));
+		CHECK(tag_count(m, SL_AF_INET) == 1, "count %u with one tag left",
+		      tag_count(m, SL_AF_INET));
+		CHECK(sl_maps_untag_conn(m, &keep) == 0 && tag_count(m, SL_AF_INET) == 0,
+		      "count %u after the last untag", tag_count(m, SL_AF_INET));
+	}
+}
+
 static void test_conn_tags(struct sl_maps *m)
 {
 	struct sl_conn_tuple c4 = { .family = SL_AF_INET, .proto = IPPROTO_TCP,
@@ -792,6 +1046,9 @@ static void test_conn_tags(struct sl_maps *m)
 		CHECK(bpf_map_lookup_elem(m->conn_tags_v4, &k4, &tag) && errno == ENOENT,
 		      "v4 tag left");
 		CHECK(sl_maps_untag_conn(m, &c6) == -ENOENT, "untag twice");
+		CHECK(tag_count(m, SL_AF_INET) == 0 && tag_count(m, SL_AF_INET6) == 0,
+		      "counts %u %u after untags", tag_count(m, SL_AF_INET),
+		      tag_count(m, SL_AF_INET6));
 	}
 }
 
@@ -918,7 +1175,9 @@ int main(int argc, char **argv)
 		test_block_and_ban(&m);
 		test_exact_per_family(&m);
 		test_filter_collision(&m);
+		test_prefix_lengths(&m);
 		test_conn_tags(&m);
+		test_conn_tag_counts(&m);
 		test_many_agents(&m);
 		test_gcra_small_burst(&m);
 		sl_maps_close(&m);

@@ -152,6 +152,7 @@ static void drain_events(void)
 static const struct sl_exact_seed test_seed = {
 	.mul = { 0x9E3779B97F4A7C15ULL, 0xC2B2AE3D27D4EB4FULL, 0x165667B19E3779F9ULL,
 		 0x27D4EB2F165667C5ULL },
+	.mul_len = 0xFF51AFD7ED558CCDULL,
 	.add = 0x85EBCA77C2B2AE63ULL,
 };
 
@@ -200,6 +201,8 @@ static void reset_maps(void)
 	clear_filter();
 	delete_all(skel->maps.sl_src_v4);
 	delete_all(skel->maps.sl_src_v6);
+	delete_all(skel->maps.sl_src_lpm_v4);
+	delete_all(skel->maps.sl_src_lpm_v6);
 	delete_all(skel->maps.sl_conn_tags_v4);
 	delete_all(skel->maps.sl_conn_tags_v6);
 	memset(syn_buckets, 0, SL_SYN_BUCKETS * sizeof(*syn_buckets));
@@ -233,10 +236,11 @@ static __u32 filter_bit(int family, const __u32 key[4])
 	return sl_exact_filter_bit(&test_seed, family == 4 ? SL_AF_INET : SL_AF_INET6, key);
 }
 
-/* Sets @key's filter bit, as user/maps.c does before inserting the entry. */
-static void set_filter_bit(int family, const __u32 key[4])
+/* Sets the filter bit of entry @key/@len, as user/maps.c does before
+ * inserting the entry. */
+static void set_filter_bit_len(int family, const __u32 key[4], __u32 len)
 {
-	__u32 bit = filter_bit(family, key);
+	__u32 bit = sl_src_filter_bit(&test_seed, family == 4 ? SL_AF_INET : SL_AF_INET6, key, len);
 	__u32 word = bit / SL_EXACT_FILTER_WORD_BITS;
 	__u64 bits = 0;
 	int fd = map_fd(skel->maps.sl_exact_filter);
@@ -246,6 +250,11 @@ static void set_filter_bit(int family, const __u32 key[4])
 	bpf_map_update_elem(fd, &word, &bits, BPF_ANY);
 	if (n_filter_words < MAX_FILTER_WORDS)
 		filter_words[n_filter_words++] = word;
+}
+
+static void set_filter_bit(int family, const __u32 key[4])
+{
+	set_filter_bit_len(family, key, family == 4 ? 32 : 128);
 }
 
 static void add_exact_key(int family, const __u32 key[4], __u64 deny_until_ns, __u32 agent_id)
@@ -271,23 +280,51 @@ static void add_exact(const char *addr, __u64 deny_until_ns, __u32 agent_id)
 	add_exact_key(family_of(addr), key, deny_until_ns, agent_id);
 }
 
+/* Adds @len to a length list kept longest first, once. */
+static void list_len(__u8 *n, __u8 *list, __u8 len)
+{
+	int i = *n;
+
+	for (int k = 0; k < *n; k++)
+		if (list[k] == len)
+			return;
+	while (i > 0 && list[i - 1] < len) {
+		list[i] = list[i - 1];
+		i--;
+	}
+	list[i] = len;
+	++*n;
+}
+
+/* A prefix entry as user/maps.c writes it: key masked to its length, filter
+ * bit set, length listed in sl_config, in the hash and in its trie. */
 static void add_prefix(const char *addr, __u32 prefixlen, __u64 deny_until_ns, __u32 agent_id)
 {
 	struct sl_src_value val = { .eff_deny_until_ns = deny_until_ns,
 				    .eff_agent_id = agent_id };
+	struct sl_pfx_v6_key key = { .prefixlen = prefixlen };
+	int family = family_of(addr);
 
-	if (family_of(addr) == 4) {
-		struct sl_lpm_v4_key key = { .prefixlen = prefixlen };
+	frame_addr(family, addr, key.addr);
+	for (__u32 w = 0; w < 4; w++) {
+		int bits = (int)prefixlen - 32 * (int)w;
+		__u32 mask = bits <= 0 ? 0 : bits >= 32 ? ~0U : ~0U << (32 - bits);
 
-		inet_pton(AF_INET, addr, &key.addr);
-		bpf_map_update_elem(map_fd(skel->maps.sl_src_v4), &key, &val, BPF_ANY);
+		key.addr[w] = htonl(ntohl(key.addr[w]) & mask);
+	}
+	set_filter_bit_len(family, key.addr, prefixlen);
+	if (family == 4) {
+		struct sl_pfx_v4_key k4 = { .prefixlen = prefixlen, .addr = key.addr[0] };
+
+		bpf_map_update_elem(map_fd(skel->maps.sl_src_v4), &k4, &val, BPF_ANY);
+		bpf_map_update_elem(map_fd(skel->maps.sl_src_lpm_v4), &k4, &val, BPF_ANY);
 		cfg.n_prefix_v4++;
+		list_len(&cfg.n_prefix_lens_v4, cfg.prefix_lens_v4, (__u8)prefixlen);
 	} else {
-		struct sl_lpm_v6_key key = { .prefixlen = prefixlen };
-
-		inet_pton(AF_INET6, addr, key.addr);
 		bpf_map_update_elem(map_fd(skel->maps.sl_src_v6), &key, &val, BPF_ANY);
+		bpf_map_update_elem(map_fd(skel->maps.sl_src_lpm_v6), &key, &val, BPF_ANY);
 		cfg.n_prefix_v6++;
+		list_len(&cfg.n_prefix_lens_v6, cfg.prefix_lens_v6, (__u8)prefixlen);
 	}
 }
 
@@ -302,13 +339,16 @@ static void tag_conn(const struct frame_spec *spec, __u32 agent_id)
 
 	frame_addr(s.family, s.src, k6.saddr);
 	frame_addr(s.family, s.dst, k6.daddr);
+	/* Counted as user/maps.c counts, so the packet path probes the table. */
 	if (s.family == 6) {
 		bpf_map_update_elem(map_fd(skel->maps.sl_conn_tags_v6), &k6, &tag, BPF_ANY);
+		cfg.n_conn_tags_v6++;
 		return;
 	}
 	k4 = (struct sl_conn_v4_key){ .saddr = k6.saddr[0], .daddr = k6.daddr[0],
 				      .sport = k6.sport, .dport = k6.dport, .proto = k6.proto };
 	bpf_map_update_elem(map_fd(skel->maps.sl_conn_tags_v4), &k4, &tag, BPF_ANY);
+	cfg.n_conn_tags_v4++;
 }
 
 static void put_agent(__u32 id, const struct sl_agent *a)
@@ -478,6 +518,60 @@ static void s_deny_prefix(const struct fixture *fx)
 		   family_of(src) == 4 ? 24 : 64, SL_FOREVER, 0);
 }
 
+/* Nested prefixes at several lengths, the source in all of them: the
+ * longest decides (it carries what userspace folded in from the others). */
+static void s_prefix_longest(const struct fixture *fx)
+{
+	if (family_of(src_of(fx)) == 4) {
+		add_prefix("198.0.0.0", 8, SL_FOREVER, 0);
+		add_prefix("198.18.0.0", 15, SL_FOREVER, 0);
+		add_prefix("198.18.0.0", 23, 0, AG_SOURCE);
+		add_prefix("198.18.0.0", 30, SL_FOREVER, 0);	/* .0-.3: not the source */
+		add_prefix("10.0.0.0", 24, SL_FOREVER, 0);
+	} else {
+		add_prefix("2001:db8::", 20, SL_FOREVER, 0);
+		add_prefix("2001:db8::", 52, 0, AG_SOURCE);
+		add_prefix("2001:db8::", 127, SL_FOREVER, 0);	/* ::0-::1: not the source */
+		add_prefix("2001:db9::", 64, SL_FOREVER, 0);
+	}
+	put_agent(AG_SOURCE, &(struct sl_agent){ 0 });
+}
+
+/* More lengths than the hash probes cover: the trie answers, the same.
+ * The hashes are emptied to prove it is the trie. */
+static void s_prefix_many_lengths(const struct fixture *fx)
+{
+	s_prefix_longest(fx);
+	for (__u32 len = 1; len <= SL_PREFIX_PROBES_V4; len++)	/* elsewhere: never the source */
+		add_prefix(family_of(src_of(fx)) == 4 ? "10.0.0.0" : "2001:db9::",
+			   family_of(src_of(fx)) == 4 ? len + 8 : len + 64, SL_FOREVER, 0);
+	delete_all(skel->maps.sl_src_v4);
+	delete_all(skel->maps.sl_src_v6);
+}
+
+/* Only the trie has the entry while the hash probes are in charge: proves
+ * which of the two answers (with few lengths, the hashes). */
+static void s_prefix_trie_only(const struct fixture *fx)
+{
+	add_prefix(family_of(src_of(fx)) == 4 ? "198.18.0.0" : "2001:db8::",
+		   family_of(src_of(fx)) == 4 ? 16 : 48, SL_FOREVER, 0);
+	delete_all(skel->maps.sl_src_v4);
+	delete_all(skel->maps.sl_src_v6);
+}
+
+/* The same, the longest containing entry a deny at an odd length. */
+static void s_prefix_longest_deny(const struct fixture *fx)
+{
+	if (family_of(src_of(fx)) == 4) {
+		add_prefix("198.18.0.0", 16, 0, AG_SOURCE);
+		add_prefix("198.18.0.0", 27, SL_FOREVER, 0);
+	} else {
+		add_prefix("2001:db8::", 32, 0, AG_SOURCE);
+		add_prefix("2001:db8::", 97, SL_FOREVER, 0);
+	}
+	put_agent(AG_SOURCE, &(struct sl_agent){ 0 });
+}
+
 static void s_deny_miss(const struct fixture *fx)
 {
 	(void)fx;
@@ -577,6 +671,20 @@ static void s_tag_other_proto(const struct fixture *fx)
 static void s_tag_banned(const struct fixture *fx)
 {
 	tagged_agent(fx, &(struct sl_agent){ .banned_until_ns = SL_FOREVER });
+}
+
+/* A banned agent's tag in the table while its family's count says none:
+ * the count gates the probe, so the tag is not even looked at. */
+static void s_tag_banned_uncounted(const struct fixture *fx)
+{
+	tagged_agent(fx, &(struct sl_agent){ .banned_until_ns = SL_FOREVER });
+	if (fx->in.family == 6) {
+		cfg.n_conn_tags_v6 = 0;
+		cfg.n_conn_tags_v4 = 1;
+	} else {
+		cfg.n_conn_tags_v4 = 0;
+		cfg.n_conn_tags_v6 = 1;
+	}
 }
 
 static void s_tag_banned_deadline(const struct fixture *fx)
@@ -1054,6 +1162,22 @@ static const struct fixture fixtures[] = {
 	{ "deny expired (block_until passed) passes", { V4 }, s_deny_expired, PASS, R(ALLOWED) },
 	{ "deny prefix v4 /24", { V4, .src = "198.18.0.77" }, s_deny_prefix, DROP, R(DENY) },
 	{ "deny prefix v6 /64", { V6, .src = "2001:db8::beef" }, s_deny_prefix, DROP, R(DENY) },
+	{ "prefixes /8 /15 /23 /30: the longest holding v4 decides", { V4, .src = "198.18.0.77" },
+	  s_prefix_longest, PASS, R(ALLOWED), .agent = AG_SOURCE },
+	{ "prefixes /20 /52 /127: the longest holding v6 decides", { V6, .src = "2001:db8::beef" },
+	  s_prefix_longest, PASS, R(ALLOWED), .agent = AG_SOURCE },
+	{ "9+ lengths v4: the trie decides, the longest holding", { V4, .src = "198.18.0.77" },
+	  s_prefix_many_lengths, PASS, R(ALLOWED), .agent = AG_SOURCE },
+	{ "9+ lengths v6: the trie decides, the longest holding", { V6, .src = "2001:db8::beef" },
+	  s_prefix_many_lengths, PASS, R(ALLOWED), .agent = AG_SOURCE },
+	{ "few lengths v4: hash probes decide, not the trie", { V4 }, s_prefix_trie_only,
+	  PASS, R(ALLOWED) },
+	{ "few lengths v6: hash probes decide, not the trie", { V6 }, s_prefix_trie_only,
+	  PASS, R(ALLOWED) },
+	{ "deny prefix v4 /27 inside an identity /16", { V4, .src = "198.18.0.17" },
+	  s_prefix_longest_deny, DROP, R(DENY) },
+	{ "deny prefix v6 /97 inside an identity /32", { V6, .src = "2001:db8::7f:1" },
+	  s_prefix_longest_deny, DROP, R(DENY) },
 	{ "deny miss v4", { V4 }, s_deny_miss, PASS, R(ALLOWED) },
 	{ "deny miss v6", { V6 }, s_deny_miss, PASS, R(ALLOWED) },
 	{ "deny entry skipped when n_exact_v4 is 0", { V4 }, s_deny_ungated, PASS, R(ALLOWED) },
@@ -1074,6 +1198,10 @@ static const struct fixture fixtures[] = {
 	  .check = check_unchanged },
 	{ "tagged agent banned v6 udp", { V6, UDP }, s_tag_banned, DROP, R(BANNED),
 	  .agent = AG_TAGGED },
+	{ "tag of a banned agent unseen while n_conn_tags_v4 is 0", { V4 }, s_tag_banned_uncounted,
+	  PASS, R(ALLOWED) },
+	{ "tag of a banned agent unseen while n_conn_tags_v6 is 0", { V6 }, s_tag_banned_uncounted,
+	  PASS, R(ALLOWED) },
 	{ "tcp tag does not tag udp, v4", { V4, UDP }, s_tag_other_proto, PASS, R(ALLOWED) },
 	{ "udp tag does not tag tcp, v6", { V6 }, s_tag_other_proto, PASS, R(ALLOWED) },
 	{ "tagged agent banned until a deadline", { V4 }, s_tag_banned_deadline, DROP, R(BANNED),
@@ -1629,9 +1757,53 @@ static void test_agent_state_layout(void)
 	}
 }
 
+/*
+ * The writer's side of the tag gate: user/maps.c's sl_maps_tag_conn counts
+ * the tag in sl_config, so the packet path probes and a banned agent's
+ * connection drops; untag counts it away, and the connection passes again.
+ */
+static void test_tag_via_writer(int family)
+{
+	struct frame_spec spec = frame_defaults((struct frame_spec){ .family = (__u8)family });
+	struct sl_conn_tuple c = { .family = family == 4 ? SL_AF_INET : SL_AF_INET6,
+				   .proto = spec.proto, .sport = htons(spec.sport),
+				   .dport = htons(spec.dport) };
+	static struct run r;
+	struct sl_maps m;
+	char name[96];
+
+	snprintf(name, sizeof(name), "v%d: a tag written by sl_maps_tag_conn is judged; "
+		 "untag skips the probe again", family);
+	frame_addr(family, spec.src, c.saddr);
+	frame_addr(family, spec.dst, c.daddr);
+	TEST_CASE(name) {
+		reset_maps();
+		put_agent(AG_TAGGED, &(struct sl_agent){ .banned_until_ns = SL_FOREVER });
+		write_config();
+		sl_maps_init_closed(&m);
+		m.config = map_fd(skel->maps.sl_config);
+		m.conn_tags_v4 = map_fd(skel->maps.sl_conn_tags_v4);
+		m.conn_tags_v6 = map_fd(skel->maps.sl_conn_tags_v6);
+		memset(&r, 0, sizeof(r));
+		r.in_len = (__u32)frame_build(&spec, r.in);
+		run_prog(skel->progs.sluice_xdp, &r, 1);
+		CHECK(r.err == 0 && r.retval == XDP_PASS, "untagged: action %u", r.retval);
+		CHECK(sl_maps_tag_conn(&m, &c, AG_TAGGED) == 0, "tag");
+		run_prog(skel->progs.sluice_xdp, &r, 1);
+		CHECK(r.err == 0 && r.retval == XDP_DROP, "tagged, banned: action %u", r.retval);
+		CHECK(sl_maps_untag_conn(&m, &c) == 0, "untag");
+		run_prog(skel->progs.sluice_xdp, &r, 1);
+		CHECK(r.err == 0 && r.retval == XDP_PASS, "untagged again: action %u", r.retval);
+		/* The fds are the skeleton's: only the mapping is ours to undo. */
+		m.config = m.conn_tags_v4 = m.conn_tags_v6 = -1;
+		sl_maps_close(&m);
+		drain_events();
+	}
+}
+
 /* The reply of a tagged connection (reversed tuple) counts towards its agent. */
 static void test_egress(const char *name, const struct frame_spec *agent_side, bool tagged,
-			__u16 protect)
+			__u16 protect, bool counted)
 {
 	struct frame_spec a = frame_defaults(*agent_side);
 	struct frame_spec reply = a;
@@ -1647,15 +1819,17 @@ static void test_egress(const char *name, const struct frame_spec *agent_side, b
 		reset_maps();
 		if (!protect)
 			memset(cfg.ports, 0, sizeof(cfg.ports));
-		write_config();
 		if (tagged)
 			tag_conn(&a, AG_EGRESS);
+		if (!counted)
+			cfg.n_conn_tags_v4 = cfg.n_conn_tags_v6 = 0;
+		write_config();
 		memset(&r, 0, sizeof(r));
 		r.in_len = (__u32)frame_build(&reply, r.in);
 		run_measured(skel->progs.sluice_tc_egress, &r, AG_EGRESS, 1);
 		CHECK(r.err == 0 && r.retval == (__u32)TC_ACT_UNSPEC, "err %d action %d, want UNSPEC",
 		      r.err, (int)r.retval);
-		if (tagged && protect) {
+		if (tagged && protect && counted) {
 			want[SL_STAT_EGRESS_PACKETS] = 1;
 			want[SL_STAT_EGRESS_BYTES] = r.in_len;
 		}
@@ -1671,14 +1845,18 @@ static void test_egress(const char *name, const struct frame_spec *agent_side, b
 
 static void run_egress_cases(void)
 {
-	test_egress("tc egress: tagged v4 reply counts tx", &(struct frame_spec){ V4 }, true, 1);
+	test_egress("tc egress: tagged v4 reply counts tx", &(struct frame_spec){ V4 }, true, 1,
+		    true);
 	test_egress("tc egress: tagged v6 udp reply counts tx",
-		    &(struct frame_spec){ V6, UDP }, true, 1);
+		    &(struct frame_spec){ V6, UDP }, true, 1, true);
 	test_egress("tc egress: tagged reply in qinq counts tx",
-		    &(struct frame_spec){ V4, .vlans = 2 }, true, 1);
-	test_egress("tc egress: untagged reply not counted", &(struct frame_spec){ V4 }, false, 1);
+		    &(struct frame_spec){ V4, .vlans = 2 }, true, 1, true);
+	test_egress("tc egress: untagged reply not counted", &(struct frame_spec){ V4 }, false, 1,
+		    true);
 	test_egress("tc egress: unprotected source port not counted", &(struct frame_spec){ V4 },
-		    true, 0);
+		    true, 0, true);
+	test_egress("tc egress: tag unseen while the tag count is 0 (probe skipped)",
+		    &(struct frame_spec){ V4 }, true, 1, false);
 }
 
 /* --- setup ------------------------------------------------------------------------ */
@@ -1747,6 +1925,8 @@ int main(int argc, char **argv)
 	test_events_lost();
 	test_budget_burst();
 	test_budget_contended();
+	test_tag_via_writer(4);
+	test_tag_via_writer(6);
 	run_egress_cases();
 	run_syn_level_cases();
 	test_syn_spoofed_flood();

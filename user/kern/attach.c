@@ -718,7 +718,8 @@ static bool links_left(const char *pin_dir)
 
 static const char *const pinned_maps[] = {
 	SL_MAP_CONFIG, SL_MAP_EXACT_V4, SL_MAP_EXACT_V6, SL_MAP_EXACT_FILTER,
-	SL_MAP_SRC_V4, SL_MAP_SRC_V6, SL_MAP_CONN_TAGS_V4, SL_MAP_CONN_TAGS_V6,
+	SL_MAP_SRC_V4, SL_MAP_SRC_V6, SL_MAP_SRC_LPM_V4, SL_MAP_SRC_LPM_V6,
+	SL_MAP_CONN_TAGS_V4, SL_MAP_CONN_TAGS_V6,
 	SL_MAP_AGENTS, SL_MAP_AGENT_STATE, SL_MAP_AGENT_STATS, SL_MAP_SYN_BUCKETS,
 	SL_MAP_STATS, SL_MAP_EVLIMIT, SL_MAP_EVFOLD, SL_MAP_EVENTS,
 	/* Per-source SYN maps of older versions (now sl_syn_buckets): a detach

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -35,6 +36,8 @@ static const struct map_slot map_slots[] = {
 	SLOT(exact_filter, SL_MAP_EXACT_FILTER),
 	SLOT(src_v4, SL_MAP_SRC_V4),
 	SLOT(src_v6, SL_MAP_SRC_V6),
+	SLOT(src_lpm_v4, SL_MAP_SRC_LPM_V4),
+	SLOT(src_lpm_v6, SL_MAP_SRC_LPM_V6),
 	SLOT(conn_tags_v4, SL_MAP_CONN_TAGS_V4),
 	SLOT(conn_tags_v6, SL_MAP_CONN_TAGS_V6),
 	SLOT(agents, SL_MAP_AGENTS),
@@ -65,10 +68,21 @@ void sl_maps_init_closed(struct sl_maps *m)
 	for (size_t i = 0; i < sizeof(map_slots) / sizeof(map_slots[0]); i++)
 		*slot_fd(m, &map_slots[i]) = -1;
 	m->lock_fd = -1;
+	m->config_mem = NULL;
+}
+
+static size_t config_map_len(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (sizeof(struct sl_config) + page - 1) / page * page;
 }
 
 void sl_maps_close(struct sl_maps *m)
 {
+	if (m->config_mem)
+		munmap(m->config_mem, config_map_len());
+	m->config_mem = NULL;
 	for (size_t i = 0; i < sizeof(map_slots) / sizeof(map_slots[0]); i++) {
 		int *fd = slot_fd(m, &map_slots[i]);
 
@@ -185,12 +199,91 @@ int sl_maps_read_config(struct sl_maps *m, struct sl_config *cfg)
 	return bpf_map_lookup_elem(m->config, &zero, cfg) ? -errno : 0;
 }
 
+/*
+ * sl_config as mapped memory (the map is BPF_F_MMAPABLE), mapped on first
+ * use and shared by every thread of the process; NULL with errno set when
+ * it cannot be mapped.
+ */
+static struct sl_config *config_mem(struct sl_maps *m)
+{
+	struct sl_config *mem = __atomic_load_n(&m->config_mem, __ATOMIC_ACQUIRE);
+	struct sl_config *expect = NULL;
+
+	if (mem)
+		return mem;
+	if (m->config < 0) {
+		errno = EBADF;
+		return NULL;
+	}
+	mem = mmap(NULL, config_map_len(), PROT_READ | PROT_WRITE, MAP_SHARED, m->config, 0);
+	if (mem == MAP_FAILED)
+		return NULL;
+	if (!__atomic_compare_exchange_n(&m->config_mem, &expect, mem, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		munmap(mem, config_map_len());	/* another thread mapped it first */
+		return expect;
+	}
+	return mem;
+}
+
+/*
+ * One family's list of prefix lengths, where packets read it while it
+ * changes.  A reader reads the count, then the lengths below it; each
+ * write keeps every length of the smaller of old and new list visible.
+ * Growing (new list a superset, as open_gates writes): raise the count,
+ * then write from the end, so an old length moves right before its slot is
+ * overwritten.  Shrinking (a subset, the final write of a swap): write from
+ * the front, each length landing left of or on its old slot, then lower
+ * the count.  Stale bytes past the count are lengths written earlier.
+ */
+static void write_lens(__u8 *n_mem, __u8 *list_mem, __u8 n, const __u8 *list)
+{
+	if (n >= __atomic_load_n(n_mem, __ATOMIC_RELAXED)) {
+		__atomic_store_n(n_mem, n, __ATOMIC_RELEASE);
+		for (int i = n - 1; i >= 0; i--)
+			__atomic_store_n(&list_mem[i], list[i], __ATOMIC_RELEASE);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		__atomic_store_n(&list_mem[i], list[i], __ATOMIC_RELEASE);
+	__atomic_store_n(n_mem, n, __ATOMIC_RELEASE);
+}
+
+/* Copies bytes [@from, @to) of @cfg into the mapping. */
+static void config_copy(struct sl_config *mem, const struct sl_config *cfg, size_t from,
+			size_t to)
+{
+	memcpy((char *)mem + from, (const char *)cfg + from, to - from);
+}
+
+/*
+ * Writes @cfg into the live config except n_conn_tags_*, which only the
+ * atomic adds of the tag functions change: a config read, edited and
+ * written back never undoes a tag counted meanwhile.
+ */
 static int write_config(struct sl_maps *m, const struct sl_config *cfg)
 {
-	__u32 zero = 0;
+	struct sl_config *mem = config_mem(m);
 
-	return bpf_map_update_elem(m->config, &zero, cfg, BPF_ANY) ? -errno : 0;
+	if (!mem)
+		return -errno;
+	config_copy(mem, cfg, 0, offsetof(struct sl_config, n_conn_tags_v4));
+	config_copy(mem, cfg, offsetof(struct sl_config, syn_src_interval_ns),
+		    offsetof(struct sl_config, n_prefix_lens_v4));
+	write_lens(&mem->n_prefix_lens_v4, mem->prefix_lens_v4, cfg->n_prefix_lens_v4,
+		   cfg->prefix_lens_v4);
+	write_lens(&mem->n_prefix_lens_v6, mem->prefix_lens_v6, cfg->n_prefix_lens_v6,
+		   cfg->prefix_lens_v6);
+	config_copy(mem, cfg, offsetof(struct sl_config, ports), sizeof(*cfg));
+	return 0;
 }
+
+_Static_assert(offsetof(struct sl_config, syn_src_interval_ns) ==
+	       offsetof(struct sl_config, n_conn_tags_v6) + sizeof(__u32),
+	       "n_conn_tags_* sit between the first and second copied ranges");
+_Static_assert(offsetof(struct sl_config, ports) ==
+	       offsetof(struct sl_config, prefix_lens_v6) + SL_PREFIX_LENS_V6,
+	       "the length lists end where the ports begin");
 
 int sl_maps_sum_percpu(int map_fd, __u32 key, __u64 *out, size_t n)
 {
@@ -221,19 +314,22 @@ out:
 
 /*
  * Where each entry of the source table lives: exact addresses in their
- * family's hash (keyed by the bare address), shorter prefixes in their
- * family's LPM trie.
+ * family's exact hash (keyed by the bare address), shorter prefixes in
+ * their family's prefix hash (keyed by length and masked address) and again
+ * in its LPM trie (same key), which the packet path asks instead when the
+ * family has more than SL_PREFIX_PROBES_* lengths.  Read back from the hashes.
  */
 enum src_map_kind { SRC_EXACT_V4, SRC_EXACT_V6, SRC_V4, SRC_V6 };
 #define SRC_KINDS (SRC_V6 + 1)
 
 struct src_key {
 	int map_fd;
+	int mirror_fd;		/* the LPM trie holding prefixes again, or -1 */
 	union {
 		__u32 exact_v4;
 		struct sl_v6_addr_key exact_v6;
-		struct sl_lpm_v4_key v4;
-		struct sl_lpm_v6_key v6;
+		struct sl_pfx_v4_key v4;
+		struct sl_pfx_v6_key v6;
 	} u;
 };
 
@@ -249,6 +345,7 @@ static enum src_map_kind src_kind_of(const struct sl_prefix *p)
 static void src_key_of(struct sl_maps *m, const struct sl_prefix *p, struct src_key *k)
 {
 	memset(k, 0, sizeof(*k));
+	k->mirror_fd = -1;
 	switch (src_kind_of(p)) {
 	case SRC_EXACT_V4:
 		k->map_fd = m->exact_v4;
@@ -260,11 +357,13 @@ static void src_key_of(struct sl_maps *m, const struct sl_prefix *p, struct src_
 		break;
 	case SRC_V4:
 		k->map_fd = m->src_v4;
+		k->mirror_fd = m->src_lpm_v4;
 		k->u.v4.prefixlen = p->prefixlen;
 		k->u.v4.addr = p->addr[0];
 		break;
 	case SRC_V6:
 		k->map_fd = m->src_v6;
+		k->mirror_fd = m->src_lpm_v6;
 		k->u.v6.prefixlen = p->prefixlen;
 		memcpy(k->u.v6.addr, p->addr, sizeof(p->addr));
 		break;
@@ -286,14 +385,14 @@ static void prefix_of_key(enum src_map_kind kind, const void *key, struct sl_pre
 		p->prefixlen = 128;
 		break;
 	case SRC_V4: {
-		const struct sl_lpm_v4_key *k = key;
+		const struct sl_pfx_v4_key *k = key;
 
 		p->addr[0] = k->addr;
 		p->prefixlen = k->prefixlen;
 		break;
 	}
 	case SRC_V6: {
-		const struct sl_lpm_v6_key *k = key;
+		const struct sl_pfx_v6_key *k = key;
 
 		memcpy(p->addr, k->addr, sizeof(p->addr));
 		p->prefixlen = k->prefixlen;
@@ -304,8 +403,8 @@ static void prefix_of_key(enum src_map_kind kind, const void *key, struct sl_pre
 
 static int read_src_map(int fd, enum src_map_kind kind, struct srctab *t)
 {
-	/* Big enough for every kind's key: the v6 LPM key is the largest. */
-	struct sl_lpm_v6_key key, next;
+	/* Big enough for every kind's key: the v6 prefix key is the largest. */
+	struct sl_pfx_v6_key key, next;
 	struct sl_src_value val;
 	struct sl_prefix p;
 	void *prev = NULL;
@@ -339,21 +438,61 @@ int sl_maps_read_srctab(struct sl_maps *m, struct srctab *t)
 	return err;
 }
 
-/* Entries per map: the counts sl_config gates each lookup with. */
+/* Entries per map, and the prefix lengths in use: what sl_config gates
+ * each lookup with. */
 struct src_counts {
 	__u32 n[SRC_KINDS];	/* by enum src_map_kind */
+	__u64 lens_v4;		/* bit L: sl_src_v4 holds a /L */
+	__u64 lens_v6[2];	/* bit L of the 128: sl_src_v6 holds a /L */
 };
 
 static void count_entries(const struct srctab *t, struct src_counts *c)
 {
 	memset(c, 0, sizeof(*c));
-	for (size_t i = 0; i < t->n; i++)
-		c->n[src_kind_of(&t->v[i].pfx)]++;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct sl_prefix *p = &t->v[i].pfx;
+		enum src_map_kind kind = src_kind_of(p);
+
+		c->n[kind]++;
+		if (kind == SRC_V4)
+			c->lens_v4 |= 1ULL << p->prefixlen;
+		else if (kind == SRC_V6)
+			c->lens_v6[p->prefixlen / 64] |= 1ULL << (p->prefixlen % 64);
+	}
 }
 
 static __u32 max_u32(__u32 a, __u32 b)
 {
 	return a > b ? a : b;
+}
+
+static bool len_bit(const __u64 *bits, unsigned int len)
+{
+	return (bits[len / 64] >> (len % 64)) & 1;
+}
+
+/* A length bitmap as sl_config's list, longest first. */
+static void lens_to_list(const __u64 *bits, unsigned int cap, __u8 *n, __u8 *list)
+{
+	*n = 0;
+	for (unsigned int len = cap; len-- > 0;)
+		if (len_bit(bits, len))
+			list[(*n)++] = (__u8)len;
+}
+
+/* Adds sl_config's list of lengths to a bitmap (bounded: the map is trusted
+ * no further than its declared sizes). */
+static void lens_add_list(__u64 *bits, unsigned int cap, __u8 n, const __u8 *list)
+{
+	for (unsigned int i = 0; i < n && i < cap; i++)
+		if (list[i] < cap)
+			bits[list[i] / 64] |= 1ULL << (list[i] % 64);
+}
+
+static void set_config_lens(struct sl_config *cfg, const __u64 *v4, const __u64 *v6)
+{
+	lens_to_list(v4, SL_PREFIX_LENS_V4, &cfg->n_prefix_lens_v4, cfg->prefix_lens_v4);
+	lens_to_list(v6, SL_PREFIX_LENS_V6, &cfg->n_prefix_lens_v6, cfg->prefix_lens_v6);
 }
 
 /* Writes new and changed entries of @new, then deletes what only @old has. */
@@ -370,6 +509,10 @@ static int write_src_diff(struct sl_maps *m, struct srctab *old, struct srctab *
 		src_key_of(m, &new->v[i].pfx, &k);
 		if (bpf_map_update_elem(k.map_fd, &k.u, &new->v[i].val, BPF_ANY))
 			return -errno;
+		/* Same key layout: prefix length first, masked address. */
+		if (k.mirror_fd >= 0 &&
+		    bpf_map_update_elem(k.mirror_fd, &k.u, &new->v[i].val, BPF_ANY))
+			return -errno;
 		(*updated)++;
 	}
 	for (size_t i = 0; i < old->n; i++) {
@@ -377,6 +520,8 @@ static int write_src_diff(struct sl_maps *m, struct srctab *old, struct srctab *
 			continue;
 		src_key_of(m, &old->v[i].pfx, &k);
 		if (bpf_map_delete_elem(k.map_fd, &k.u) && errno != ENOENT)
+			return -errno;
+		if (k.mirror_fd >= 0 && bpf_map_delete_elem(k.mirror_fd, &k.u) && errno != ENOENT)
 			return -errno;
 		(*deleted)++;
 	}
@@ -403,17 +548,14 @@ static void filter_plan_free(struct filter_plan *fp)
 	free(fp->after);
 }
 
-/* Sets the bit of every exact entry of @t in @words. */
+/* Sets the bit of every entry of @t, exact or prefix, in @words. */
 static void filter_add_table(__u64 *words, const struct sl_exact_seed *seed,
 			     const struct srctab *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		const struct sl_prefix *p = &t->v[i].pfx;
-		__u32 bit;
+		__u32 bit = sl_src_filter_bit(seed, p->family, p->addr, p->prefixlen);
 
-		if (!srctab_is_exact(p))
-			continue;
-		bit = sl_exact_filter_bit(seed, p->family, p->addr);
 		words[bit / SL_EXACT_FILTER_WORD_BITS] |= 1ULL << (bit % SL_EXACT_FILTER_WORD_BITS);
 	}
 }
@@ -469,6 +611,7 @@ static int ensure_filter_seed(struct sl_maps *m, struct sl_config *cur)
 		return -EIO;
 	for (size_t i = 0; i < sizeof(seed->mul) / sizeof(seed->mul[0]); i++)
 		seed->mul[i] |= 1;
+	seed->mul_len |= 1;
 	cur->flags &= ~SL_CFG_F_EXACT_FILTER;
 	return write_config(m, cur);
 }
@@ -482,18 +625,23 @@ static int ensure_filter_seed(struct sl_maps *m, struct sl_config *cur)
  */
 static int open_gates(struct sl_maps *m, struct sl_config *cur, const struct src_counts *c)
 {
+	__u64 v4 = c->lens_v4, v6[2] = { c->lens_v6[0], c->lens_v6[1] };
+
 	cur->n_exact_v4 = max_u32(cur->n_exact_v4, c->n[SRC_EXACT_V4]);
 	cur->n_exact_v6 = max_u32(cur->n_exact_v6, c->n[SRC_EXACT_V6]);
 	cur->n_prefix_v4 = max_u32(cur->n_prefix_v4, c->n[SRC_V4]);
 	cur->n_prefix_v6 = max_u32(cur->n_prefix_v6, c->n[SRC_V6]);
+	lens_add_list(&v4, SL_PREFIX_LENS_V4, cur->n_prefix_lens_v4, cur->prefix_lens_v4);
+	lens_add_list(v6, SL_PREFIX_LENS_V6, cur->n_prefix_lens_v6, cur->prefix_lens_v6);
+	set_config_lens(cur, &v4, v6);
 	cur->flags |= SL_CFG_F_EXACT_FILTER;
 	return write_config(m, cur);
 }
 
 /*
  * Swaps the maps' source table from @old to @new.  The gates a packet
- * reads before probing an exact table or trie (counts in sl_config, bits
- * in sl_exact_filter) are raised before entries appear and lowered only
+ * reads before probing a source table (counts and prefix lengths in
+ * sl_config, bits in sl_exact_filter) are raised before entries appear and lowered only
  * after entries are gone: a live entry is never skipped.  @cfg is written
  * at the end with the final counts and the filter's seed (and whatever
  * else the caller changed in it).
@@ -527,6 +675,7 @@ static int swap_srctab(struct sl_maps *m, struct sl_config *cfg, struct srctab *
 	cfg->n_exact_v6 = c.n[SRC_EXACT_V6];
 	cfg->n_prefix_v4 = c.n[SRC_V4];
 	cfg->n_prefix_v6 = c.n[SRC_V6];
+	set_config_lens(cfg, &c.lens_v4, c.lens_v6);
 	cfg->exact_seed = cur.exact_seed;
 	cfg->flags |= SL_CFG_F_EXACT_FILTER;
 	rep->src_total = (unsigned int)new->n;
@@ -688,25 +837,65 @@ static int conn_key_of(struct sl_maps *m, const struct sl_conn_tuple *c,
 	return m->conn_tags_v6;
 }
 
+/* The count in sl_config that gates @c's family's tag probe. */
+static __u32 *conn_count_of(struct sl_config *mem, const struct sl_conn_tuple *c)
+{
+	return c->family == SL_AF_INET ? &mem->n_conn_tags_v4 : &mem->n_conn_tags_v6;
+}
+
+/* How often tag_conn retries when untags race it on the same tuple. */
+#define TAG_RETRIES 16
+
+/*
+ * The count is raised before the tag is inserted and lowered only after a
+ * tag is deleted, so it never falls below the table's entries: a packet
+ * that reads 0 finds no tag to miss.  Replacing an existing tag adds no
+ * entry, so its increment is given back.  Lock-free: sluiced's workers
+ * call these concurrently, and no config write touches the counts.
+ */
 int sl_maps_tag_conn(struct sl_maps *m, const struct sl_conn_tuple *c, __u32 agent_id)
 {
 	struct sl_conn_tag tag = { .agent_id = agent_id, .tagged_ns = sl_now_ns() };
+	struct sl_config *mem = config_mem(m);
 	struct sl_conn_v4_key k4;
 	struct sl_conn_v6_key k6;
 	const void *key;
-	int fd = conn_key_of(m, c, &k4, &k6, &key);
+	int fd = conn_key_of(m, c, &k4, &k6, &key), err = -EAGAIN;
+	__u32 *count;
 
-	return bpf_map_update_elem(fd, key, &tag, BPF_ANY) ? -errno : 0;
+	if (!mem)
+		return -errno;
+	count = conn_count_of(mem, c);
+	__atomic_fetch_add(count, 1, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < TAG_RETRIES && err == -EAGAIN; i++) {
+		if (!bpf_map_update_elem(fd, key, &tag, BPF_NOEXIST))
+			return 0;	/* a new entry: the increment stays */
+		err = -errno;
+		if (err != -EEXIST)
+			break;
+		/* Already tagged: replace it, unless an untag just removed it. */
+		err = bpf_map_update_elem(fd, key, &tag, BPF_EXIST) ? -errno : 0;
+		if (err == -ENOENT)
+			err = -EAGAIN;
+	}
+	__atomic_fetch_sub(count, 1, __ATOMIC_SEQ_CST);
+	return err;
 }
 
 int sl_maps_untag_conn(struct sl_maps *m, const struct sl_conn_tuple *c)
 {
+	struct sl_config *mem = config_mem(m);
 	struct sl_conn_v4_key k4;
 	struct sl_conn_v6_key k6;
 	const void *key;
 	int fd = conn_key_of(m, c, &k4, &k6, &key);
 
-	return bpf_map_delete_elem(fd, key) ? -errno : 0;
+	if (!mem)
+		return -errno;
+	if (bpf_map_delete_elem(fd, key))
+		return -errno;
+	__atomic_fetch_sub(conn_count_of(mem, c), 1, __ATOMIC_SEQ_CST);
+	return 0;
 }
 
 /* --- agents ---------------------------------------------------------------- */

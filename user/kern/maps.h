@@ -28,6 +28,8 @@ struct sl_maps {
 	int exact_filter;
 	int src_v4;
 	int src_v6;
+	int src_lpm_v4;
+	int src_lpm_v6;
 	int conn_tags_v4;
 	int conn_tags_v6;
 	int agents;
@@ -39,6 +41,7 @@ struct sl_maps {
 	int evfold;
 	int events;
 	int lock_fd;		/* the pin directory, flock()ed by writers */
+	struct sl_config *config_mem;	/* sl_config mapped, once a write needs it */
 };
 
 /* Opens every map pinned under @pin_dir.  -ENOENT when nothing is attached. */
@@ -97,7 +100,9 @@ struct sl_conn_tuple {
 };
 
 /* Tags @c with @agent_id (after sluiced authenticated it), or removes the
- * tag (on close; -ENOENT when there was none). */
+ * tag (on close; -ENOENT when there was none).  Safe to call from several
+ * threads at once and without the lock: each keeps sl_config's tag count
+ * (which gates the packet path's tag probe) at least the tags present. */
 int sl_maps_tag_conn(struct sl_maps *m, const struct sl_conn_tuple *c, __u32 agent_id);
 int sl_maps_untag_conn(struct sl_maps *m, const struct sl_conn_tuple *c);
 

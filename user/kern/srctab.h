@@ -8,7 +8,8 @@
  * over all entries that contain it: denied until the latest deadline of any
  * containing deny or block, bound to the agent of the longest containing
  * identity.  Exact addresses (/32, /128) go to the sl_exact hash, shorter
- * prefixes to the LPM trie of their family.
+ * prefixes to their family's prefix hash (and its LPM trie mirror): the
+ * packet path's first hit, longest length first, decides.
  */
 #ifndef SL_SRCTAB_H
 #define SL_SRCTAB_H
@@ -45,7 +46,7 @@ void srctab_clear(struct srctab *t, const struct sl_prefix *pfx, __u32 own);
 void srctab_compile(struct srctab *t, __u64 now_ns);
 const struct srctab_entry *srctab_find(struct srctab *t, const struct sl_prefix *pfx);
 
-/* Full-length prefixes live in sl_exact; the rest in the LPM tries. */
+/* Full-length prefixes live in sl_exact; the rest in sl_src (and its trie). */
 static inline bool srctab_is_exact(const struct sl_prefix *p)
 {
 	return p->prefixlen == (p->family == SL_AF_INET ? 32u : 128u);
