@@ -628,6 +628,34 @@ int sl_maps_untag_conn(struct sl_maps *m, const struct sl_conn_tuple *c)
 	return bpf_map_delete_elem(fd, key) ? -errno : 0;
 }
 
+/* Deletes every key of @fd (@key_size bytes); how many went in @n. */
+static int clear_map(int fd, size_t key_size, unsigned int *n)
+{
+	unsigned char key[sizeof(struct sl_conn_v6_key)];
+
+	if (key_size > sizeof(key))
+		return -EINVAL;
+	/* Always the first key: deleting what get_next_key just gave would
+	 * make the next walk step start over anyway. */
+	while (!bpf_map_get_next_key(fd, NULL, key)) {
+		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+			return -errno;
+		(*n)++;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int sl_maps_clear_conn_tags(struct sl_maps *m, unsigned int *removed)
+{
+	int err;
+
+	*removed = 0;
+	err = clear_map(m->conn_tags_v4, sizeof(struct sl_conn_v4_key), removed);
+	if (!err)
+		err = clear_map(m->conn_tags_v6, sizeof(struct sl_conn_v6_key), removed);
+	return err;
+}
+
 /* --- agents ---------------------------------------------------------------- */
 
 static int read_agent(struct sl_maps *m, __u32 id, struct sl_agent *a)
@@ -701,6 +729,48 @@ int sl_maps_ban(struct sl_maps *m, const char *agent, __u64 until_ns)
 		return err;
 	a.banned_until_ns = until_ns;
 	return write_agent(m, (__u32)id, &a);
+}
+
+int sl_maps_agent_ids(struct sl_maps *m, const struct policy *pol, __u32 *ids)
+{
+	struct sl_agent *slot = calloc(SL_MAX_AGENTS, sizeof(*slot));
+	int err = slot ? read_all_agents(m, slot) : -ENOMEM;
+
+	for (size_t i = 0; !err && i < pol->n_agents; i++) {
+		ids[i] = 0;
+		for (__u32 id = 1; id < SL_MAX_AGENTS; id++)
+			if (slot[id].flags & SL_AGENT_F_ACTIVE &&
+			    !strncmp(slot[id].name, pol->agents[i].name, sizeof(slot[id].name))) {
+				ids[i] = id;
+				break;
+			}
+	}
+	free(slot);
+	return err;
+}
+
+int sl_maps_agent_banned_until(struct sl_maps *m, __u32 id, __u64 *until_ns)
+{
+	struct sl_agent a;
+	int err = read_agent(m, id, &a);
+
+	if (!err && !(a.flags & SL_AGENT_F_ACTIVE))
+		err = -ENOENT;
+	*until_ns = err ? 0 : a.banned_until_ns;
+	return err;
+}
+
+int sl_maps_ban_id(struct sl_maps *m, __u32 id, __u64 until_ns)
+{
+	struct sl_agent a;
+	int err = read_agent(m, id, &a);
+
+	if (!err && !(a.flags & SL_AGENT_F_ACTIVE))
+		err = -ENOENT;
+	if (err)
+		return err;
+	a.banned_until_ns = until_ns;
+	return write_agent(m, id, &a);
 }
 
 /* GCRA parameters of a rate: one interval per unit, burst intervals ahead. */

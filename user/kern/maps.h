@@ -79,6 +79,18 @@ struct sl_conn_tuple {
 int sl_maps_tag_conn(struct sl_maps *m, const struct sl_conn_tuple *c, __u32 agent_id);
 int sl_maps_untag_conn(struct sl_maps *m, const struct sl_conn_tuple *c);
 
+/* Removes every connection tag (sluiced at start: it has no connection of
+ * a previous run); how many in @removed. */
+int sl_maps_clear_conn_tags(struct sl_maps *m, unsigned int *removed);
+/* The id of each of @pol's agents (pol->agents' order) into @ids, 0 for
+ * one the maps lack: one read of sl_agents for all of them. */
+int sl_maps_agent_ids(struct sl_maps *m, const struct policy *pol, __u32 *ids);
+/* Agent @id's ban deadline (0: none; SL_FOREVER: no deadline); -ENOENT when
+ * the slot holds no agent. */
+int sl_maps_agent_banned_until(struct sl_maps *m, __u32 id, __u64 *until_ns);
+/* Bans agent @id until @until_ns (0 lifts the ban). */
+int sl_maps_ban_id(struct sl_maps *m, __u32 id, __u64 until_ns);
+
 /* Reads the source table back from the maps. */
 int sl_maps_read_srctab(struct sl_maps *m, struct srctab *t);
 /* Agent id of @name, or -ENOENT. */

@@ -31,6 +31,7 @@
 #include "audit.h"
 #include "gate.h"
 #include "gwconf.h"
+#include "kernel.h"
 #include "ledger.h"
 #include "worker.h"
 
@@ -169,6 +170,11 @@ static int reload(struct daemon *d, char *why, size_t len)
 		gw_policy_put(gp);
 		return -EIO;
 	}
+	if (kernel_policy(gp)) {
+		snprintf(why, len, "cannot look the agents up in the maps");
+		gw_policy_put(gp);
+		return -EIO;
+	}
 	cur = gw_policy_current();
 	if (strcmp(cur->cfg.listen_str, gp->cfg.listen_str))
 		pr_warn("sluiced: listen address change to %s needs a restart; still on %s\n",
@@ -205,8 +211,11 @@ static void on_control(void *ctx, const char *line, char *out, size_t len)
 		snprintf(out, len, "ok pid %d generation %lu listen %s workers %u", (int)getpid(),
 			 gp->generation, gp->cfg.listen_str, d->workers);
 		gw_policy_put(gp);
+	} else if (!strncmp(line, "ban ", 4) || !strncmp(line, "unban ", 6)) {
+		kernel_control(line, out, len);
 	} else {
-		snprintf(out, len, "error unknown command '%.64s' (reload, status)", line);
+		snprintf(out, len, "error unknown command '%.64s' (reload, status, ban, unban)",
+			 line);
 	}
 }
 
@@ -438,7 +447,11 @@ static int start(struct daemon *d)
 	d->have_maps = !sl_maps_open(&d->maps, d->pin_dir);
 	if (!d->have_maps)
 		pr_info("sluiced: no kernel half attached; running without it\n");
-	err = apply_kernel(d, gp->pol);
+	err = kernel_init(d->have_maps ? &d->maps : NULL);
+	if (!err)
+		err = apply_kernel(d, gp->pol);
+	if (!err)
+		err = kernel_policy(gp);
 	if (err) {
 		gw_policy_put(gp);
 		return err;
@@ -458,6 +471,8 @@ static int start(struct daemon *d)
 	if (!d->loop)
 		return -ENOMEM;
 	err = setup_signals(d);
+	if (!err)
+		err = kernel_watch(d->loop, worker_notify_bans);
 	if (!err)
 		err = start_ledger(d, &gp->cfg);
 	if (!err)
@@ -504,6 +519,7 @@ int main(int argc, char **argv)
 		pr_warn("sluiced: %s\n", strerror(-err));
 	if (d.loop)
 		control_close(d.loop, d.control_path);
+	kernel_fini();
 	ring_buffer__free(d.ring);
 	if (d.sig_fd >= 0)
 		close(d.sig_fd);
