@@ -6,6 +6,10 @@
       "team" (hammer) with 5 read calls a minute and escalation
       limited 5 in 10 s -> ban 3 s; top level escalation denied 3 in 60 s ->
       ban 2 s.
+  escalation_cases.py probe GPORT SRC
+      prints how a new TCP connection from SRC fares: ok, reset or timeout.
+  escalation_cases.py call GPORT SRC AGENT
+      prints the HTTP status and JSON-RPC error code of AGENT's initialize.
   escalation_cases.py run GPORT AUDIT SLUICECTL CONTROL
       runs the cases against sluiced on 127.0.0.1:GPORT (in the test's
       network namespace, XDP on its lo); SLUICECTL is the command prefix.
@@ -336,6 +340,17 @@ def run_manual(port, audit, sluicectl, control):
 def main():
     if sys.argv[1] == "write":
         write_policy(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+        return 0
+    if sys.argv[1] == "probe":      # probe GPORT SRC: how a new connection fares
+        print(connect_result(int(sys.argv[2]), sys.argv[3])[0])
+        return 0
+    if sys.argv[1] == "call":       # call GPORT SRC AGENT: an initialize's status and code
+        try:
+            c = Conn(int(sys.argv[2]), sys.argv[3])
+            st, hd, js = c.request(init_body(), KEYS[sys.argv[4]])
+            print(st, (js or {}).get("error", {}).get("code", 0))
+        except OSError as e:
+            print("error", e)
         return 0
     port, audit, sluicectl, control = int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
     run_limited(port, audit)

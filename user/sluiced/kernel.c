@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/log.h"
+#include "kern/attach.h"
 #include "audit.h"
 #include "gwconf.h"
 #include "kernel.h"
@@ -105,6 +106,41 @@ static __u64 now_mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * NS_PER_S + (__u64)ts.tv_nsec;
+}
+
+/* --- attaching ------------------------------------------------------------------------ */
+
+static bool attached(const struct sl_attachment *list, int n, const char *ifname)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(list[i].ifname, ifname))
+			return true;
+	return false;
+}
+
+int kernel_attach(const char *pin_dir, const struct policy *pol, bool only_new)
+{
+	struct sl_attachment list[256];
+	int n = sl_list_attachments(pin_dir, list, 256), failed = 0;
+
+	for (size_t i = 0; i < pol->kernel.n_ifaces; i++) {
+		const struct pol_iface *ifc = &pol->kernel.ifaces[i];
+		int err;
+
+		if (only_new && n > 0 && attached(list, n, ifc->name))
+			continue;
+		err = sl_attach(pin_dir, ifc->name, ifc->mode);
+		if (err) {
+			pr_warn("sluiced: kernel.interfaces: cannot attach to %s (%s) under %s: %s; "
+				"the kernel half does NOT enforce on %s\n", ifc->name,
+				sl_mode_name(ifc->mode), pin_dir, strerror(-err), ifc->name);
+			failed++;
+		} else {
+			pr_info("sluiced: kernel half attached to %s (%s), pins under %s\n",
+				ifc->name, sl_mode_name(ifc->mode), pin_dir);
+		}
+	}
+	return failed ? -EIO : 0;
 }
 
 /* --- slots -------------------------------------------------------------------------- */

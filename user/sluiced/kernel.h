@@ -51,6 +51,14 @@ struct kernel_conn {
 	struct sl_conn_tuple tuple;
 };
 
+/*
+ * kernel.interfaces: loads sluice's programs (adopting the maps pinned under
+ * @pin_dir, so their state survives) and attaches them to each interface
+ * the policy names (kern/attach.h); @only_new: only those not attached yet
+ * (a reload).  What is attached stays when sluiced stops.  An interface it
+ * cannot attach to is a loud warning and -EIO; the others still attach.
+ */
+int kernel_attach(const char *pin_dir, const struct policy *pol, bool only_new);
 /* At start, before any worker: @maps NULL runs L7 only.  Removes every tag
  * the maps hold (see above). */
 int kernel_init(struct sl_maps *maps);

@@ -165,6 +165,8 @@ static int reload(struct daemon *d, char *why, size_t len)
 		pr_warn("sluiced: reload refused, the running policy stays: %s\n", why);
 		return -EINVAL;
 	}
+	if (d->have_maps)
+		kernel_attach(d->pin_dir, gp->pol, true);
 	if (apply_kernel(d, gp->pol)) {
 		snprintf(why, len, "cannot load the kernel part into the maps");
 		gw_policy_put(gp);
@@ -444,6 +446,7 @@ static int start(struct daemon *d)
 		pr_warn("sluiced: %s\n", why);
 		return -EINVAL;
 	}
+	kernel_attach(d->pin_dir, gp->pol, false);
 	d->have_maps = !sl_maps_open(&d->maps, d->pin_dir);
 	if (!d->have_maps)
 		pr_info("sluiced: no kernel half attached; running without it\n");
