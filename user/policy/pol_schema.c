@@ -496,6 +496,16 @@ static int budget_finish(struct pc_ctx *c, cJSON *obj)
 	return pc_error(c, obj, "expected per_day, per_month or both");
 }
 
+/* An escalation with no rule would never ban. */
+static int escalation_finish(struct pc_ctx *c, cJSON *obj)
+{
+	if (cJSON_GetObjectItemCaseSensitive(obj, "limited") ||
+	    cJSON_GetObjectItemCaseSensitive(obj, "denied"))
+		return 0;
+	return pc_error(c, obj, "expected limited, denied or both (with neither nothing "
+			"would ever ban)");
+}
+
 static int agent_finish(struct pc_ctx *c, cJSON *obj)
 {
 	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(obj, "keys_sha256")) ||
@@ -792,7 +802,7 @@ static const struct pc_field escalation_fields[] = {
 	{ "denied", pc_object, &O_ESC_RULE },
 	{ "ban_s", pc_int, &I_BAN_S, NULL, true },
 };
-static const struct pc_object O_ESCALATION = { FIELDS(escalation_fields) };
+static const struct pc_object O_ESCALATION = { FIELDS(escalation_fields), escalation_finish };
 
 /* limits: the daemon's HTTP limits. */
 static const struct pc_field http_limit_fields[] = {
