@@ -583,6 +583,58 @@ int sl_maps_unblock(struct sl_maps *m, const struct sl_prefix *pfx)
 	return err ? err : edit_srctab(m, edit_unblock, pfx, &cfg, NULL);
 }
 
+/* --- learned sources (sluiced: kernel.learn_sources) ------------------------ */
+
+struct learn_arg {
+	const struct sl_prefix *pfx;
+	__u32 agent_id;
+};
+
+/* Never over a policy source, a deny or a block: any entry containing the
+ * address with one of them refuses.  (sluiced writes a learned source only
+ * when the table lacks it: a policy load removed every identity before.) */
+static int edit_learn(struct srctab *t, const void *arg)
+{
+	const struct learn_arg *l = arg;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].val.own & (SL_SRC_POLICY_DENY | SL_SRC_BLOCK | SL_SRC_IDENT) &&
+		    sl_prefix_contains(&t->v[i].pfx, l->pfx))
+			return -EEXIST;
+	return srctab_add(t, l->pfx, SL_SRC_IDENT, 0, l->agent_id);
+}
+
+/* Only the entry as learned: a policy loaded since may have declared the
+ * address for another agent. */
+static int edit_unlearn(struct srctab *t, const void *arg)
+{
+	const struct learn_arg *l = arg;
+	const struct srctab_entry *e = srctab_find(t, l->pfx);
+
+	if (!e || !(e->val.own & SL_SRC_IDENT) || e->val.own_agent_id != l->agent_id)
+		return -ENOENT;
+	srctab_clear(t, l->pfx, SL_SRC_IDENT);
+	return 0;
+}
+
+int sl_maps_learn_source(struct sl_maps *m, const struct sl_prefix *pfx, __u32 agent_id)
+{
+	struct learn_arg arg = { pfx, agent_id };
+	struct sl_config cfg;
+	int err = srctab_is_exact(pfx) ? sl_maps_read_config(m, &cfg) : -EINVAL;
+
+	return err ? err : edit_srctab(m, edit_learn, &arg, &cfg, NULL);
+}
+
+int sl_maps_unlearn_source(struct sl_maps *m, const struct sl_prefix *pfx, __u32 agent_id)
+{
+	struct learn_arg arg = { pfx, agent_id };
+	struct sl_config cfg;
+	int err = sl_maps_read_config(m, &cfg);
+
+	return err ? err : edit_srctab(m, edit_unlearn, &arg, &cfg, NULL);
+}
+
 /* --- connection tags -------------------------------------------------------- */
 
 /* The map and key of @c's tag; @k4 and @k6 are the two key shapes. */

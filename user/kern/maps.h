@@ -63,6 +63,15 @@ int sl_maps_unblock(struct sl_maps *m, const struct sl_prefix *pfx);
 /* Bans by agent name; -ENOENT when the policy has no such agent. */
 int sl_maps_ban(struct sl_maps *m, const char *agent, __u64 until_ns);
 
+/* A source address sluiced learned for agent @agent_id (exact: /32, /128):
+ * an identity entry like a policy source's.  -EEXIST when a policy source,
+ * a deny or a block covers it (never overridden).  A policy load replaces
+ * every identity entry: sluiced writes its learned ones again after its
+ * own loads.  Caller holds the lock. */
+int sl_maps_learn_source(struct sl_maps *m, const struct sl_prefix *pfx, __u32 agent_id);
+/* Removes it, if it is still @agent_id's identity entry (-ENOENT if not). */
+int sl_maps_unlearn_source(struct sl_maps *m, const struct sl_prefix *pfx, __u32 agent_id);
+
 /* A connection as the agent sends it: the key of its tag, whatever the
  * family (the maps are per family; this is the one place that knows). */
 struct sl_conn_tuple {

@@ -343,6 +343,7 @@ static const struct pc_int I_BURST = { 1, 1000000000 };
 static const struct pc_int I_BYTE_RATE = { 1, 1000000000000LL };
 static const struct pc_int I_BYTE_BURST = { 1, 10000000000LL };
 static const struct pc_int I_EVENTS = { 1, 1000000 };
+static const struct pc_int I_LEARN_IDLE_S = { 1, 86400 };
 static const struct pc_int I_ESC_COUNT = { 1, 1000000 };
 static const struct pc_int I_ESC_WITHIN_S = { 1, 86400 };
 static const struct pc_int I_BAN_S = { 1, 604800 };	/* ESC_BAN_MAX_S: a week */
@@ -853,6 +854,8 @@ static const struct pc_field kernel_fields[] = {
 	{ "deny", pc_array, &A_DENY, "[]" },
 	{ "syn_per_source", pc_object, &O_RATE },
 	{ "events_per_second", pc_int, &I_EVENTS, "1000" },
+	{ "learn_sources", pc_bool, NULL, "false" },
+	{ "learn_idle_s", pc_int, &I_LEARN_IDLE_S, "600" },
 };
 static const struct pc_object O_KERNEL = { FIELDS(kernel_fields) };
 

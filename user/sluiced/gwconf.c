@@ -201,6 +201,10 @@ static int config_from_policy(struct gw_config *cfg, const struct policy *pol,
 	cfg->workers = num(root, "workers", 0);
 	snprintf(cfg->mcp_path, sizeof(cfg->mcp_path), "%s", str(root, "mcp_path", "/mcp"));
 	cfg->limited_jsonrpc = !strcmp(str(root, "limited_answer", "http"), "jsonrpc");
+	cfg->learn_sources = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(root, "kernel"), "learn_sources"));
+	cfg->learn_idle_s = num(cJSON_GetObjectItemCaseSensitive(root, "kernel"), "learn_idle_s",
+				600);
 	snprintf(cfg->audit_path, sizeof(cfg->audit_path), "%s",
 		 str(cJSON_GetObjectItemCaseSensitive(root, "audit"), "jsonl", ""));
 	usage_from_json(cfg, root, ov);

@@ -75,6 +75,8 @@ struct gw_config {
 	size_t n_own_hosts;
 	char **allowed_hosts;	/* Host values accepted besides the listener's own */
 	size_t n_allowed_hosts;
+	bool learn_sources;	/* kernel.learn_sources (kernel.h) */
+	unsigned int learn_idle_s;	/* kernel.learn_idle_s */
 	bool limited_jsonrpc;	/* limited_answer "jsonrpc": a rate-limited call is
 				 * answered 200 with the JSON-RPC error, not 429 */
 	char **allowed_origins;	/* Origin values accepted besides the listener's own */

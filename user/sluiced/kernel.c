@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/log.h"
+#include "base/prefix.h"
 #include "kern/attach.h"
 #include "audit.h"
 #include "gwconf.h"
@@ -45,6 +46,26 @@ struct kslot {
 	__u64 trip_until_ns;
 };
 
+/* A connection of an agent from a source opened (+1) or closed (-1), for
+ * the main thread's table of learned sources. */
+struct learn_ev {
+	struct sl_prefix src;
+	int slot;
+	int delta;
+};
+
+#define LEARN_QUEUE 8192	/* events waiting for the main thread; past it, dropped */
+#define LEARN_CONFLICT (-1)	/* a learned entry's slot: two agents, learned for nobody */
+
+struct learned {
+	struct sl_prefix src;
+	int slot;			/* the agent, or LEARN_CONFLICT */
+	__u32 kern_id;			/* the agent id written, while in_kernel */
+	int conns;			/* open connections from it */
+	__u64 last_ns;			/* the last connection opened or closed */
+	bool in_kernel;
+};
+
 static struct {
 	struct sl_maps *maps;		/* NULL: L7 only */
 	struct kslot *slots;		/* SL_MAX_AGENTS */
@@ -55,8 +76,18 @@ static struct {
 	struct ev_loop *loop;
 	struct ev_timer timer;
 	void (*notify)(void);
+	/* learned sources: the queue (workers, under learn_lock), the table
+	 * (main thread only) */
+	pthread_mutex_t learn_lock;
+	struct learn_ev *lq;
+	size_t lq_head, lq_n, lq_dropped;
+	struct learned *learned;	/* KERNEL_LEARN_MAX */
+	size_t n_learned;
+	bool learn_full_warned;
+	_Atomic bool learn_on;
+	unsigned int learn_idle_s;
 } k = { .slot_lock = PTHREAD_MUTEX_INITIALIZER, .trip_lock = PTHREAD_MUTEX_INITIALIZER,
-	.trip_fd = -1 };
+	.learn_lock = PTHREAD_MUTEX_INITIALIZER, .trip_fd = -1 };
 
 /* --- deadlines in words ------------------------------------------------------------- */
 
@@ -165,7 +196,9 @@ int kernel_init(struct sl_maps *maps)
 	int err;
 
 	k.slots = calloc(SL_MAX_AGENTS, sizeof(*k.slots));
-	if (!k.slots)
+	k.lq = calloc(LEARN_QUEUE, sizeof(*k.lq));
+	k.learned = calloc(KERNEL_LEARN_MAX, sizeof(*k.learned));
+	if (!k.slots || !k.lq || !k.learned)
 		return -ENOMEM;
 	k.maps = maps;
 	if (!maps)
@@ -190,7 +223,141 @@ void kernel_fini(void)
 		close(k.trip_fd);
 	k.trip_fd = -1;
 	free(k.slots);
+	free(k.lq);
+	free(k.learned);
 	k.slots = NULL;
+	k.lq = NULL;
+	k.learned = NULL;
+}
+
+/* --- learned sources: the main thread's table --------------------------------------------- */
+
+static void learn_write(struct learned *l, bool add)
+{
+	__u32 id = l->slot >= 0 ? atomic_load(&k.slots[l->slot].kern_id) : 0;
+	char text[INET6_ADDRSTRLEN + 8];
+	int err;
+
+	if (!k.maps || (add && !id) || add == l->in_kernel)
+		return;
+	sl_prefix_format(&l->src, text, sizeof(text));
+	err = sl_maps_lock(k.maps);
+	if (!err)
+		err = add ? sl_maps_learn_source(k.maps, &l->src, id) :
+			    sl_maps_unlearn_source(k.maps, &l->src, l->kern_id);
+	sl_maps_unlock(k.maps);
+	if (add && err == -EEXIST)
+		pr_debug("sluiced: %s: a policy source, deny or block covers it; not learned\n",
+			 text);
+	else if (err && err != -ENOENT)
+		pr_warn("sluiced: cannot %s learned source %s: %s\n", add ? "write" : "remove",
+			text, strerror(-err));
+	else if (add)
+		pr_info("sluiced: learned source %s for agent %s\n", text, k.slots[l->slot].name);
+	else
+		pr_info("sluiced: learned source %s removed\n", text);
+	if (!err || !add)
+		l->in_kernel = add && !err;
+	if (add && !err)
+		l->kern_id = id;
+}
+
+static struct learned *learned_find(const struct sl_prefix *src)
+{
+	for (size_t i = 0; i < k.n_learned; i++)
+		if (!sl_prefix_cmp(&k.learned[i].src, src))
+			return &k.learned[i];
+	return NULL;
+}
+
+static void learned_drop(struct learned *l)
+{
+	learn_write(l, false);
+	*l = k.learned[--k.n_learned];
+}
+
+/* Another agent from a learned source: it is learned for nobody from now. */
+static void learn_conflict(struct learned *l, int slot)
+{
+	char text[INET6_ADDRSTRLEN + 8];
+
+	sl_prefix_format(&l->src, text, sizeof(text));
+	pr_warn("sluiced: source %s authenticated as agents %s and %s: learned for neither "
+		"until no connection came from it for the idle time\n", text,
+		k.slots[l->slot].name, k.slots[slot].name);
+	learn_write(l, false);
+	l->slot = LEARN_CONFLICT;
+}
+
+static void learn_event(const struct learn_ev *ev, __u64 now)
+{
+	struct learned *l = learned_find(&ev->src);
+
+	if (!l && ev->delta < 0)
+		return;
+	if (!l) {
+		if (k.n_learned == KERNEL_LEARN_MAX) {
+			if (!k.learn_full_warned)
+				pr_warn("sluiced: %d learned sources: no more until one expires\n",
+					KERNEL_LEARN_MAX);
+			k.learn_full_warned = true;
+			return;
+		}
+		l = &k.learned[k.n_learned++];
+		*l = (struct learned){ .src = ev->src, .slot = ev->slot };
+		learn_write(l, true);
+	} else if (ev->delta > 0 && l->slot != LEARN_CONFLICT && l->slot != ev->slot) {
+		learn_conflict(l, ev->slot);
+	}
+	l->conns += ev->delta;
+	if (l->conns < 0)
+		l->conns = 0;	/* its opening was lost to a full queue */
+	l->last_ns = now;
+}
+
+/* The workers' events, then the sources idle for learn_idle_s. */
+static void run_learn(__u64 now)
+{
+	__u64 idle_ns = (__u64)k.learn_idle_s * NS_PER_S;
+	struct learn_ev ev;
+
+	for (;;) {
+		pthread_mutex_lock(&k.learn_lock);
+		if (!k.lq_n) {
+			pthread_mutex_unlock(&k.learn_lock);
+			break;
+		}
+		ev = k.lq[k.lq_head];
+		k.lq_head = (k.lq_head + 1) % LEARN_QUEUE;
+		k.lq_n--;
+		pthread_mutex_unlock(&k.learn_lock);
+		learn_event(&ev, now);
+	}
+	for (size_t i = 0; i < k.n_learned;)
+		if (!k.learned[i].conns && now - k.learned[i].last_ns >= idle_ns)
+			learned_drop(&k.learned[i]);
+		else
+			i++;
+}
+
+/* A policy load: learning on or off, and what was learned written again
+ * (the load replaced every identity entry of the source table). */
+static void learn_policy(bool on, unsigned int idle_s)
+{
+	atomic_store(&k.learn_on, on);
+	k.learn_idle_s = idle_s ? idle_s : 600;
+	for (size_t i = 0; i < k.n_learned;) {
+		struct learned *l = &k.learned[i];
+
+		if (!on) {
+			learned_drop(l);
+			continue;
+		}
+		l->in_kernel = false;
+		if (l->slot != LEARN_CONFLICT)
+			learn_write(l, true);
+		i++;
+	}
 }
 
 int kernel_policy(struct gw_policy *gp)
@@ -218,6 +385,8 @@ int kernel_policy(struct gw_policy *gp)
 	}
 	pthread_mutex_unlock(&k.slot_lock);
 	free(ids);
+	if (!err)
+		learn_policy(gp->cfg.learn_sources && k.maps, gp->cfg.learn_idle_s);
 	return err;
 }
 
@@ -278,8 +447,33 @@ static int tuple_of(int fd, const struct net_addr *peer, struct sl_conn_tuple *t
 	return 0;
 }
 
+/* A connection's source as a full-length prefix (v4-mapped: IPv4). */
+static void source_of(const struct sl_conn_tuple *t, struct sl_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = t->family;
+	memcpy(p->addr, t->saddr, sizeof(p->addr));
+	p->prefixlen = t->family == SL_AF_INET ? 32 : 128;
+}
+
+static void post_learn(const struct kernel_conn *kc, int slot, int delta)
+{
+	struct learn_ev ev = { .slot = slot, .delta = delta };
+	__u64 one = 1;
+
+	source_of(&kc->tuple, &ev.src);
+	pthread_mutex_lock(&k.learn_lock);
+	if (k.lq_n < LEARN_QUEUE)
+		k.lq[(k.lq_head + k.lq_n++) % LEARN_QUEUE] = ev;
+	else
+		k.lq_dropped++;
+	pthread_mutex_unlock(&k.learn_lock);
+	if (delta > 0 && k.trip_fd >= 0 && write(k.trip_fd, &one, sizeof(one)) != sizeof(one))
+		pr_warn("sluiced: cannot wake the main thread for a learned source\n");
+}
+
 void kernel_conn_auth(struct kernel_conn *kc, int fd, const struct net_addr *peer,
-		      const struct gw_policy *gp, int agent)
+		      const struct gw_policy *gp, int agent, bool by_credential)
 {
 	int slot = kernel_agent_slot(gp, agent);
 	__u64 until;
@@ -290,16 +484,25 @@ void kernel_conn_auth(struct kernel_conn *kc, int fd, const struct net_addr *pee
 		return;		/* the same identity: the tag stands */
 	if (kc->slot >= 0)
 		atomic_fetch_sub(&k.slots[kc->slot].conns, 1);
+	if (kc->learning)
+		post_learn(kc, kc->slot, -1);
+	kc->learning = false;
 	kc->slot = slot;
 	if (slot < 0) {
 		kernel_conn_close(kc);
 		return;
 	}
 	atomic_fetch_add(&k.slots[slot].conns, 1);
-	id = atomic_load(&k.slots[slot].kern_id);
-	if (!k.maps || !id)
+	if (!k.maps)
 		return;
 	if (!kc->tagged && tuple_of(fd, peer, &kc->tuple))
+		return;
+	if (by_credential && atomic_load(&k.learn_on)) {
+		post_learn(kc, slot, 1);
+		kc->learning = true;
+	}
+	id = atomic_load(&k.slots[slot].kern_id);
+	if (!id)
 		return;
 	err = sl_maps_tag_conn(k.maps, &kc->tuple, id);
 	if (err)	/* the map is full: this connection is judged by its source only */
@@ -316,6 +519,9 @@ void kernel_conn_close(struct kernel_conn *kc)
 {
 	if (kc->slot >= 0)
 		atomic_fetch_sub(&k.slots[kc->slot].conns, 1);
+	if (kc->learning)
+		post_learn(kc, kc->slot, -1);
+	kc->learning = false;
 	kc->slot = -1;
 	if (kc->tagged && k.maps)
 		sl_maps_untag_conn(k.maps, &kc->tuple);
@@ -521,6 +727,7 @@ static void watch(struct ev_loop *loop, void *data)
 
 	(void)data;
 	run_trips(now);
+	run_learn(now);
 	for (size_t i = 0; i < n; i++)
 		banned |= sync_slot(&k.slots[i], now);
 	if (banned)
@@ -533,8 +740,10 @@ static void on_trip(struct ev_loop *loop, int fd, unsigned int events, void *dat
 	__u64 v;
 
 	(void)loop, (void)events, (void)data;
-	if (read(fd, &v, sizeof(v)) == sizeof(v))
+	if (read(fd, &v, sizeof(v)) == sizeof(v)) {
 		run_trips(now_mono());
+		run_learn(now_mono());
+	}
 }
 
 int kernel_watch(struct ev_loop *loop, void (*notify)(void))

@@ -25,6 +25,19 @@
  * check compares with the clock; the timer notices and records it) or by
  * hand (unban).  Each ban and each end is an audit record and a log line.
  *
+ * Learned sources (kernel.learn_sources): the source address (exact /32 or
+ * /128) of a connection authenticated by key or token is written into the
+ * kernel's source table as an identity of the agent, so XDP attributes its
+ * SYNs (the agent's SYN bucket, and a ban resets or drops its new
+ * connections before they reach the daemon).  Never over a policy source, a
+ * deny or a block.  A source stays learned while the agent has connections
+ * from it and learn_idle_s after the last one closed; then it is removed.
+ * A source another agent authenticates from too is learned for nobody (its
+ * entry is removed) until neither has had a connection from it for
+ * learn_idle_s: no flip-flop between two agents behind one address (a NAT).
+ * At most KERNEL_LEARN_MAX sources are learned at once; past that, none is
+ * added until one expires.
+ *
  * Agents are known by "slot": a name's slot never changes for the life of
  * the process, whatever reloads do, so a ban outlives a reload that keeps
  * the agent.  Deadlines are CLOCK_MONOTONIC ns (the kernel's clock base).
@@ -41,6 +54,7 @@
 #include "policy/escalation.h"
 
 #define KERNEL_WATCH_MS 50	/* how often the main thread reads bans set by others */
+#define KERNEL_LEARN_MAX 4096	/* learned sources at once (each a source-table entry) */
 
 struct gw_policy;
 
@@ -48,6 +62,7 @@ struct gw_policy;
 struct kernel_conn {
 	int slot;			/* the last identity authenticated on it, -1 none */
 	bool tagged;			/* conn_tags holds @tuple */
+	bool learning;			/* counted as a connection of its source (learned) */
 	struct sl_conn_tuple tuple;
 };
 
@@ -64,15 +79,18 @@ int kernel_attach(const char *pin_dir, const struct policy *pol, bool only_new);
 int kernel_init(struct sl_maps *maps);
 void kernel_fini(void);
 /* Main thread, before @gp is installed: slots and kernel ids of its
- * agents (looked up once per policy; requests never read the maps for it). */
+ * agents (looked up once per policy; requests never read the maps for it),
+ * and the learned sources written again (a policy load replaced them). */
 int kernel_policy(struct gw_policy *gp);
 /* Main thread: the ban timer and the queue of escalation trips on @loop;
  * @notify wakes the workers to close banned agents' connections. */
 int kernel_watch(struct ev_loop *loop, void (*notify)(void));
 
-/* Workers.  A request on @fd (peer @peer) authenticated as @agent of @gp. */
+/* Workers.  A request on @fd (peer @peer) authenticated as @agent of @gp;
+ * @by_credential: by its key or token (a source that identified the agent
+ * is the policy's already, never learned). */
 void kernel_conn_auth(struct kernel_conn *kc, int fd, const struct net_addr *peer,
-		      const struct gw_policy *gp, int agent);
+		      const struct gw_policy *gp, int agent, bool by_credential);
 /* The connection closes: its tag goes. */
 void kernel_conn_close(struct kernel_conn *kc);
 /* Is @agent (slot @slot) banned at @now_ns?  *until_ns: the deadline. */

@@ -193,7 +193,8 @@ static bool judged(struct client *c, struct gw_policy *gp, const struct http_msg
 	g->body_bytes = msg->body.len;
 	g->auth_rc = gate_identify(gp, msg, &c->peer, &g->id, &g->why);
 	if (!g->auth_rc)
-		kernel_conn_auth(&c->kc, c->fd, &c->peer, gp, g->id.agent);
+		kernel_conn_auth(&c->kc, c->fd, &c->peer, gp, g->id.agent,
+				 g->id.method != IDM_SOURCE);
 	if (inspect_request_judge(msg, res, gate_judge, g)) {
 		if (res->close)
 			c->close_after = true;
@@ -247,7 +248,8 @@ static bool identified(struct client *c, struct gw_policy *gp, const struct http
 	int rc = gate_identify(gp, msg, &c->peer, id, &why);
 
 	if (!rc) {
-		kernel_conn_auth(&c->kc, c->fd, &c->peer, gp, id->agent);
+		kernel_conn_auth(&c->kc, c->fd, &c->peer, gp, id->agent,
+				 id->method != IDM_SOURCE);
 		return !banned(c, gp, id);
 	}
 	gate_unauthorized(gp, rc, &why, text, sizeof(text), extra, sizeof(extra));
