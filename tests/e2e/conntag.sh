@@ -18,7 +18,7 @@ DEMO=$PWD/$BUILD/sluice-demo-backend
 CHURN=${CONNTAG_CHURN:-100000}
 TAG=$$
 NS=sltag$TAG
-PIN=/sys/fs/bpf/sluice-tag-$TAG
+PIN=/sys/fs/bpf/sluice-e2e-tag-$TAG
 TMP=$(mktemp -d /tmp/sluice-tag.XXXXXX)
 on_exit "rm -rf '$TMP'"
 on_exit "rm -rf '$PIN'"

@@ -18,7 +18,7 @@ DEMO=$PWD/$BUILD/sluice-demo-backend
 [ -x "$SLUICED" ] && [ -x "$DEMO" ] && [ -x "$SLUICECTL" ] || die "build first"
 TAG=$$
 NS=slesc$TAG
-PIN=/sys/fs/bpf/sluice-esc-$TAG
+PIN=/sys/fs/bpf/sluice-e2e-esc-$TAG
 TMP=$(mktemp -d /tmp/sluice-esc.XXXXXX)
 on_exit "rm -rf '$TMP'"
 on_exit "rm -rf '$PIN'"

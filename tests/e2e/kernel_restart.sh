@@ -15,7 +15,7 @@ DEMO=$PWD/$BUILD/sluice-demo-backend
 [ -x "$SLUICED" ] && [ -x "$DEMO" ] && [ -x "$SLUICECTL" ] || die "build first"
 TAG=$$
 NS=slrst$TAG
-PIN=/sys/fs/bpf/sluice-rst-$TAG
+PIN=/sys/fs/bpf/sluice-e2e-rst-$TAG
 TMP=$(mktemp -d /tmp/sluice-rst.XXXXXX)
 on_exit "rm -rf '$TMP'"
 on_exit "rm -rf '$PIN'"

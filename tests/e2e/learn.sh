@@ -16,7 +16,7 @@ DEMO=$PWD/$BUILD/sluice-demo-backend
 [ -x "$SLUICED" ] && [ -x "$DEMO" ] && [ -x "$SLUICECTL" ] || die "build first"
 TAG=$$
 NS=sllrn$TAG
-PIN=/sys/fs/bpf/sluice-learn-$TAG
+PIN=/sys/fs/bpf/sluice-e2e-learn-$TAG
 TMP=$(mktemp -d /tmp/sluice-learn.XXXXXX)
 on_exit "rm -rf '$TMP'"
 on_exit "rm -rf '$PIN'"

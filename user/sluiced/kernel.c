@@ -41,7 +41,7 @@ struct kslot {
 	/* main thread only */
 	__u64 recorded_ns;		/* the ban last recorded (audit, log); 0 none */
 	/* a trip queued by a worker (under trip_lock) */
-	bool trip_pending;
+	_Atomic bool trip_pending;
 	struct esc_trip trip;
 	__u64 trip_until_ns;
 };
@@ -654,21 +654,22 @@ static void run_trips(__u64 now)
 		__u64 until;
 		bool pending;
 
-		if (!s->trip_pending)	/* read again under the lock */
+		if (!atomic_load(&s->trip_pending))	/* read again under the lock */
 			continue;
-
 		pthread_mutex_lock(&k.trip_lock);
 		pending = s->trip_pending;
 		trip = s->trip;
 		until = atomic_load(&s->until_ns);
 		s->trip_pending = false;
-		if (pending && until != s->recorded_ns) {
-			write_kernel(s, until);
-			record_ban(s, trip.kind == ESC_LIMITED ? BAN_LIMITED : BAN_DENIED, &trip,
-				   until, now);
-			any = true;
-		}
 		pthread_mutex_unlock(&k.trip_lock);
+		/* Outside the lock (the kernel write may wait for the pin
+		 * directory's): sync_slot() runs on this thread, never between. */
+		if (!pending || until == s->recorded_ns)
+			continue;
+		write_kernel(s, until);
+		record_ban(s, trip.kind == ESC_LIMITED ? BAN_LIMITED : BAN_DENIED, &trip, until,
+			   now);
+		any = true;
 	}
 	if (any)
 		wake_workers();
@@ -793,19 +794,17 @@ void kernel_control(const char *line, char *out, size_t len)
 		return;
 	}
 	run_trips(now);
-	pthread_mutex_lock(&k.trip_lock);
+	/* The main thread's own: sync_slot() cannot run in between. */
+	atomic_store(&s->until_ns, ban && until > now ? until : 0);
 	if (ban && until > now) {
-		atomic_store(&s->until_ns, until);
 		write_kernel(s, until);
 		if (s->recorded_ns != until)
 			record_ban(s, BAN_MANUAL, NULL, until, now);
 	} else {
-		atomic_store(&s->until_ns, 0);
 		write_kernel(s, 0);
 		if (s->recorded_ns)
 			record_lift(s, "manual");
 	}
-	pthread_mutex_unlock(&k.trip_lock);
 	if (ban)
 		wake_workers();
 	snprintf(out, len, "ok %s %s", ban ? "banned" : "unbanned", name);
