@@ -37,12 +37,13 @@ p["kernel"]["interfaces"] = [{"name": "lo", "mode": "generic"}]
 json.dump(p, open(sys.argv[1], "w"), indent=1)
 PY
 
+# Up to 30 s: this sluiced loads and verifies the BPF programs before it listens.
 start_gw() {
 	nsenter --net="/run/netns/$NS" "$SLUICED" --policy "$TMP/p.json" --workers 2 \
 		--control "$TMP/ctl.sock" --usage-db "$TMP/usage.db" >>"$TMP/sluiced.log" 2>&1 &
 	GW=$!
 	E2E_PIDS+=($GW)
-	wait_for "sluiced" 5 ns_port_open "$GPORT" || die "$(tail -3 "$TMP/sluiced.log")"
+	wait_for "sluiced" 30 ns_port_open "$GPORT" || die "$(tail -3 "$TMP/sluiced.log")"
 }
 xdp_mode() { in_ns "$NS" bpftool net show dev lo -j | jq -r '.[0].xdp[0].mode // "none"'; }
 probe() { in_ns "$NS" $CASES probe "$GPORT" 127.0.0.2; }
