@@ -812,6 +812,17 @@ int sl_maps_agent_banned_until(struct sl_maps *m, __u32 id, __u64 *until_ns)
 	return err;
 }
 
+int sl_maps_read_bans(struct sl_maps *m, __u64 *until_ns)
+{
+	struct sl_agent *slot = calloc(SL_MAX_AGENTS, sizeof(*slot));
+	int err = slot ? read_all_agents(m, slot) : -ENOMEM;
+
+	for (__u32 id = 0; !err && id < SL_MAX_AGENTS; id++)
+		until_ns[id] = slot[id].flags & SL_AGENT_F_ACTIVE ? slot[id].banned_until_ns : 0;
+	free(slot);
+	return err;
+}
+
 int sl_maps_ban_id(struct sl_maps *m, __u32 id, __u64 until_ns)
 {
 	struct sl_agent a;

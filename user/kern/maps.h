@@ -97,6 +97,9 @@ int sl_maps_agent_ids(struct sl_maps *m, const struct policy *pol, __u32 *ids);
 /* Agent @id's ban deadline (0: none; SL_FOREVER: no deadline); -ENOENT when
  * the slot holds no agent. */
 int sl_maps_agent_banned_until(struct sl_maps *m, __u32 id, __u64 *until_ns);
+/* Every agent's ban deadline into @until_ns (SL_MAX_AGENTS entries, 0 for
+ * an empty slot), in as few syscalls as the kernel allows. */
+int sl_maps_read_bans(struct sl_maps *m, __u64 *until_ns);
 /* Bans agent @id until @until_ns (0 lifts the ban). */
 int sl_maps_ban_id(struct sl_maps *m, __u32 id, __u64 until_ns);
 

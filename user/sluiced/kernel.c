@@ -86,6 +86,9 @@ static struct {
 	bool learn_full_warned;
 	_Atomic bool learn_on;
 	unsigned int learn_idle_s;
+	/* the watch's read of every ban at once, when many agents need one */
+	__u64 *bans;			/* SL_MAX_AGENTS, main thread only */
+	bool bans_read;			/* filled this tick */
 } k = { .slot_lock = PTHREAD_MUTEX_INITIALIZER, .trip_lock = PTHREAD_MUTEX_INITIALIZER,
 	.learn_lock = PTHREAD_MUTEX_INITIALIZER, .trip_fd = -1 };
 
@@ -197,8 +200,9 @@ int kernel_init(struct sl_maps *maps)
 
 	k.slots = calloc(SL_MAX_AGENTS, sizeof(*k.slots));
 	k.lq = calloc(LEARN_QUEUE, sizeof(*k.lq));
+	k.bans = maps ? calloc(SL_MAX_AGENTS, sizeof(*k.bans)) : NULL;
 	k.learned = calloc(KERNEL_LEARN_MAX, sizeof(*k.learned));
-	if (!k.slots || !k.lq || !k.learned)
+	if (!k.slots || !k.lq || !k.learned || (maps && !k.bans))
 		return -ENOMEM;
 	k.maps = maps;
 	if (!maps)
@@ -223,6 +227,8 @@ void kernel_fini(void)
 		close(k.trip_fd);
 	k.trip_fd = -1;
 	free(k.slots);
+	free(k.bans);
+	k.bans = NULL;
 	free(k.lq);
 	free(k.learned);
 	k.slots = NULL;
@@ -681,7 +687,11 @@ static void read_kernel(struct kslot *s, __u64 now)
 	__u32 id = atomic_load(&s->kern_id);
 	__u64 kv, cur = atomic_load(&s->until_ns);
 
-	if (!k.maps || !id || sl_maps_agent_banned_until(k.maps, id, &kv))
+	if (!k.maps || !id)
+		return;
+	if (k.bans_read && id < SL_MAX_AGENTS)
+		kv = k.bans[id];
+	else if (sl_maps_agent_banned_until(k.maps, id, &kv))
 		return;
 	if (kv <= now)
 		kv = 0;
@@ -720,6 +730,17 @@ static bool sync_slot(struct kslot *s, __u64 now)
 	return woke;
 }
 
+/* Agents whose ban the watch reads: open connections, or a ban. */
+static size_t watched(size_t n)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < n; i++)
+		w += atomic_load(&k.slots[i].conns) > 0 || atomic_load(&k.slots[i].until_ns) ||
+		     k.slots[i].recorded_ns;
+	return w;
+}
+
 static void watch(struct ev_loop *loop, void *data)
 {
 	__u64 now = now_mono();
@@ -729,6 +750,8 @@ static void watch(struct ev_loop *loop, void *data)
 	(void)data;
 	run_trips(now);
 	run_learn(now);
+	k.bans_read = k.maps && k.bans && watched(n) > KERNEL_WATCH_BATCH &&
+		      !sl_maps_read_bans(k.maps, k.bans);
 	for (size_t i = 0; i < n; i++)
 		banned |= sync_slot(&k.slots[i], now);
 	if (banned)

@@ -19,9 +19,10 @@
  * kernel_trip()), by hand (sluicectl ban, which writes sl_agents and tells
  * a running daemon on the control socket), or by anyone writing
  * sl_agents.banned_until_ns (a timer of the main thread reads it every
- * KERNEL_WATCH_MS for agents with open connections or a ban).  Every
- * worker refuses a banned agent's requests (kernel_banned()) and closes its
- * connections (proxy_enforce_bans()).  A ban ends at its deadline (the XDP
+ * KERNEL_WATCH_MS for agents with open connections or a ban: a lookup
+ * each, or one batch read of sl_agents when they are more than
+ * KERNEL_WATCH_BATCH).  Every worker refuses a banned agent's requests
+ * (kernel_banned()) and closes its connections (proxy_enforce_bans()).  A ban ends at its deadline (the XDP
  * check compares with the clock; the timer notices and records it) or by
  * hand (unban).  Each ban and each end is an audit record and a log line.
  *
@@ -54,6 +55,7 @@
 #include "policy/escalation.h"
 
 #define KERNEL_WATCH_MS 50	/* how often the main thread reads bans set by others */
+#define KERNEL_WATCH_BATCH 64	/* more agents to read than this: one batch read of all */
 #define KERNEL_LEARN_MAX 4096	/* learned sources at once (each a source-table entry) */
 
 struct gw_policy;
