@@ -22,9 +22,9 @@
  * KERNEL_WATCH_MS for agents with open connections or a ban: a lookup
  * each, or one batch read of sl_agents when they are more than
  * KERNEL_WATCH_BATCH).  Every worker refuses a banned agent's requests
- * (kernel_banned()) and closes its connections (proxy_enforce_bans()).  A ban ends at its deadline (the XDP
- * check compares with the clock; the timer notices and records it) or by
- * hand (unban).  Each ban and each end is an audit record and a log line.
+ * (kernel_banned()) and closes its connections (proxy_enforce_bans()).
+ * A ban ends at its deadline (the XDP check compares with the clock; the
+ * timer notices and records it) or by hand (unban).  Each ban and each end is an audit record and a log line.
  *
  * Learned sources (kernel.learn_sources): the source address (exact /32 or
  * /128) of a connection authenticated by key or token is written into the
