@@ -24,7 +24,8 @@
  * KERNEL_WATCH_BATCH).  Every worker refuses a banned agent's requests
  * (kernel_banned()) and closes its connections (proxy_enforce_bans()).
  * A ban ends at its deadline (the XDP check compares with the clock; the
- * timer notices and records it) or by hand (unban).  Each ban and each end is an audit record and a log line.
+ * timer notices and records it) or by hand (unban).  Each ban and each end
+ * is an audit record and a log line.
  *
  * Learned sources (kernel.learn_sources): the source address (exact /32 or
  * /128) of a connection authenticated by key or token is written into the
