@@ -21,6 +21,8 @@ int worker_start_all(unsigned int n, const struct net_addr *listen);
 void worker_set_heartbeat(uint64_t ms);
 /* Main thread: has every worker beaten since the last call? */
 bool worker_all_beating(void);
+/* Wakes every worker to close the connections of banned agents. */
+void worker_notify_bans(void);
 /* Stops them and waits: every connection is closed on return. */
 void worker_stop_all(void);
 
