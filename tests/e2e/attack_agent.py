@@ -10,15 +10,16 @@ run_query over Streamable HTTP, authenticated by API key, to sluiced).
       false); a failed call is counted and the next one reconnects.  Prints
       {"calls", "ok", "failed", "p50_ms", "p99_ms", "max_ms", "errors",
        "worst": the 8 slowest calls as [seconds since start, ms]}.
-  attack_agent.py hammer URL KEY SECONDS
+  attack_agent.py hammer URL KEY SECONDS [SOURCE]
       calls as fast as it can on one connection until it is banned (403 with
       JSON-RPC error -32016), or SECONDS pass, at most 5000 calls.  Prints
       {"calls", "ok", "limited", "banned", "ban_code", "retry_after",
-       "banned_after_s", "other"}.
-  attack_agent.py probe URL KEY TIMEOUT
+       "banned_after_s", "banned_at_us" (wall clock), "other"}.
+  attack_agent.py probe URL KEY TIMEOUT [SOURCE]
       one call on a new connection; prints what happened: ok, limited,
       banned, timeout (nothing came back: the SYN was dropped), reset, or
       "http NNN".
+SOURCE: the local address to connect from (the agent's policy source).
 Every loop is bounded in time and count.
 """
 import http.client
@@ -35,11 +36,12 @@ BANNED = -32016
 
 
 class Agent:
-    def __init__(self, url, key, timeout=CALL_TIMEOUT_S):
+    def __init__(self, url, key, timeout=CALL_TIMEOUT_S, source=None):
         u = urllib.parse.urlsplit(url)
         self.host, self.port, self.path = u.hostname, u.port, u.path or "/mcp"
         self.key, self.timeout, self.conn, self.rid = key, timeout, None, 0
         self.session = None
+        self.source = (source, 0) if source else None
 
     def close(self):
         if self.conn is not None:
@@ -49,7 +51,8 @@ class Agent:
     def post(self, method, params):
         """One JSON-RPC request: (HTTP status, parsed body or None, response)."""
         if self.conn is None:
-            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout,
+                                                   source_address=self.source)
         self.rid += 1
         body = json.dumps({"jsonrpc": "2.0", "id": self.rid, "method": method, "params": params})
         headers = {"Authorization": f"Bearer {self.key}",
@@ -132,8 +135,8 @@ def steady(url, key, rate, seconds, stop_file=None):
                       "worst": sorted(when, key=lambda w: -w[1])[:8]}))
 
 
-def hammer(url, key, seconds):
-    agent = Agent(url, key)
+def hammer(url, key, seconds, source=None):
+    agent = Agent(url, key, source=source)
     out = {"calls": 0, "ok": 0, "limited": 0, "banned": False, "ban_code": None,
            "retry_after": None, "banned_after_s": None, "other": []}
     start = time.monotonic()
@@ -152,7 +155,8 @@ def hammer(url, key, seconds):
             out["limited"] += 1
         elif status == 403 and error_code(doc) == BANNED:
             out.update(banned=True, ban_code=BANNED, retry_after=resp.getheader("Retry-After"),
-                       banned_after_s=round(time.monotonic() - start, 3))
+                       banned_after_s=round(time.monotonic() - start, 3),
+                       banned_at_us=int(time.time() * 1e6))
             break
         else:
             out["other"].append(f"HTTP {status} {json.dumps(doc)[:120]}")
@@ -161,8 +165,8 @@ def hammer(url, key, seconds):
     print(json.dumps(out))
 
 
-def probe(url, key, timeout):
-    agent = Agent(url, key, timeout)
+def probe(url, key, timeout, source=None):
+    agent = Agent(url, key, timeout, source)
     try:
         status, doc, _ = agent.call()
     except socket.timeout:
@@ -190,10 +194,10 @@ def main():
     a = sys.argv[1:]
     if len(a) in (5, 6) and a[0] == "steady":
         steady(a[1], a[2], float(a[3]), min(float(a[4]), 120.0), a[5] if len(a) == 6 else None)
-    elif len(a) == 4 and a[0] == "hammer":
-        hammer(a[1], a[2], min(float(a[3]), 60.0))
-    elif len(a) == 4 and a[0] == "probe":
-        probe(a[1], a[2], min(float(a[3]), 10.0))
+    elif len(a) in (4, 5) and a[0] == "hammer":
+        hammer(a[1], a[2], min(float(a[3]), 60.0), a[4] if len(a) == 5 else None)
+    elif len(a) in (4, 5) and a[0] == "probe":
+        probe(a[1], a[2], min(float(a[3]), 10.0), a[4] if len(a) == 5 else None)
     else:
         sys.stderr.write(__doc__)
         sys.exit(2)
