@@ -119,7 +119,8 @@ rx_thread() {
 }
 
 start_server() {
-	in_ns "$GW" python3 "$RR" serve 0.0.0.0 "$PORT" 110 </dev/null >/dev/null 2>&1 &
+	# nsenter execs python: $! is the server itself, which cleanup ends.
+	nsenter --net="/run/netns/$GW" python3 "$RR" serve 0.0.0.0 "$PORT" 110 </dev/null >/dev/null 2>&1 &
 	PIDS+=($!)
 	local i
 	for i in $(seq 50); do
@@ -179,8 +180,9 @@ rx_packets() { ip -n "$GW" -j -s link show fg0 | jq '.[0].stats64.rx.packets'; }
 run_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
 tcp_in() { in_ns "$GW" nstat -az TcpInSegs | awk '/TcpInSegs/ {print $2}'; }
 
-legit() {	# legit SECONDS OUT: the client's JSON line into OUT
-	in_ns "$CL" python3 "$RR" client 198.18.1.1 "$PORT" 198.18.1.2 "$LEGIT_RATE" "$1" >"$2" 2>&1
+legit() {	# legit SECONDS OUT: the client's JSON line into OUT (exec: one pid)
+	exec nsenter --net="/run/netns/$CL" python3 "$RR" client 198.18.1.1 "$PORT" 198.18.1.2 \
+		"$LEGIT_RATE" "$1" </dev/null >"$2" 2>&1
 }
 
 # measure TARGET: one flood against TARGET; a line of numbers in $TMP/TARGET.row
@@ -252,7 +254,7 @@ report() {
 preflight
 topology
 start_server
-legit 3 "$TMP/base.legit"
+(legit 3 "$TMP/base.legit")
 for target in xdp nft none; do
 	say "flooding for ${FLOOD_S}s against: $target"
 	measure "$target"

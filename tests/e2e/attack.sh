@@ -163,8 +163,9 @@ P99_UNLOADED=$(jq -r '.p99_ms // empty' "$TMP/unloaded.json")
 
 # --- under attack --------------------------------------------------------------------------
 # It calls until the attacks are over (the stop file), 50 s at most.
-in_ns "$AG" chrt -f 10 $AGENT steady "$URL_AG" "$KEY_ANALYST" "$LEGIT_RATE" 50 "$TMP/attacks-done" \
-	>"$TMP/loaded.json" 2>&1 &
+# nsenter, chrt and python exec one another: $! is the agent itself.
+nsenter --net="/run/netns/$AG" chrt -f 10 $AGENT steady "$URL_AG" "$KEY_ANALYST" "$LEGIT_RATE" 50 \
+	"$TMP/attacks-done" </dev/null >"$TMP/loaded.json" 2>&1 &
 LEGIT_PID=$!
 E2E_PIDS+=($LEGIT_PID)
 sleep 1
