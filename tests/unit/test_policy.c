@@ -409,6 +409,15 @@ static const struct bad_case bad_cases[] = {
 	  "expression, got \"\": empty" },
 	{ "redaction_regex_bad.json", 4, 47, "redaction[0].pattern: expected a regular expression, "
 	  "got \"[0-9 -{13,19}\": PCRE2: missing terminating ] for character class at offset 13" },
+	/* escalation: bans of agents that keep being refused */
+	{ "escalation_no_ban.json", 4, 17, "escalation: missing required field \"ban_s\"" },
+	{ "escalation_ban_range.json", 4, 92, "plans.free.escalation.ban_s: expected an integer "
+	  "1..604800, got 604801" },
+	{ "escalation_within_missing.json", 4, 30, "escalation.limited: missing required field "
+	  "\"within_s\"" },
+	{ "escalation_no_rule.json", 4, 17, "escalation: expected limited, denied or both" },
+	{ "escalation_unknown.json", 4, 19, "escalation.limitd: unknown field (did you mean "
+	  "\"limited\"?); allowed: limited, denied, ban_s" },
 	/* usage: the ledger */
 	{ "usage_retention_range.json", 4, 68, "usage.retention_days: expected an integer "
 	  "1..3650, got 0" },

@@ -583,6 +583,58 @@ int sl_maps_unblock(struct sl_maps *m, const struct sl_prefix *pfx)
 	return err ? err : edit_srctab(m, edit_unblock, pfx, &cfg, NULL);
 }
 
+/* --- learned sources (sluiced: kernel.learn_sources) ------------------------ */
+
+struct learn_arg {
+	const struct sl_prefix *pfx;
+	__u32 agent_id;
+};
+
+/* Never over a policy source, a deny or a block: any entry containing the
+ * address with one of them refuses.  (sluiced writes a learned source only
+ * when the table lacks it: a policy load removed every identity before.) */
+static int edit_learn(struct srctab *t, const void *arg)
+{
+	const struct learn_arg *l = arg;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].val.own & (SL_SRC_POLICY_DENY | SL_SRC_BLOCK | SL_SRC_IDENT) &&
+		    sl_prefix_contains(&t->v[i].pfx, l->pfx))
+			return -EEXIST;
+	return srctab_add(t, l->pfx, SL_SRC_IDENT, 0, l->agent_id);
+}
+
+/* Only the entry as learned: a policy loaded since may have declared the
+ * address for another agent. */
+static int edit_unlearn(struct srctab *t, const void *arg)
+{
+	const struct learn_arg *l = arg;
+	const struct srctab_entry *e = srctab_find(t, l->pfx);
+
+	if (!e || !(e->val.own & SL_SRC_IDENT) || e->val.own_agent_id != l->agent_id)
+		return -ENOENT;
+	srctab_clear(t, l->pfx, SL_SRC_IDENT);
+	return 0;
+}
+
+int sl_maps_learn_source(struct sl_maps *m, const struct sl_prefix *pfx, __u32 agent_id)
+{
+	struct learn_arg arg = { pfx, agent_id };
+	struct sl_config cfg;
+	int err = srctab_is_exact(pfx) ? sl_maps_read_config(m, &cfg) : -EINVAL;
+
+	return err ? err : edit_srctab(m, edit_learn, &arg, &cfg, NULL);
+}
+
+int sl_maps_unlearn_source(struct sl_maps *m, const struct sl_prefix *pfx, __u32 agent_id)
+{
+	struct learn_arg arg = { pfx, agent_id };
+	struct sl_config cfg;
+	int err = sl_maps_read_config(m, &cfg);
+
+	return err ? err : edit_srctab(m, edit_unlearn, &arg, &cfg, NULL);
+}
+
 /* --- connection tags -------------------------------------------------------- */
 
 /* The map and key of @c's tag; @k4 and @k6 are the two key shapes. */
@@ -626,6 +678,34 @@ int sl_maps_untag_conn(struct sl_maps *m, const struct sl_conn_tuple *c)
 	int fd = conn_key_of(m, c, &k4, &k6, &key);
 
 	return bpf_map_delete_elem(fd, key) ? -errno : 0;
+}
+
+/* Deletes every key of @fd (@key_size bytes); how many went in @n. */
+static int clear_map(int fd, size_t key_size, unsigned int *n)
+{
+	unsigned char key[sizeof(struct sl_conn_v6_key)];
+
+	if (key_size > sizeof(key))
+		return -EINVAL;
+	/* Always the first key: deleting what get_next_key just gave would
+	 * make the next walk step start over anyway. */
+	while (!bpf_map_get_next_key(fd, NULL, key)) {
+		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+			return -errno;
+		(*n)++;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int sl_maps_clear_conn_tags(struct sl_maps *m, unsigned int *removed)
+{
+	int err;
+
+	*removed = 0;
+	err = clear_map(m->conn_tags_v4, sizeof(struct sl_conn_v4_key), removed);
+	if (!err)
+		err = clear_map(m->conn_tags_v6, sizeof(struct sl_conn_v6_key), removed);
+	return err;
 }
 
 /* --- agents ---------------------------------------------------------------- */
@@ -701,6 +781,59 @@ int sl_maps_ban(struct sl_maps *m, const char *agent, __u64 until_ns)
 		return err;
 	a.banned_until_ns = until_ns;
 	return write_agent(m, (__u32)id, &a);
+}
+
+int sl_maps_agent_ids(struct sl_maps *m, const struct policy *pol, __u32 *ids)
+{
+	struct sl_agent *slot = calloc(SL_MAX_AGENTS, sizeof(*slot));
+	int err = slot ? read_all_agents(m, slot) : -ENOMEM;
+
+	for (size_t i = 0; !err && i < pol->n_agents; i++) {
+		ids[i] = 0;
+		for (__u32 id = 1; id < SL_MAX_AGENTS; id++)
+			if (slot[id].flags & SL_AGENT_F_ACTIVE &&
+			    !strncmp(slot[id].name, pol->agents[i].name, sizeof(slot[id].name))) {
+				ids[i] = id;
+				break;
+			}
+	}
+	free(slot);
+	return err;
+}
+
+int sl_maps_agent_banned_until(struct sl_maps *m, __u32 id, __u64 *until_ns)
+{
+	struct sl_agent a;
+	int err = read_agent(m, id, &a);
+
+	if (!err && !(a.flags & SL_AGENT_F_ACTIVE))
+		err = -ENOENT;
+	*until_ns = err ? 0 : a.banned_until_ns;
+	return err;
+}
+
+int sl_maps_read_bans(struct sl_maps *m, __u64 *until_ns)
+{
+	struct sl_agent *slot = calloc(SL_MAX_AGENTS, sizeof(*slot));
+	int err = slot ? read_all_agents(m, slot) : -ENOMEM;
+
+	for (__u32 id = 0; !err && id < SL_MAX_AGENTS; id++)
+		until_ns[id] = slot[id].flags & SL_AGENT_F_ACTIVE ? slot[id].banned_until_ns : 0;
+	free(slot);
+	return err;
+}
+
+int sl_maps_ban_id(struct sl_maps *m, __u32 id, __u64 until_ns)
+{
+	struct sl_agent a;
+	int err = read_agent(m, id, &a);
+
+	if (!err && !(a.flags & SL_AGENT_F_ACTIVE))
+		err = -ENOENT;
+	if (err)
+		return err;
+	a.banned_until_ns = until_ns;
+	return write_agent(m, id, &a);
 }
 
 /* GCRA parameters of a rate: one interval per unit, burst intervals ahead. */

@@ -63,6 +63,15 @@ int sl_maps_unblock(struct sl_maps *m, const struct sl_prefix *pfx);
 /* Bans by agent name; -ENOENT when the policy has no such agent. */
 int sl_maps_ban(struct sl_maps *m, const char *agent, __u64 until_ns);
 
+/* A source address sluiced learned for agent @agent_id (exact: /32, /128):
+ * an identity entry like a policy source's.  -EEXIST when a policy source,
+ * a deny or a block covers it (never overridden).  A policy load replaces
+ * every identity entry: sluiced writes its learned ones again after its
+ * own loads.  Caller holds the lock. */
+int sl_maps_learn_source(struct sl_maps *m, const struct sl_prefix *pfx, __u32 agent_id);
+/* Removes it, if it is still @agent_id's identity entry (-ENOENT if not). */
+int sl_maps_unlearn_source(struct sl_maps *m, const struct sl_prefix *pfx, __u32 agent_id);
+
 /* A connection as the agent sends it: the key of its tag, whatever the
  * family (the maps are per family; this is the one place that knows). */
 struct sl_conn_tuple {
@@ -78,6 +87,21 @@ struct sl_conn_tuple {
  * tag (on close; -ENOENT when there was none). */
 int sl_maps_tag_conn(struct sl_maps *m, const struct sl_conn_tuple *c, __u32 agent_id);
 int sl_maps_untag_conn(struct sl_maps *m, const struct sl_conn_tuple *c);
+
+/* Removes every connection tag (sluiced at start: it has no connection of
+ * a previous run); how many in @removed. */
+int sl_maps_clear_conn_tags(struct sl_maps *m, unsigned int *removed);
+/* The id of each of @pol's agents (pol->agents' order) into @ids, 0 for
+ * one the maps lack: one read of sl_agents for all of them. */
+int sl_maps_agent_ids(struct sl_maps *m, const struct policy *pol, __u32 *ids);
+/* Agent @id's ban deadline (0: none; SL_FOREVER: no deadline); -ENOENT when
+ * the slot holds no agent. */
+int sl_maps_agent_banned_until(struct sl_maps *m, __u32 id, __u64 *until_ns);
+/* Every agent's ban deadline into @until_ns (SL_MAX_AGENTS entries, 0 for
+ * an empty slot), in as few syscalls as the kernel allows. */
+int sl_maps_read_bans(struct sl_maps *m, __u64 *until_ns);
+/* Bans agent @id until @until_ns (0 lifts the ban). */
+int sl_maps_ban_id(struct sl_maps *m, __u32 id, __u64 until_ns);
 
 /* Reads the source table back from the maps. */
 int sl_maps_read_srctab(struct sl_maps *m, struct srctab *t);

@@ -343,6 +343,10 @@ static const struct pc_int I_BURST = { 1, 1000000000 };
 static const struct pc_int I_BYTE_RATE = { 1, 1000000000000LL };
 static const struct pc_int I_BYTE_BURST = { 1, 10000000000LL };
 static const struct pc_int I_EVENTS = { 1, 1000000 };
+static const struct pc_int I_LEARN_IDLE_S = { 1, 86400 };
+static const struct pc_int I_ESC_COUNT = { 1, 1000000 };
+static const struct pc_int I_ESC_WITHIN_S = { 1, 86400 };
+static const struct pc_int I_BAN_S = { 1, 604800 };	/* ESC_BAN_MAX_S: a week */
 static const struct pc_int I_CALLS = { 1, 1000000000 };
 static const struct pc_int I_HEADER_BYTES = { 1024, 1 << 20 };
 static const struct pc_int I_BODY_BYTES = { 1024, 64 << 20 };
@@ -491,6 +495,16 @@ static int budget_finish(struct pc_ctx *c, cJSON *obj)
 	    cJSON_GetObjectItemCaseSensitive(obj, "per_month"))
 		return 0;
 	return pc_error(c, obj, "expected per_day, per_month or both");
+}
+
+/* An escalation with no rule would never ban. */
+static int escalation_finish(struct pc_ctx *c, cJSON *obj)
+{
+	if (cJSON_GetObjectItemCaseSensitive(obj, "limited") ||
+	    cJSON_GetObjectItemCaseSensitive(obj, "denied"))
+		return 0;
+	return pc_error(c, obj, "expected limited, denied or both (with neither nothing "
+			"would ever ban)");
 }
 
 static int agent_finish(struct pc_ctx *c, cJSON *obj)
@@ -778,6 +792,19 @@ static const struct pc_field budget_fields[] = {
 };
 static const struct pc_object O_BUDGET = { FIELDS(budget_fields), budget_finish };
 
+/* escalation: refusals that turn into a ban (policy/escalation.h) */
+static const struct pc_field esc_rule_fields[] = {
+	{ "count", pc_int, &I_ESC_COUNT, NULL, true },
+	{ "within_s", pc_int, &I_ESC_WITHIN_S, NULL, true },
+};
+static const struct pc_object O_ESC_RULE = { FIELDS(esc_rule_fields) };
+static const struct pc_field escalation_fields[] = {
+	{ "limited", pc_object, &O_ESC_RULE },
+	{ "denied", pc_object, &O_ESC_RULE },
+	{ "ban_s", pc_int, &I_BAN_S, NULL, true },
+};
+static const struct pc_object O_ESCALATION = { FIELDS(escalation_fields), escalation_finish };
+
 /* limits: the daemon's HTTP limits. */
 static const struct pc_field http_limit_fields[] = {
 	{ "max_header_bytes", pc_int, &I_HEADER_BYTES, "16384" },
@@ -827,6 +854,8 @@ static const struct pc_field kernel_fields[] = {
 	{ "deny", pc_array, &A_DENY, "[]" },
 	{ "syn_per_source", pc_object, &O_RATE },
 	{ "events_per_second", pc_int, &I_EVENTS, "1000" },
+	{ "learn_sources", pc_bool, NULL, "false" },
+	{ "learn_idle_s", pc_int, &I_LEARN_IDLE_S, "600" },
 };
 static const struct pc_object O_KERNEL = { FIELDS(kernel_fields) };
 
@@ -867,6 +896,7 @@ static const struct pc_field plan_fields[] = {
 	{ "kernel", pc_object, &O_PLAN_KERNEL, "{}" },
 	{ "limits", pc_object, &O_CLASS_LIMITS, "{}" },
 	{ "budget", pc_object, &O_BUDGET },
+	{ "escalation", pc_object, &O_ESCALATION },
 	{ "premium", pc_bool, NULL, "false" },
 	{ "tools", pc_object, &O_AGENT_TOOLS, "{}" },
 	{ "resources", pc_object, &O_RESOURCE_RULES, "{}" },
@@ -1015,6 +1045,7 @@ static const struct pc_field root_fields[] = {
 	{ "allowed_origins", pc_array, &A_HOSTS, "[]" },
 	{ "unknown_tools", pc_enum, unknown_tool_actions, "\"refuse\"" },
 	{ "limited_answer", pc_enum, limited_answers, "\"http\"" },
+	{ "escalation", pc_object, &O_ESCALATION },
 	{ "context_headers", pc_object, &O_CONTEXT_HEADERS, "{}" },
 	{ "kernel", pc_object, &O_KERNEL, "{}" },
 	{ "plans", pc_map, &M_PLANS, "{}" },
@@ -1053,6 +1084,7 @@ static const struct {
 	{ "rate", &O_BYTE_RATE },	/* the same fields, wider ranges */
 	{ "periods", &O_PERIODS },
 	{ "budget", &O_BUDGET },
+	{ "escalation", &O_ESCALATION },
 };
 
 static bool is_shared(const struct pc_object *o)

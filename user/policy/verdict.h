@@ -55,6 +55,8 @@ struct identity {
 #define DECIDE_ERR_PREMIUM		(-32013)	/* a premium argument, plan not premium */
 #define DECIDE_ERR_LIMITED		(-32014)	/* a rate limit: come back later (429) */
 #define DECIDE_ERR_BUDGET		(-32015)	/* a budget is spent until it resets (429) */
+#define DECIDE_ERR_BANNED		(-32016)	/* the agent is banned (escalation or by
+							 * hand) until a deadline (403) */
 /* Unknown tools and refused arguments are MCP's own -32602 (MCP_ERR_INVALID_PARAMS). */
 
 enum decide_action {

@@ -2,12 +2,15 @@
 /*
  * cmd_sources.c - sluicectl block, unblock, ban, unban and sources: the
  * operator's hand on the kernel's source table and agent bans, written
- * straight into the pinned maps (no daemon needed).
+ * straight into the pinned maps (no daemon needed); a ban or unban is also
+ * sent to a running sluiced, which closes the agent's connections at once.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "base/control.h"
 #include "kern/names.h"
 #include "ctl.h"
 
@@ -155,10 +158,57 @@ static int ban_fn(struct sl_maps *m, const void *arg)
 	return sl_maps_ban(m, b->agent, b->until_ns);
 }
 
+/* Is sluice attached (its agents map pinned)?  Without it, the daemon alone
+ * can hold a ban (in L7). */
+static bool maps_pinned(void)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", ctl.pin_dir, SL_MAP_AGENTS);
+	return !access(path, F_OK);
+}
+
+#define BAN_DAEMON_TIMEOUT_MS 2000
+
+/*
+ * Tells a running sluiced, so it closes the agent's connections (or lets
+ * it back in) at once instead of at its next look at the maps.  A daemon
+ * that is not running is no error when the maps hold the ban: it reads
+ * them when it starts.
+ */
+static int tell_daemon(const char *agent, __u64 until_ns, bool maps_done)
+{
+	char line[160], answer[256];
+	int err;
+
+	if (until_ns)
+		snprintf(line, sizeof(line), "ban %s %llu", agent, (unsigned long long)until_ns);
+	else
+		snprintf(line, sizeof(line), "unban %s", agent);
+	err = control_request(ctl.control_path, line, answer, sizeof(answer),
+			      BAN_DAEMON_TIMEOUT_MS);
+	if (err && maps_done)
+		return 0;
+	if (err) {
+		ctl_err("sluice is not attached (no maps under %s) and sluiced is not running "
+			"(%s: %s): nothing can hold the ban", ctl.pin_dir, ctl.control_path,
+			strerror(-err));
+		return -ENODEV;
+	}
+	if (!strncmp(answer, "ok", 2))
+		return 0;
+	if (maps_done)	/* the daemon runs another policy: the kernel holds the ban */
+		fprintf(stderr, "sluicectl: warning: sluiced: %s\n", answer);
+	else
+		ctl_err("sluiced: %s", strncmp(answer, "error ", 6) ? answer : answer + 6);
+	return maps_done ? 0 : -EINVAL;
+}
+
 static int ban_common(const char *agent, __u64 until_ns)
 {
 	struct ban_arg b = { agent, until_ns };
-	int err = with_maps(ban_fn, &b);
+	bool pinned = maps_pinned();
+	int err = pinned ? with_maps(ban_fn, &b) : 0;
 
 	if (err == -ENODEV)
 		;
@@ -166,6 +216,8 @@ static int ban_common(const char *agent, __u64 until_ns)
 		ctl_err("no agent '%s' in the loaded policy", agent);
 	else if (err)
 		ctl_err("%s: %s", agent, strerror(-err));
+	if (!err)
+		err = tell_daemon(agent, until_ns, pinned);
 	return err ? EXIT_FAIL : EXIT_OK;
 }
 

@@ -115,12 +115,15 @@ static const struct ctl_cmd commands[] = {
 	{ "ban", cmd_ban, NULL, "AGENT [--for DURATION] [--json]",
 	  "drop an agent's traffic in the kernel",
 	  "Drops AGENT's traffic (by its policy identity or tagged connections) in the\n"
-	  "kernel, for DURATION or until unban.  AGENT must be in the loaded policy.",
+	  "kernel, for DURATION or until unban.  AGENT must be in the loaded policy.\n"
+	  "A running sluiced is told at once: it refuses the agent's requests and\n"
+	  "closes its connections with the ban's error.  Without maps, the daemon\n"
+	  "alone holds the ban.",
 	  P_AGENT P_FOR P_JSON,
 	  "sluicectl ban some-agent --for 15m" },
 	{ "unban", cmd_unban, NULL, "AGENT [--json]",
 	  "lift a ban",
-	  "Lifts AGENT's ban at once.",
+	  "Lifts AGENT's ban at once, in the kernel and in a running sluiced.",
 	  P_AGENT P_JSON,
 	  "sluicectl unban some-agent" },
 	{ "stats", cmd_stats, NULL, "[--json]",

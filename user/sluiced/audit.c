@@ -279,20 +279,28 @@ static void add_str(cJSON *o, const char *name, const char *value)
 	cJSON_AddStringToObject(o, name, whole);
 }
 
-static char *format(const struct audit_rec *r)
+/* "time": the record's UTC time, to the millisecond. */
+static void put_time(cJSON *o)
 {
-	cJSON *o = cJSON_CreateObject(), *red;
 	struct timespec now;
 	struct tm tm;
-	char at[40], *text, *line = NULL;
+	char at[40];
 
-	if (!o)
-		return NULL;
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(at + strlen(at), sizeof(at) - strlen(at), ".%03ldZ", now.tv_nsec / 1000000);
 	cJSON_AddStringToObject(o, "time", at);
+}
+
+static char *format(const struct audit_rec *r)
+{
+	cJSON *o = cJSON_CreateObject(), *red;
+	char *text, *line = NULL;
+
+	if (!o)
+		return NULL;
+	put_time(o);
 	cJSON_AddStringToObject(o, "event", "call");
 	add_str(o, "agent", r->agent);
 	add_str(o, "customer", r->customer);
@@ -342,22 +350,11 @@ static char *format(const struct audit_rec *r)
 	return line;
 }
 
-void audit_emit(struct audit_rec *r)
+/* Queues @line (taken over, NULL: out of memory); never blocks. */
+static void queue_line(char *line)
 {
-	char *line = NULL;
 	bool queued = false;
 
-	pthread_mutex_lock(&au.lock);
-	if (!au.running || !au.path) {
-		pthread_mutex_unlock(&au.lock);
-		free(r->arguments);
-		r->arguments = NULL;
-		return;
-	}
-	pthread_mutex_unlock(&au.lock);
-	line = format(r);
-	free(r->arguments);
-	r->arguments = NULL;
 	pthread_mutex_lock(&au.lock);
 	if (line && au.n < AUDIT_QUEUE && au.bytes + strlen(line) <= AUDIT_QUEUE_BYTES) {
 		au.q[(au.head + au.n) % AUDIT_QUEUE] = line;
@@ -375,4 +372,50 @@ void audit_emit(struct audit_rec *r)
 		free(line);
 		atomic_fetch_add(&au.lost, 1);
 	}
+}
+
+static bool sink_open(void)
+{
+	bool open;
+
+	pthread_mutex_lock(&au.lock);
+	open = au.running && au.path;
+	pthread_mutex_unlock(&au.lock);
+	return open;
+}
+
+void audit_emit(struct audit_rec *r)
+{
+	char *line = NULL;
+
+	if (sink_open())
+		line = format(r);
+	free(r->arguments);
+	r->arguments = NULL;
+	if (line)
+		queue_line(line);
+}
+
+void audit_emit_event(const char *event, cJSON *fields)
+{
+	cJSON *o, *item;
+	char *text, *line = NULL;
+
+	if (!sink_open() || !(o = cJSON_CreateObject())) {
+		cJSON_Delete(fields);
+		return;
+	}
+	put_time(o);
+	cJSON_AddStringToObject(o, "event", event);
+	while (fields && (item = fields->child)) {
+		cJSON_DetachItemViaPointer(fields, item);
+		cJSON_AddItemToObject(o, item->string, item);
+	}
+	cJSON_Delete(fields);
+	text = cJSON_PrintUnformatted(o);
+	if (text && (line = malloc(strlen(text) + 2)))
+		sprintf(line, "%s\n", text);
+	cJSON_free(text);
+	cJSON_Delete(o);
+	queue_line(line);
 }

@@ -69,6 +69,10 @@ void audit_stop(void);
 /* Queues @r as one line (formatting it here); never blocks.  Frees
  * r->arguments. */
 void audit_emit(struct audit_rec *r);
+/* A record of another kind than a call ("ban", "ban_lifted"): "time" and
+ * "event" first, then @fields' members (@fields is taken over and freed;
+ * NULL: none).  Never blocks; dropped quietly without a sink. */
+void audit_emit_event(const char *event, struct cJSON *fields);
 /* Records lost to a full queue since the start. */
 uint64_t audit_lost(void);
 

@@ -241,6 +241,7 @@ static void client_close(struct client *c)
 		l->ops->on_abort(c);
 	ev_unwatch(l->loop, c->fd);
 	ev_timer_cancel(l->loop, &c->write_timer);
+	kernel_conn_close(&c->kc);	/* before the close: the tuple may be reused at once */
 	close(c->fd);
 	if (c->counted_source)
 		admit_release(&c->peer);
@@ -253,6 +254,11 @@ static void client_close(struct client *c)
 	ev_timer_cancel(l->loop, &c->timer);
 	ev_timer_init(&c->timer, client_free, c);
 	ev_timer_arm(l->loop, &c->timer, 0);
+}
+
+void client_drop(struct client *c)
+{
+	client_close(c);
 }
 
 /* Parses buffered requests while no exchange is running and the answers
@@ -456,6 +462,7 @@ void client_accept(struct client_list *l, int fd, const struct net_addr *peer,
 	c->fd = fd;
 	c->peer = *peer;
 	c->counted_source = true;
+	c->kc.slot = -1;
 	net_addr_str(peer, c->peer_str, sizeof(c->peer_str), false);
 	http_reader_init(&c->rd, HTTP_KIND_REQUEST, &lim, &req_ops, c);
 	ev_timer_init(&c->timer, on_client_timer, c);

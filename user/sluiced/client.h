@@ -26,6 +26,7 @@
 #include "base/ev.h"
 #include "base/net.h"
 #include "gwconf.h"
+#include "kernel.h"
 #include "proto/http.h"
 
 struct client;
@@ -74,6 +75,7 @@ struct client {
 	bool parsing;			/* inside client_parse: answers must not re-enter it */
 	bool lingering;			/* answered, write side shut, draining input */
 	bool peer_done;			/* EOF from the client: no more reading; answer, then close */
+	struct kernel_conn kc;		/* its tag in the kernel, its agent (kernel.h) */
 	struct client *prev, *next;
 };
 
@@ -86,6 +88,8 @@ void client_accept(struct client_list *l, int fd, const struct net_addr *peer,
  * zero-delay timer, so once the loop has stopped, ev_run_due must follow. */
 void client_close_all(struct client_list *l);
 
+/* Closes @c now, without a word (it is freed after the current event). */
+void client_drop(struct client *c);
 /* Writes what c->out holds; once it drained, the next request may start.
  * May close @c (it is freed only after the current event). */
 void client_flush(struct client *c);

@@ -866,6 +866,34 @@ bool exchange_streams(const struct exchange *ex)
 	return ex->kind == EX_MCP_GET || ex->kind == EX_LEGACY_SSE || ex->streaming;
 }
 
+void exchange_ban(struct exchange *ex, const char *message, const char *data_json)
+{
+	struct client *c = ex->client;
+	struct buf wire = {};
+	char *err;
+
+	c->close_after = true;
+	if (!ex->client_head_sent) {
+		ex->status = 403;
+		client_answer_error_data(c, 403, ex->rpc_id, DECIDE_ERR_BANNED, message, data_json,
+					 NULL);
+	} else if (ex->streaming || ex->kind == EX_MCP_GET || ex->kind == EX_LEGACY_SSE) {
+		/* The stream's last event says why it ends; a request's id only
+		 * on the stream that answers it. */
+		err = inspect_error_json_data(ex->kind == EX_MCP_POST ? ex->rpc_id : NULL,
+					      DECIDE_ERR_BANNED, message, data_json);
+		if (err && !buf_printf(&wire, "event: message\ndata: %s\n\n", err) &&
+		    !put_stream(ex, &wire) && !ex->client_http10)
+			http_put_chunk(&c->out, NULL, 0);
+		free(err);
+		buf_free(&wire);
+	}
+	/* A JSON answer half sent: cut, as a backend failure mid-answer is. */
+	upstream_release(&ex->up, false);
+	exchange_free(ex);
+	client_flush(c);
+}
+
 void exchange_abort(struct exchange *ex)
 {
 	ex->client = NULL;

@@ -88,6 +88,10 @@ void exchange_start(struct exchange *ex, const struct http_msg *msg, const char 
 		    const char *path);
 /* The client's queue drained: resume the backend read. */
 void exchange_resume(struct exchange *ex);
+/* The agent is banned: the exchange ends with the ban's error (HTTP 403
+ * when no answer began; a last SSE event on a stream) and the connection
+ * closes after it. */
+void exchange_ban(struct exchange *ex, const char *message, const char *data_json);
 /* The client is gone: end the exchange without an answer. */
 void exchange_abort(struct exchange *ex);
 /* Is the answer a stream: a GET stream, /sse, or SSE relayed to a POST? */

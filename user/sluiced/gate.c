@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/prefix.h"
 #include "gate.h"
+#include "kernel.h"
 
 const char *gate_agent_name(const struct gw_policy *gp, const struct identity *id)
 {
@@ -265,6 +266,39 @@ static int refuse_verdict(struct gate_req *g, const struct decide_verdict *v,
 			   g->gp->cfg.limited_jsonrpc ? 200 : v->http_status, v->code, v->message);
 }
 
+/* --- escalation and bans ---------------------------------------------------------------- */
+
+int gate_refuse_banned(struct gate_req *g, struct inspect_result *res, __u64 until_ns,
+		       __u64 now_ns)
+{
+	unsigned long long retry_s;
+	char msg[320];
+
+	kernel_ban_message(kernel_agent_slot(g->gp, g->id.agent), until_ns, now_ns, msg,
+			   sizeof(msg), g->data, sizeof(g->data), &retry_s);
+	g->extra[0] = 0;
+	if (retry_s)
+		snprintf(g->extra, sizeof(g->extra), "Retry-After: %llu\r\n", retry_s);
+	res->close = true;
+	return refuse_with(g, res, 403, DECIDE_ERR_BANNED, msg);
+}
+
+/* A refusal that counts towards escalation (policy/escalation.h) is
+ * counted; the one that trips bans the agent (kernel.h). */
+static void escalate(struct gate_req *g, const struct decide_verdict *v, __u64 now)
+{
+	struct esc_trip trip;
+	enum esc_kind kind;
+
+	if (v->action != DECIDE_DENY || g->id.agent < 0 || !esc_kind_of(v->reason, &kind))
+		return;
+	if (!esc_note(g->gp->esc, g->id.agent, kind, now, &trip))
+		return;
+	kernel_trip(g->gp, g->id.agent, &trip, now);
+	g->tripped = true;
+	g->banned_until_ns = now + (__u64)trip.ban_s * 1000000000ull;
+}
+
 /* --- audit records ---------------------------------------------------------------------- */
 
 static bool audited(const struct mcp_msg *m)
@@ -418,6 +452,7 @@ static int judge_one(struct gate_req *g, struct mcp_batch *b, struct inspect_res
 	enum decide_action act = decide_request(g->gp->model, &g->id, &b->msgs[0],
 						g->gp->limiter, now, &v);
 
+	escalate(g, &v, now);
 	audit_note(g, &b->msgs[0], rec, &v);
 	ledger_judged(gate_agent_name(g->gp, &g->id), &g->id, &b->msgs[0], &v, g->body_bytes,
 		      &g->usage);
@@ -579,6 +614,7 @@ static int judge_batch(struct gate_req *g, struct mcp_batch *b, struct inspect_r
 		enum decide_action act = decide_request(g->gp->model, &g->id, &b->msgs[i],
 							g->gp->limiter, now, &v);
 
+		escalate(g, &v, now);
 		audit_note(g, &b->msgs[i], rec, &v);
 		ledger_judged(gate_agent_name(g->gp, &g->id), &g->id, &b->msgs[i], &v,
 			      g->body_bytes, &g->usage);
@@ -601,7 +637,8 @@ static int judge_batch(struct gate_req *g, struct mcp_batch *b, struct inspect_r
 int gate_judge(void *ctx, struct mcp_batch *b, struct inspect_result *res)
 {
 	struct gate_req *g = ctx;
-	__u64 now = gate_now_ns();
+	__u64 now = gate_now_ns(), until;
+	int rc;
 
 	if (g->auth_rc) {
 		char msg[sizeof(res->message)];
@@ -612,7 +649,14 @@ int gate_judge(void *ctx, struct mcp_batch *b, struct inspect_result *res)
 				   g->auth_rc == -ENOMEM ? MCP_ERR_INTERNAL :
 				   DECIDE_ERR_UNAUTHENTICATED, msg);
 	}
-	return b->is_batch ? judge_batch(g, b, res, now) : judge_one(g, b, res, now);
+	if (g->id.agent >= 0 && kernel_banned(g->gp, g->id.agent, now, &until))
+		return gate_refuse_banned(g, res, until, now);
+	rc = b->is_batch ? judge_batch(g, b, res, now) : judge_one(g, b, res, now);
+	/* The request that tripped a ban is answered with the ban: its agent
+	 * learns at once why its connections close. */
+	if (g->tripped)
+		return gate_refuse_banned(g, res, g->banned_until_ns, now);
+	return rc;
 }
 
 void gate_lists_free(struct gate_lists *l)

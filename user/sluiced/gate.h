@@ -56,6 +56,8 @@ struct gate_req {
 	struct batch_answers batch;	/* out: a batch's requests, the refused ones answered */
 	size_t body_bytes;		/* the POST's body, for the ledger */
 	struct ledger_pending usage;	/* out: allowed calls, noted when answered */
+	bool tripped;			/* out: a refusal of this request banned its agent */
+	__u64 banned_until_ns;		/* ... until then */
 };
 
 /* The name of @id's agent under @gp, "" for nobody. */
@@ -69,6 +71,10 @@ const char *gate_agent_name(const struct gw_policy *gp, const struct identity *i
  */
 int gate_identify(const struct gw_policy *gp, const struct http_msg *msg,
 		  const struct net_addr *peer, struct identity *id, struct ident_refusal *why);
+/* Is @id's agent banned now?  Then @g (its gp and id set) is refused 403
+ * with DECIDE_ERR_BANNED and the connection is to close (res->close). */
+int gate_refuse_banned(struct gate_req *g, struct inspect_result *res, __u64 until_ns,
+		       __u64 now_ns);
 /* The 401 of a failed gate_identify(): message and WWW-Authenticate header line. */
 void gate_unauthorized(const struct gw_policy *gp, int rc, const struct ident_refusal *why,
 		       char *msg, size_t msg_len, char *extra, size_t extra_len);

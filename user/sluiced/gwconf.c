@@ -201,6 +201,10 @@ static int config_from_policy(struct gw_config *cfg, const struct policy *pol,
 	cfg->workers = num(root, "workers", 0);
 	snprintf(cfg->mcp_path, sizeof(cfg->mcp_path), "%s", str(root, "mcp_path", "/mcp"));
 	cfg->limited_jsonrpc = !strcmp(str(root, "limited_answer", "http"), "jsonrpc");
+	cfg->learn_sources = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(root, "kernel"), "learn_sources"));
+	cfg->learn_idle_s = num(cJSON_GetObjectItemCaseSensitive(root, "kernel"), "learn_idle_s",
+				600);
 	snprintf(cfg->audit_path, sizeof(cfg->audit_path), "%s",
 		 str(cJSON_GetObjectItemCaseSensitive(root, "audit"), "jsonl", ""));
 	usage_from_json(cfg, root, ov);
@@ -234,6 +238,8 @@ static void gw_policy_free(struct gw_policy *p)
 	for (size_t i = 0; i < p->cfg.n_own_hosts; i++)
 		free(p->cfg.own_hosts[i]);
 	decide_limiter_free(p->limiter);
+	esc_table_free(p->esc);
+	free(p->agent_slot);
 	redact_set_free(p->redact);
 	decide_model_free(p->model);
 	free(p->prm_json);
@@ -291,7 +297,8 @@ static int build_decision(struct gw_policy *p, char *err, size_t errlen)
 		return rc;
 	}
 	p->limiter = decide_limiter_new(p->model);
-	rc = p->limiter ? prm_build(p) : -ENOMEM;
+	p->esc = esc_table_new(p->pol);
+	rc = p->limiter && p->esc ? prm_build(p) : -ENOMEM;
 	if (rc)
 		snprintf(err, errlen, "out of memory");
 	return rc;
@@ -349,6 +356,7 @@ void gw_policy_install(struct gw_policy *p)
 	/* Under the lock: no request sees @p before the state is in it.  A call
 	 * that a request holding @old counts from now on is not carried. */
 	decide_limiter_carry(p->limiter, old ? old->limiter : NULL);
+	esc_table_carry(p->esc, old ? old->esc : NULL);
 	current = p;
 	pthread_mutex_unlock(&current_lock);
 	gw_policy_put(old);

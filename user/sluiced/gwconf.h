@@ -15,6 +15,7 @@
 
 #include "base/net.h"
 #include "base/usage.h"
+#include "policy/escalation.h"
 #include "policy/decide.h"
 #include "policy/ident.h"
 #include "policy/limits.h"
@@ -74,6 +75,8 @@ struct gw_config {
 	size_t n_own_hosts;
 	char **allowed_hosts;	/* Host values accepted besides the listener's own */
 	size_t n_allowed_hosts;
+	bool learn_sources;	/* kernel.learn_sources (kernel.h) */
+	unsigned int learn_idle_s;	/* kernel.learn_idle_s */
 	bool limited_jsonrpc;	/* limited_answer "jsonrpc": a rate-limited call is
 				 * answered 200 with the JSON-RPC error, not 429 */
 	char **allowed_origins;	/* Origin values accepted besides the listener's own */
@@ -100,6 +103,11 @@ struct gw_policy {
 	/* The rate limits' state, for @model; gw_policy_install() carries the
 	 * previous policy's state over into it. */
 	struct decide_limiter *limiter;
+	/* Escalation's counters (policy/escalation.h), carried over likewise. */
+	struct esc_table *esc;
+	/* Per agent (pol->agents' order): its slot in kernel.c's table, filled
+	 * by kernel_policy() before the policy is installed. */
+	int *agent_slot;
 	struct redact_set *redact;	/* the redaction rules; NULL: none */
 	char *prm_json;		/* Protected Resource Metadata (RFC 9728), served as is */
 };

@@ -14,6 +14,7 @@
 #include "proto/inspect.h"
 #include "exchange.h"
 #include "gate.h"
+#include "kernel.h"
 #include "proxy.h"
 #include "sessions.h"
 
@@ -191,6 +192,9 @@ static bool judged(struct client *c, struct gw_policy *gp, const struct http_msg
 		g->session = sid;
 	g->body_bytes = msg->body.len;
 	g->auth_rc = gate_identify(gp, msg, &c->peer, &g->id, &g->why);
+	if (!g->auth_rc)
+		kernel_conn_auth(&c->kc, c->fd, &c->peer, gp, g->id.agent,
+				 g->id.method != IDM_SOURCE);
 	if (inspect_request_judge(msg, res, gate_judge, g)) {
 		if (res->close)
 			c->close_after = true;
@@ -217,6 +221,23 @@ static bool judged(struct client *c, struct gw_policy *gp, const struct http_msg
 	return false;
 }
 
+/* A banned agent's GET or DELETE: refused 403, the connection closes
+ * (@gp's reference is then dropped). */
+static bool banned(struct client *c, struct gw_policy *gp, const struct identity *id)
+{
+	__u64 now = gate_now_ns(), until;
+	struct inspect_result res = {};
+	struct gate_req g = { .gp = gp, .id = *id };
+
+	if (id->agent < 0 || !kernel_banned(gp, id->agent, now, &until))
+		return false;
+	gate_refuse_banned(&g, &res, until, now);
+	c->close_after = true;
+	client_answer_error_data(c, res.http_status, NULL, res.code, g.message, g.data, g.extra);
+	gw_policy_put(gp);
+	return true;
+}
+
 /* GET and DELETE: the caller must be one of the policy's agents (401 as
  * RFC 6750 says otherwise; @gp's reference is then dropped). */
 static bool identified(struct client *c, struct gw_policy *gp, const struct http_msg *msg,
@@ -226,8 +247,11 @@ static bool identified(struct client *c, struct gw_policy *gp, const struct http
 	char text[256], extra[768];
 	int rc = gate_identify(gp, msg, &c->peer, id, &why);
 
-	if (!rc)
-		return true;
+	if (!rc) {
+		kernel_conn_auth(&c->kc, c->fd, &c->peer, gp, id->agent,
+				 id->method != IDM_SOURCE);
+		return !banned(c, gp, id);
+	}
 	gate_unauthorized(gp, rc, &why, text, sizeof(text), extra, sizeof(extra));
 	client_answer_error_hdr(c, rc == -ENOMEM ? 503 : 401, NULL, rc == -ENOMEM ?
 				INSPECT_INTERNAL_ERROR : DECIDE_ERR_UNAUTHENTICATED, text, extra);
@@ -604,6 +628,38 @@ void proxy_accept(struct proxy *p, int fd, const struct net_addr *peer,
 		  const struct gw_config *cfg)
 {
 	client_accept(&p->clients, fd, peer, cfg);
+}
+
+/*
+ * A banned agent's connection: an exchange running on it ends with the ban
+ * as its answer (or, on a stream, as its last event); an idle one closes;
+ * one in the middle of sending a request is left to finish it, and the
+ * gate refuses that request with the ban (and closes).
+ */
+static void ban_close(struct client *c, __u64 until, __u64 now)
+{
+	unsigned long long retry_s;
+	char msg[320], data[256];
+
+	if (c->ex) {
+		kernel_ban_message(c->kc.slot, until, now, msg, sizeof(msg), data, sizeof(data),
+				   &retry_s);
+		exchange_ban(c->ex, msg, data);
+	} else if (!c->in_request) {
+		client_drop(c);
+	}
+}
+
+void proxy_enforce_bans(struct proxy *p)
+{
+	__u64 now = gate_now_ns(), until;
+	struct client *c, *next;
+
+	for (c = p->clients.head; c; c = next) {
+		next = c->next;
+		if (!c->closed && kernel_slot_banned(c->kc.slot, now, &until))
+			ban_close(c, until, now);
+	}
 }
 
 void proxy_close_all(struct proxy *p)

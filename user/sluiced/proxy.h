@@ -23,6 +23,9 @@ void proxy_init(struct proxy *p, struct ev_loop *loop);
  * was admitted under (its limits stay). */
 void proxy_accept(struct proxy *p, int fd, const struct net_addr *peer,
 		  const struct gw_config *cfg);
+/* Closes the connections of banned agents (kernel.h), each with the ban's
+ * error where a request or stream is open. */
+void proxy_enforce_bans(struct proxy *p);
 /* Closes every client connection, then the idle backend connections. */
 void proxy_close_all(struct proxy *p);
 

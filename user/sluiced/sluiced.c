@@ -31,6 +31,7 @@
 #include "audit.h"
 #include "gate.h"
 #include "gwconf.h"
+#include "kernel.h"
 #include "ledger.h"
 #include "worker.h"
 
@@ -57,7 +58,8 @@ static void usage(FILE *out)
 		"  --listen H:P      data port instead of the policy's (default 127.0.0.1:8470)\n"
 		"  --backend URL     one backend (http://host:port/path) instead of the policy's\n"
 		"  --workers N       worker threads (default: the policy's, else one per core)\n"
-		"  --pin-dir DIR     where sluicectl attach pinned the maps\n"
+		"  --pin-dir DIR     the kernel half's pins (sluicectl attach, or sluiced\n"
+		"                    itself per the policy's kernel.interfaces)\n"
 		"                    (default $SLUICE_PIN_DIR, else %s)\n"
 		"  --control PATH    control socket (default $SLUICE_CONTROL, else %s)\n"
 		"  --usage-db PATH   the usage ledger instead of the policy's usage.path\n"
@@ -164,8 +166,15 @@ static int reload(struct daemon *d, char *why, size_t len)
 		pr_warn("sluiced: reload refused, the running policy stays: %s\n", why);
 		return -EINVAL;
 	}
+	if (d->have_maps)
+		kernel_attach(d->pin_dir, gp->pol, true);
 	if (apply_kernel(d, gp->pol)) {
 		snprintf(why, len, "cannot load the kernel part into the maps");
+		gw_policy_put(gp);
+		return -EIO;
+	}
+	if (kernel_policy(gp)) {
+		snprintf(why, len, "cannot look the agents up in the maps");
 		gw_policy_put(gp);
 		return -EIO;
 	}
@@ -205,8 +214,11 @@ static void on_control(void *ctx, const char *line, char *out, size_t len)
 		snprintf(out, len, "ok pid %d generation %lu listen %s workers %u", (int)getpid(),
 			 gp->generation, gp->cfg.listen_str, d->workers);
 		gw_policy_put(gp);
+	} else if (!strncmp(line, "ban ", 4) || !strncmp(line, "unban ", 6)) {
+		kernel_control(line, out, len);
 	} else {
-		snprintf(out, len, "error unknown command '%.64s' (reload, status)", line);
+		snprintf(out, len, "error unknown command '%.64s' (reload, status, ban, unban)",
+			 line);
 	}
 }
 
@@ -435,10 +447,15 @@ static int start(struct daemon *d)
 		pr_warn("sluiced: %s\n", why);
 		return -EINVAL;
 	}
+	kernel_attach(d->pin_dir, gp->pol, false);
 	d->have_maps = !sl_maps_open(&d->maps, d->pin_dir);
 	if (!d->have_maps)
 		pr_info("sluiced: no kernel half attached; running without it\n");
-	err = apply_kernel(d, gp->pol);
+	err = kernel_init(d->have_maps ? &d->maps : NULL);
+	if (!err)
+		err = apply_kernel(d, gp->pol);
+	if (!err)
+		err = kernel_policy(gp);
 	if (err) {
 		gw_policy_put(gp);
 		return err;
@@ -458,6 +475,8 @@ static int start(struct daemon *d)
 	if (!d->loop)
 		return -ENOMEM;
 	err = setup_signals(d);
+	if (!err)
+		err = kernel_watch(d->loop, worker_notify_bans);
 	if (!err)
 		err = start_ledger(d, &gp->cfg);
 	if (!err)
@@ -504,6 +523,7 @@ int main(int argc, char **argv)
 		pr_warn("sluiced: %s\n", strerror(-err));
 	if (d.loop)
 		control_close(d.loop, d.control_path);
+	kernel_fini();
 	ring_buffer__free(d.ring);
 	if (d.sig_fd >= 0)
 		close(d.sig_fd);

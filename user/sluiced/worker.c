@@ -22,6 +22,7 @@ struct worker {
 	struct ev_loop *loop;
 	int listen_fd;
 	int wake_fd;			/* eventfd: stop */
+	int ban_fd;			/* eventfd: an agent was banned (kernel.h) */
 	struct ev_timer accept_pause;	/* out of descriptors: accept again later */
 	bool starved;			/* paused since the last accept: warned once */
 	struct proxy proxy;
@@ -104,6 +105,25 @@ static void on_wake(struct ev_loop *loop, int fd, unsigned int events, void *dat
 		ev_stop(loop);
 }
 
+static void on_ban(struct ev_loop *loop, int fd, unsigned int events, void *data)
+{
+	struct worker *w = data;
+	uint64_t v;
+
+	(void)loop, (void)events;
+	if (read(fd, &v, sizeof(v)) == sizeof(v))
+		proxy_enforce_bans(&w->proxy);
+}
+
+void worker_notify_bans(void)
+{
+	uint64_t one = 1;
+
+	for (unsigned int i = 0; i < n_workers; i++)
+		if (write(workers[i].ban_fd, &one, sizeof(one)) != sizeof(one))
+			pr_warn("sluiced: cannot tell worker %u of a ban\n", i);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -129,12 +149,14 @@ static int worker_init(struct worker *w, int id, const struct net_addr *listen)
 	w->loop = ev_loop_new(65536);
 	w->listen_fd = net_listen(listen, 1024);
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (!w->loop || w->listen_fd < 0 || w->wake_fd < 0)
+	w->ban_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!w->loop || w->listen_fd < 0 || w->wake_fd < 0 || w->ban_fd < 0)
 		return w->listen_fd < 0 ? w->listen_fd : -ENOMEM;
 	proxy_init(&w->proxy, w->loop);
 	ev_timer_init(&w->accept_pause, accept_resume, w);
 	if (ev_watch(w->loop, w->listen_fd, EV_READ, on_accept, w) ||
-	    ev_watch(w->loop, w->wake_fd, EV_READ, on_wake, w))
+	    ev_watch(w->loop, w->wake_fd, EV_READ, on_wake, w) ||
+	    ev_watch(w->loop, w->ban_fd, EV_READ, on_ban, w))
 		return -ENOMEM;
 	return 0;
 }
@@ -145,6 +167,8 @@ static void worker_cleanup(struct worker *w)
 		close(w->listen_fd);
 	if (w->wake_fd > 0)
 		close(w->wake_fd);
+	if (w->ban_fd > 0)
+		close(w->ban_fd);
 	ev_loop_free(w->loop);
 }
 

@@ -13,6 +13,8 @@
 
 /* Starts @n workers listening on @listen; on failure none is left running. */
 int worker_start_all(unsigned int n, const struct net_addr *listen);
+/* Wakes every worker to close the connections of banned agents. */
+void worker_notify_bans(void);
 /* Stops them and waits: every connection is closed on return. */
 void worker_stop_all(void);
 

@@ -1,0 +1,75 @@
+#!/bin/bash
+# conntag.sh - connection tags end to end: sluiced with the demo backend in a
+# network namespace of the test's own, sluice attached to that namespace's
+# lo in generic XDP mode with its pins in a private directory.  An
+# authenticated connection is tagged in conn_tags with its agent's id
+# (re-tagged when its identity changes) and untagged on close; 100,000
+# connections leave no tag; a SIGKILLed daemon's tags are removed by the
+# next one at start; a key-authenticated agent's plan packet and byte
+# budgets drop its tagged connections' packets in XDP.
+# tests/e2e/conntag_cases.py has the cases.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/lib.sh
+
+require_root
+SLUICED=$PWD/$BUILD/sluiced
+DEMO=$PWD/$BUILD/sluice-demo-backend
+[ -x "$SLUICED" ] && [ -x "$DEMO" ] && [ -x "$SLUICECTL" ] || die "build first"
+CHURN=${CONNTAG_CHURN:-100000}
+TAG=$$
+NS=sltag$TAG
+PIN=/sys/fs/bpf/sluice-e2e-tag-$TAG
+TMP=$(mktemp -d /tmp/sluice-tag.XXXXXX)
+on_exit "rm -rf '$TMP'"
+on_exit "rm -rf '$PIN'"
+export SLUICE_PIN_DIR=$PIN PYTHONDONTWRITEBYTECODE=1
+CASES="timeout 300 python3 tests/e2e/conntag_cases.py"
+
+netns_add "$NS"
+DPORT=18601
+GPORT=18471
+in_ns "$NS" "$SLUICECTL" attach lo --mode generic >"$TMP/attach.log" 2>&1 ||
+	die "attach: $(cat "$TMP/attach.log")"
+on_exit "in_ns '$NS' '$SLUICECTL' detach lo"
+
+bg_in_ns "$NS" "$DEMO" --listen "127.0.0.1:$DPORT"
+ns_port_open() { in_ns "$NS" bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+wait_for "the demo backend" 10 ns_port_open "$DPORT" || die "demo backend did not start"
+
+python3 tests/e2e/conntag_cases.py write "$TMP/policy.json" "$GPORT" "$DPORT" ||
+	die "cannot write the policy"
+start_gw() {
+	nsenter --net="/run/netns/$NS" "$SLUICED" --policy "$TMP/policy.json" --workers 2 \
+		--control "$TMP/ctl.sock" --usage-db "$TMP/usage.db" >>"$TMP/sluiced.log" 2>&1 &
+	GW=$!
+	E2E_PIDS+=($GW)
+	wait_for "sluiced" 5 ns_port_open "$GPORT" || die "$(tail -3 "$TMP/sluiced.log")"
+}
+start_gw
+
+in_ns "$NS" $CASES tags "$GPORT" "$PIN" "$SLUICECTL" || E2E_FAILED=1
+in_ns "$NS" $CASES churn "$GPORT" "$PIN" "$CHURN" 240 || E2E_FAILED=1
+
+# A daemon killed with a connection open leaves its tag; the next removes it.
+in_ns "$NS" $CASES hold "$GPORT" alpha >"$TMP/hold.out" 2>&1 &
+HOLD=$!
+E2E_PIDS+=($HOLD)
+wait_for "the held connection" 5 grep -q held "$TMP/hold.out" || die "hold: $(cat "$TMP/hold.out")"
+$CASES count "$PIN" 1 "a held connection has its tag" || E2E_FAILED=1
+kill -KILL "$GW"
+wait "$GW" 2>/dev/null
+$CASES count "$PIN" 1 "sluiced SIGKILLed: its tag is still in the map" || E2E_FAILED=1
+check "sluiced SIGKILLed leaves the kernel half in place" test -e "$PIN/sl_agents"
+start_gw
+$CASES count "$PIN" 0 "the next sluiced removes every tag at start" || E2E_FAILED=1
+check "and says so" grep -q "removed 1 connection tags of a previous run" "$TMP/sluiced.log"
+kill "$HOLD"
+wait "$HOLD" 2>/dev/null
+
+in_ns "$NS" $CASES budgets "$GPORT" "$SLUICECTL" || E2E_FAILED=1
+
+kill -TERM "$GW" && wait "$GW"
+check "sluiced exits 0 after SIGTERM" test $? = 0
+check "no sanitizer report" bash -c "! grep -E 'ERROR: AddressSanitizer|runtime error|LeakSanitizer' '$TMP/sluiced.log'"
+[ "$E2E_FAILED" = 0 ] || { echo "--- sluiced.log"; tail -30 "$TMP/sluiced.log"; }
+exit $E2E_FAILED
