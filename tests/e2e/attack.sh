@@ -3,9 +3,10 @@
 # hammers, end to end in network namespaces with native XDP.
 #
 #   gw   198.18.0.1 (gw0, the attacker's link) and 198.18.1.1 (gw1, the
-#        agent's link): sluiced on port 8470 in front of sluice-demo-backend,
-#        sluice's XDP attached natively to both veths (sluicectl attach, pins
-#        in a private directory), the audit in a JSONL file;
+#        agent's link): sluiced on port 8470 in front of sluice-demo-backend;
+#        sluiced attaches sluice's XDP natively to both veths at start
+#        (kernel.interfaces, pins in a private directory); the audit in a
+#        JSONL file;
 #   ag   198.18.1.2: the legitimate agent "analyst" (API key), 20 tools/call
 #        of run_query a second on one keep-alive connection, each timed;
 #   at   the attacker: 198.18.0.2 (the flood sender), 198.18.0.3 (the
@@ -112,6 +113,7 @@ cat >"$TMP/policy.json" <<EOF
   "backends": { "demo": { "url": "http://127.0.0.1:$BACKEND_PORT/mcp", "timeout_ms": 5000 } },
   "audit": { "jsonl": "$TMP/audit.jsonl" },
   "kernel": {
+    "interfaces": [ { "name": "gw0", "mode": "native" }, { "name": "gw1", "mode": "native" } ],
     "protected_ports": [8470],
     "deny": ["198.19.0.0/21", "198.19.8.0/22"],
     "syn_per_source": { "rate": 1, "burst": 2 },
@@ -131,8 +133,6 @@ EOF
 	die "policy: $(tail -n 3 "$TMP/check.log" | tr '\n' ' ')"
 
 # --- the gateway ---------------------------------------------------------------------
-check "attach native XDP to the attacker's link" ctl attach gw0 --mode native
-check "attach native XDP to the agent's link" ctl attach gw1 --mode native
 nsenter --net="/run/netns/$GW" chrt -f 10 "$SLUICED" --policy "$TMP/policy.json" --pin-dir "$PIN" \
 	--control "$TMP/ctl.sock" --usage-db "$TMP/usage.db" --workers 2 \
 	</dev/null >"$TMP/sluiced.log" 2>&1 &
@@ -151,8 +151,12 @@ sleep_until() {	# sleep_until US
 	((d > 0)) && sleep "$((d / 1000000)).$(printf '%06d' $((d % 1000000)))"
 	return 0
 }
-wait_for "sluiced" 10 bash -c "[ \"\$(nsenter --net=/run/netns/$AG $AGENT probe $URL_AG $KEY_ANALYST 1)\" = ok ]" ||
+xdp_mode() { in_ns "$GW" bpftool net show dev "$1" -j | jq -r '.[0].xdp[0].mode // "none"'; }
+wait_for "sluiced" 30 bash -c "[ \"\$(nsenter --net=/run/netns/$AG $AGENT probe $URL_AG $KEY_ANALYST 1)\" = ok ]" ||
 	die "sluiced does not answer the agent: $(probe "$AG" "$URL_AG" "$KEY_ANALYST" 1; tail -n 3 "$TMP/sluiced.log" | tr '\n' ' ')"
+
+check "sluiced attached native XDP to the attacker's link (kernel.interfaces)" test "$(xdp_mode gw0)" = driver
+check "and to the agent's link" test "$(xdp_mode gw1)" = driver
 
 # --- the legitimate agent, unloaded ----------------------------------------------------
 in_ns "$AG" chrt -f 10 $AGENT steady "$URL_AG" "$KEY_ANALYST" "$LEGIT_RATE" 10 >"$TMP/unloaded.json" 2>&1
