@@ -159,6 +159,7 @@ bench: all
 	$(Q)scripts/bench/xdp-cost.sh
 	$(Q)scripts/bench/l7-overhead.sh
 	$(Q)BUILD=$(BUILD) scripts/bench/policy-cost
+	$(Q)BUILD=$(BUILD) scripts/bench/flood.sh
 
 clean:
 	$(Q)rm -rf $(BUILD)
