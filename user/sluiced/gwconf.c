@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cjson/cJSON.h>
 
 #include "gwconf.h"
@@ -172,6 +173,18 @@ static int own_hosts_from_listen(struct gw_config *cfg)
 }
 
 /* usage: the ledger; --usage-db wins over usage.path. */
+/* journald unset: on when the journal's socket exists (a host under systemd). */
+static void audit_from_json(struct gw_config *cfg, const cJSON *a)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(a, "journald");
+
+	snprintf(cfg->audit_path, sizeof(cfg->audit_path), "%s", str(a, "jsonl", ""));
+	cfg->audit_journald = cJSON_IsBool(j) ? cJSON_IsTrue(j) :
+			      !access(GW_JOURNAL_SOCKET, F_OK);
+	snprintf(cfg->audit_spool, sizeof(cfg->audit_spool), "%s",
+		 str(a, "spool", GW_AUDIT_SPOOL));
+}
+
 static void usage_from_json(struct gw_config *cfg, const cJSON *root,
 			    const struct gw_overrides *ov)
 {
@@ -201,8 +214,7 @@ static int config_from_policy(struct gw_config *cfg, const struct policy *pol,
 	cfg->workers = num(root, "workers", 0);
 	snprintf(cfg->mcp_path, sizeof(cfg->mcp_path), "%s", str(root, "mcp_path", "/mcp"));
 	cfg->limited_jsonrpc = !strcmp(str(root, "limited_answer", "http"), "jsonrpc");
-	snprintf(cfg->audit_path, sizeof(cfg->audit_path), "%s",
-		 str(cJSON_GetObjectItemCaseSensitive(root, "audit"), "jsonl", ""));
+	audit_from_json(cfg, cJSON_GetObjectItemCaseSensitive(root, "audit"));
 	usage_from_json(cfg, root, ov);
 	ret = ov && ov->backend_url ? backends_from_override(cfg, ov->backend_url) :
 				      backends_from_json(cfg, root);
