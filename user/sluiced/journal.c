@@ -81,7 +81,9 @@ static void summary_message(const cJSON *rec, char *buf, size_t len)
 {
 	const char *agent = s_of(rec, "agent");
 
-	snprintf(buf, len, "kernel %s %.0f packet%s from %s (%s%s%s) in %.1f s", s_of(rec, "verdict"),
+	snprintf(buf, len, "kernel %s%s: %.0f packet%s from %s (%s%s%s) in %.1f s",
+		 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "monitor")) ? "would-" : "",
+		 s_of(rec, "verdict"),
 		 n_of(rec, "count"), n_of(rec, "count") == 1 ? "" : "s", s_of(rec, "source"),
 		 s_of(rec, "reason"), *agent ? ", agent " : "", agent,
 		 n_of(rec, "period_ms") / 1000.0);
