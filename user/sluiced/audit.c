@@ -93,8 +93,8 @@ static void jsonl_flush(struct jsonl_batch *b)
 static void jsonl_add(struct jsonl_batch *b, const char *json, size_t len, uint64_t seq)
 {
 	char pre[40];
-	int n = snprintf(pre, sizeof(pre), "{\"seq\":%llu%s", (unsigned long long)seq,
-			 len > 2 ? "," : "");
+	int n = seq ? snprintf(pre, sizeof(pre), "{\"seq\":%llu%s", (unsigned long long)seq,
+			       len > 2 ? "," : "") : snprintf(pre, sizeof(pre), "{");
 
 	if (!b->want)
 		return;
@@ -328,6 +328,8 @@ int audit_start(const struct audit_sinks *s)
 	au.stopping = false;
 	err = -pthread_create(&au.thread, NULL, writer, NULL);
 	au.running = !err;
+	if (!err)
+		pthread_setname_np(au.thread, "sl-audit");
 	pthread_mutex_unlock(&au.lock);
 	return err;
 }
