@@ -133,6 +133,9 @@ def check_calls(n, since, sid_a):
     case("arguments redacted, with the SHA-256 of what was sent",
          json.loads(ok.get("SLUICE_ARGUMENTS", "null")) == {"query": "mail [EMAIL]"} and
          ok.get("SLUICE_ARGUMENTS_SHA256") == hashlib.sha256(raw.encode()).hexdigest(), ok)
+    case("the answer's redactions: per rule (SLUICE_REDACTIONS) and in all (SLUICE_REDACTED)",
+         json.loads(ok.get("SLUICE_REDACTIONS", "null")) == {"email": 1} and
+         ok.get("SLUICE_REDACTED") == "1", ok)
     den = (by_tool(recs, "create_account") or [{}])[0]
     case("a denied call: decision, reason, rule, priority notice (5)",
          den.get("SLUICE_DECISION") == "deny" and den.get("SLUICE_REASON") == "tool_denied" and

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <cjson/cJSON.h>
 
 #include "gwconf.h"
@@ -173,14 +175,27 @@ static int own_hosts_from_listen(struct gw_config *cfg)
 }
 
 /* usage: the ledger; --usage-db wins over usage.path. */
-/* journald unset: on when the journal's socket exists (a host under systemd). */
+/* Whether journald listens: its socket file can outlive it (a stopped
+ * journald leaves it behind), so a connect says, not the file. */
+static bool journald_listens(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = GW_JOURNAL_SOCKET };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok = fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* journald unset: on when journald listens (a host under systemd). */
 static void audit_from_json(struct gw_config *cfg, const cJSON *a)
 {
 	const cJSON *j = cJSON_GetObjectItemCaseSensitive(a, "journald");
 
 	snprintf(cfg->audit_path, sizeof(cfg->audit_path), "%s", str(a, "jsonl", ""));
 	cfg->audit_journald = cJSON_IsBool(j) ? cJSON_IsTrue(j) :
-			      !access(GW_JOURNAL_SOCKET, F_OK);
+			      journald_listens();
 	snprintf(cfg->audit_spool, sizeof(cfg->audit_spool), "%s",
 		 str(a, "spool", GW_AUDIT_SPOOL));
 }
