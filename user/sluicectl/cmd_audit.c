@@ -160,6 +160,7 @@ static void add_member(cJSON *o, const char *field, size_t len)
 	char key[80], *value, *end;
 	size_t klen;
 	cJSON *parsed;
+	double num;
 
 	if (!eq || (klen = (size_t)(eq - field) - 7) >= sizeof(key))
 		return;
@@ -170,7 +171,7 @@ static void add_member(cJSON *o, const char *field, size_t len)
 	value = strndup(eq + 1, len - (size_t)(eq + 1 - field));
 	if (!value)
 		return;
-	double num = strtod(value, &end);
+	num = strtod(value, &end);
 	if (is_numeric(key) && *value && !*end)
 		cJSON_AddNumberToObject(o, key, num);
 	else if ((!strcmp(key, "arguments") || !strcmp(key, "redactions")) &&

@@ -183,7 +183,7 @@ int journal_send(const char *json, uint64_t seq)
 	cJSON *rec = cJSON_Parse(json), *m;
 	char *fields[JOURNAL_FIELDS + 8], msg[600], num[32];
 	struct iovec iov[JOURNAL_FIELDS + 8];
-	size_t n = 0;
+	size_t n = 0, k = 0;
 	int err;
 
 	if (!cJSON_IsObject(rec)) {
@@ -203,7 +203,6 @@ int journal_send(const char *json, uint64_t seq)
 		if (n < JOURNAL_FIELDS + 8)
 			fields[n++] = member_field(m);
 	cJSON_Delete(rec);
-	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (fields[i])
 			iov[k++] = (struct iovec){ fields[i], strlen(fields[i]) };
