@@ -88,9 +88,15 @@ struct kevents *kevents_new(const struct sl_maps *maps, void (*emit)(const char 
 	k->maps = maps;
 	k->emit = emit;
 	k->period_start_ns = mono_ns();
-	if (maps)
-		sl_maps_sum_percpu(maps->stats, SL_STAT_EVENTS_LOST, &k->lost_seen, 1);
+	kevents_rebase(k);
 	return k;
+}
+
+void kevents_rebase(struct kevents *k)
+{
+	k->lost_seen = 0;
+	if (k->maps)
+		sl_maps_sum_percpu(k->maps->stats, SL_STAT_EVENTS_LOST, &k->lost_seen, 1);
 }
 
 void kevents_free(struct kevents *k)

@@ -36,6 +36,9 @@ struct kevents *kevents_new(const struct sl_maps *maps, void (*emit)(const char 
 void kevents_free(struct kevents *k);
 /* The ring_buffer__new() callback; @ctx is the kevents. */
 int kevents_on_event(void *ctx, void *data, size_t size);
+/* The maps were pinned anew: their counters start again (the ring's losses
+ * are counted from there). */
+void kevents_rebase(struct kevents *k);
 /* Emits the period's summaries (and the ring's losses) and starts a new period. */
 void kevents_flush(struct kevents *k);
 /* Flushes every KEV_PERIOD_MS on @loop. */

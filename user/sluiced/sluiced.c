@@ -292,11 +292,16 @@ static int setup_ring(struct daemon *d)
 {
 	if (!d->have_maps)
 		return 0;
-	d->kev = kevents_new(&d->maps, audit_line);
-	if (!d->kev)
-		return -ENOMEM;
+	/* Once: maps pinned anew (a detach and attach) keep the summariser. */
+	if (!d->kev) {
+		d->kev = kevents_new(&d->maps, audit_line);
+		if (!d->kev || kevents_start_timer(d->kev, d->loop))
+			return -ENOMEM;
+	} else {
+		kevents_rebase(d->kev);
+	}
 	d->ring = ring_buffer__new(d->maps.events, kevents_on_event, d->kev, NULL);
-	if (!d->ring || kevents_start_timer(d->kev, d->loop))
+	if (!d->ring)
 		return -errno;
 	return ev_watch(d->loop, ring_buffer__epoll_fd(d->ring), EV_READ, on_ring, d);
 }
@@ -511,8 +516,9 @@ int main(int argc, char **argv)
 		pr_warn("sluiced: %s\n", strerror(-err));
 	if (d.loop)
 		control_close(d.loop, d.control_path);
-	if (d.kev && d.ring) {
+	if (d.ring)
 		ring_buffer__consume(d.ring);	/* the last period's events are summarised too */
+	if (d.kev) {
 		kevents_stop_timer(d.kev, d.loop);
 		kevents_flush(d.kev);
 	}
