@@ -309,6 +309,8 @@ static const struct bad_case bad_cases[] = {
 	  "algorithm (RS256, PS256, ES256, HS256), got \"none\": an unsigned token proves "
 	  "nothing: \"none\" is never accepted" },
 	{ "audit_relative.json", 4, 23, "audit.jsonl: expected an absolute file path" },
+	{ "audit_journald_type.json", 4, 26, "audit.journald: expected true or false, got \"yes\"" },
+	{ "audit_spool_relative.json", 4, 23, "audit.spool: expected an absolute file path" },
 	{ "budget_no_period.json", 4, 34, "plans.team.budget: expected per_day, per_month or both" },
 	{ "customer_name_bad.json", 4, 18, "customers[\"acme corp\"]: expected a customer name" },
 	{ "cost_per_kib_negative.json", 4, 59, "tools.search.cost_per_kib: expected a number "

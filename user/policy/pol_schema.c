@@ -1011,9 +1011,12 @@ static const struct pc_object O_CONTEXT_HEADERS = {
 
 static const struct pc_array A_HOSTS = { pc_string, &S_ORIGIN, 0, 256, canon_string, "entry" };
 
-/* audit: where the records of calls go */
+/* audit: where the records of calls go.  journald has no default here: absent
+ * means "when the journal's socket exists at start" (gwconf.c). */
 static const struct pc_field audit_fields[] = {
 	{ "jsonl", pc_string, &pol_abs_path },
+	{ "journald", pc_bool },
+	{ "spool", pc_string, &pol_abs_path, "\"/var/lib/sluice/audit.spool\"" },
 };
 static const struct pc_object O_AUDIT = { FIELDS(audit_fields) };
 

@@ -188,6 +188,27 @@ static const struct ctl_cmd commands[] = {
 	  P_JSON,
 	  "sluicectl usage --since 1h\n"
 	  "sluicectl usage --by tool --since 2026-12-01 --json" },
+	{ "audit", cmd_audit, NULL,
+	  "[--follow] [--agent A] [--tool T] [--event E] [--since WHEN] [--count N]\n"
+	  "                  [--timeout SECONDS] [--json]",
+	  "the audit records sluiced sent to journald",
+	  "Reads back, through the journal, the audit records sluiced wrote there\n"
+	  "(SYSLOG_IDENTIFIER=sluiced): tool calls, resource reads and prompt gets\n"
+	  "with their decision, kernel drop summaries, losses.  A line per record\n"
+	  "(time, priority, what happened), or with --json one JSON object per record\n"
+	  "with its SLUICE_* fields in lower case (SLUICE_LATENCY_MS -> latency_ms).\n"
+	  "Reads the journal's files: sluiced may be running or not.",
+	  "  --follow         wait for new records (from now on, unless --since)\n"
+	  "  --agent A        only agent A's records (SLUICE_AGENT=A)\n"
+	  "  --tool T         only calls of tool T (SLUICE_TOOL=T)\n"
+	  "  --event E        only one kind: call, kernel_drop_summary, audit_loss, ...\n"
+	  "  --since WHEN     a duration back from now (30s, 10m, 1h, 2d), a UTC time\n"
+	  "                   (2026-12-01, 2026-12-01T09:30[:05]) or @EPOCH\n"
+	  "  --count N        stop after N records\n"
+	  "  --timeout SECONDS  with --follow, stop after this long\n"
+	  P_JSON,
+	  "sluicectl audit --agent gpt-analyst --since 1h\n"
+	  "sluicectl audit --follow --tool run_query --json" },
 	{ "key", NULL, key_cmds, "new AGENT [--json]",
 	  "make an API key for an agent",
 	  "API keys: `key new` makes one and prints the digest line for the policy.",

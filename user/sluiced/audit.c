@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * audit.c - the audit records' JSONL sink (see audit.h): a bounded queue of
- * formatted lines and one writer thread.
+ * audit.c - the audit records' way out (see audit.h): formatted on the
+ * request path into the spool, taken by one writer thread to journald and
+ * the JSONL file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,27 +14,40 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cjson/cJSON.h>
 
 #include "base/log.h"
 #include "audit.h"
+#include "journal.h"
+#include "spool.h"
 
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	char *q[AUDIT_QUEUE];
-	size_t head, n;
-	size_t bytes;			/* of the lines queued */
+	struct spool *spool;		/* the records waiting for the writer */
 	bool running, stopping, reopen;
-	char *path;			/* NULL: no sink */
+	char *path;			/* the JSONL file; NULL: none */
+	bool journald;
 	pthread_t thread;
 	atomic_uint_fast64_t lost;
 	uint64_t lost_reported;
+	bool journald_failing;		/* said once until it works again */
 } au = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
 
 uint64_t audit_lost(void)
 {
 	return atomic_load(&au.lost);
+}
+
+bool audit_enabled(void)
+{
+	bool on;
+
+	pthread_mutex_lock(&au.lock);
+	on = au.running && (au.path || au.journald);
+	pthread_mutex_unlock(&au.lock);
+	return on;
 }
 
 static int open_sink(const char *path)
@@ -59,63 +73,158 @@ static void put(int fd, const char *data, size_t len, size_t lines)
 	}
 }
 
-/* The lines of one wake-up in as few writes as fit in 256 KiB each: a
- * write per line would cost a system call per record. */
-static void write_batch(int fd, char **lines, size_t n)
+/* The JSONL lines of one round, gathered so that a write carries many. */
+struct jsonl_batch {
+	int fd;			/* -1: no file, or it could not be opened */
+	bool want;		/* the policy names a file */
+	char buf[256 << 10];
+	size_t used, lines;
+};
+
+static void jsonl_flush(struct jsonl_batch *b)
 {
-	static char chunk[256 << 10];
-	size_t used = 0, in_chunk = 0;
-
-	if (fd < 0)	/* the file could not be (re)opened: said once, counted here */
-		atomic_fetch_add(&au.lost, n);
-
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(lines[i]);
-
-		if (fd >= 0 && used + len > sizeof(chunk)) {
-			put(fd, chunk, used, in_chunk);
-			used = in_chunk = 0;
-		}
-		if (fd >= 0 && len > sizeof(chunk)) {
-			put(fd, lines[i], len, 1);
-		} else if (fd >= 0) {
-			memcpy(chunk + used, lines[i], len);
-			used += len;
-			in_chunk++;
-		}
-		free(lines[i]);
-	}
-	if (fd >= 0 && used)
-		put(fd, chunk, used, in_chunk);
+	if (b->used)
+		put(b->fd, b->buf, b->used, b->lines);
+	b->used = b->lines = 0;
 }
 
-static void report_loss(int fd, bool force)
+/* One record as a line, its spool sequence number first: a record replayed
+ * after a crash can be told from one already written. */
+static void jsonl_add(struct jsonl_batch *b, const char *json, size_t len, uint64_t seq)
+{
+	char pre[40];
+	int n = seq ? snprintf(pre, sizeof(pre), "{\"seq\":%llu%s", (unsigned long long)seq,
+			       len > 2 ? "," : "") : snprintf(pre, sizeof(pre), "{");
+
+	if (!b->want)
+		return;
+	if (b->fd < 0 || len < 2 || json[0] != '{') {	/* said at open; counted here */
+		atomic_fetch_add(&au.lost, 1);
+		return;
+	}
+	if (b->used + (size_t)n + len > sizeof(b->buf))
+		jsonl_flush(b);
+	if ((size_t)n + len > sizeof(b->buf)) {
+		put(b->fd, pre, (size_t)n, 0);
+		put(b->fd, json + 1, len - 1, 1);
+		return;
+	}
+	memcpy(b->buf + b->used, pre, (size_t)n);
+	memcpy(b->buf + b->used + n, json + 1, len - 1);
+	b->used += (size_t)n + len - 1;
+	b->buf[b->used++] = '\n';
+	b->lines++;
+}
+
+static void journald_add(bool want, const char *json, uint64_t seq)
+{
+	int err;
+
+	if (!want)
+		return;
+	err = journal_send(json, seq);
+	if (err) {
+		atomic_fetch_add(&au.lost, 1);
+		if (!au.journald_failing)
+			pr_warn("sluiced: audit: journald refused a record: %s\n", strerror(-err));
+	}
+	au.journald_failing = err != 0;
+}
+
+/* A record that never went through the spool (the loss reports). */
+static void deliver_now(struct jsonl_batch *b, bool journald, const char *json)
+{
+	jsonl_add(b, json, strlen(json), 0);
+	jsonl_flush(b);
+	journald_add(journald, json, 0);
+}
+
+static void report_loss(struct jsonl_batch *b, bool journald, bool force)
 {
 	uint64_t lost = atomic_load(&au.lost);
 	static time_t last;
 	time_t now = time(NULL);
 	char line[160];
-	int n;
 
 	if (lost == au.lost_reported || (now == last && !force))	/* once a second */
 		return;
 	last = now;
-	pr_warn("sluiced: audit: %llu records lost (the queue of %d was full, or the file "
-	       "could not be written)\n", (unsigned long long)(lost - au.lost_reported),
-	       AUDIT_QUEUE);
-	n = snprintf(line, sizeof(line), "{\"event\":\"audit_loss\",\"lost\":%llu,\"lost_total\":"
-		     "%llu}\n", (unsigned long long)(lost - au.lost_reported),
-		     (unsigned long long)lost);
-	if (fd >= 0)
-		put(fd, line, (size_t)n, 0);
+	pr_warn("sluiced: audit: %llu records lost (the spool of %u bytes was full, or a sink "
+		"could not be written)\n", (unsigned long long)(lost - au.lost_reported),
+		AUDIT_SPOOL_BYTES);
+	snprintf(line, sizeof(line), "{\"event\":\"audit_loss\",\"lost\":%llu,\"lost_total\":"
+		 "%llu}", (unsigned long long)(lost - au.lost_reported), (unsigned long long)lost);
 	au.lost_reported = lost;
+	deliver_now(b, journald, line);
+	/* what this report itself lost is reported by the next */
+}
+
+/*
+ * Takes the records in [tail, @head) to the sinks, and marks each chunk done
+ * once the sinks have it: a death before that replays the chunk at the next
+ * start (at least once; the sequence numbers tell a record seen twice).
+ */
+static void drain(struct jsonl_batch *b, bool journald, uint64_t head)
+{
+	uint64_t at = spool_tail(au.spool), next, seq;
+	size_t len;
+	char *json;
+
+	while (at < head) {
+		next = spool_get(au.spool, at, &json, &len, &seq);
+		if (!next) {	/* damaged (or out of memory): the rest goes */
+			pr_warn("sluiced: audit: the spool is damaged at %llu; %llu bytes dropped\n",
+				(unsigned long long)at, (unsigned long long)(head - at));
+			atomic_fetch_add(&au.lost, 1);
+			at = head;
+			break;
+		}
+		jsonl_add(b, json, len, seq);
+		journald_add(journald, json, seq);
+		free(json);
+		at = next;
+		if (b->used > sizeof(b->buf) / 2) {
+			jsonl_flush(b);
+			pthread_mutex_lock(&au.lock);
+			spool_done(au.spool, at);
+			pthread_mutex_unlock(&au.lock);
+		}
+	}
+	jsonl_flush(b);
+	pthread_mutex_lock(&au.lock);
+	spool_done(au.spool, at);
+	pthread_mutex_unlock(&au.lock);
+}
+
+/* Woken early only to stop, to reopen, or by a filling spool. */
+static void wait_round(void)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 100 * 1000 * 1000;
+	if (until.tv_nsec >= 1000 * 1000 * 1000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000 * 1000 * 1000;
+	}
+	while (!au.stopping && !au.reopen && spool_used(au.spool) < spool_size(au.spool) / 4)
+		if (pthread_cond_timedwait(&au.wake, &au.lock, &until) == ETIMEDOUT)
+			break;
+}
+
+static void reopen_file(struct jsonl_batch *b, char **path)
+{
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = *path ? open_sink(*path) : -1;
+	if (*path && b->fd < 0)
+		pr_warn("sluiced: audit: cannot open %s: %s\n", *path, strerror(errno));
 }
 
 static void *writer(void *arg)
 {
-	char **batch = malloc(AUDIT_QUEUE * sizeof(*batch));
+	struct jsonl_batch *b = calloc(1, sizeof(*b));
 	char *path = NULL;
-	int fd = -1;
 	sigset_t all;
 
 	(void)arg;
@@ -123,90 +232,118 @@ static void *writer(void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	pthread_mutex_lock(&au.lock);
-	for (;;) {
-		struct timespec until;
-		size_t n = 0;
-		bool reopen, stop;
+	if (b)
+		b->fd = -1;
+	for (bool first = true; b; first = false) {
+		uint64_t head;
+		bool reopen, stop, journald;
 
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 100 * 1000 * 1000;
-		if (until.tv_nsec >= 1000 * 1000 * 1000) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000 * 1000 * 1000;
-		}
-		/* Woken early only to stop, to reopen, or by a filling queue. */
-		while (!au.stopping && !au.reopen && au.n < AUDIT_QUEUE / 4)
-			if (pthread_cond_timedwait(&au.wake, &au.lock, &until) == ETIMEDOUT)
-				break;
-		while (au.n && batch) {
-			au.bytes -= strlen(au.q[au.head]);
-			batch[n++] = au.q[au.head];
-			au.head = (au.head + 1) % AUDIT_QUEUE;
-			au.n--;
-		}
-		reopen = au.reopen || (au.path && (!path || strcmp(path, au.path))) ||
+		if (!first)
+			wait_round();
+		head = spool_head(au.spool);
+		reopen = first || au.reopen || (au.path && (!path || strcmp(path, au.path))) ||
 			 (!au.path && path);
 		au.reopen = false;
 		stop = au.stopping;
+		journald = au.journald;
 		if (reopen) {
 			free(path);
 			path = au.path ? strdup(au.path) : NULL;
 		}
+		b->want = path != NULL;
 		pthread_mutex_unlock(&au.lock);
-		if (reopen) {
-			if (fd >= 0)
-				close(fd);
-			fd = path ? open_sink(path) : -1;
-			if (path && fd < 0)
-				pr_warn("sluiced: audit: cannot open %s: %s\n", path, strerror(errno));
-		}
-		write_batch(fd, batch, n);
-		report_loss(fd, stop);
+		if (reopen)
+			reopen_file(b, &path);
+		drain(b, journald, head);
+		report_loss(b, journald, stop);
 		pthread_mutex_lock(&au.lock);
-		if (stop && !au.n)
+		if (stop && spool_head(au.spool) == spool_tail(au.spool))
 			break;
 	}
 	pthread_mutex_unlock(&au.lock);
-	if (fd >= 0)
-		close(fd);
+	if (b && b->fd >= 0)
+		close(b->fd);
 	free(path);
-	free(batch);
+	free(b);
 	return NULL;
 }
 
-int audit_start(const char *path)
+static int check_file(const char *path)
 {
-	int fd, err;
+	int fd;
+
+	if (!path)
+		return 0;
+	fd = open_sink(path);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/* The spool's directory is made; a spool that cannot be had is a warning
+ * and a ring in memory instead. */
+static struct spool *open_spool(const char *path)
+{
+	struct spool *sp = NULL;
+	char why[200] = "", dir[4097], *slash;
+	int err;
 
 	if (path) {
-		fd = open_sink(path);
-		if (fd < 0)
-			return -errno;
-		close(fd);
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			mkdir(dir, 0750);
+		}
+		err = spool_open(&sp, path, AUDIT_SPOOL_BYTES, why, sizeof(why));
+		if (!err) {
+			if (spool_used(sp))
+				pr_info("sluiced: audit: replaying %zu bytes of records the last run "
+					"left in %s\n", spool_used(sp), path);
+			return sp;
+		}
+		pr_warn("sluiced: audit: cannot use the spool %s (%s): records wait in memory "
+			"and a crash loses them\n", path, why);
 	}
+	spool_open(&sp, NULL, AUDIT_SPOOL_BYTES, why, sizeof(why));
+	return sp;
+}
+
+int audit_start(const struct audit_sinks *s)
+{
+	int err = check_file(s->jsonl);
+
+	if (err)
+		return err;
 	pthread_mutex_lock(&au.lock);
+	au.spool = open_spool(s->spool);
+	if (!au.spool) {
+		pthread_mutex_unlock(&au.lock);
+		return -ENOMEM;
+	}
 	free(au.path);
-	au.path = path ? strdup(path) : NULL;
+	au.path = s->jsonl ? strdup(s->jsonl) : NULL;
+	au.journald = s->journald;
 	au.stopping = false;
 	err = -pthread_create(&au.thread, NULL, writer, NULL);
 	au.running = !err;
+	if (!err)
+		pthread_setname_np(au.thread, "sl-audit");
 	pthread_mutex_unlock(&au.lock);
 	return err;
 }
 
-int audit_set_path(const char *path)
+int audit_set_sinks(const struct audit_sinks *s)
 {
-	int fd;
+	int err = check_file(s->jsonl);
 
-	if (path) {
-		fd = open_sink(path);
-		if (fd < 0)
-			return -errno;
-		close(fd);
-	}
+	if (err)
+		return err;
 	pthread_mutex_lock(&au.lock);
 	free(au.path);
-	au.path = path ? strdup(path) : NULL;
+	au.path = s->jsonl ? strdup(s->jsonl) : NULL;
+	au.journald = s->journald;
 	pthread_cond_signal(&au.wake);
 	pthread_mutex_unlock(&au.lock);
 	return 0;
@@ -235,7 +372,37 @@ void audit_stop(void)
 	au.running = false;
 	free(au.path);
 	au.path = NULL;
+	spool_close(au.spool);
+	au.spool = NULL;
 	pthread_mutex_unlock(&au.lock);
+}
+
+/* Into the spool, or counted lost; never waits for the writer. */
+static void enqueue(const char *json)
+{
+	bool queued = false;
+
+	pthread_mutex_lock(&au.lock);
+	if (json && au.running) {
+		size_t used = spool_used(au.spool);
+
+		queued = spool_put(au.spool, json, strlen(json));
+		/* The writer wakes by itself every 100 ms: a signal per record
+		 * would cost a context switch per request.  Only a spool
+		 * passing a quarter full calls it early. */
+		if (queued && used < spool_size(au.spool) / 4 &&
+		    spool_used(au.spool) >= spool_size(au.spool) / 4)
+			pthread_cond_signal(&au.wake);
+	}
+	pthread_mutex_unlock(&au.lock);
+	if (!queued)
+		atomic_fetch_add(&au.lost, 1);
+}
+
+void audit_line(const char *json)
+{
+	if (audit_enabled())
+		enqueue(json);
 }
 
 /* --- a record -------------------------------------------------------------------------- */
@@ -343,65 +510,34 @@ static char *format(const struct audit_rec *r)
 	if (r->budget_over)
 		cJSON_AddTrueToObject(o, "budget_over");
 	text = cJSON_PrintUnformatted(o);
-	if (text && (line = malloc(strlen(text) + 2)))
-		sprintf(line, "%s\n", text);
+	line = text ? strdup(text) : NULL;
 	cJSON_free(text);
 	cJSON_Delete(o);
 	return line;
 }
 
-/* Queues @line (taken over, NULL: out of memory); never blocks. */
-static void queue_line(char *line)
-{
-	bool queued = false;
-
-	pthread_mutex_lock(&au.lock);
-	if (line && au.n < AUDIT_QUEUE && au.bytes + strlen(line) <= AUDIT_QUEUE_BYTES) {
-		au.q[(au.head + au.n) % AUDIT_QUEUE] = line;
-		au.n++;
-		au.bytes += strlen(line);
-		queued = true;
-		/* The writer wakes by itself every 100 ms: a signal per record
-		 * would cost a context switch per request.  Only a filling
-		 * queue calls it early. */
-		if (au.n == AUDIT_QUEUE / 4)
-			pthread_cond_signal(&au.wake);
-	}
-	pthread_mutex_unlock(&au.lock);
-	if (!queued) {
-		free(line);
-		atomic_fetch_add(&au.lost, 1);
-	}
-}
-
-static bool sink_open(void)
-{
-	bool open;
-
-	pthread_mutex_lock(&au.lock);
-	open = au.running && au.path;
-	pthread_mutex_unlock(&au.lock);
-	return open;
-}
-
 void audit_emit(struct audit_rec *r)
 {
-	char *line = NULL;
+	char *line;
 
-	if (sink_open())
-		line = format(r);
+	if (!audit_enabled()) {
+		free(r->arguments);
+		r->arguments = NULL;
+		return;
+	}
+	line = format(r);
 	free(r->arguments);
 	r->arguments = NULL;
-	if (line)
-		queue_line(line);
+	enqueue(line);
+	free(line);
 }
 
 void audit_emit_event(const char *event, cJSON *fields)
 {
 	cJSON *o, *item;
-	char *text, *line = NULL;
+	char *text;
 
-	if (!sink_open() || !(o = cJSON_CreateObject())) {
+	if (!audit_enabled() || !(o = cJSON_CreateObject())) {
 		cJSON_Delete(fields);
 		return;
 	}
@@ -413,9 +549,7 @@ void audit_emit_event(const char *event, cJSON *fields)
 	}
 	cJSON_Delete(fields);
 	text = cJSON_PrintUnformatted(o);
-	if (text && (line = malloc(strlen(text) + 2)))
-		sprintf(line, "%s\n", text);
+	enqueue(text);	/* NULL (out of memory) counts as a loss */
 	cJSON_free(text);
 	cJSON_Delete(o);
-	queue_line(line);
 }

@@ -5,12 +5,16 @@
  *
  * A record is filled by the gate (who, what, the decision) and, for a call
  * that went on, by the exchange when it ends (backend, status, latency,
- * bytes, redactions).  audit_emit() formats it as one JSON line and queues
- * it; a writer thread appends the lines to the file.  The request path
- * never touches the disk and never waits: past the queue's capacity a
- * record is dropped and counted, and the writer reports the loss (a log
- * line, and an "audit_loss" record in the file) once a second while it
- * grows.  SIGUSR1 reopens the file (logrotate moves it, then signals).
+ * bytes, redactions).  audit_emit() formats it as one JSON line and copies
+ * it into the spool: a ring in a file mapped MAP_SHARED (spool.h), whose
+ * pages the kernel keeps when the process dies, even by SIGKILL.  One
+ * writer thread takes the records from the spool to the sinks (journald
+ * through journal.h, the JSONL file) and only then marks them done; the
+ * next start replays what a killed daemon left.  The request path never
+ * touches a sink and never waits on one: past the spool's capacity a record
+ * is dropped and counted, and the writer reports the loss (a log line, an
+ * "audit_loss" record at error priority) once a second while it grows.
+ * SIGUSR1 reopens the file (logrotate moves it, then signals).
  */
 #ifndef SL_AUDIT_H
 #define SL_AUDIT_H
@@ -23,8 +27,7 @@
 #include "policy/verdict.h"
 #include "sessions.h"	/* SL_SESSION_ID_MAX */
 
-#define AUDIT_QUEUE 65536	/* lines waiting for the writer */
-#define AUDIT_QUEUE_BYTES (64u << 20)	/* and their bytes, all together */
+#define AUDIT_SPOOL_BYTES (32u << 20)	/* records waiting for the writer, all together */
 #define AUDIT_ARGS_MAX 65536	/* arguments longer than this: only their hash */
 
 struct audit_rec {
@@ -57,15 +60,26 @@ struct audit_rec {
 	const struct redact_set *rules;	/* names the redaction counts */
 };
 
-/* Starts the writer on @path (NULL: no sink; records are dropped quietly).
- * 0 or -errno (the file cannot be opened: say so at start). */
-int audit_start(const char *path);
-/* A reload: the policy may name another file (or none). */
-int audit_set_path(const char *path);
+/* Where the records go (the policy's "audit" object, gwconf.h). */
+struct audit_sinks {
+	const char *jsonl;	/* the JSONL file; NULL: none */
+	bool journald;		/* sd_journal_send, from the writer thread */
+	const char *spool;	/* the crash-safe spool file; NULL: in memory only */
+};
+
+/* Starts the writer: opens (or replays) the spool, checks the JSONL file.
+ * 0 or -errno (the JSONL file cannot be opened: said at start).  A spool
+ * that cannot be made is a warning: the records then wait in memory. */
+int audit_start(const struct audit_sinks *s);
+/* A reload: the policy may name another file (or none), or turn journald
+ * on or off; the spool stays (a restart moves it). */
+int audit_set_sinks(const struct audit_sinks *s);
 /* SIGUSR1: reopen the file by its name. */
 void audit_reopen(void);
 /* Writes what is queued and stops the writer (SIGTERM). */
 void audit_stop(void);
+/* True when some sink takes records (audit_emit() is worth calling). */
+bool audit_enabled(void);
 /* Queues @r as one line (formatting it here); never blocks.  Frees
  * r->arguments. */
 void audit_emit(struct audit_rec *r);
@@ -73,7 +87,10 @@ void audit_emit(struct audit_rec *r);
  * "event" first, then @fields' members (@fields is taken over and freed;
  * NULL: none).  Never blocks; dropped quietly without a sink. */
 void audit_emit_event(const char *event, struct cJSON *fields);
-/* Records lost to a full queue since the start. */
+/* Queues one ready record, a JSON object's text without a newline (kernel
+ * summaries, bans): the same spool, writer and sinks as audit_emit(). */
+void audit_line(const char *json);
+/* Records lost (a full spool, a sink that failed) since the start. */
 uint64_t audit_lost(void);
 
 #endif

@@ -398,7 +398,7 @@ static struct audit_rec *audit_begin(struct gate_req *g, const struct mcp_msg *m
 {
 	struct audit_rec *r;
 
-	if (!g->gp->cfg.audit_path[0] || !audited(m) || !(r = calloc(1, sizeof(*r))))
+	if (!audit_enabled() || !audited(m) || !(r = calloc(1, sizeof(*r))))
 		return NULL;
 	audit_arguments(g, m, r);
 	return r;

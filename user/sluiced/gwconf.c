@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <cjson/cJSON.h>
 
 #include "gwconf.h"
@@ -172,6 +175,31 @@ static int own_hosts_from_listen(struct gw_config *cfg)
 }
 
 /* usage: the ledger; --usage-db wins over usage.path. */
+/* Whether journald listens: its socket file can outlive it (a stopped
+ * journald leaves it behind), so a connect says, not the file. */
+static bool journald_listens(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = GW_JOURNAL_SOCKET };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok = fd >= 0 && !connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* journald unset: on when journald listens (a host under systemd). */
+static void audit_from_json(struct gw_config *cfg, const cJSON *a)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(a, "journald");
+
+	snprintf(cfg->audit_path, sizeof(cfg->audit_path), "%s", str(a, "jsonl", ""));
+	cfg->audit_journald = cJSON_IsBool(j) ? cJSON_IsTrue(j) :
+			      journald_listens();
+	snprintf(cfg->audit_spool, sizeof(cfg->audit_spool), "%s",
+		 str(a, "spool", GW_AUDIT_SPOOL));
+}
+
 static void usage_from_json(struct gw_config *cfg, const cJSON *root,
 			    const struct gw_overrides *ov)
 {
@@ -205,8 +233,7 @@ static int config_from_policy(struct gw_config *cfg, const struct policy *pol,
 		cJSON_GetObjectItemCaseSensitive(root, "kernel"), "learn_sources"));
 	cfg->learn_idle_s = num(cJSON_GetObjectItemCaseSensitive(root, "kernel"), "learn_idle_s",
 				600);
-	snprintf(cfg->audit_path, sizeof(cfg->audit_path), "%s",
-		 str(cJSON_GetObjectItemCaseSensitive(root, "audit"), "jsonl", ""));
+	audit_from_json(cfg, cJSON_GetObjectItemCaseSensitive(root, "audit"));
 	usage_from_json(cfg, root, ov);
 	ret = ov && ov->backend_url ? backends_from_override(cfg, ov->backend_url) :
 				      backends_from_json(cfg, root);

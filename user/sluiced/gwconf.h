@@ -24,6 +24,8 @@
 #include "sessions.h"
 
 /* Where the Protected Resource Metadata is (RFC 9728 3.1), also with mcp_path appended. */
+#define GW_JOURNAL_SOCKET "/run/systemd/journal/socket"	/* journald runs */
+#define GW_AUDIT_SPOOL "/var/lib/sluice/audit.spool"	/* audit.spool's default */
 #define GATE_PRM_PATH "/.well-known/oauth-protected-resource"
 
 struct gw_backend {
@@ -64,6 +66,8 @@ struct gw_config {
 	struct session_limits sessions;	/* limits.max_sessions, limits.session_idle_ms */
 	char mcp_path[256];
 	char audit_path[4097];	/* audit.jsonl; "" no sink */
+	bool audit_journald;	/* audit.journald, else whether journald runs */
+	char audit_spool[4097];	/* audit.spool */
 	char context_headers[GW_CTX_MAX][65];	/* indexed by enum gw_context */
 	char usage_path[4097];		/* usage.path, or --usage-db */
 	unsigned int usage_retention_days;

@@ -32,6 +32,7 @@
 #include "gate.h"
 #include "gwconf.h"
 #include "kernel.h"
+#include "kevents.h"
 #include "ledger.h"
 #include "service.h"
 #include "worker.h"
@@ -45,6 +46,7 @@ struct daemon {
 	struct sl_maps maps;
 	bool have_maps;
 	struct ring_buffer *ring;
+	struct kevents *kev;	/* the ring's events, summarised into audit records */
 	struct ev_loop *loop;
 	int sig_fd;
 	struct ev_timer ledger_timer;	/* once a second: the ledger's losses */
@@ -197,7 +199,8 @@ static int reload_policy(struct daemon *d, char *why, size_t len)
 		pr_warn("sluiced: listen address change to %s needs a restart; still on %s\n",
 			gp->cfg.listen_str, cur->cfg.listen_str);
 	gw_policy_put(cur);
-	err = audit_set_path(gp->cfg.audit_path[0] ? gp->cfg.audit_path : NULL);
+	err = audit_set_sinks(&(struct audit_sinks){ gp->cfg.audit_path[0] ? gp->cfg.audit_path :
+						     NULL, gp->cfg.audit_journald });
 	if (err) {
 		snprintf(why, len, "cannot open the audit file %.200s: %s", gp->cfg.audit_path,
 			 strerror(-err));
@@ -237,24 +240,6 @@ static void on_control(void *ctx, const char *line, char *out, size_t len)
 		snprintf(out, len, "error unknown command '%.64s' (reload, status, ban, unban)",
 			 line);
 	}
-}
-
-static int log_event(void *ctx, void *data, size_t size)
-{
-	const struct sl_event *e = data;
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
-	int af = e->family == SL_AF_INET6 ? AF_INET6 : AF_INET;
-
-	(void)ctx;
-	if (size < sizeof(*e))
-		return 0;
-	inet_ntop(af, e->saddr, src, sizeof(src));
-	inet_ntop(af, e->daddr, dst, sizeof(dst));
-	pr_info("kernel: %s%s reason=%s src=%s:%u dst=%s:%u agent=%u ifindex=%u suppressed=%u\n",
-		e->flags & SL_EV_F_MONITOR ? "would-" : "", sl_verdict_name(e->verdict),
-		sl_reason_name(e->reason), src, ntohs(e->sport), dst, ntohs(e->dport),
-		e->agent_id, e->ifindex, e->suppressed);
-	return 0;
 }
 
 static void on_ring(struct ev_loop *loop, int fd, unsigned int events, void *data)
@@ -323,7 +308,15 @@ static int setup_ring(struct daemon *d)
 {
 	if (!d->have_maps)
 		return 0;
-	d->ring = ring_buffer__new(d->maps.events, log_event, d, NULL);
+	/* Once: maps pinned anew (a detach and attach) keep the summariser. */
+	if (!d->kev) {
+		d->kev = kevents_new(&d->maps, audit_line);
+		if (!d->kev || kevents_start_timer(d->kev, d->loop))
+			return -ENOMEM;
+	} else {
+		kevents_rebase(d->kev);
+	}
+	d->ring = ring_buffer__new(d->maps.events, kevents_on_event, d->kev, NULL);
 	if (!d->ring)
 		return -errno;
 	return ev_watch(d->loop, ring_buffer__epoll_fd(d->ring), EV_READ, on_ring, d);
@@ -527,7 +520,8 @@ static int start(struct daemon *d)
 		gw_policy_put(gp);
 		return err;
 	}
-	err = audit_start(gp->cfg.audit_path[0] ? gp->cfg.audit_path : NULL);
+	err = audit_start(&(struct audit_sinks){ gp->cfg.audit_path[0] ? gp->cfg.audit_path : NULL,
+						 gp->cfg.audit_journald, gp->cfg.audit_spool });
 	if (err) {
 		pr_warn("sluiced: cannot open the audit file %s: %s\n", gp->cfg.audit_path,
 			strerror(-err));
@@ -599,7 +593,14 @@ int main(int argc, char **argv)
 	if (d.loop)
 		control_close(d.loop, d.control_path);
 	kernel_fini();
+	if (d.ring)
+		ring_buffer__consume(d.ring);	/* the last period's events are summarised too */
+	if (d.kev) {
+		kevents_stop_timer(d.kev, d.loop);
+		kevents_flush(d.kev);
+	}
 	ring_buffer__free(d.ring);
+	kevents_free(d.kev);
 	if (d.sig_fd >= 0)
 		close(d.sig_fd);
 	ev_loop_free(d.loop);

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_kevents.c - kernel events as audit records (user/sluiced/kevents.c):
+ * CLOCK_MONOTONIC stamps become wall time through a sampled offset; events
+ * fold into one summary per (source, verdict, reason, agent) and period,
+ * each event counting itself and what the BPF limiter folded into it; past
+ * KEV_KEYS sources the rest is one "other" line; an empty period says nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+
+#include "check.h"
+#include "sluiced/kevents.h"
+
+static cJSON *lines[KEV_KEYS + 16];
+static size_t n_lines;
+
+static void collect(const char *json)
+{
+	if (n_lines < sizeof(lines) / sizeof(lines[0]))
+		lines[n_lines++] = cJSON_Parse(json);
+}
+
+static void clear(void)
+{
+	for (size_t i = 0; i < n_lines; i++)
+		cJSON_Delete(lines[i]);
+	n_lines = 0;
+}
+
+static uint64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static struct sl_event event(const char *src, __u8 reason, __u32 suppressed, uint64_t ts)
+{
+	struct sl_event e = { .ts_ns = ts, .ifindex = 1, .suppressed = suppressed,
+			      .verdict = SL_VERDICT_DROP, .reason = reason, .family = SL_AF_INET };
+
+	inet_pton(AF_INET, src, e.saddr);
+	return e;
+}
+
+static const cJSON *line_for(const char *src, const char *reason)
+{
+	for (size_t i = 0; i < n_lines; i++) {
+		const cJSON *s = cJSON_GetObjectItem(lines[i], "source");
+		const cJSON *r = cJSON_GetObjectItem(lines[i], "reason");
+
+		if (cJSON_IsString(s) && !strcmp(s->valuestring, src) && cJSON_IsString(r) &&
+		    !strcmp(r->valuestring, reason))
+			return lines[i];
+	}
+	return NULL;
+}
+
+static double num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, k);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/* "2026-12-03T07:01:02.345Z" back to ns. */
+static uint64_t parse_time(const char *s)
+{
+	struct tm tm = {};
+	const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+
+	if (!rest || *rest != '.')
+		return 0;
+	return (uint64_t)timegm(&tm) * 1000000000ull + strtoull(rest + 1, NULL, 10) * 1000000ull;
+}
+
+int main(int argc, char **argv)
+{
+	struct kevents *k;
+	struct sl_event e;
+
+	(void)argc;
+	test_init(argv[0]);
+
+	TEST_CASE("a CLOCK_MONOTONIC time converts to the wall clock within a millisecond") {
+		int64_t off = kev_clock_offset();
+		uint64_t wall = kev_wall_ns(clock_ns(CLOCK_MONOTONIC), off);
+		uint64_t real = clock_ns(CLOCK_REALTIME);
+		int64_t diff = (int64_t)(real - wall);
+
+		CHECK(diff > -1000000 && diff < 1000000, "off by %lld ns", (long long)diff);
+	}
+
+	TEST_CASE("a coarse stamp (bpf_ktime_get_coarse_ns) converts within its tick") {
+		int64_t off = kev_clock_offset();
+		struct timespec res;
+		uint64_t wall = kev_wall_ns(clock_ns(CLOCK_MONOTONIC_COARSE), off);
+		int64_t diff = (int64_t)(clock_ns(CLOCK_REALTIME) - wall);
+
+		clock_getres(CLOCK_MONOTONIC_COARSE, &res);
+		CHECK(diff > -1000000 && diff < res.tv_nsec + 2000000, "off by %lld ns (tick %ld)",
+		      (long long)diff, res.tv_nsec);
+	}
+
+	TEST_CASE("the offset is sampled, not assumed: it is realtime minus monotonic") {
+		int64_t off = kev_clock_offset();
+		int64_t naive = (int64_t)clock_ns(CLOCK_REALTIME) - (int64_t)clock_ns(CLOCK_MONOTONIC);
+
+		CHECK(off != 0, "zero offset");
+		CHECK(llabs(off - naive) < 1000000, "offset %lld vs %lld", (long long)off,
+		      (long long)naive);
+		CHECK(kev_wall_ns(5000000000ull, 1764745257345000000ll) == 1764745262345000000ull,
+		      "arithmetic");
+	}
+
+	TEST_CASE("wall time prints as ISO 8601 UTC with milliseconds") {
+		char at[40];
+
+		kev_format_time(1764745262345999999ull, at, sizeof(at));
+		CHECK(!strcmp(at, "2025-12-03T07:01:02.345Z"), "%s", at);
+	}
+
+	k = kevents_new(NULL, collect);
+	TEST_CASE("events fold into one summary per source and reason, suppressed counts added") {
+		uint64_t now = clock_ns(CLOCK_MONOTONIC);
+
+		e = event("127.9.9.9", SL_REASON_DENY, 0, now - 500000000);
+		kevents_on_event(k, &e, sizeof(e));
+		e = event("127.9.9.9", SL_REASON_DENY, 10, now - 300000000);
+		kevents_on_event(k, &e, sizeof(e));
+		e = event("127.9.9.9", SL_REASON_DENY, 5, now - 100000000);
+		kevents_on_event(k, &e, sizeof(e));
+		e = event("127.9.9.8", SL_REASON_DENY, 7, now - 100000000);
+		kevents_on_event(k, &e, sizeof(e));
+		e = event("127.9.9.9", SL_REASON_SYN_SOURCE, 0, now - 100000000);
+		kevents_on_event(k, &e, sizeof(e));
+		kevents_flush(k);
+		const cJSON *a = line_for("127.9.9.9", "deny");
+		const cJSON *b = line_for("127.9.9.8", "deny");
+		const cJSON *c = line_for("127.9.9.9", "syn_source");
+
+		CHECK(n_lines == 3, "%zu summaries", n_lines);
+		CHECK(a && num(a, "count") == 18 && num(a, "events") == 3, "127.9.9.9: count %g",
+		      a ? num(a, "count") : -1);
+		CHECK(b && num(b, "count") == 8, "127.9.9.8");
+		CHECK(c && num(c, "count") == 1, "the other reason");
+		CHECK(a && !strcmp(cJSON_GetObjectItem(a, "event")->valuestring,
+				   "kernel_drop_summary"), "event name");
+		CHECK(a && !strcmp(cJSON_GetObjectItem(a, "verdict")->valuestring, "drop"),
+		      "verdict");
+		if (a) {
+			uint64_t first = parse_time(cJSON_GetObjectItem(a, "first")->valuestring);
+			uint64_t last = parse_time(cJSON_GetObjectItem(a, "last")->valuestring);
+			uint64_t real = clock_ns(CLOCK_REALTIME);
+			int64_t d1 = (int64_t)(real - first), d2 = (int64_t)(real - last);
+
+			CHECK(d1 > 490000000 && d1 < 560000000, "first is %lld ms ago, want 500",
+			      (long long)(d1 / 1000000));
+			CHECK(d2 > 90000000 && d2 < 160000000, "last is %lld ms ago, want 100",
+			      (long long)(d2 / 1000000));
+		}
+		clear();
+	}
+
+	TEST_CASE("a period without events says nothing") {
+		kevents_flush(k);
+		CHECK(n_lines == 0, "%zu lines", n_lines);
+		clear();
+	}
+
+	TEST_CASE("a flood from more sources than the table holds ends in one \"other\" line") {
+		char src[32];
+
+		for (unsigned int i = 0; i < KEV_KEYS + 10; i++) {
+			snprintf(src, sizeof(src), "127.%u.%u.1", i / 256, i % 256);
+			e = event(src, SL_REASON_DENY, 1, clock_ns(CLOCK_MONOTONIC));
+			kevents_on_event(k, &e, sizeof(e));
+		}
+		kevents_flush(k);
+		const cJSON *o = line_for("other", "(many)");
+		double total = 0;
+
+		for (size_t i = 0; i < n_lines; i++)
+			total += num(lines[i], "count");
+		CHECK(n_lines == KEV_KEYS + 1, "%zu lines", n_lines);
+		CHECK(o && num(o, "count") == 20, "other: %g", o ? num(o, "count") : -1);
+		CHECK(total == 2.0 * (KEV_KEYS + 10), "total %g", total);
+		clear();
+	}
+
+	TEST_CASE("a short event is ignored") {
+		kevents_on_event(k, &e, sizeof(e) - 1);
+		kevents_flush(k);
+		CHECK(n_lines == 0, "%zu lines", n_lines);
+		clear();
+	}
+	kevents_free(k);
+	return test_finish();
+}
