@@ -36,6 +36,16 @@ uint64_t audit_lost(void)
 	return atomic_load(&au.lost);
 }
 
+size_t audit_queued(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&au.lock);
+	n = au.n;
+	pthread_mutex_unlock(&au.lock);
+	return n;
+}
+
 static int open_sink(const char *path)
 {
 	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);

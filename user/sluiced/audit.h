@@ -71,5 +71,7 @@ void audit_stop(void);
 void audit_emit(struct audit_rec *r);
 /* Records lost to a full queue since the start. */
 uint64_t audit_lost(void);
+/* Records queued for the writer now (the admin port's gauge). */
+size_t audit_queued(void);
 
 #endif
