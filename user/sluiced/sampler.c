@@ -603,36 +603,44 @@ static void backend_metrics(struct buf *out)
 	}
 }
 
+_Static_assert(SL_STAT_EVENTS_LOST == SL_STAT_EVENTS_SENT + 2, "the event slots in a row");
+
+/* The kernel's families are always declared (dashboards and alerts find
+ * them); their samples only while the kernel half is attached. */
 static void kernel_metrics(struct buf *out)
 {
+	static const char *const events[] = { "sent", "suppressed", "lost" };
+	bool on = sm.kstats_ok;
+
 	gauge(out, "sluice_kernel_attached", "gauge", "1 when the kernel half's maps are open",
 	      sm.maps != NULL);
-	if (!sm.kstats_ok)
-		return;
 	head(out, "sluice_kernel_verdicts_total", "counter", "Packets judged by XDP/TC, by "
 	     "verdict (monitor_would_drop: passed in monitor mode)");
-	for (__u32 s = SL_STAT_PASS; s <= SL_STAT_MONITOR; s++)
+	for (__u32 s = SL_STAT_PASS; on && s <= SL_STAT_MONITOR; s++)
 		labelled(out, "sluice_kernel_verdicts_total", "verdict", sl_stat_name(s), NULL,
 			 NULL, (double)sm.kstats[s]);
 	head(out, "sluice_kernel_reasons_total", "counter", "Packets judged, by reason");
-	for (__u32 r = 0; r < SL_REASON_MAX; r++)
+	for (__u32 r = 0; on && r < SL_REASON_MAX; r++)
 		labelled(out, "sluice_kernel_reasons_total", "reason", sl_reason_name(r), NULL,
 			 NULL, (double)sm.kstats[sl_reason_stat(r)]);
 	head(out, "sluice_kernel_events_total", "counter", "Kernel events: sent to the ring "
 	     "buffer, folded into a later one, lost (ring full)");
-	labelled(out, "sluice_kernel_events_total", "event", "sent", NULL, NULL,
-		 (double)sm.kstats[SL_STAT_EVENTS_SENT]);
-	labelled(out, "sluice_kernel_events_total", "event", "suppressed", NULL, NULL,
-		 (double)sm.kstats[SL_STAT_EVENTS_SUPPRESSED]);
-	labelled(out, "sluice_kernel_events_total", "event", "lost", NULL, NULL,
-		 (double)sm.kstats[SL_STAT_EVENTS_LOST]);
-	gauge(out, "sluice_kernel_egress_packets_total", "counter", "TC egress packets of tagged "
-	      "connections", (double)sm.kstats[SL_STAT_EGRESS_PACKETS]);
-	gauge(out, "sluice_kernel_egress_bytes_total", "counter", "TC egress bytes of tagged "
-	      "connections", (double)sm.kstats[SL_STAT_EGRESS_BYTES]);
+	for (__u32 e = 0; on && e < 3; e++)
+		labelled(out, "sluice_kernel_events_total", "event", events[e], NULL, NULL,
+			 (double)sm.kstats[SL_STAT_EVENTS_SENT + e]);
+	head(out, "sluice_kernel_egress_packets_total", "counter", "TC egress packets of tagged "
+	     "connections");
+	if (on)
+		buf_printf(out, "sluice_kernel_egress_packets_total %llu\n",
+			   (unsigned long long)sm.kstats[SL_STAT_EGRESS_PACKETS]);
+	head(out, "sluice_kernel_egress_bytes_total", "counter", "TC egress bytes of tagged "
+	     "connections");
+	if (on)
+		buf_printf(out, "sluice_kernel_egress_bytes_total %llu\n",
+			   (unsigned long long)sm.kstats[SL_STAT_EGRESS_BYTES]);
 	head(out, "sluice_kernel_agent_drops_total", "counter", "Packets the kernel dropped, by "
 	     "agent (sl_agent_stats)");
-	for (size_t i = 0; i < sm.n_rows; i++)
+	for (size_t i = 0; on && i < sm.n_rows; i++)
 		if (sm.rows[i].kid)
 			labelled(out, "sluice_kernel_agent_drops_total", "agent", sm.rows[i].name,
 				 NULL, NULL, (double)sm.rows[i].kdrops);
