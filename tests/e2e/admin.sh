@@ -24,7 +24,10 @@ GPORT=$(free_port)
 APORT=$(free_port)
 URL=http://127.0.0.1:$GPORT/mcp
 ADMIN=http://127.0.0.1:$APORT
-M="python3 tests/e2e/admin_metrics.py"
+# Debian's interpreter when there is one: a version manager's shim can take
+# seconds to start, and this test starts Python a few times.
+export PY=$(command -v /usr/bin/python3 || command -v python3)
+M="$PY tests/e2e/admin_metrics.py"
 
 # bot (127.0.0.2, customer acme, plan small: 5 reads a minute) may call
 # get_pricing and create_account; ops (127.0.0.3) everything.
@@ -102,7 +105,10 @@ calls 127.0.0.3 "$OPS" 1 'zzzmadeup\" evil' '{}'
 calls 127.0.0.3 "$OPS" 1 search_docs '{"query":"x"}' 'Mcp-Name: zzzheadername'
 
 # --- /metrics --------------------------------------------------------------------------
-val() { $M value "$ADMIN/metrics" "$@"; }
+# val NAME [LABEL=VALUE...]: a sample of the last scrape (scrape: take one).
+scrape() { curl -s "$ADMIN/metrics" >"$TMP/scrape.txt"; }
+val() { $M value "file://$TMP/scrape.txt" "$@"; }
+scrape
 check "/metrics is valid text format 0.0.4 (Content-Type, TYPE lines, histograms)" \
 	$M valid "$ADMIN/metrics"
 check "bot: 5 get_pricing allowed" test "$(val sluice_calls_total agent=bot tool=get_pricing decision=allowed)" = 5
@@ -120,14 +126,14 @@ check "a made-up tool name is one (unknown) series" \
 check "redactions by pattern: the email in create_account's answer" \
 	test "$(val sluice_redactions_total pattern=email)" = 1
 check "no label a caller chose: no made-up tool name, header or forged agent anywhere" \
-	bash -c "! $M labels '$ADMIN/metrics' | grep -q zzz"
+	bash -c "! $M labels 'file://$TMP/scrape.txt' | grep -q zzz"
 check "every agent label is the policy's or (nobody)" \
 	bash -c "curl -s '$ADMIN/metrics' | grep -o 'agent=\"[^\"]*\"' | sort -u | grep -vxE 'agent=\"(bot|ops|\\(nobody\\))\"' | wc -l | grep -qx 0"
 POSTS=$(val sluice_request_duration_seconds_count backend=main)
 check "latency histogram per backend counts the POSTs that went to it (2 initialize, 9 calls)" \
 	test "$POSTS" = 11
 check "answers by backend and status class: 2xx" \
-	bash -c "test \"\$($M value '$ADMIN/metrics' sluice_answers_total backend=main class=2xx)\" != none"
+	bash -c "test \"\$($M value 'file://$TMP/scrape.txt' sluice_answers_total backend=main class=2xx)\" != none"
 check "backend up, breaker closed" \
 	test "$(val sluice_backend_up backend=main)/$(val sluice_backend_breaker_state backend=main state=closed)" = 1/1
 check "queues: audit and usage depth and losses are exposed" \
@@ -139,6 +145,7 @@ check "HEAD /metrics: the headers, no body" \
 
 # A reload counts and moves the generation.
 $SLUICECTL --control "$TMP/ctl.sock" reload >/dev/null 2>&1
+scrape
 check "a reload: generation 2, sluice_reloads_total{result=ok} 1" \
 	test "$(val sluice_policy_generation)/$(val sluice_reloads_total result=ok)" = 2/1
 
@@ -168,6 +175,7 @@ kill "$BACKEND_PID"
 wait "$BACKEND_PID" 2>/dev/null
 check "/readyz 503 naming the backend within 5 s of it going down" \
 	wait_for "readyz 503" 5 bash -c "test \$(curl -s -o /dev/null -w '%{http_code}' '$ADMIN/readyz') = 503 && curl -s '$ADMIN/readyz' | jq -e '.ready == false and .not_ready[0].backend == \"main\" and (.not_ready[0].why | test(\"connect to 127.0.0.1:$DPORT: Connection refused\"))'"
+scrape
 check "... and /metrics says it: sluice_backend_up 0, sluice_ready 0" \
 	test "$(val sluice_backend_up backend=main)/$(val sluice_ready)" = 0/0
 check "/healthz stays 200 (the gateway lives)" \
@@ -181,7 +189,7 @@ code() { curl -s -o /dev/null -w '%{http_code}' --max-time 8 "$@"; }
 check "unknown path: 404" test "$(code "$ADMIN/nope")" = 404
 check "POST: 405 with Allow: GET, HEAD" \
 	bash -c "curl -si -X POST -d x '$ADMIN/metrics' | tr -d '\r' | grep -q '^Allow: GET, HEAD' && test \$(curl -s -o /dev/null -w '%{http_code}' -X DELETE '$ADMIN/healthz') = 405"
-raw() { python3 -c '
+raw() { $PY -c '
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=8)
 s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
@@ -195,7 +203,7 @@ check "garbage: 400" bash -c "$(declare -f raw); APORT=$APORT; raw 'GARBAGE\\r\\
 check "GET with a body: 400" bash -c "$(declare -f raw); APORT=$APORT; raw 'GET /metrics HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 3\\r\\n\\r\\nabc' | grep -q ' 400 '"
 check "a header over 8 KiB: 431" test "$(code -H "X-Big: $(head -c 9000 /dev/zero | tr '\0' a)" "$ADMIN/healthz")" = 431
 check "a request not sent within 5 s: 408" bash -c "$(declare -f raw); APORT=$APORT; raw 'GET /healthz HTTP/1.1\\r\\n' | grep -q ' 408 '"
-check "64 idle connections fill the port: the 65th is closed at once, the port serves again after" python3 -c '
+check "64 idle connections fill the port: the 65th is closed at once, the port serves again after" $PY -c '
 import socket, sys, urllib.request
 port = int(sys.argv[1])
 held = [socket.create_connection(("127.0.0.1", port)) for _ in range(64)]
@@ -219,6 +227,7 @@ check "a taken admin port does not stop a second daemon (its data port serves)" 
 	wait_for "the second daemon" 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$G2"
 check "... it warns that the admin port is taken" \
 	wait_for "the warning" 5 grep -q "admin port 127.0.0.1:$APORT: cannot listen: Address already in use" "$TMP/sluiced2.log"
+scrape
 check "... and the first daemon still owns the admin port (generation 2)" \
 	test "$(val sluice_policy_generation)" = 2
 
@@ -239,7 +248,7 @@ if [ -x "$CHROMIUM" ]; then
 	timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$TMP/chromium" \
 		--virtual-time-budget=5000 --dump-dom "$ADMIN/" >"$TMP/dom.html" 2>"$TMP/chromium.log"
 	check "headless Chromium renders the agent rows: bot 10 calls, 2 denied, 2 429s" \
-		python3 -c '
+		$PY -c '
 import re, sys
 dom = open(sys.argv[1]).read()
 row = re.search(r"<tr class=\"agent\" data-agent=\"bot\">(.*?)</tr>", dom)
@@ -250,7 +259,7 @@ assert re.search(r"<tr class=\"agent\" data-agent=\"ops\">.*?<td class=\"calls\"
 	check "... the top tools and the backend" \
 		bash -c "grep -q 'data-tool=\"get_pricing\"' '$TMP/dom.html' && grep -q 'data-backend=\"main\"' '$TMP/dom.html'"
 	check "... and the charts: polylines with points for each figure" \
-		python3 -c '
+		$PY -c '
 import re, sys
 dom = open(sys.argv[1]).read()
 for name in ("calls", "denied", "limited", "kernel_drops"):
