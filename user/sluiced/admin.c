@@ -39,6 +39,7 @@ static struct {
 	struct net_addr addr;
 	char addr_str[64];
 	struct ev_timer retry;		/* binding again, while it failed */
+	struct ev_timer resume;		/* accepting again, after running out of descriptors */
 	bool warned;			/* the bind failure was reported */
 	struct aconn *conns;
 	unsigned int n_conns;
@@ -56,7 +57,7 @@ static void answer(struct aconn *c, int status, const char *type, const char *bo
 	buf_printf(&c->out, "Content-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
 		   "X-Content-Type-Options: nosniff\r\nConnection: close\r\n%s\r\n", type, len,
 		   extra ? extra : "");
-	if (!head || status >= 400)
+	if (!head)
 		buf_append(&c->out, body, len);
 }
 
@@ -220,7 +221,6 @@ static void refuse(struct aconn *c)
 		return;
 	}
 	snprintf(text, sizeof(text), "%s\n", c->rd.error ? c->rd.error : "bad request");
-	c->rd.msg.method = HTTP_GET;	/* the error's body is sent whatever the method */
 	answer_text(c, status, text, NULL);
 }
 
@@ -282,15 +282,33 @@ static void accept_one(int fd)
 		conn_free(c);
 }
 
+static void on_accept(struct ev_loop *loop, int fd, unsigned int events, void *data);
+
+static void on_resume(struct ev_loop *loop, void *data)
+{
+	(void)data;
+	if (adm.fd >= 0 && ev_watch(loop, adm.fd, EV_READ, on_accept, NULL))
+		ev_timer_arm(loop, &adm.resume, 1000);
+}
+
 static void on_accept(struct ev_loop *loop, int fd, unsigned int events, void *data)
 {
-	(void)loop, (void)events, (void)data;
+	(void)events, (void)data;
 	for (int i = 0; i < 16; i++) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (cfd < 0)
-			return;
-		accept_one(cfd);
+		if (cfd >= 0) {
+			accept_one(cfd);
+			continue;
+		}
+		/* Out of descriptors, the waiting connection stays queued and the
+		 * listener readable: a level-triggered loop would spin on it.
+		 * Stop looking for a second (the data port is the workers'). */
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			ev_unwatch(loop, fd);
+			ev_timer_arm(loop, &adm.resume, 1000);
+		}
+		return;
 	}
 }
 
@@ -381,6 +399,7 @@ int admin_start(struct ev_loop *loop, const struct gw_config *cfg, struct sl_map
 	if (err)
 		return err;
 	ev_timer_init(&adm.retry, on_retry, NULL);
+	ev_timer_init(&adm.resume, on_resume, NULL);
 	on_retry(loop, NULL);
 	return 0;
 }
@@ -408,6 +427,7 @@ void admin_stop(void)
 	while (adm.conns)
 		conn_free(adm.conns);
 	ev_timer_cancel(adm.loop, &adm.retry);
+	ev_timer_cancel(adm.loop, &adm.resume);
 	if (adm.fd >= 0) {
 		ev_unwatch(adm.loop, adm.fd);
 		close(adm.fd);
