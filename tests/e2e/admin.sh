@@ -272,6 +272,8 @@ fi
 # --- sluicectl top ---------------------------------------------------------------------------------
 check "top --once: one table, bot and ops rows" \
 	bash -c "$SLUICECTL top --admin 127.0.0.1:$APORT --once | grep -Eq '^bot +[0-9.]+ +10 +2 +2 +1.25 ' && $SLUICECTL top --policy '$TMP/policy.json' --once | grep -Eq '^ops +[0-9.]+ +5 +1 +0 '"
+check "top --once --sort cost: ops (3) above bot (1.25); a bad key is a usage error (2)" \
+	bash -c "test \"\$($SLUICECTL top --admin 127.0.0.1:$APORT --once --sort cost | awk '\$1 == \"bot\" || \$1 == \"ops\" { printf \"%s \", \$1 }')\" = 'ops bot ' && { $SLUICECTL top --once --sort nope 2>/dev/null; test \$? = 2; }"
 check "top --once --json: the status" bash -c "$SLUICECTL top --admin 127.0.0.1:$APORT --json | jq -e '.agents | length >= 2' >/dev/null"
 check "top: an admin port nobody listens on is exit 1 with why" \
 	bash -c "$SLUICECTL top --admin 127.0.0.1:1 --once 2>&1 | grep -q 'cannot reach the admin port 127.0.0.1:1: Connection refused'; $SLUICECTL top --admin 127.0.0.1:1 --once 2>/dev/null; test \$? = 1"
