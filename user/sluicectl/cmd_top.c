@@ -18,6 +18,7 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -175,7 +176,8 @@ static void put_num(double v, int width, int digits)
 		printf(" %*.*f", width, digits, v);
 }
 
-static void print_table(const cJSON *st, const char *eol)
+/* @max_rows: agents shown at most (the rest are counted in a last line); 0: all. */
+static void print_table(const cJSON *st, const char *eol, int max_rows)
 {
 	const cJSON *agents = cJSON_GetObjectItem(st, "agents"), *a;
 	const cJSON *totals = cJSON_GetObjectItem(st, "totals");
@@ -195,8 +197,13 @@ static void print_table(const cJSON *st, const char *eol)
 		rows[i++] = a;
 	qsort(rows, (size_t)n, sizeof(*rows), agent_cmp);
 	for (i = 0; i < n; i++) {
-		double today = num(rows[i], "cost_today");
+		double today;
 
+		if (max_rows && i >= max_rows) {
+			printf("... %d more agents%s", n - i, eol);
+			break;
+		}
+		today = num(rows[i], "cost_today");
 		visible(name, sizeof(name), cJSON_GetStringValue(cJSON_GetObjectItem(rows[i], "name")));
 		printf("%-32s", name);
 		put_num(num(rows[i], "calls_per_s"), 9, 1);
@@ -272,10 +279,14 @@ static void draw(void)
 {
 	char why[300] = "";
 	cJSON *st = fetch_status(why, sizeof(why));
+	struct winsize ws = {};
 
+	/* The table fits the screen: a longer one would scroll it. */
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) || ws.ws_row < 6)
+		ws.ws_row = 24;
 	fputs("\033[H\033[2J", stdout);
 	if (st)
-		print_table(st, "\033[K\r\n");
+		print_table(st, "\033[K\r\n", ws.ws_row - 5);
 	else
 		printf("%s\033[K\r\n", why);
 	printf("\r\nkeys: c calls/s  d denied  l 429  $ cost  k kernel drops  q quit\033[K");
@@ -324,7 +335,7 @@ static int once(void)
 	if (ctl.json)
 		ctl_answer(st);
 	else {
-		print_table(st, "\n");
+		print_table(st, "\n", 0);
 		cJSON_Delete(st);
 	}
 	return EXIT_OK;
