@@ -286,10 +286,12 @@ if command -v tmux >/dev/null; then
 	pane() { $TM capture-pane -p; }
 	check "top under tmux: the live table, bot and ops" \
 		wait_for "the table" 5 bash -c "$(declare -f pane); TM='$TM'; pane | grep -q '^bot ' && pane | grep -q '^ops '"
-	# By calls/s both are idle, so by calls: bot (10) above ops (5); ops has more
-	# cost today (3 against 1.25): '$' puts ops first.
+	# Denials: bot 2, ops 1 ('d' puts bot first); cost today: ops 4, bot 1.25
+	# ('$' puts ops first).
 	order() { pane | awk '$1 == "bot" || $1 == "ops" { printf "%s ", $1 }'; }
-	check "sorted by calls: bot above ops" bash -c "$(declare -f pane order); TM='$TM'; test \"\$(order)\" = 'bot ops '"
+	$TM send-keys d
+	check "'d' sorts by denials: bot above ops" \
+		wait_for "the order" 3 bash -c "$(declare -f pane order); TM='$TM'; test \"\$(order)\" = 'bot ops ' && pane | grep -q 'sorted by denied'"
 	$TM send-keys '$'
 	check "'\$' sorts by cost: ops above bot" \
 		wait_for "the new order" 3 bash -c "$(declare -f pane order); TM='$TM'; test \"\$(order)\" = 'ops bot ' && pane | grep -q 'sorted by cost'"
