@@ -123,6 +123,23 @@ $(call lib_of,$(1)): $(call objs_of,$(1)) | $(BUILD)/lib
 endef
 $(foreach l,$(LAYERS),$(eval $(call layer_lib,$(l))))
 
+# The admin port's dashboard, one self-contained page, embedded in sluiced as
+# a byte array (od and sed only: nothing to install).
+$(BUILD)/gen/dashboard_html.c: user/sluiced/dashboard.html | $(BUILD)/gen
+	$(call msg,GEN,$@)
+	$(Q){ echo '/* Generated from $< by the Makefile. */'; \
+	  echo 'const unsigned char admin_dashboard_html[] = {'; \
+	  od -An -v -tx1 $< | sed -e 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0x00 };'; \
+	  echo 'extern const unsigned long admin_dashboard_html_len;'; \
+	  echo 'const unsigned long admin_dashboard_html_len = sizeof(admin_dashboard_html) - 1;'; \
+	} > $@
+$(BUILD)/obj/gen/dashboard_html.o: $(BUILD)/gen/dashboard_html.c | $(BUILD)/obj
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+$(call lib_of,sluiced): $(BUILD)/obj/gen/dashboard_html.o
+
 $(BUILD)/sluiced: $(BUILD)/obj/sluiced/sluiced.o $(SLUICED_LIBS)
 $(BUILD)/sluicectl: $(BUILD)/obj/sluicectl/sluicectl.o $(SLUICECTL_LIBS)
 $(BUILD)/sluice-demo-backend: $(BUILD)/obj/demo/sluice-demo-backend.o $(DEMO_LIBS)
@@ -142,7 +159,7 @@ $(BUILD)/bench/%: scripts/bench/%.c $(ALL_LIBS) | $(SKELS) $(BUILD)/bench
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(ALL_LIBS) $(LDLIBS) -o $@
 
-$(BUILD) $(BUILD)/bpf $(BUILD)/obj $(BUILD)/lib $(BUILD)/tests $(BUILD)/bench:
+$(BUILD) $(BUILD)/bpf $(BUILD)/obj $(BUILD)/lib $(BUILD)/tests $(BUILD)/bench $(BUILD)/gen:
 	$(Q)mkdir -p $@
 
 # --- running ---------------------------------------------------------------

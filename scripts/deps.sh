@@ -7,7 +7,8 @@ PKGS="make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
       libcjson-dev libcjose-dev libjsmn-dev libpg-query-dev libprotobuf-c-dev iproute2
       linux-libc-dev libc6-dev-i386 jq socat util-linux libhttp-parser-dev libssl-dev
       libpcre2-dev libsqlite3-dev libsystemd-dev systemd libclang-rt-14-dev python3 curl
-      nginx-light wrk nftables ethtool procps"
+      nginx-light wrk nftables ethtool procps
+      chromium tmux"
 # node and npm run the third-party MCP peers; Debian's only when none is here.
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 

@@ -43,7 +43,7 @@ struct usage_db {
 	struct usage_slot *ring;
 	size_t mask;
 	_Atomic size_t tail;		/* producers */
-	size_t head;			/* the writer's */
+	_Atomic size_t head;		/* the writer's (atomic: usage_queued() reads it) */
 	_Atomic __u64 lost;
 	__u64 lost_committed;		/* the writer's: part of lost already in meta */
 	_Atomic unsigned int retention_days;
@@ -140,6 +140,14 @@ static bool ring_take(struct usage_db *u, struct usage_rec *out)
 	atomic_store_explicit(&s->seq, u->head + u->mask + 1, memory_order_release);
 	u->head++;
 	return true;
+}
+
+size_t usage_queued(struct usage_db *u)
+{
+	size_t head = atomic_load_explicit(&u->head, memory_order_relaxed);
+	size_t tail = atomic_load_explicit(&u->tail, memory_order_relaxed);
+
+	return tail > head ? tail - head : 0;
 }
 
 __u64 usage_lost(struct usage_db *u)

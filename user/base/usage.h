@@ -77,6 +77,8 @@ void usage_note(struct usage_db *u, const struct usage_rec *r);
 int usage_flush(struct usage_db *u);
 /* Records dropped since open (ring full, or no memory to add them up). */
 __u64 usage_lost(struct usage_db *u);
+/* Records queued, not yet taken by the writer (any thread; a moment's view). */
+size_t usage_queued(struct usage_db *u);
 void usage_set_retention(struct usage_db *u, unsigned int days);
 /* Flushes, stops the writer and closes the file. */
 void usage_close(struct usage_db *u);

@@ -1039,6 +1039,7 @@ static const struct pc_field root_fields[] = {
 	{ "version", pc_int, &I_VERSION, NULL, true },
 	{ "listen", pc_string, &S_LISTEN, "\"127.0.0.1:8470\"" },
 	{ "admin", pc_string, &S_LISTEN, "\"127.0.0.1:8471\"" },
+	{ "admin_public", pc_bool, NULL, "false" },
 	{ "limits", pc_object, &O_HTTP_LIMITS, "{}" },
 	{ "backends", pc_map, &M_BACKENDS, NULL, true },
 	{ "default_backend", pc_string, &S_BACKEND },

@@ -551,6 +551,38 @@ static int xref_listen_admin(struct pc_ctx *c, cJSON *root)
 	return ret;
 }
 
+static bool loopback(const struct bind_addr *b)
+{
+	static const unsigned char v6_loop[16] = { [15] = 1 };
+	static const unsigned char v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (b->family == AF_INET)
+		return b->addr[0] == 127;
+	return !memcmp(b->addr, v6_loop, 16) || (!memcmp(b->addr, v4_mapped, 12) && b->addr[12] == 127);
+}
+
+/* The admin port shows every agent's traffic and the backends' state: on an
+ * address other than loopback only when the policy says so in so many words. */
+static int xref_admin_public(struct pc_ctx *c, cJSON *root)
+{
+	const char *admin = string_member(root, "admin");
+	const cJSON *pub = cJSON_GetObjectItemCaseSensitive(root, "admin_public");
+	struct bind_addr a;
+	size_t mark;
+	int ret;
+
+	if (!admin || cJSON_IsTrue(pub) || (parse_bind(admin, &a) && loopback(&a)) ||
+	    !strncmp(admin, "localhost:", 10))
+		return 0;
+	mark = pc_push_key(c, "admin");
+	ret = pc_error(c, cJSON_GetObjectItemCaseSensitive(root, "admin"),
+		       "\"%s\" is not a loopback address: the admin port shows every agent's "
+		       "traffic; keep it on 127.0.0.1 and reach it through an SSH tunnel or an "
+		       "authenticating reverse proxy, or set \"admin_public\": true", admin);
+	pc_pop(c, mark);
+	return ret;
+}
+
 /* Order matters once: tool backends default to the default backend. */
 static int (*const xrefs[])(struct pc_ctx *c, cJSON *root) = {
 	xref_default_backend,
@@ -560,6 +592,7 @@ static int (*const xrefs[])(struct pc_ctx *c, cJSON *root) = {
 	xref_agent_keys,
 	xref_sources,
 	xref_listen_admin,
+	xref_admin_public,
 };
 
 int pol_xref_check(struct pc_ctx *c, cJSON *root)

@@ -78,7 +78,7 @@ long long ctl_seconds_left(__u64 until_ns, __u64 now_ns);
 struct policy *ctl_check_policy(const char *file);
 
 /* The commands: cmd_attach.c, cmd_policy.c, cmd_sources.c, cmd_stats.c, cmd_daemon.c,
- * cmd_key.c, cmd_usage.c, cmd_audit.c. */
+ * cmd_key.c, cmd_usage.c, cmd_audit.c, cmd_top.c. */
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_status(int argc, char **argv);
@@ -96,5 +96,6 @@ int cmd_daemon(int argc, char **argv);
 int cmd_key_new(int argc, char **argv);
 int cmd_usage(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif

@@ -209,6 +209,23 @@ static const struct ctl_cmd commands[] = {
 	  P_JSON,
 	  "sluicectl audit --agent gpt-analyst --since 1h\n"
 	  "sluicectl audit --follow --tool run_query --json" },
+	{ "top", cmd_top, NULL,
+	  "[--admin HOST:PORT | --policy FILE] [--sort KEY] [--once] [--json]",
+	  "agents live: calls/s, denials, 429s, cost, kernel drops",
+	  "Reads sluiced's /api/status from its admin port once a second and shows\n"
+	  "each agent's calls per second, calls, denials, 429s, cost today and\n"
+	  "kernel drops, in place on the alternate screen.  Keys sort: c calls/s,\n"
+	  "d denials, l 429s, $ cost, k kernel drops; q quits (so do Ctrl-C and\n"
+	  "SIGTERM; the terminal is always given back clean).  With --once, --json,\n"
+	  "or when output is not a terminal: one table (or the status JSON), then exit.",
+	  "  --admin HOST:PORT  the admin port (default: the policy's \"admin\", else\n"
+	  "                   127.0.0.1:8471)\n"
+	  "  --policy FILE    read the admin address from this policy\n"
+	  "  --sort KEY       calls (default), denied, limited, cost or kdrops\n"
+	  "  --once           print one table and exit\n"
+	  P_JSON,
+	  "sluicectl top\n"
+	  "sluicectl top --admin 127.0.0.1:8471 --once --sort denied" },
 	{ "key", NULL, key_cmds, "new AGENT [--json]",
 	  "make an API key for an agent",
 	  "API keys: `key new` makes one and prints the digest line for the policy.",

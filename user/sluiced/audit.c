@@ -33,6 +33,7 @@ static struct {
 	atomic_uint_fast64_t lost;
 	uint64_t lost_reported;
 	bool journald_failing;		/* said once until it works again */
+	size_t pending;			/* records queued by this process, not yet done */
 } au = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
 
 uint64_t audit_lost(void)
@@ -48,6 +49,16 @@ bool audit_enabled(void)
 	on = au.running && (au.path || au.journald);
 	pthread_mutex_unlock(&au.lock);
 	return on;
+}
+
+size_t audit_queued(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&au.lock);
+	n = au.pending;
+	pthread_mutex_unlock(&au.lock);
+	return n;
 }
 
 static int open_sink(const char *path)
@@ -164,10 +175,21 @@ static void report_loss(struct jsonl_batch *b, bool journald, bool force)
  * once the sinks have it: a death before that replays the chunk at the next
  * start (at least once; the sequence numbers tell a record seen twice).
  */
+/* @n records went to the sinks (replayed ones from an earlier process
+ * included: the count never goes below zero). */
+static void done_upto(uint64_t at, size_t *n)
+{
+	pthread_mutex_lock(&au.lock);
+	spool_done(au.spool, at);
+	au.pending = au.pending > *n ? au.pending - *n : 0;
+	pthread_mutex_unlock(&au.lock);
+	*n = 0;
+}
+
 static void drain(struct jsonl_batch *b, bool journald, uint64_t head)
 {
 	uint64_t at = spool_tail(au.spool), next, seq;
-	size_t len;
+	size_t len, n = 0;
 	char *json;
 
 	while (at < head) {
@@ -183,17 +205,14 @@ static void drain(struct jsonl_batch *b, bool journald, uint64_t head)
 		journald_add(journald, json, seq);
 		free(json);
 		at = next;
+		n++;
 		if (b->used > sizeof(b->buf) / 2) {
 			jsonl_flush(b);
-			pthread_mutex_lock(&au.lock);
-			spool_done(au.spool, at);
-			pthread_mutex_unlock(&au.lock);
+			done_upto(at, &n);
 		}
 	}
 	jsonl_flush(b);
-	pthread_mutex_lock(&au.lock);
-	spool_done(au.spool, at);
-	pthread_mutex_unlock(&au.lock);
+	done_upto(at, &n);
 }
 
 /* Woken early only to stop, to reopen, or by a filling spool. */
@@ -387,6 +406,7 @@ static void enqueue(const char *json)
 		size_t used = spool_used(au.spool);
 
 		queued = spool_put(au.spool, json, strlen(json));
+		au.pending += queued;
 		/* The writer wakes by itself every 100 ms: a signal per record
 		 * would cost a context switch per request.  Only a spool
 		 * passing a quarter full calls it early. */

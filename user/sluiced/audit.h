@@ -92,5 +92,7 @@ void audit_emit_event(const char *event, struct cJSON *fields);
 void audit_line(const char *json);
 /* Records lost (a full spool, a sink that failed) since the start. */
 uint64_t audit_lost(void);
+/* Records queued for the writer now (the admin port's gauge). */
+size_t audit_queued(void);
 
 #endif

@@ -95,3 +95,22 @@ bool breaker_failure(struct breaker *b, unsigned int threshold, unsigned int ope
 	pthread_mutex_unlock(&breaker_lock);
 	return opened;
 }
+
+bool breaker_state(const char *authority, unsigned int threshold, uint64_t now_ms,
+		   unsigned int *failures, bool *open, bool *half_open)
+{
+	struct breaker *b;
+
+	*failures = 0;
+	*open = *half_open = false;
+	pthread_mutex_lock(&breaker_lock);
+	for (b = breakers; b && strcmp(b->authority, authority); b = b->next)
+		;
+	if (b) {
+		*failures = b->failures;
+		*open = b->failures >= threshold;
+		*half_open = *open && (now_ms >= b->open_until_ms || b->probing);
+	}
+	pthread_mutex_unlock(&breaker_lock);
+	return b != NULL;
+}

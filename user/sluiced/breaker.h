@@ -27,4 +27,10 @@ void breaker_success(struct breaker *b);
 bool breaker_failure(struct breaker *b, unsigned int threshold, unsigned int open_ms,
 		     uint64_t now_ms);
 
+/* The admin port's view of @authority's breaker: false when it never saw a
+ * request; else its consecutive failures and whether it is open now
+ * (@half_open: open_ms passed, the next request probes). */
+bool breaker_state(const char *authority, unsigned int threshold, uint64_t now_ms,
+		   unsigned int *failures, bool *open, bool *half_open);
+
 #endif

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "proto/inspect.h"
 #include "exchange.h"
+#include "metrics.h"
 #include "sreq.h"
 
 static const struct upstream_ops ex_upstream_ops;
@@ -36,6 +37,7 @@ struct exchange *exchange_new(struct client *c, struct pool *pool, struct gw_pol
 	ex->client = c;
 	ex->gp = gp;
 	ex->kind = kind;
+	ex->start_ns = gate_now_ns();
 	ex->id.agent = IDENTITY_NO_AGENT;	/* nobody, until the proxy says who */
 	ex->loop = c->list->loop;
 	ex->client_http10 = c->rd.msg.http_major == 1 && c->rd.msg.http_minor == 0;
@@ -121,6 +123,9 @@ static void exchange_free(struct exchange *ex)
 		ex->usage.one.cost += ex->cost_per_kib * (double)ex->answer_bytes / 1024.0;
 	audit_done(ex);
 	ledger_done(&ex->usage);
+	if (ex->kind == EX_MCP_POST || ex->kind == EX_LEGACY_POST)	/* not the streams */
+		metrics_exchange(ex->up.be->name, ex->status, gate_now_ns() - ex->start_ns,
+				 &ex->redactions, ex->gp->redact);
 	exchange_session_done(ex);
 	/* Normally released already (again is harmless): no deadline outlives it. */
 	upstream_release(&ex->up, false);

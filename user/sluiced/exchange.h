@@ -72,6 +72,7 @@ struct exchange {
 	size_t n_audit;
 	size_t body_len;
 	struct ledger_pending usage;	/* POSTs: its calls, noted when it ends */
+	__u64 start_ns;			/* gate_now_ns() when it began (metrics.h) */
 };
 
 /* The name of @ex's agent, "" for nobody (sessions remember it). */

@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "ledger.h"
+#include "metrics.h"
 
 static struct usage_db *ledger;
 static char ledger_path[sizeof(((struct gw_config *)0)->usage_path)];	/* the open one */
@@ -87,6 +88,16 @@ void ledger_tick(void)
 	lost_reported = lost;
 }
 
+size_t ledger_queued(void)
+{
+	return ledger ? usage_queued(ledger) : 0;
+}
+
+__u64 ledger_lost(void)
+{
+	return ledger ? usage_lost(ledger) : 0;
+}
+
 void ledger_close(void)
 {
 	ledger_tick();
@@ -94,10 +105,18 @@ void ledger_close(void)
 	ledger = NULL;
 }
 
+/* Every metered call passes here once: the ledger and the metrics (@limit:
+ * the rate limit or budget that refused it, else NULL). */
+static void note(const struct usage_rec *r, const char *limit)
+{
+	usage_note(ledger, r);
+	metrics_call(r, limit);
+}
+
 void ledger_note(const struct usage_rec *r)
 {
 	if (ledger)
-		usage_note(ledger, r);
+		note(r, NULL);
 }
 
 /* What the ledger calls @m, or NULL when it is not metered. */
@@ -130,7 +149,7 @@ static void hold(struct ledger_pending *p, const struct usage_rec *r)
 	}
 	more = realloc(p->more, p->n * sizeof(*more));
 	if (!more) {
-		usage_note(ledger, r);
+		note(r, NULL);
 		return;
 	}
 	p->more = more;
@@ -181,7 +200,8 @@ void ledger_judged(const char *agent, const struct identity *id, const struct mc
 	}
 	r.decision = v->reason == DR_LIMITED ? USAGE_LIMITED : USAGE_DENIED;
 	snprintf(r.reason, sizeof(r.reason), "%s", decide_reason_name(v->reason));
-	usage_note(ledger, &r);
+	note(&r, v->reason == DR_LIMITED ? v->limit.rule :
+		 v->reason == DR_BUDGET ? v->budget_rule : NULL);
 }
 
 void ledger_drop(struct ledger_pending *p)

@@ -44,6 +44,9 @@ void ledger_flush(void);
 void ledger_policy(const struct gw_config *cfg);
 /* Once a second from the main loop: warns while records are being lost. */
 void ledger_tick(void);
+/* The admin port's view: records queued for the writer, and lost since start. */
+size_t ledger_queued(void);
+__u64 ledger_lost(void);
 /* Commits everything and closes (SIGTERM, exit). */
 void ledger_close(void);
 

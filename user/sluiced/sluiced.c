@@ -28,12 +28,14 @@
 #include "kern/maps.h"
 #include "kern/names.h"
 #include "policy/policy.h"
+#include "admin.h"
 #include "audit.h"
 #include "gate.h"
 #include "gwconf.h"
 #include "kernel.h"
 #include "kevents.h"
 #include "ledger.h"
+#include "metrics.h"
 #include "service.h"
 #include "worker.h"
 
@@ -168,6 +170,7 @@ static int reload(struct daemon *d, char *why, size_t len)
 	ledger_flush();		/* whatever comes of it, what was used is on disk */
 	service_reloading();
 	err = reload_policy(d, why, len);
+	admin_reloaded(!err);
 	service_ready(err ? "reload refused; the running policy stays" : "reloaded");
 	return err;
 }
@@ -551,6 +554,8 @@ static int start(struct daemon *d)
 	if (!err)
 		err = control_listen(d->loop, d->control_path, on_control, d);
 	if (!err)
+		err = admin_start(d->loop, &gp->cfg, d->have_maps ? &d->maps : NULL);
+	if (!err)
 		err = service_init(d->loop);
 	if (err)
 		return err;
@@ -590,6 +595,7 @@ int main(int argc, char **argv)
 		ledger_close();
 	if (err && err != -EINVAL)
 		pr_warn("sluiced: %s\n", strerror(-err));
+	admin_stop();
 	if (d.loop)
 		control_close(d.loop, d.control_path);
 	kernel_fini();
@@ -608,5 +614,6 @@ int main(int argc, char **argv)
 		sl_maps_close(&d.maps);
 	gw_policy_uninstall();	/* the last exchanges' records are queued by now */
 	audit_stop();
+	metrics_free();
 	return err ? 1 : 0;
 }
