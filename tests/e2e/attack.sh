@@ -28,8 +28,9 @@
 #
 # Asserts: every analyst call succeeds and its p99 stays within 2x the
 # unloaded p99; the floods end in XDP (deny, syn_source, banned counters);
-# both bans happen and lift on time; the audit holds the ban records; the
-# kernel's events are summarised with none lost.
+# both bans happen and lift on time; the audit holds the ban records and
+# the kernel's drops as kernel_drop_summary records (many packets each),
+# with no event and no record lost.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 
@@ -159,6 +160,9 @@ check "sluiced attached native XDP to the attacker's link (kernel.interfaces)" t
 check "and to the agent's link" test "$(xdp_mode gw1)" = driver
 
 # --- the legitimate agent, unloaded ----------------------------------------------------
+# 2 s of warm-up first (the backend's and sluiced's first calls, the
+# caches), not measured: the unloaded p99 is the yardstick of the test.
+in_ns "$AG" chrt -f 10 $AGENT steady "$URL_AG" "$KEY_ANALYST" "$LEGIT_RATE" 2 >/dev/null 2>&1
 in_ns "$AG" chrt -f 10 $AGENT steady "$URL_AG" "$KEY_ANALYST" "$LEGIT_RATE" 10 >"$TMP/unloaded.json" 2>&1
 check "unloaded: every call of the legitimate agent succeeds" \
 	jq -e '.calls >= 190 and .failed == 0' "$TMP/unloaded.json"
@@ -248,6 +252,9 @@ hammer_dropped() {
 sleep_until $((HAMMER_UNTIL - HAMMER_BAN_S * 500000))
 check "(c) the check below starts 3 s or more before the ban ends" before_us $((HAMMER_UNTIL - 3000000))
 check "(c) half way through its ban, hammer's new connections are dropped in XDP" hammer_dropped
+# The attacks are over: the analyst's loaded run ends here (what follows
+# checks the ban's end, which is no attack).
+touch "$TMP/attacks-done"
 snap c1
 check "(c) the kernel counted hammer's dropped packets" \
 	test $(($(agent_drops c1 hammer) - $(agent_drops c0 hammer))) -ge 1 \
@@ -260,8 +267,6 @@ check "(c) the audit records the ban's end (expired)" wait_for "the ban_lifted r
 	jq -se "any(.[]; .event == \"ban_lifted\" and .agent == \"hammer\" and .reason == \"expired\")" "$TMP/audit.jsonl"
 
 # --- the legitimate agent through it all ------------------------------------------------
-sleep 1
-touch "$TMP/attacks-done"
 wait "$LEGIT_PID"
 check "under attack: every call of the legitimate agent succeeds" \
 	jq -e '.calls >= 200 and .failed == 0' "$TMP/loaded.json"
@@ -272,13 +277,19 @@ check "under attack: p99 ${P99_LOADED} ms within 2x unloaded ${P99_UNLOADED} ms"
 # --- events ---------------------------------------------------------------------------------
 snap end
 check "kernel events: none lost" test "$(counter end events_lost)" = 0
-check "kernel events: floods summarised (suppressed > 0 in sluiced's kernel lines)" \
-	grep -Eq 'kernel: drop reason=(deny|syn_source) .* suppressed=[1-9]' "$TMP/sluiced.log"
-check "kernel events: the banned agent's drops reported" \
-	grep -Eq 'kernel: drop reason=banned src=198\.18\.0\.3' "$TMP/sluiced.log"
 
 kill -TERM "$SLUICED_PID" && wait "$SLUICED_PID"
 check "sluiced exits 0 after SIGTERM" test $? = 0
+# The kernel's drops reach the audit as summaries (sluiced flushes the last
+# period at exit): many packets a record, never a record a packet.
+check "audit: the SYN flood arrives as kernel_drop_summary records of many packets each" \
+	jq -se '[.[] | select(.event == "kernel_drop_summary" and .reason == "syn_source")] |
+		length > 0 and (map(.count) | add) > 10 * length' "$TMP/audit.jsonl"
+check "audit: the banned agent's drops are summarised with its source" \
+	jq -se 'any(.[]; .event == "kernel_drop_summary" and .reason == "banned" and
+		.source == "198.18.0.3" and .count > 1)' "$TMP/audit.jsonl"
+check "audit: no record was lost (no audit_loss or kernel_events_lost record)" \
+	jq -se 'all(.[]; .event != "audit_loss" and .event != "kernel_events_lost")' "$TMP/audit.jsonl"
 if [ "$E2E_FAILED" != 0 ]; then
 	echo "--- unloaded: $(cat "$TMP/unloaded.json")"
 	echo "--- loaded: $(cat "$TMP/loaded.json")"
