@@ -53,7 +53,8 @@ policy() {
 	cat >"$TMP/policy.json" <<EOJ
 { "version": 1, "listen": "127.0.0.1:$PORT",
   "backends": { "main": { "url": "http://127.0.0.1:9/mcp" } },
-  "kernel": { "protected_ports": [8470], "deny": [${deny%,}] } }
+  "kernel": { "protected_ports": [8470], "deny": [${deny%,}] },
+  "agents": { "held": { "sources": ["203.0.113.9"] } } }
 EOJ
 }
 # denied PREFIX: the pinned maps hold PREFIX as a policy deny.
@@ -69,6 +70,11 @@ SLUICED_PID=$!
 E2E_PIDS+=($SLUICED_PID)
 wait_for "sluiced" 5 port_open "$PORT" || die "sluiced did not start: $(tail -3 "$TMP/sluiced.log")"
 check "sluiced loads its deny into the maps" denied 192.0.2.0/24
+# banned AGENT: the pinned maps have AGENT banned.
+banned() { ctl stats --json | jq -e --arg a "$1" 'any(.agents[]; .name == $a and .banned_for_s > 0)'; }
+check "sluicectl ban held, sluiced running" env SLUICE_CONTROL="$TMP/ctl.sock" \
+	nsenter --net="/run/netns/$GW" "$SLUICECTL" ban held --for 1h
+check "the ban is in the maps" banned held
 
 # --- native -> generic: a detach (maps unpinned) and an attach (new maps) ------
 check "detach" ctl detach gw0
@@ -86,6 +92,9 @@ check "attach native XDP again" ctl attach gw0 --mode native
 check "within 3 s sluiced loads its policy into them by itself" \
 	wait_for "the deny in the new maps" 3 denied 198.18.0.2/32
 check_not "and the native XDP program enforces it" connects
+check "the ban sluiced holds is written into the new maps (a re-pin lifts no ban)" \
+	wait_for "held's ban in the new maps" 3 banned held
+check_not "and sluiced did not record it lifted" grep -q "agent held: ban lifted" "$TMP/sluiced.log"
 check "sluiced says why it reloaded the maps" \
 	grep -q "new maps pinned at $PIN" "$TMP/sluiced.log"
 check "sluiced is still serving" port_open "$PORT"

@@ -969,12 +969,21 @@ static int clear_map(int fd, size_t key_size, unsigned int *n)
 
 int sl_maps_clear_conn_tags(struct sl_maps *m, unsigned int *removed)
 {
+	struct sl_config *mem;
 	int err;
 
 	*removed = 0;
 	err = clear_map(m->conn_tags_v4, sizeof(struct sl_conn_v4_key), removed);
 	if (!err)
 		err = clear_map(m->conn_tags_v6, sizeof(struct sl_conn_v6_key), removed);
+	/* Nobody tags yet (a starting daemon): the counts the previous one left
+	 * raised (it died between an insert and its count, or never untagged)
+	 * go back to 0, and the packet path skips the probe again. */
+	mem = err ? NULL : config_mem(m);
+	if (mem) {
+		__atomic_store_n(&mem->n_conn_tags_v4, 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&mem->n_conn_tags_v6, 0, __ATOMIC_SEQ_CST);
+	}
 	return err;
 }
 

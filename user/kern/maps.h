@@ -115,8 +115,9 @@ struct sl_conn_tuple {
 int sl_maps_tag_conn(struct sl_maps *m, const struct sl_conn_tuple *c, __u32 agent_id);
 int sl_maps_untag_conn(struct sl_maps *m, const struct sl_conn_tuple *c);
 
-/* Removes every connection tag (sluiced at start: it has no connection of
- * a previous run); how many in @removed. */
+/* Removes every connection tag and zeroes their counts in sl_config
+ * (sluiced at start, before anything tags: it has no connection of a
+ * previous run); how many in @removed. */
 int sl_maps_clear_conn_tags(struct sl_maps *m, unsigned int *removed);
 /* The id of each of @pol's agents (pol->agents' order) into @ids, 0 for
  * one the maps lack: one read of sl_agents for all of them. */

@@ -94,7 +94,8 @@ static struct {
 	__u64 *bans;			/* SL_MAX_AGENTS, main thread only */
 	bool bans_read;			/* filled this tick */
 } k = { .slot_lock = PTHREAD_MUTEX_INITIALIZER, .trip_lock = PTHREAD_MUTEX_INITIALIZER,
-	.maps_lock = PTHREAD_RWLOCK_INITIALIZER,
+	/* writer first: a steady stream of tags must not starve the swap */
+	.maps_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP,
 	.learn_lock = PTHREAD_MUTEX_INITIALIZER, .trip_fd = -1 };
 
 /* --- deadlines in words ------------------------------------------------------------- */
@@ -513,14 +514,20 @@ void kernel_conn_auth(struct kernel_conn *kc, int fd, const struct net_addr *pee
 		kc->learning = true;
 	}
 	id = atomic_load(&k.slots[slot].kern_id);
-	if (!id)
-		return;
 	pthread_rwlock_rdlock(&k.maps_lock);
+	if (!id) {
+		/* No kernel id (yet): a tag of the identity before must not stay. */
+		if (kc->tagged && !sl_maps_untag_conn(k.maps, &kc->tuple))
+			kc->tagged = false;
+		pthread_rwlock_unlock(&k.maps_lock);
+		return;
+	}
 	err = sl_maps_tag_conn(k.maps, &kc->tuple, id);
 	if (err)	/* the map is full: this connection is judged by its source only */
 		pr_debug("sluiced: cannot tag a connection of agent %s: %s\n",
 			 k.slots[slot].name, strerror(-err));
-	kc->tagged = !err;
+	/* A failed re-tag may leave the old entry: still ours to untag. */
+	kc->tagged = kc->tagged || !err;
 	/* A ban written into the maps by hand counts from this request on (the
 	 * main thread records it): one lookup per connection, not per request. */
 	if (!sl_maps_agent_banned_until(k.maps, id, &until) && until > now_mono())
@@ -550,9 +557,17 @@ int kernel_maps_swap(int (*swap)(void *arg), void *arg)
 
 	pthread_rwlock_wrlock(&k.maps_lock);
 	state = swap(arg);
+	/* Ids belong to the maps that were swapped out: new maps number the
+	 * agents anew, and a tag with an old id would name another agent
+	 * there.  No tags until kernel_maps_renewed() reads them again. */
+	if (state >= 0 && state != SL_MAPS_KEPT)
+		for (size_t i = 0; i < atomic_load(&k.n_slots); i++)
+			atomic_store(&k.slots[i].kern_id, 0);
 	pthread_rwlock_unlock(&k.maps_lock);
 	return state;
 }
+
+static void write_kernel(struct kslot *s, __u64 until);
 
 void kernel_maps_renewed(const struct policy *pol)
 {
@@ -573,6 +588,16 @@ void kernel_maps_renewed(const struct policy *pol)
 		pthread_mutex_unlock(&k.slot_lock);
 	}
 	free(ids);
+	/* The bans sluiced holds, and the sources it learned, are written into
+	 * the new maps: a re-pin must not lift a ban (the watch would read the
+	 * new maps' 0 as an unban) nor forget a learned source. */
+	for (size_t i = 0; k.maps && i < atomic_load(&k.n_slots); i++) {
+		__u64 until = atomic_load(&k.slots[i].until_ns);
+
+		if (until > now_mono())
+			write_kernel(&k.slots[i], until);
+	}
+	learn_policy(atomic_load(&k.learn_on), k.learn_idle_s);
 }
 
 /* --- bans: the workers' side ------------------------------------------------------------ */

@@ -88,6 +88,13 @@ static struct {
 	double total_cost;
 } sm;
 
+/* The kernel half is there now: maps held (sluiced follows them, and a
+ * detach closes them: then every descriptor is -1). */
+static bool sampler_attached(void)
+{
+	return sm.maps && sm.maps->config >= 0;
+}
+
 /* --- agents ------------------------------------------------------------------------ */
 
 static struct agent_row *row_of(const char *name, bool add)
@@ -230,7 +237,7 @@ static void sample_kernel(bool ids_stale)
 	uint64_t now = ev_clock_ms();
 
 	sm.kstats_ok = false;
-	if (!sm.maps)
+	if (!sampler_attached())
 		return;
 	if (ids_stale || now - sm.kid_read_ms >= KID_REFRESH_MS) {
 		read_kernel_ids();
@@ -482,7 +489,7 @@ static bool readiness(cJSON *arr)
 			cJSON_AddItemToArray(arr, o);
 		}
 	}
-	if (gp->pol->kernel.n_ifaces && !sm.maps) {
+	if (gp->pol->kernel.n_ifaces && !sampler_attached()) {
 		ready = false;
 		if (arr) {
 			cJSON *o = cJSON_CreateObject();
@@ -613,7 +620,7 @@ static void kernel_metrics(struct buf *out)
 	bool on = sm.kstats_ok;
 
 	gauge(out, "sluice_kernel_attached", "gauge", "1 when the kernel half's maps are open",
-	      sm.maps != NULL);
+	      sampler_attached());
 	head(out, "sluice_kernel_verdicts_total", "counter", "Packets judged by XDP/TC, by "
 	     "verdict (monitor_would_drop: passed in monitor mode)");
 	for (__u32 s = SL_STAT_PASS; on && s <= SL_STAT_MONITOR; s++)
@@ -709,7 +716,7 @@ static cJSON *kernel_json(void)
 {
 	cJSON *o = cJSON_CreateObject(), *c;
 
-	cJSON_AddBoolToObject(o, "attached", sm.maps != NULL);
+	cJSON_AddBoolToObject(o, "attached", sampler_attached());
 	if (!sm.kstats_ok)
 		return o;
 	c = cJSON_AddObjectToObject(o, "counters");
