@@ -118,6 +118,7 @@ static void jsonl_add(struct jsonl_batch *b, const char *json, size_t len, uint6
 	if ((size_t)n + len > sizeof(b->buf)) {
 		put(b->fd, pre, (size_t)n, 0);
 		put(b->fd, json + 1, len - 1, 1);
+		put(b->fd, "\n", 1, 0);	/* the next record starts a line of its own */
 		return;
 	}
 	memcpy(b->buf + b->used, pre, (size_t)n);
@@ -182,6 +183,8 @@ static void done_upto(uint64_t at, size_t *n)
 	pthread_mutex_lock(&au.lock);
 	spool_done(au.spool, at);
 	au.pending = au.pending > *n ? au.pending - *n : 0;
+	if (!spool_used(au.spool))
+		au.pending = 0;	/* records dropped as damaged went with the rest */
 	pthread_mutex_unlock(&au.lock);
 	*n = 0;
 }
