@@ -249,21 +249,32 @@ int metrics_snapshot(struct metrics_snapshot *out)
 {
 	size_t n_sh = atomic_load(&n_shards), total = 0, cap, n = 0, *idx;
 	struct metrics_series *series;
+	bool *seen = calloc(n_sh * SHARD_SLOTS + 1, sizeof(*seen));
 
-	for (size_t k = 0; k < n_sh; k++)
-		total += METRICS_SHARD_SERIES + MF_MAX;
+	/* Sized by the series in use, not by the shards' capacity: a scrape
+	 * or a second's sample then allocates kilobytes, not megabytes.  The
+	 * slots in use are noted first and only they are merged: a series a
+	 * worker adds meanwhile waits for the next snapshot. */
+	for (size_t k = 0; seen && k < n_sh; k++)
+		for (size_t i = 0; i < SHARD_SLOTS; i++)
+			if (atomic_load_explicit(&shards[k]->slot[i].used, memory_order_acquire)) {
+				seen[k * SHARD_SLOTS + i] = true;
+				total++;
+			}
 	cap = 2 * total + 1;
-	series = calloc(total + 1, sizeof(*series));
-	idx = calloc(cap, sizeof(*idx));
+	series = seen ? calloc(total + 1, sizeof(*series)) : NULL;
+	idx = seen ? calloc(cap, sizeof(*idx)) : NULL;
 	if (!series || !idx) {
+		free(seen);
 		free(series);
 		free(idx);
 		return -ENOMEM;
 	}
 	for (size_t k = 0; k < n_sh; k++)
 		for (size_t i = 0; i < SHARD_SLOTS; i++)
-			if (atomic_load_explicit(&shards[k]->slot[i].used, memory_order_acquire))
+			if (seen[k * SHARD_SLOTS + i])
 				merge(series, idx, cap, &n, &shards[k]->slot[i]);
+	free(seen);
 	free(idx);
 	qsort(series, n, sizeof(*series), series_cmp);
 	out->s = series;
