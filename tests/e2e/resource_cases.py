@@ -22,7 +22,11 @@ from mcp_client import (INIT, Reader, call, connect, cpu_seconds, fd_count, hold
                         backend_stats)
 
 MIB_KB = 1024           # VmRSS is in kB
-RSS_GROWTH_KB = 16 * MIB_KB
+# Under ASan (BUILD=build-san) every freed block waits in the allocator's
+# quarantine (256 MiB by default) before its memory is used again, so RSS
+# grows with what sluiced allocates and frees, not only with what it holds:
+# the bound is doubled there.  The normal build keeps 16 MiB.
+RSS_GROWTH_KB = (32 if os.environ.get("BUILD") == "build-san" else 16) * MIB_KB
 WRITE_TIMEOUT_S = 1.0   # limits.write_timeout_ms in the policy of resources.sh
 CLOSE_SLACK_S = 2.0
 
@@ -142,7 +146,8 @@ def judge_unread(v, label, prober, pid, gport, cport, t_stalled, sent_note):
     dropped = wait_dropped(pid, gport, cport, t_stalled + WRITE_TIMEOUT_S + CLOSE_SLACK_S)
     took = time.monotonic() - t_stalled
     growth = prober.finish()
-    v.judge(f"{label}: sluiced's RSS grows by less than 16 MiB", growth < RSS_GROWTH_KB,
+    v.judge(f"{label}: sluiced's RSS grows by less than {RSS_GROWTH_KB // MIB_KB} MiB",
+            growth < RSS_GROWTH_KB,
             f"grew by {growth / MIB_KB:.1f} MiB ({sent_note})")
     v.judge(f"{label}: closed within write_timeout_ms + 2 s", dropped,
             f"still open {took:.1f} s after the client stopped reading")
