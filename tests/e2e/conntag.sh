@@ -12,29 +12,13 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 
 require_root
-SLUICED=$PWD/$BUILD/sluiced
-DEMO=$PWD/$BUILD/sluice-demo-backend
-[ -x "$SLUICED" ] && [ -x "$DEMO" ] && [ -x "$SLUICECTL" ] || die "build first"
+kernel_ns tag
 CHURN=${CONNTAG_CHURN:-100000}
-TAG=$$
-NS=sltag$TAG
-PIN=/sys/fs/bpf/sluice-e2e-tag-$TAG
-TMP=$(mktemp -d /tmp/sluice-tag.XXXXXX)
-on_exit "rm -rf '$TMP'"
-on_exit "rm -rf '$PIN'"
-export SLUICE_PIN_DIR=$PIN PYTHONDONTWRITEBYTECODE=1
 CASES="timeout 300 python3 tests/e2e/conntag_cases.py"
-
-netns_add "$NS"
 DPORT=18601
 GPORT=18471
-in_ns "$NS" "$SLUICECTL" attach lo --mode generic >"$TMP/attach.log" 2>&1 ||
-	die "attach: $(cat "$TMP/attach.log")"
-on_exit "in_ns '$NS' '$SLUICECTL' detach lo"
-
-bg_in_ns "$NS" "$DEMO" --listen "127.0.0.1:$DPORT"
-ns_port_open() { in_ns "$NS" bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-wait_for "the demo backend" 10 ns_port_open "$DPORT" || die "demo backend did not start"
+ns_attach_lo
+ns_demo_backend "$DPORT"
 
 python3 tests/e2e/conntag_cases.py write "$TMP/policy.json" "$GPORT" "$DPORT" ||
 	die "cannot write the policy"

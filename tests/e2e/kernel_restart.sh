@@ -10,25 +10,11 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 
 require_root
-SLUICED=$PWD/$BUILD/sluiced
-DEMO=$PWD/$BUILD/sluice-demo-backend
-[ -x "$SLUICED" ] && [ -x "$DEMO" ] && [ -x "$SLUICECTL" ] || die "build first"
-TAG=$$
-NS=slrst$TAG
-PIN=/sys/fs/bpf/sluice-e2e-rst-$TAG
-TMP=$(mktemp -d /tmp/sluice-rst.XXXXXX)
-on_exit "rm -rf '$TMP'"
-on_exit "rm -rf '$PIN'"
-export SLUICE_PIN_DIR=$PIN PYTHONDONTWRITEBYTECODE=1
+kernel_ns rst
 CASES="python3 tests/e2e/escalation_cases.py"
-
-netns_add "$NS"
-on_exit "in_ns '$NS' '$SLUICECTL' detach lo"
 DPORT=18602
 GPORT=18472
-bg_in_ns "$NS" "$DEMO" --listen "127.0.0.1:$DPORT"
-ns_port_open() { in_ns "$NS" bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-wait_for "the demo backend" 10 ns_port_open "$DPORT" || die "demo backend did not start"
+ns_demo_backend "$DPORT"
 $CASES write "$TMP/p.json" "$GPORT" "$DPORT" "$TMP/audit.jsonl" || die "policy"
 python3 - "$TMP/p.json" <<'PY' || die "policy"
 import json, sys

@@ -11,26 +11,11 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 
 require_root
-SLUICED=$PWD/$BUILD/sluiced
-DEMO=$PWD/$BUILD/sluice-demo-backend
-[ -x "$SLUICED" ] && [ -x "$DEMO" ] && [ -x "$SLUICECTL" ] || die "build first"
-TAG=$$
-NS=sllrn$TAG
-PIN=/sys/fs/bpf/sluice-e2e-learn-$TAG
-TMP=$(mktemp -d /tmp/sluice-learn.XXXXXX)
-on_exit "rm -rf '$TMP'"
-on_exit "rm -rf '$PIN'"
-export SLUICE_PIN_DIR=$PIN PYTHONDONTWRITEBYTECODE=1
-
-netns_add "$NS"
+kernel_ns learn
 DPORT=18603
 GPORT=18473
-in_ns "$NS" "$SLUICECTL" attach lo --mode generic >"$TMP/attach.log" 2>&1 ||
-	die "attach: $(cat "$TMP/attach.log")"
-on_exit "in_ns '$NS' '$SLUICECTL' detach lo"
-bg_in_ns "$NS" "$DEMO" --listen "127.0.0.1:$DPORT"
-ns_port_open() { in_ns "$NS" bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-wait_for "the demo backend" 10 ns_port_open "$DPORT" || die "demo backend did not start"
+ns_attach_lo
+ns_demo_backend "$DPORT"
 python3 tests/e2e/learn_cases.py write "$TMP/policy.json" "$GPORT" "$DPORT" || die "policy"
 "$SLUICECTL" policy check "$TMP/policy.json" >"$TMP/check.log" 2>&1 ||
 	die "policy: $(cat "$TMP/check.log")"

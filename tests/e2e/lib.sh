@@ -140,3 +140,36 @@ EOJ
 mcp_key() {
 	"$SLUICECTL" key new "$1" --json | jq -r '"\(.key) \(.sha256)"'
 }
+
+# --- the kernel half on a namespace's lo ----------------------------------------------
+
+# kernel_ns SHORT: a private namespace slSHORT$$ ($NS), pin directory ($PIN,
+# exported as SLUICE_PIN_DIR) and scratch directory ($TMP), all removed at
+# exit; sluiced and the demo backend run in $SLUICED and $DEMO.
+kernel_ns() {
+	SLUICED=$PWD/$BUILD/sluiced
+	DEMO=$PWD/$BUILD/sluice-demo-backend
+	[ -x "$SLUICED" ] && [ -x "$DEMO" ] && [ -x "$SLUICECTL" ] || die "build first"
+	NS=sl$1$$
+	PIN=/sys/fs/bpf/sluice-e2e-$1-$$
+	TMP=$(mktemp -d "/tmp/sluice-$1.XXXXXX")
+	on_exit "rm -rf '$TMP'"
+	on_exit "rm -rf '$PIN'"
+	export SLUICE_PIN_DIR=$PIN PYTHONDONTWRITEBYTECODE=1
+	netns_add "$NS"
+	on_exit "in_ns '$NS' '$SLUICECTL' detach lo"
+}
+
+# ns_attach_lo: generic XDP on $NS's lo, pinned in $PIN.
+ns_attach_lo() {
+	in_ns "$NS" "$SLUICECTL" attach lo --mode generic >"$TMP/attach.log" 2>&1 ||
+		die "attach: $(cat "$TMP/attach.log")"
+}
+
+ns_port_open() { in_ns "$NS" bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+
+# ns_demo_backend PORT: the demo backend on $NS's 127.0.0.1:PORT, up.
+ns_demo_backend() {
+	bg_in_ns "$NS" "$DEMO" --listen "127.0.0.1:$1"
+	wait_for "the demo backend" 10 ns_port_open "$1" || die "demo backend did not start"
+}
