@@ -44,7 +44,7 @@ GW=$!
 E2E_PIDS+=($GW)
 wait_for "sluiced" 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$GPORT" || die "$(tail -3 "$TMP/sluiced.log")"
 
-python3 tests/e2e/journal_cases.py run "$TMP" "$GPORT" "$SLUICECTL" "$NS" "$PIN" || E2E_FAILED=1
+python3 tests/e2e/journal_cases.py run "$TMP" "$GPORT" "$SLUICECTL" "$NS" "$PIN" "$GW" || E2E_FAILED=1
 
 kill -TERM "$GW" && wait "$GW"
 check "sluiced exits 0 after SIGTERM" test $? = 0

@@ -75,6 +75,10 @@ int main(int argc, char **argv)
 					"\"period_ms\":1000}");
 
 		CHECK(!strcmp(m, "kernel drop: 1200 packets from 127.9.9.9 (deny) in 1.0 s"), "%s", m);
+		m = message("{\"event\":\"kernel_drop_summary\",\"source\":\"unsampled\","
+			    "\"reason\":\"syn_source\",\"count\":5000,\"period_ms\":1000}");
+		CHECK(!strcmp(m, "kernel: 5000 more packets dropped for syn_source, from sources no "
+			      "event named, in 1.0 s"), "%s", m);
 		m = message("{\"event\":\"audit_loss\",\"lost\":3,\"lost_total\":10}");
 		CHECK(strstr(m, "3 records lost") && strstr(m, "10 since start"), "%s", m);
 	}

@@ -81,6 +81,13 @@ static void summary_message(const cJSON *rec, char *buf, size_t len)
 {
 	const char *agent = s_of(rec, "agent");
 
+	if (!strcmp(s_of(rec, "source"), "unsampled")) {
+		snprintf(buf, len, "kernel: %.0f more packet%s dropped for %s, from sources no "
+			 "event named, in %.1f s", n_of(rec, "count"),
+			 n_of(rec, "count") == 1 ? "" : "s", s_of(rec, "reason"),
+			 n_of(rec, "period_ms") / 1000.0);
+		return;
+	}
 	snprintf(buf, len, "kernel %s%s: %.0f packet%s from %s (%s%s%s) in %.1f s",
 		 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "monitor")) ? "would-" : "",
 		 s_of(rec, "verdict"),

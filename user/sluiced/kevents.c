@@ -24,10 +24,16 @@ struct kev_key {
 
 struct kev_entry {
 	struct kev_key key;	/* zero source and family: "other" (table full) */
-	uint64_t packets;	/* events plus what each folded in */
-	uint64_t events;
+	uint64_t events;	/* one packet each, from this key's source */
 	uint64_t first_ns, last_ns;	/* CLOCK_MONOTONIC */
 };
+
+/* The reasons a packet is dropped (or would be, or gets an RST) for: those
+ * that produce events, and whose sl_stats slot counts only such packets. */
+static bool drop_reason(unsigned int r)
+{
+	return r == SL_REASON_MALFORMED || (r >= SL_REASON_DENY && r < SL_REASON_MAX);
+}
 
 struct kevents {
 	struct kev_entry e[KEV_KEYS + 1];	/* the last one: "other" */
@@ -35,6 +41,13 @@ struct kevents {
 	bool other_used;
 	uint64_t period_start_ns;	/* CLOCK_MONOTONIC */
 	__u64 lost_seen;		/* SL_STAT_EVENTS_LOST at the last flush */
+	/* Per reason: the kernel's count at the last flush, the events seen
+	 * this period, and events seen ahead of the count (the ring is read
+	 * after the counter is bumped, a flush can fall between). */
+	uint64_t reason_base[SL_REASON_MAX];
+	uint64_t reason_sampled[SL_REASON_MAX];
+	uint64_t reason_ahead[SL_REASON_MAX];
+	bool have_base;
 	const struct sl_maps *maps;
 	void (*emit)(const char *json);
 	struct ev_timer timer;
@@ -92,11 +105,44 @@ struct kevents *kevents_new(const struct sl_maps *maps, void (*emit)(const char 
 	return k;
 }
 
+/* The kernel's per-reason counts (the sl_stats reason slots), or -1. */
+static int read_reasons(const struct kevents *k, uint64_t out[SL_REASON_MAX])
+{
+	__u64 v;
+
+	if (!k->maps)
+		return -1;
+	for (unsigned int r = 0; r < SL_REASON_MAX; r++) {
+		if (sl_maps_sum_percpu(k->maps->stats, sl_reason_stat(r), &v, 1))
+			return -1;
+		out[r] = v;
+	}
+	return 0;
+}
+
+static void set_base(struct kevents *k, const uint64_t *counts)
+{
+	k->have_base = counts != NULL;
+	for (unsigned int r = 0; r < SL_REASON_MAX; r++) {
+		k->reason_base[r] = counts ? counts[r] : 0;
+		k->reason_sampled[r] = 0;
+		k->reason_ahead[r] = 0;
+	}
+}
+
 void kevents_rebase(struct kevents *k)
 {
+	uint64_t counts[SL_REASON_MAX];
+
 	k->lost_seen = 0;
 	if (k->maps)
 		sl_maps_sum_percpu(k->maps->stats, SL_STAT_EVENTS_LOST, &k->lost_seen, 1);
+	set_base(k, read_reasons(k, counts) ? NULL : counts);
+}
+
+void kevents_rebase_counts(struct kevents *k, const uint64_t counts[SL_REASON_MAX])
+{
+	set_base(k, counts);
 }
 
 void kevents_free(struct kevents *k)
@@ -143,7 +189,11 @@ int kevents_on_event(void *ctx, void *data, size_t size)
 	if (ev->ts_ns > e->last_ns)
 		e->last_ns = ev->ts_ns;
 	e->events++;
-	e->packets += 1 + (uint64_t)ev->suppressed;
+	/* ev->suppressed is not added: the BPF fold is per CPU, across sources
+	 * and reasons, and would put other sources' drops on this one.  What
+	 * no event named is reported per reason as "unsampled" at the flush. */
+	if (ev->reason < SL_REASON_MAX)
+		k->reason_sampled[ev->reason]++;
 	return 0;
 }
 
@@ -188,8 +238,7 @@ static void emit_entry(struct kevents *k, const struct kev_entry *e, bool other,
 	if (e->key.agent_id)
 		cJSON_AddNumberToObject(o, "agent_id", e->key.agent_id);
 	cJSON_AddNumberToObject(o, "ifindex", e->key.ifindex);
-	cJSON_AddNumberToObject(o, "count", (double)e->packets);
-	cJSON_AddNumberToObject(o, "events", (double)e->events);
+	cJSON_AddNumberToObject(o, "count", (double)e->events);
 	cJSON_AddNumberToObject(o, "period_ms", (double)period_ms);
 	add_time(o, "first", kev_wall_ns(e->first_ns, offset));
 	add_time(o, "last", kev_wall_ns(e->last_ns, offset));
@@ -216,7 +265,46 @@ static void emit_ring_losses(struct kevents *k, int64_t offset)
 	k->emit(line);
 }
 
-void kevents_flush(struct kevents *k)
+static void emit_unsampled(struct kevents *k, unsigned int reason, uint64_t count,
+			   int64_t offset, uint64_t period_ms)
+{
+	char line[240], at[40];
+
+	kev_format_time(kev_wall_ns(mono_ns(), offset), at, sizeof(at));
+	snprintf(line, sizeof(line), "{\"time\":\"%s\",\"event\":\"kernel_drop_summary\","
+		 "\"source\":\"unsampled\",\"reason\":\"%s\",\"count\":%llu,"
+		 "\"period_ms\":%llu}", at, sl_reason_name(reason), (unsigned long long)count,
+		 (unsigned long long)period_ms);
+	k->emit(line);
+}
+
+/*
+ * Per drop reason, what the kernel counted this period beyond the events
+ * it sent: packets no source record names.  Events read ahead of the
+ * counter (or counted in an earlier period) are carried, so over a run the
+ * records of a reason add up to the kernel's count exactly.
+ */
+static void emit_unsampled_all(struct kevents *k, const uint64_t *counts, int64_t offset,
+			       uint64_t period_ms)
+{
+	for (unsigned int r = 0; r < SL_REASON_MAX; r++) {
+		uint64_t delta, seen = k->reason_sampled[r] + k->reason_ahead[r];
+
+		k->reason_sampled[r] = 0;
+		if (!counts || !k->have_base || !drop_reason(r)) {
+			k->reason_ahead[r] = 0;
+			continue;
+		}
+		/* A counter that went back: the maps were replaced under us. */
+		delta = counts[r] >= k->reason_base[r] ? counts[r] - k->reason_base[r] : 0;
+		k->reason_base[r] = counts[r];
+		k->reason_ahead[r] = seen > delta ? seen - delta : 0;
+		if (delta > seen)
+			emit_unsampled(k, r, delta - seen, offset, period_ms);
+	}
+}
+
+void kevents_flush_counts(struct kevents *k, const uint64_t counts[SL_REASON_MAX])
 {
 	int64_t offset = kev_clock_offset();	/* sampled each time: clocks get stepped */
 	uint64_t now = mono_ns(), period_ms = (now - k->period_start_ns) / 1000000;
@@ -225,10 +313,18 @@ void kevents_flush(struct kevents *k)
 		emit_entry(k, &k->e[i], false, offset, period_ms);
 	if (k->other_used)
 		emit_entry(k, &k->e[KEV_KEYS], true, offset, period_ms);
+	emit_unsampled_all(k, counts, offset, period_ms);
 	emit_ring_losses(k, offset);
 	k->n = 0;
 	k->other_used = false;
 	k->period_start_ns = now;
+}
+
+void kevents_flush(struct kevents *k)
+{
+	uint64_t counts[SL_REASON_MAX];
+
+	kevents_flush_counts(k, read_reasons(k, counts) ? NULL : counts);
 }
 
 static void on_timer(struct ev_loop *loop, void *data)

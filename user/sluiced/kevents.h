@@ -2,14 +2,18 @@
 /*
  * kevents.h - the kernel's ring-buffer events as audit records.
  *
- * Never a record per packet: each event (a sampled drop, would-drop or RST,
- * carrying in .suppressed the decisions the BPF limiter folded into it) is
- * added to a table keyed by (source, verdict, reason, agent, interface,
+ * Never a record per packet: each event (a sampled drop, would-drop or RST)
+ * is added to a table keyed by (source, verdict, reason, agent, interface,
  * monitor), and once a second every key seen becomes one
- * "kernel_drop_summary" record with the packet count of the period.  The
- * ring buffer's own losses (SL_STAT_EVENTS_LOST) become a
- * "kernel_events_lost" record.  Everything runs on the main thread's event
- * loop (the ring's epoll fd and a one-second timer).
+ * "kernel_drop_summary" record with the count of its events.  The BPF
+ * limiter sends only so many events a second; what it did not send is not
+ * put on any source (its per-CPU fold, .suppressed, mixes sources and
+ * reasons): per drop reason, the kernel's counter (sl_stats) less the
+ * events seen becomes one record with source "unsampled".  Over a run, the
+ * records of a reason add up to the kernel's counter.  The ring buffer's
+ * own losses (SL_STAT_EVENTS_LOST) become a "kernel_events_lost" record.
+ * Everything runs on the main thread's event loop (the ring's epoll fd and
+ * a one-second timer).
  *
  * Times: the BPF side stamps events with bpf_ktime_get_coarse_ns(), which is
  * CLOCK_MONOTONIC (coarse); a summary gives the first and last event in wall
@@ -37,10 +41,14 @@ void kevents_free(struct kevents *k);
 /* The ring_buffer__new() callback; @ctx is the kevents. */
 int kevents_on_event(void *ctx, void *data, size_t size);
 /* The maps were pinned anew: their counters start again (the ring's losses
- * are counted from there). */
+ * and the unsampled drops are counted from there). */
 void kevents_rebase(struct kevents *k);
 /* Emits the period's summaries (and the ring's losses) and starts a new period. */
 void kevents_flush(struct kevents *k);
+/* The same two with the kernel's per-reason counts given (the sl_stats
+ * reason slots, cumulative; NULL: unknown, no "unsampled" records). */
+void kevents_rebase_counts(struct kevents *k, const uint64_t counts[SL_REASON_MAX]);
+void kevents_flush_counts(struct kevents *k, const uint64_t counts[SL_REASON_MAX]);
 /* Flushes every KEV_PERIOD_MS on @loop. */
 int kevents_start_timer(struct kevents *k, struct ev_loop *loop);
 void kevents_stop_timer(struct kevents *k, struct ev_loop *loop);
