@@ -1,7 +1,8 @@
 """audit_crash_cases.py - the cases of tests/e2e/audit_crash.sh.
 
   write DIR GPORT DPORT JSONL USAGE_DB            DIR/policy.json (+ DIR/names.json)
-  calls-then-kill TMP GPORT GW_PID ROUND N        N answered calls, then SIGKILL at once
+  calls-then-kill TMP GPORT GW_PID ROUND N [HOLD]  N answered calls, then SIGKILL at once
+                                                  (once HOLD says the writer stopped)
   none-written TMP ROUND                          no record of ROUND in the JSONL file yet
   exactly-once TMP ROUND...                       each answered call's record once, file and journald
   full-disk DIR GPORT LOG                         calls answered on a full disk, losses reported
@@ -80,7 +81,20 @@ class Conn:
         return self.post(body)
 
 
-def calls_then_kill(tmp, port, gw, rnd, count):
+def wait_stopped(path, seconds=15):
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            with open(path) as f:
+                if "stopped" in f.read():
+                    return True
+        except FileNotFoundError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def calls_then_kill(tmp, port, gw, rnd, count, hold_out=None):
     c = Conn(int(port))
     answered = []
     for i in range(int(count)):
@@ -92,6 +106,9 @@ def calls_then_kill(tmp, port, gw, rnd, count):
             break
         if st == 200 and b'"result"' in data:
             answered.append(marker)
+    if hold_out:	# the writer, stopped in its syscall, is the one that waits
+        case(f"{rnd}: the writer stopped at its system call", wait_stopped(hold_out),
+             open(hold_out).read()[-300:] if os.path.exists(hold_out) else "no output")
     os.kill(int(gw), signal.SIGKILL)	# at once: no time for the writer
     with open(f"{tmp}/answered-{rnd}.json", "w") as f:
         json.dump(answered, f)

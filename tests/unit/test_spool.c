@@ -3,7 +3,8 @@
  * test_spool.c - the audit spool (user/sluiced/spool.c): records come out
  * in order with their sequence numbers, across the ring's end; a full ring
  * refuses; what a process killed by SIGKILL left is there for the next
- * open, minus what it had marked done; one process at a time; a damaged
+ * open, minus what it had marked done; each sink's progress marks stay;
+ * one process at a time; a damaged
  * record is caught.
  */
 #include <errno.h>
@@ -167,6 +168,34 @@ int main(int argc, char **argv)
 		CHECK(!err && read_all(s, 120, &seq, true) == 180, "not the 180 records left");
 		CHECK(seq == 501 + 120, "first sequence %llu, want %u", (unsigned long long)seq,
 		      501 + 120);
+		spool_close(s);
+	}
+
+	TEST_CASE("each sink's progress stays in the spool for the next open") {
+		err = spool_open(&s, path, 1 << 16, why, sizeof(why));
+		CHECK(!err && put_n(s, 0, 3) == 3, "put");
+		uint64_t last;
+		uint64_t at = spool_tail(s), q = 0;
+		char *data;
+		size_t len;
+
+		while (!err && at < spool_head(s)) {
+			at = spool_get(s, at, &data, &len, &q);
+			free(data);
+		}
+		last = q;
+		spool_sink_done(s, SPOOL_JSONL, last - 1);
+		spool_sink_sending(s, SPOOL_JSONL, last);
+		spool_sink_done(s, SPOOL_JOURNALD, last);
+		spool_close(s);
+		err = spool_open(&s, path, 1 << 16, why, sizeof(why));
+		CHECK(!err && spool_sink_done_seq(s, SPOOL_JSONL) == last - 1 &&
+		      spool_sink_sending_seq(s, SPOOL_JSONL) == last, "the file's marks");
+		CHECK(!err && spool_sink_done_seq(s, SPOOL_JOURNALD) == last &&
+		      spool_sink_sending_seq(s, SPOOL_JOURNALD) == last,
+		      "journald's marks (done moves sending along)");
+		if (!err)
+			read_all(s, 0, NULL, true);
 		spool_close(s);
 	}
 

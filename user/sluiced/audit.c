@@ -88,14 +88,26 @@ static void put(int fd, const char *data, size_t len, size_t lines)
 struct jsonl_batch {
 	int fd;			/* -1: no file, or it could not be opened */
 	bool want;		/* the policy names a file */
+	uint64_t last_seq;	/* the newest record in buf (or written) */
 	char buf[256 << 10];
 	size_t used, lines;
 };
 
+/* Each write is marked in the spool before and after (spool_sink_*): a
+ * restart skips what the file has, and looks at the file for the rest. */
+static void jsonl_put(struct jsonl_batch *b, const char *data, size_t len, size_t lines)
+{
+	if (b->last_seq)
+		spool_sink_sending(au.spool, SPOOL_JSONL, b->last_seq);
+	put(b->fd, data, len, lines);
+	if (b->last_seq)
+		spool_sink_done(au.spool, SPOOL_JSONL, b->last_seq);
+}
+
 static void jsonl_flush(struct jsonl_batch *b)
 {
 	if (b->used)
-		put(b->fd, b->buf, b->used, b->lines);
+		jsonl_put(b, b->buf, b->used, b->lines);
 	b->used = b->lines = 0;
 }
 
@@ -116,11 +128,21 @@ static void jsonl_add(struct jsonl_batch *b, const char *json, size_t len, uint6
 	if (b->used + (size_t)n + len > sizeof(b->buf))
 		jsonl_flush(b);
 	if ((size_t)n + len > sizeof(b->buf)) {
-		put(b->fd, pre, (size_t)n, 0);
-		put(b->fd, json + 1, len - 1, 1);
-		put(b->fd, "\n", 1, 0);	/* the next record starts a line of its own */
+		char *line = malloc((size_t)n + len);
+
+		if (!line) {
+			atomic_fetch_add(&au.lost, 1);
+			return;
+		}
+		memcpy(line, pre, (size_t)n);
+		memcpy(line + n, json + 1, len - 1);
+		line[(size_t)n + len - 1] = '\n';
+		b->last_seq = seq ? seq : b->last_seq;
+		jsonl_put(b, line, (size_t)n + len, 1);	/* one write: one whole line */
+		free(line);
 		return;
 	}
+	b->last_seq = seq ? seq : b->last_seq;
 	memcpy(b->buf + b->used, pre, (size_t)n);
 	memcpy(b->buf + b->used + n, json + 1, len - 1);
 	b->used += (size_t)n + len - 1;
@@ -134,7 +156,11 @@ static void journald_add(bool want, const char *json, uint64_t seq)
 
 	if (!want)
 		return;
+	if (seq)
+		spool_sink_sending(au.spool, SPOOL_JOURNALD, seq);
 	err = journal_send(json, seq);
+	if (seq)
+		spool_sink_done(au.spool, SPOOL_JOURNALD, seq);
 	if (err) {
 		atomic_fetch_add(&au.lost, 1);
 		if (!au.journald_failing)
@@ -171,11 +197,6 @@ static void report_loss(struct jsonl_batch *b, bool journald, bool force)
 	/* what this report itself lost is reported by the next */
 }
 
-/*
- * Takes the records in [tail, @head) to the sinks, and marks each chunk done
- * once the sinks have it: a death before that replays the chunk at the next
- * start (at least once; the sequence numbers tell a record seen twice).
- */
 /* @n records went to the sinks (replayed ones from an earlier process
  * included: the count never goes below zero). */
 static void done_upto(uint64_t at, size_t *n)
@@ -189,6 +210,102 @@ static void done_upto(uint64_t at, size_t *n)
 	*n = 0;
 }
 
+/*
+ * What the sinks already have of the records a dead process left: per sink,
+ * the spool's mark of what it had, and the record or write in flight when
+ * it died, settled by looking (the file's last line, journald's entries).
+ * Only the records of that process are concerned: the new ones come after.
+ */
+static struct {
+	uint64_t jsonl;		/* the file has every record up to this one */
+	uint64_t journald;	/* journald has every record up to this one */
+	uint64_t journald_doubt; /* being sent at the death: there or not */
+} had;
+
+static void replay_marks(void)
+{
+	had.jsonl = spool_sink_done_seq(au.spool, SPOOL_JSONL);
+	had.journald = spool_sink_done_seq(au.spool, SPOOL_JOURNALD);
+	had.journald_doubt = spool_sink_sending_seq(au.spool, SPOOL_JOURNALD);
+	if (had.journald_doubt <= had.journald)
+		had.journald_doubt = 0;
+}
+
+/*
+ * The file at start: a write cut by the death leaves a line without its
+ * newline, which gets one (the next record must start a line); the last
+ * whole line tells whether the write in flight got there: a sequence
+ * number past the mark, up to the one being written, is in the file.
+ */
+static void jsonl_resume(int fd, const char *path)
+{
+	uint64_t doubt = spool_sink_sending_seq(au.spool, SPOOL_JSONL), seq;
+	static char tail[256 << 10];
+	struct stat st;
+	off_t from;
+	ssize_t n;
+	char *end, *line;
+	int rfd;
+
+	if (fd < 0 || !path || fstat(fd, &st) || !st.st_size)
+		return;
+	rfd = open(path, O_RDONLY | O_CLOEXEC);	/* the sink is write-only */
+	if (rfd < 0) {
+		pr_warn("sluiced: audit: cannot read %s back (%s): the records the last run "
+			"was writing when it died are written again\n", path, strerror(errno));
+		return;
+	}
+	from = st.st_size > (off_t)sizeof(tail) - 1 ? st.st_size - (off_t)sizeof(tail) + 1 : 0;
+	n = pread(rfd, tail, sizeof(tail) - 1, from);
+	close(rfd);
+	if (n <= 0)
+		return;
+	tail[n] = '\0';
+	if (tail[n - 1] != '\n') {
+		pr_warn("sluiced: audit: the JSONL file ends in a line cut short (the last run "
+			"died writing it); the records it held are written again after it\n");
+		put(fd, "\n", 1, 0);
+	}
+	end = strrchr(tail, '\n');
+	if (!end || doubt <= had.jsonl)
+		return;
+	*end = '\0';
+	line = memrchr(tail, '\n', (size_t)(end - tail));
+	/* No newline before it: the line starts the file, or began before
+	 * what was read (a line longer than that is never the last record). */
+	if (!line && from)
+		return;
+	line = line ? line + 1 : tail;
+	if (strncmp(line, "{\"seq\":", 7))
+		return;
+	seq = strtoull(line + 7, NULL, 10);
+	if (seq > had.jsonl && seq <= doubt)
+		had.jsonl = seq;
+}
+
+/* Whether journald is to get record @seq, given what it had. */
+static bool journald_lacks(const char *json, uint64_t seq)
+{
+	int r;
+
+	if (seq <= had.journald)
+		return false;
+	if (seq != had.journald_doubt)
+		return true;
+	had.journald_doubt = 0;
+	r = journal_has(json, seq);
+	if (r < 0)
+		pr_warn("sluiced: audit: cannot tell whether journald has record %llu, the one "
+			"the last run was sending when it died (%s): sent again\n",
+			(unsigned long long)seq, strerror(-r));
+	return r <= 0;
+}
+
+/*
+ * Takes the records in [tail, @head) to the sinks, and moves tail past each
+ * chunk once the sinks have it: a death before that replays the chunk at the
+ * next start, to each sink only what it lacks (see had).
+ */
 static void drain(struct jsonl_batch *b, bool journald, uint64_t head)
 {
 	uint64_t at = spool_tail(au.spool), next, seq;
@@ -204,8 +321,9 @@ static void drain(struct jsonl_batch *b, bool journald, uint64_t head)
 			at = head;
 			break;
 		}
-		jsonl_add(b, json, len, seq);
-		journald_add(journald, json, seq);
+		if (seq > had.jsonl)
+			jsonl_add(b, json, len, seq);
+		journald_add(journald && journald_lacks(json, seq), json, seq);
 		free(json);
 		at = next;
 		n++;
@@ -274,8 +392,12 @@ static void *writer(void *arg)
 		}
 		b->want = path != NULL;
 		pthread_mutex_unlock(&au.lock);
+		if (first)
+			replay_marks();
 		if (reopen)
 			reopen_file(b, &path);
+		if (first)
+			jsonl_resume(b->fd, path);
 		drain(b, journald, head);
 		report_loss(b, journald, stop);
 		pthread_mutex_lock(&au.lock);

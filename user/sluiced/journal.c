@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 #include <sys/uio.h>
 #include <systemd/sd-journal.h>
 
@@ -217,4 +218,51 @@ int journal_send(const char *json, uint64_t seq)
 	for (size_t i = 0; i < n; i++)
 		free(fields[i]);
 	return err;
+}
+
+/* Whether journald holds an entry of sluiced's with these fields; -errno
+ * when it cannot be read. */
+static int journal_find(const char *seq_match, const char *time_match)
+{
+	sd_journal *j;
+	int r;
+
+	r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+	if (r < 0)
+		return r;
+	r = sd_journal_add_match(j, seq_match, 0);
+	if (r >= 0)
+		r = sd_journal_add_match(j, "SYSLOG_IDENTIFIER=" JOURNAL_IDENTIFIER, 0);
+	if (r >= 0)
+		r = sd_journal_add_match(j, time_match, 0);
+	if (r >= 0)
+		r = sd_journal_seek_head(j);
+	if (r >= 0)
+		r = sd_journal_next(j);
+	sd_journal_close(j);
+	return r < 0 ? r : r > 0;
+}
+
+int journal_has(const char *json, uint64_t seq)
+{
+	cJSON *rec = cJSON_Parse(json);
+	char *seq_match = NULL, *time_match = NULL;
+	int r = -EINVAL;
+
+	if (cJSON_IsObject(rec) && *s_of(rec, "time") &&
+	    asprintf(&seq_match, "SLUICE_SEQ=%llu", (unsigned long long)seq) > 0 &&
+	    asprintf(&time_match, "SLUICE_TIME=%s", s_of(rec, "time")) > 0) {
+		/* What a dead process sent may still wait in journald's socket:
+		 * a few looks over a second before saying it is not there. */
+		for (int i = 0; i < 10; i++) {
+			r = journal_find(seq_match, time_match);
+			if (r != 0)
+				break;
+			usleep(100 * 1000);
+		}
+	}
+	free(seq_match);
+	free(time_match);
+	cJSON_Delete(rec);
+	return r;
 }

@@ -26,5 +26,9 @@ void journal_message(const cJSON *rec, char *buf, size_t len);
 int journal_field_name(const char *key, char *buf, size_t len);
 /* Sends record @json (spool sequence number @seq) to journald: 0 or -errno. */
 int journal_send(const char *json, uint64_t seq);
+/* Whether journald already holds record @json (sequence number @seq, and
+ * its "time"), waiting up to a second for what a dead process had sent:
+ * 1, 0, or -errno when it cannot tell (journald unreadable, no "time"). */
+int journal_has(const char *json, uint64_t seq);
 
 #endif

@@ -24,6 +24,11 @@ struct spool_hdr {
 	uint64_t head;		/* where the next record goes (grows forever) */
 	uint64_t tail;		/* the first record the sinks have not taken */
 	uint64_t next_seq;	/* the next record's sequence number */
+	/* Per sink: every record up to sink_done is in it; up to sink_sending
+	 * was being handed over (a death between the two leaves it in doubt).
+	 * A spool of an earlier build has zeros here: everything replays. */
+	uint64_t sink_done[SPOOL_SINKS];
+	uint64_t sink_sending[SPOOL_SINKS];
 };
 
 struct rec_hdr {
@@ -65,7 +70,10 @@ static bool hdr_valid(const struct spool_hdr *h, size_t map_len)
 {
 	return !memcmp(h->magic, SPOOL_MAGIC, 8) && h->size && h->size % 8 == 0 &&
 	       h->size + SPOOL_HDR == map_len && h->tail <= h->head &&
-	       h->head - h->tail <= h->size;
+	       h->head - h->tail <= h->size &&
+	       h->sink_done[SPOOL_JSONL] < h->next_seq && h->sink_done[SPOOL_JOURNALD] < h->next_seq &&
+	       h->sink_sending[SPOOL_JSONL] < h->next_seq &&
+	       h->sink_sending[SPOOL_JOURNALD] < h->next_seq;
 }
 
 /* Makes @fd @total bytes with every block allocated (a store into the
@@ -220,4 +228,26 @@ uint64_t spool_get(const struct spool *s, uint64_t at, char **data, size_t *len,
 void spool_done(struct spool *s, uint64_t upto)
 {
 	s->hdr->tail = upto;
+}
+
+void spool_sink_sending(struct spool *s, enum spool_sink k, uint64_t seq)
+{
+	__atomic_store_n(&s->hdr->sink_sending[k], seq, __ATOMIC_SEQ_CST);
+}
+
+void spool_sink_done(struct spool *s, enum spool_sink k, uint64_t seq)
+{
+	__atomic_store_n(&s->hdr->sink_done[k], seq, __ATOMIC_SEQ_CST);
+	if (s->hdr->sink_sending[k] < seq)
+		__atomic_store_n(&s->hdr->sink_sending[k], seq, __ATOMIC_SEQ_CST);
+}
+
+uint64_t spool_sink_done_seq(const struct spool *s, enum spool_sink k)
+{
+	return s->hdr->sink_done[k];
+}
+
+uint64_t spool_sink_sending_seq(const struct spool *s, enum spool_sink k)
+{
+	return s->hdr->sink_sending[k];
 }

@@ -17,6 +17,12 @@
  * moment head passes it until the writer moves tail past it, which it does
  * only after the sinks took it.
  *
+ * Each sink's progress is kept in the header too, a record at a time:
+ * the sequence number it was being handed (before the write or send) and
+ * the one it has (after).  A restart skips, per sink, what that sink has,
+ * so a crash repeats at most what was in flight, and the writer settles
+ * even that by looking (audit.c).
+ *
  * Not thread-safe: audit.c holds its lock around spool_put(), spool_head()
  * and spool_done(); spool_get() reads [tail, head) without it, a part no
  * producer writes.
@@ -29,6 +35,8 @@
 #include <stdint.h>
 
 struct spool;
+
+enum spool_sink { SPOOL_JSONL, SPOOL_JOURNALD, SPOOL_SINKS };
 
 /* Opens @path (made, allocated and locked; an existing spool is kept with
  * what it holds), or with @path NULL a ring in memory only.  0, or -errno
@@ -51,5 +59,11 @@ uint64_t spool_get(const struct spool *s, uint64_t at, char **data, size_t *len,
 		   uint64_t *seq);
 /* The sinks took everything before @upto. */
 void spool_done(struct spool *s, uint64_t upto);
+
+/* Sink @k is being handed the records up to @seq / has them all. */
+void spool_sink_sending(struct spool *s, enum spool_sink k, uint64_t seq);
+void spool_sink_done(struct spool *s, enum spool_sink k, uint64_t seq);
+uint64_t spool_sink_done_seq(const struct spool *s, enum spool_sink k);
+uint64_t spool_sink_sending_seq(const struct spool *s, enum spool_sink k);
 
 #endif
