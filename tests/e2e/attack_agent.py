@@ -9,7 +9,8 @@ run_query over Streamable HTTP, authenticated by API key, to sluiced).
       each call has 3 s to succeed (HTTP 200, a JSON-RPC result, isError
       false); a failed call is counted and the next one reconnects.  Prints
       {"calls", "ok", "failed", "p50_ms", "p99_ms", "max_ms", "errors",
-       "worst": the 8 slowest calls as [seconds since start, ms]}.
+       "worst": the 8 slowest calls as [seconds since start, ms],
+       "samples": every measured call as [wall-clock start in us, ms]}.
   attack_agent.py hammer URL KEY SECONDS [SOURCE]
       calls as fast as it can on one connection until it is banned (403 with
       JSON-RPC error -32016), or SECONDS pass, at most 5000 calls.  Prints
@@ -121,7 +122,8 @@ def steady(url, key, rate, seconds, stop_file=None):
                 ok += 1
                 if calls > 1:	# the first opens the connection and the session
                     lat.append((time.monotonic() - t0) * 1000)
-                    when.append((round(t0 - start, 2), round(lat[-1], 2)))
+                    when.append((round(t0 - start, 2), round(lat[-1], 2),
+                                 int((time.time() - (time.monotonic() - t0)) * 1e6)))
                 continue
             errors.append(f"HTTP {status} {json.dumps(doc)[:160]}")
         except (OSError, http.client.HTTPException) as e:
@@ -132,7 +134,8 @@ def steady(url, key, rate, seconds, stop_file=None):
     print(json.dumps({"calls": calls, "ok": ok, "failed": calls - ok,
                       "p50_ms": percentile(lat, 0.5), "p99_ms": percentile(lat, 0.99),
                       "max_ms": round(lat[-1], 3) if lat else None, "errors": errors[:5],
-                      "worst": sorted(when, key=lambda w: -w[1])[:8]}))
+                      "worst": [w[:2] for w in sorted(when, key=lambda w: -w[1])[:8]],
+                      "samples": [[w[2], w[1]] for w in when]}))
 
 
 def hammer(url, key, seconds, source=None):
