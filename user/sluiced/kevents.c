@@ -313,7 +313,10 @@ void kevents_flush_counts(struct kevents *k, const uint64_t counts[SL_REASON_MAX
 		emit_entry(k, &k->e[i], false, offset, period_ms);
 	if (k->other_used)
 		emit_entry(k, &k->e[KEV_KEYS], true, offset, period_ms);
-	emit_unsampled_all(k, counts, offset, period_ms);
+	if (counts && !k->have_base)
+		set_base(k, counts);	/* the counters could not be read before: from now */
+	else
+		emit_unsampled_all(k, counts, offset, period_ms);
 	emit_ring_losses(k, offset);
 	k->n = 0;
 	k->other_used = false;
