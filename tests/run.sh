@@ -11,9 +11,10 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD SL_REPO=$PWD
 LOG_DIR=$(mktemp -d /tmp/sluice-tests.XXXXXX)
-# Every sluiced the tests start keeps its usage ledger here, not in /var/lib:
-# one per suite (run_one), so that one suite's spending never counts against
-# another's budgets.
+# Every sluiced the tests start keeps its usage ledger and its audit spool
+# here, not in /var/lib: one per suite (run_one), so that one suite's
+# spending never counts against another's budgets, and no suite replays
+# another's records.
 passed=0
 failed=0
 
@@ -28,7 +29,8 @@ fi
 run_one() {
 	local name=$1; shift
 	local out="$LOG_DIR/$name.log" rc p f
-	SLUICE_USAGE_DB=${SLUICE_USAGE_DB_ALL:-$LOG_DIR/$name.usage.db} "$@" >"$out" 2>&1
+	SLUICE_USAGE_DB=${SLUICE_USAGE_DB_ALL:-$LOG_DIR/$name.usage.db} \
+		SLUICE_AUDIT_SPOOL=$LOG_DIR/$name.audit.spool "$@" >"$out" 2>&1
 	rc=$?
 	grep -E '^(PASS|FAIL): ' "$out"
 	p=$(grep -c '^PASS: ' "$out")

@@ -22,10 +22,12 @@ wait_for "the demo backend" 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$DPORT" ||
 	die "demo backend did not start"
 python3 tests/e2e/audit_cases.py write "$TMP" "$GPORT" "$DPORT" || die "cannot write the policy"
 "$SLUICED" --policy "$TMP/policy.json" --workers 2 --pin-dir "$TMP/no-kernel" \
-	>"$TMP/sluiced.log" 2>&1 &
+	--audit-spool "$TMP/spool/audit.spool" >"$TMP/sluiced.log" 2>&1 &
 GW=$!
 E2E_PIDS+=($GW)
 wait_for "sluiced" 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$GPORT" || die "$(tail -3 "$TMP/sluiced.log")"
+check "--audit-spool: the spool is made there, whole (32 MiB), its directory too" \
+	test "$(stat -c %s "$TMP/spool/audit.spool" 2>/dev/null)" = $((4096 + (32 << 20)))
 
 python3 tests/e2e/audit_cases.py run "$TMP" "$GPORT" "$GW" || E2E_FAILED=1
 

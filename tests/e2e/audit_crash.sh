@@ -28,9 +28,9 @@ DEMO=$PWD/$BUILD/sluice-demo-backend
 TMP=$(mktemp -d /tmp/sluice-crash.XXXXXX)
 on_exit "rm -rf '$TMP'"
 export PYTHONDONTWRITEBYTECODE=1
-# The policies name their ledgers (the full disk's is on the tmpfs): the
-# per-suite ledger tests/run.sh sets would win over usage.path.
-unset SLUICE_USAGE_DB
+# The policies name their ledgers (the full disk's is on the tmpfs) and
+# spools: the per-suite ones tests/run.sh sets would win over them.
+unset SLUICE_USAGE_DB SLUICE_AUDIT_SPOOL
 CASES=tests/e2e/audit_crash_cases.py
 
 DPORT=$(free_port)

@@ -6,7 +6,8 @@
 # (re-tagged when its identity changes) and untagged on close; 100,000
 # connections leave no tag; a SIGKILLed daemon's tags are removed by the
 # next one at start; a key-authenticated agent's plan packet and byte
-# budgets drop its tagged connections' packets in XDP.
+# budgets drop its tagged connections' packets in XDP; a daemon started
+# before the attach tags once the maps are pinned.
 # tests/e2e/conntag_cases.py has the cases.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
@@ -52,6 +53,20 @@ wait "$HOLD" 2>/dev/null
 
 in_ns "$NS" $CASES budgets "$GPORT" "$SLUICECTL" || E2E_FAILED=1
 
+kill -TERM "$GW" && wait "$GW"
+check "sluiced exits 0 after SIGTERM" test $? = 0
+
+# A daemon started before any attach takes the maps once they are pinned:
+# it tags (and could ban) from then on, without a restart.
+in_ns "$NS" "$SLUICECTL" detach lo >>"$TMP/attach.log" 2>&1
+check "detached: nothing pinned" test ! -e "$PIN/sl_agents"
+start_gw
+check "sluiced starts without the kernel half" \
+	grep -q "no kernel half attached; running without it" "$TMP/sluiced.log"
+ns_attach_lo
+check "sluiced takes the maps pinned after it started" \
+	wait_for "sluiced to follow the new pins" 5 grep -q "new maps pinned at" "$TMP/sluiced.log"
+in_ns "$NS" $CASES tags "$GPORT" "$PIN" "$SLUICECTL" || E2E_FAILED=1
 kill -TERM "$GW" && wait "$GW"
 check "sluiced exits 0 after SIGTERM" test $? = 0
 check "no sanitizer report" bash -c "! grep -E 'ERROR: AddressSanitizer|runtime error|LeakSanitizer' '$TMP/sluiced.log'"

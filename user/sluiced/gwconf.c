@@ -189,15 +189,16 @@ static bool journald_listens(void)
 }
 
 /* journald unset: on when journald listens (a host under systemd). */
-static void audit_from_json(struct gw_config *cfg, const cJSON *a)
+static void audit_from_json(struct gw_config *cfg, const cJSON *a,
+			    const struct gw_overrides *ov)
 {
 	const cJSON *j = cJSON_GetObjectItemCaseSensitive(a, "journald");
 
 	snprintf(cfg->audit_path, sizeof(cfg->audit_path), "%s", str(a, "jsonl", ""));
 	cfg->audit_journald = cJSON_IsBool(j) ? cJSON_IsTrue(j) :
 			      journald_listens();
-	snprintf(cfg->audit_spool, sizeof(cfg->audit_spool), "%s",
-		 str(a, "spool", GW_AUDIT_SPOOL));
+	snprintf(cfg->audit_spool, sizeof(cfg->audit_spool), "%s", ov && ov->audit_spool ?
+		 ov->audit_spool : str(a, "spool", GW_AUDIT_SPOOL));
 }
 
 static void usage_from_json(struct gw_config *cfg, const cJSON *root,
@@ -233,7 +234,7 @@ static int config_from_policy(struct gw_config *cfg, const struct policy *pol,
 		cJSON_GetObjectItemCaseSensitive(root, "kernel"), "learn_sources"));
 	cfg->learn_idle_s = num(cJSON_GetObjectItemCaseSensitive(root, "kernel"), "learn_idle_s",
 				600);
-	audit_from_json(cfg, cJSON_GetObjectItemCaseSensitive(root, "audit"));
+	audit_from_json(cfg, cJSON_GetObjectItemCaseSensitive(root, "audit"), ov);
 	usage_from_json(cfg, root, ov);
 	ret = ov && ov->backend_url ? backends_from_override(cfg, ov->backend_url) :
 				      backends_from_json(cfg, root);

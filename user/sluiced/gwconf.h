@@ -87,11 +87,12 @@ struct gw_config {
 	size_t n_allowed_origins;
 };
 
-/* Command-line overrides: --listen, --backend, --usage-db. */
+/* Command-line overrides: --listen, --backend, --usage-db, --audit-spool. */
 struct gw_overrides {
 	const char *listen;
 	const char *backend_url;
 	const char *usage_db;
+	const char *audit_spool;
 };
 
 struct gw_policy {

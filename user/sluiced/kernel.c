@@ -93,6 +93,11 @@ static struct {
 	/* the watch's read of every ban at once, when many agents need one */
 	__u64 *bans;			/* SL_MAX_AGENTS, main thread only */
 	bool bans_read;			/* filled this tick */
+	/* maps open: set at start and by kernel_maps_swap() (under maps_lock,
+	 * which the workers' tags hold); a daemon started before any attach
+	 * begins without and takes the maps once they are pinned */
+	_Atomic bool attached;
+	bool learn_want;		/* the policy's kernel.learn_sources */
 } k = { .slot_lock = PTHREAD_MUTEX_INITIALIZER, .trip_lock = PTHREAD_MUTEX_INITIALIZER,
 	/* writer first: a steady stream of tags must not starve the swap */
 	.maps_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP,
@@ -199,7 +204,13 @@ static int slot_of(const char *name)
 	return (int)n;
 }
 
-int kernel_init(struct sl_maps *maps)
+/* The maps are there to write to. */
+static bool on(void)
+{
+	return k.maps && atomic_load(&k.attached);
+}
+
+int kernel_init(struct sl_maps *maps, bool attached)
 {
 	unsigned int removed = 0;
 	int err;
@@ -211,7 +222,8 @@ int kernel_init(struct sl_maps *maps)
 	if (!k.slots || !k.lq || !k.learned || (maps && !k.bans))
 		return -ENOMEM;
 	k.maps = maps;
-	if (!maps)
+	atomic_store(&k.attached, maps && attached);
+	if (!on())
 		return 0;
 	err = sl_maps_clear_conn_tags(maps, &removed);
 	if (err) {
@@ -250,7 +262,7 @@ static void learn_write(struct learned *l, bool add)
 	char text[INET6_ADDRSTRLEN + 8];
 	int err;
 
-	if (!k.maps || (add && !id) || add == l->in_kernel)
+	if (!on() || (add && !id) || add == l->in_kernel)
 		return;
 	sl_prefix_format(&l->src, text, sizeof(text));
 	err = sl_maps_lock(k.maps);
@@ -382,7 +394,7 @@ int kernel_policy(struct gw_policy *gp)
 	gp->agent_slot = calloc(n, sizeof(*gp->agent_slot));
 	if (!gp->agent_slot)
 		err = -ENOMEM;
-	if (!err && k.maps)
+	if (!err && on())
 		err = sl_maps_agent_ids(k.maps, pol, ids);
 	pthread_mutex_lock(&k.slot_lock);
 	for (size_t i = 0; !err && i < pol->n_agents; i++) {
@@ -398,7 +410,7 @@ int kernel_policy(struct gw_policy *gp)
 	pthread_mutex_unlock(&k.slot_lock);
 	free(ids);
 	if (!err)
-		learn_policy(gp->cfg.learn_sources && k.maps, gp->cfg.learn_idle_s);
+		learn_policy((k.learn_want = gp->cfg.learn_sources) && on(), gp->cfg.learn_idle_s);
 	return err;
 }
 
@@ -505,7 +517,7 @@ void kernel_conn_auth(struct kernel_conn *kc, int fd, const struct net_addr *pee
 		return;
 	}
 	atomic_fetch_add(&k.slots[slot].conns, 1);
-	if (!k.maps)
+	if (!on())
 		return;
 	if (!kc->tagged && tuple_of(fd, peer, &kc->tuple))
 		return;
@@ -515,6 +527,10 @@ void kernel_conn_auth(struct kernel_conn *kc, int fd, const struct net_addr *pee
 	}
 	id = atomic_load(&k.slots[slot].kern_id);
 	pthread_rwlock_rdlock(&k.maps_lock);
+	if (!on()) {	/* detached since the check above */
+		pthread_rwlock_unlock(&k.maps_lock);
+		return;
+	}
 	if (!id) {
 		/* No kernel id (yet): a tag of the identity before must not stay. */
 		if (kc->tagged && !sl_maps_untag_conn(k.maps, &kc->tuple))
@@ -543,7 +559,7 @@ void kernel_conn_close(struct kernel_conn *kc)
 		post_learn(kc, kc->slot, -1);
 	kc->learning = false;
 	kc->slot = -1;
-	if (kc->tagged && k.maps) {
+	if (kc->tagged && on()) {
 		pthread_rwlock_rdlock(&k.maps_lock);
 		sl_maps_untag_conn(k.maps, &kc->tuple);
 		pthread_rwlock_unlock(&k.maps_lock);
@@ -560,9 +576,11 @@ int kernel_maps_swap(int (*swap)(void *arg), void *arg)
 	/* Ids belong to the maps that were swapped out: new maps number the
 	 * agents anew, and a tag with an old id would name another agent
 	 * there.  No tags until kernel_maps_renewed() reads them again. */
-	if (state >= 0 && state != SL_MAPS_KEPT)
+	if (state >= 0 && state != SL_MAPS_KEPT) {
 		for (size_t i = 0; i < atomic_load(&k.n_slots); i++)
 			atomic_store(&k.slots[i].kern_id, 0);
+		atomic_store(&k.attached, state == SL_MAPS_OPENED);
+	}
 	pthread_rwlock_unlock(&k.maps_lock);
 	return state;
 }
@@ -577,7 +595,7 @@ void kernel_maps_renewed(const struct policy *pol)
 	/* New maps number the agents anew: the ids tags are written with follow.
 	 * Tags of connections open before are not rewritten (they lived in the
 	 * maps that were unpinned); their untag finds nothing, harmlessly. */
-	if (ids && k.maps && !sl_maps_agent_ids(k.maps, pol, ids)) {
+	if (ids && on() && !sl_maps_agent_ids(k.maps, pol, ids)) {
 		pthread_mutex_lock(&k.slot_lock);
 		for (size_t i = 0; i < pol->n_agents; i++) {
 			int s = slot_of(pol->agents[i].name);
@@ -591,13 +609,13 @@ void kernel_maps_renewed(const struct policy *pol)
 	/* The bans sluiced holds, and the sources it learned, are written into
 	 * the new maps: a re-pin must not lift a ban (the watch would read the
 	 * new maps' 0 as an unban) nor forget a learned source. */
-	for (size_t i = 0; k.maps && i < atomic_load(&k.n_slots); i++) {
+	for (size_t i = 0; on() && i < atomic_load(&k.n_slots); i++) {
 		__u64 until = atomic_load(&k.slots[i].until_ns);
 
 		if (until > now_mono())
 			write_kernel(&k.slots[i], until);
 	}
-	learn_policy(atomic_load(&k.learn_on), k.learn_idle_s);
+	learn_policy(k.learn_want && on(), k.learn_idle_s);
 }
 
 /* --- bans: the workers' side ------------------------------------------------------------ */
@@ -672,7 +690,7 @@ static void record_ban(struct kslot *s, enum ban_origin origin, const struct esc
 		cJSON_AddNumberToObject(f, "count", trip->count);
 		cJSON_AddNumberToObject(f, "within_s", trip->within_s);
 	}
-	cJSON_AddBoolToObject(f, "kernel", k.maps && atomic_load(&s->kern_id));
+	cJSON_AddBoolToObject(f, "kernel", on() && atomic_load(&s->kern_id));
 	audit_emit_event("ban", f);
 	s->recorded_ns = until;
 }
@@ -697,7 +715,7 @@ static void write_kernel(struct kslot *s, __u64 until)
 	__u32 id = atomic_load(&s->kern_id);
 	int err;
 
-	if (!k.maps || !id)
+	if (!on() || !id)
 		return;
 	err = sl_maps_lock(k.maps);
 	if (!err)
@@ -753,7 +771,7 @@ static void read_kernel(struct kslot *s, __u64 now)
 	__u32 id = atomic_load(&s->kern_id);
 	__u64 kv, cur = atomic_load(&s->until_ns);
 
-	if (!k.maps || !id)
+	if (!on() || !id)
 		return;
 	if (k.bans_read && id < SL_MAX_AGENTS)
 		kv = k.bans[id];
@@ -816,7 +834,7 @@ static void watch(struct ev_loop *loop, void *data)
 	(void)data;
 	run_trips(now);
 	run_learn(now);
-	k.bans_read = k.maps && k.bans && watched(n) > KERNEL_WATCH_BATCH &&
+	k.bans_read = on() && k.bans && watched(n) > KERNEL_WATCH_BATCH &&
 		      !sl_maps_read_bans(k.maps, k.bans);
 	for (size_t i = 0; i < n; i++)
 		banned |= sync_slot(&k.slots[i], now);

@@ -77,9 +77,11 @@ struct kernel_conn {
  * cannot attach to is a loud warning and -EIO; the others still attach.
  */
 int kernel_attach(const char *pin_dir, const struct policy *pol, bool only_new);
-/* At start, before any worker: @maps NULL runs L7 only.  Removes every tag
- * the maps hold (see above). */
-int kernel_init(struct sl_maps *maps);
+/* At start, before any worker: @maps, the daemon's maps, @attached when
+ * they are open (else L7 only until maps are pinned and followed:
+ * kernel_maps_swap()); NULL: L7 only for good.  Removes every tag the maps
+ * hold (see above). */
+int kernel_init(struct sl_maps *maps, bool attached);
 void kernel_fini(void);
 /* Main thread, before @gp is installed: slots and kernel ids of its
  * agents (looked up once per policy; requests never read the maps for it),
@@ -90,7 +92,8 @@ int kernel_policy(struct gw_policy *gp);
  * @swap returned.  Then, once @pol is applied to maps pinned anew,
  * kernel_maps_renewed() reads its agents' ids there for the tags to come. */
 int kernel_maps_swap(int (*swap)(void *arg), void *arg);
-void kernel_maps_renewed(const struct policy *pol);/* Main thread: the ban timer and the queue of escalation trips on @loop;
+void kernel_maps_renewed(const struct policy *pol);
+/* Main thread: the ban timer and the queue of escalation trips on @loop;
  * @notify wakes the workers to close banned agents' connections. */
 int kernel_watch(struct ev_loop *loop, void (*notify)(void));
 

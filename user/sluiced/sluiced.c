@@ -59,7 +59,8 @@ struct daemon {
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: sluiced --policy FILE [--listen HOST:PORT] [--backend URL]\n"
-		"               [--workers N] [--pin-dir DIR] [--usage-db PATH] [-v]\n\n"
+		"               [--workers N] [--pin-dir DIR] [--usage-db PATH]\n"
+		"               [--audit-spool PATH] [-v]\n\n"
 		"  --policy FILE     the policy to enforce (checked before anything starts)\n"
 		"  --listen H:P      data port instead of the policy's (default 127.0.0.1:8470)\n"
 		"  --backend URL     one backend (http://host:port/path) instead of the policy's\n"
@@ -71,6 +72,9 @@ static void usage(FILE *out)
 		"  --usage-db PATH   the usage ledger instead of the policy's usage.path\n"
 		"                    (default $SLUICE_USAGE_DB, else usage.path, else\n"
 		"                    " USAGE_DEFAULT_PATH "); its directory is made\n"
+		"  --audit-spool PATH  the audit spool instead of the policy's audit.spool\n"
+		"                    (default $SLUICE_AUDIT_SPOOL, else audit.spool, else\n"
+		"                    " GW_AUDIT_SPOOL ")\n"
 		"  -v                debug logging\n", SL_PIN_DIR, SL_CONTROL_SOCKET);
 }
 
@@ -386,6 +390,8 @@ static void env_defaults(struct daemon *d)
 		d->control_path = v;
 	if ((v = getenv("SLUICE_USAGE_DB")))
 		d->ov.usage_db = v;
+	if ((v = getenv("SLUICE_AUDIT_SPOOL")))
+		d->ov.audit_spool = v;
 }
 
 static int parse_args(int argc, char **argv, struct daemon *d)
@@ -398,13 +404,14 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "control", required_argument, NULL, 'c' },
 		{ "usage-db", required_argument, NULL, 'u' },
+		{ "audit-spool", required_argument, NULL, 'a' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "p:d:l:b:w:c:u:vh", longs, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:d:l:b:w:c:u:a:vh", longs, NULL)) != -1) {
 		switch (opt) {
 		case 'p': d->policy_path = optarg; break;
 		case 'd': d->pin_dir = optarg; break;
@@ -412,6 +419,7 @@ static int parse_args(int argc, char **argv, struct daemon *d)
 		case 'b': d->ov.backend_url = optarg; break;
 		case 'c': d->control_path = optarg; break;
 		case 'u': d->ov.usage_db = optarg; break;
+		case 'a': d->ov.audit_spool = optarg; break;
 		case 'w':
 			d->workers = (unsigned int)strtoul(optarg, NULL, 10);
 			if (!d->workers || d->workers > 256)
@@ -514,7 +522,7 @@ static int start(struct daemon *d)
 	d->have_maps = !sl_maps_open(&d->maps, d->pin_dir);
 	if (!d->have_maps)
 		pr_info("sluiced: no kernel half attached; running without it\n");
-	err = kernel_init(d->have_maps ? &d->maps : NULL);
+	err = kernel_init(&d->maps, d->have_maps);
 	if (!err)
 		err = apply_kernel(d, gp->pol);
 	if (!err)
@@ -554,7 +562,7 @@ static int start(struct daemon *d)
 	if (!err)
 		err = control_listen(d->loop, d->control_path, on_control, d);
 	if (!err)
-		err = admin_start(d->loop, &gp->cfg, d->have_maps ? &d->maps : NULL);
+		err = admin_start(d->loop, &gp->cfg, &d->maps);
 	if (!err)
 		err = service_init(d->loop);
 	if (err)
