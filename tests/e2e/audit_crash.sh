@@ -99,8 +99,10 @@ HOLD=$!
 E2E_PIDS+=($HOLD)
 wait_for "the writer held" 30 grep -q stopped "$TMP/hold.out" || die "$(cat "$TMP/hold.out")"
 python3 $CASES calls-then-kill "$TMP" "$GPORT" "$GW" held 40 || E2E_FAILED=1
-{ wait "$GW"; } 2>/dev/null
+# The tracer first: a traced process killed is reaped by its parent only
+# once its tracer has let it go (else this waits out hold.py's 60 s).
 kill "$HOLD" 2>/dev/null; wait "$HOLD" 2>/dev/null
+{ wait "$GW"; } 2>/dev/null
 python3 $CASES none-written "$TMP" held || E2E_FAILED=1
 start_gw
 check "the next start replays what the killed daemon left" \
@@ -128,8 +130,8 @@ in_flight() {	# ROUND SYSCALL entry|exit
 	E2E_PIDS+=($HOLD)
 	python3 $CASES calls-then-kill "$TMP" "$GPORT" "$GW" "$1" 20 "$TMP/hold-$1.out" ||
 		E2E_FAILED=1
-	{ wait "$GW"; } 2>/dev/null
 	kill "$HOLD" 2>/dev/null; wait "$HOLD" 2>/dev/null
+	{ wait "$GW"; } 2>/dev/null
 }
 in_flight journald-sent sendmsg exit
 in_flight journald-unsent sendmsg entry
