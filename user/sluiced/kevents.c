@@ -291,8 +291,12 @@ static void emit_unsampled_all(struct kevents *k, const uint64_t *counts, int64_
 		uint64_t delta, seen = k->reason_sampled[r] + k->reason_ahead[r];
 
 		k->reason_sampled[r] = 0;
-		if (!counts || !k->have_base || !drop_reason(r)) {
+		if (!drop_reason(r)) {
 			k->reason_ahead[r] = 0;
+			continue;
+		}
+		if (!counts || !k->have_base) {	/* unread: settled at the next read */
+			k->reason_ahead[r] = seen;
 			continue;
 		}
 		/* A counter that went back: the maps were replaced under us. */

@@ -70,10 +70,16 @@ static bool hdr_valid(const struct spool_hdr *h, size_t map_len)
 {
 	return !memcmp(h->magic, SPOOL_MAGIC, 8) && h->size && h->size % 8 == 0 &&
 	       h->size + SPOOL_HDR == map_len && h->tail <= h->head &&
-	       h->head - h->tail <= h->size &&
-	       h->sink_done[SPOOL_JSONL] < h->next_seq && h->sink_done[SPOOL_JOURNALD] < h->next_seq &&
-	       h->sink_sending[SPOOL_JSONL] < h->next_seq &&
-	       h->sink_sending[SPOOL_JOURNALD] < h->next_seq;
+	       h->head - h->tail <= h->size;
+}
+
+/* Sink marks past the last record are damage: they are dropped (everything
+ * replays, a repeat at worst), never the records. */
+static void marks_check(struct spool_hdr *h)
+{
+	for (int k = 0; k < SPOOL_SINKS; k++)
+		if (h->sink_done[k] >= h->next_seq || h->sink_sending[k] >= h->next_seq)
+			h->sink_done[k] = h->sink_sending[k] = 0;
 }
 
 /* Makes @fd @total bytes with every block allocated (a store into the
@@ -150,6 +156,7 @@ int spool_open(struct spool **out, const char *path, size_t data_bytes, char *wh
 		s->hdr->next_seq = 1;
 		memcpy(s->hdr->magic, SPOOL_MAGIC, 8);
 	}
+	marks_check(s->hdr);
 	s->ring = (unsigned char *)s->hdr + SPOOL_HDR;
 	*out = s;
 	return 0;
