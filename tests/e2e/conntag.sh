@@ -7,7 +7,8 @@
 # connections leave no tag; a SIGKILLed daemon's tags are removed by the
 # next one at start; a key-authenticated agent's plan packet and byte
 # budgets drop its tagged connections' packets in XDP; a daemon started
-# before the attach tags once the maps are pinned.
+# before the attach tags once the maps are pinned, clearing the tags it
+# finds in them.
 # tests/e2e/conntag_cases.py has the cases.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
@@ -63,9 +64,17 @@ check "detached: nothing pinned" test ! -e "$PIN/sl_agents"
 start_gw
 check "sluiced starts without the kernel half" \
 	grep -q "no kernel half attached; running without it" "$TMP/sluiced.log"
+# Stopped while the maps are pinned, so a tag no connection of its own owns
+# is in them before it follows: it must clear it, as it does at start.
+kill -STOP "$GW"
 ns_attach_lo
+$CASES stale "$PIN" && $CASES count "$PIN" 1 "a stale tag in the newly pinned maps" ||
+	E2E_FAILED=1
+kill -CONT "$GW"
 check "sluiced takes the maps pinned after it started" \
 	wait_for "sluiced to follow the new pins" 5 grep -q "new maps pinned at" "$TMP/sluiced.log"
+$CASES count "$PIN" 0 "and removes the tags it finds in them" || E2E_FAILED=1
+check "and says so" test "$(grep -c "removed 1 connection tags of a previous run" "$TMP/sluiced.log")" = 2
 in_ns "$NS" $CASES tags "$GPORT" "$PIN" "$SLUICECTL" || E2E_FAILED=1
 kill -TERM "$GW" && wait "$GW"
 check "sluiced exits 0 after SIGTERM" test $? = 0

@@ -94,6 +94,17 @@ def tags(pin):
     return res
 
 
+def put_stale_tag(pin, agent_id):
+    """A tag no connection of this daemon owns: 198.18.77.1:4242 -> 127.0.0.1:80."""
+    key = struct.pack("!4s4sHHI", socket.inet_aton("198.18.77.1"), socket.inet_aton("127.0.0.1"),
+                      4242, 80, 0)
+    key = key[:12] + struct.pack("<I", socket.IPPROTO_TCP)
+    val = struct.pack("<I", agent_id).ljust(16, b"\0")
+    hexes = lambda b: [f"0x{x:02x}" for x in b]
+    subprocess.run(["bpftool", "map", "update", "pinned", f"{pin}/sl_conn_tags_v4",
+                    "key", *hexes(key), "value", *hexes(val)], check=True, timeout=30)
+
+
 def n_tags(pin):
     return len(dump(pin, "sl_conn_tags_v4")) + len(dump(pin, "sl_conn_tags_v6"))
 
@@ -286,6 +297,8 @@ def main():
     elif cmd == "count":
         n = n_tags(sys.argv[2])
         case(sys.argv[4], n == int(sys.argv[3]), n)
+    elif cmd == "stale":
+        put_stale_tag(sys.argv[2], 1)
     elif cmd == "budgets":
         run_budgets(int(sys.argv[2]), sys.argv[3])
     return 1 if failed else 0

@@ -210,11 +210,23 @@ static bool on(void)
 	return k.maps && atomic_load(&k.attached);
 }
 
-int kernel_init(struct sl_maps *maps, bool attached)
+/* Removes every connection tag: those of a previous daemon, none of ours. */
+static int clear_tags(struct sl_maps *maps)
 {
 	unsigned int removed = 0;
-	int err;
+	int err = sl_maps_clear_conn_tags(maps, &removed);
 
+	if (err) {
+		pr_warn("sluiced: cannot clear the connection tags: %s\n", strerror(-err));
+		return err;
+	}
+	if (removed)
+		pr_info("sluiced: removed %u connection tags of a previous run\n", removed);
+	return 0;
+}
+
+int kernel_init(struct sl_maps *maps, bool attached)
+{
 	k.slots = calloc(SL_MAX_AGENTS, sizeof(*k.slots));
 	k.lq = calloc(LEARN_QUEUE, sizeof(*k.lq));
 	k.bans = maps ? calloc(SL_MAX_AGENTS, sizeof(*k.bans)) : NULL;
@@ -223,16 +235,7 @@ int kernel_init(struct sl_maps *maps, bool attached)
 		return -ENOMEM;
 	k.maps = maps;
 	atomic_store(&k.attached, maps && attached);
-	if (!on())
-		return 0;
-	err = sl_maps_clear_conn_tags(maps, &removed);
-	if (err) {
-		pr_warn("sluiced: cannot clear the connection tags: %s\n", strerror(-err));
-		return err;
-	}
-	if (removed)
-		pr_info("sluiced: removed %u connection tags of a previous run\n", removed);
-	return 0;
+	return on() ? clear_tags(maps) : 0;
 }
 
 void kernel_fini(void)
@@ -561,7 +564,10 @@ void kernel_conn_close(struct kernel_conn *kc)
 	kc->slot = -1;
 	if (kc->tagged && on()) {
 		pthread_rwlock_rdlock(&k.maps_lock);
-		sl_maps_untag_conn(k.maps, &kc->tuple);
+		/* Again under the lock: maps closed since the check above hold
+		 * descriptors that may already name something else. */
+		if (on())
+			sl_maps_untag_conn(k.maps, &kc->tuple);
 		pthread_rwlock_unlock(&k.maps_lock);
 	}
 	kc->tagged = false;
@@ -581,6 +587,12 @@ int kernel_maps_swap(int (*swap)(void *arg), void *arg)
 			atomic_store(&k.slots[i].kern_id, 0);
 		atomic_store(&k.attached, state == SL_MAPS_OPENED);
 	}
+	/* Maps pinned while this daemon held none (or others) may carry tags
+	 * a previous daemon left: numbered for those maps' agents, they would
+	 * put this daemon's connections on the wrong agent.  Cleared as at
+	 * start, while the lock keeps every worker from tagging. */
+	if (state == SL_MAPS_OPENED)
+		clear_tags(k.maps);
 	pthread_rwlock_unlock(&k.maps_lock);
 	return state;
 }
