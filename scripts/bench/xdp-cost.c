@@ -80,6 +80,7 @@ struct path {
 	__u32 len;
 	double ns[MAX_ROUNDS];
 	double median;
+	bool skipped;		/* -p left it out */
 };
 
 static int fd_of(struct bpf_map *map)
@@ -567,6 +568,8 @@ static void print_table(double empty_ns, __u32 repeat, int rounds)
 	print_row("empty XDP program (baseline)", "PASS", empty_ns, empty_ns);
 	print_row(reference.name, reference.verdict, reference.median, empty_ns);
 	for (size_t i = 0; i < N_PATHS; i++) {
+		if (paths[i].skipped)
+			continue;
 		print_row(paths[i].name, paths[i].verdict, paths[i].median, empty_ns);
 		if (paths[i].median > worst) {
 			worst = paths[i].median;
@@ -582,7 +585,9 @@ static void print_table(double empty_ns, __u32 repeat, int rounds)
 
 static void usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [-r REPEAT] [-n ROUNDS (1..%d)]\n", argv0, MAX_ROUNDS);
+	fprintf(stderr, "usage: %s [-r REPEAT] [-n ROUNDS (1..%d)] [-p PATH]\n"
+		"  -p PATH  time only the paths whose name contains PATH (for a profiler)\n",
+		argv0, MAX_ROUNDS);
 	exit(2);
 }
 
@@ -591,10 +596,13 @@ int main(int argc, char **argv)
 	__u32 repeat = 1000000, retval;
 	double empty_ns[MAX_ROUNDS];
 	int rounds = 7, opt, err;
+	const char *only = NULL;
 	cpu_set_t set;
 
-	while ((opt = getopt(argc, argv, "r:n:")) != -1) {
-		if (opt == 'r')
+	while ((opt = getopt(argc, argv, "r:n:p:")) != -1) {
+		if (opt == 'p')
+			only = optarg;
+		else if (opt == 'r')
 			repeat = (__u32)strtoul(optarg, NULL, 0);
 		else if (opt == 'n')
 			rounds = atoi(optarg);
@@ -628,6 +636,9 @@ int main(int argc, char **argv)
 		reference.ns[r] = run_once(bpf_program__fd(ref->progs.reference_xdp),
 					   reference.frame, reference.len, repeat, NULL);
 		for (size_t i = 0; i < N_PATHS; i++) {
+			paths[i].skipped = only && !strstr(paths[i].name, only);
+			if (paths[i].skipped)
+				continue;
 			paths[i].ns[r] = measure_path(&paths[i], repeat, &retval);
 			if (paths[i].ns[r] < 0) {
 				fprintf(stderr, "xdp-cost: %s: test run failed\n", paths[i].name);
