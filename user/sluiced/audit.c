@@ -269,15 +269,22 @@ static void jsonl_resume(int fd, const char *path)
 	end = strrchr(tail, '\n');
 	if (!end || doubt <= had.jsonl)
 		return;
-	*end = '\0';
-	line = memrchr(tail, '\n', (size_t)(end - tail));
-	/* No newline before it: the line starts the file, or began before
-	 * what was read (a line longer than that is never the last record). */
-	if (!line && from)
-		return;
-	line = line ? line + 1 : tail;
-	if (strncmp(line, "{\"seq\":", 7))
-		return;
+	/* The last line that is a record: a loss report written after the
+	 * records carries no seq and says nothing of what the file has. */
+	for (;;) {
+		*end = '\0';
+		line = memrchr(tail, '\n', (size_t)(end - tail));
+		/* No newline before it: the line starts the file, or began
+		 * before what was read (too long to be a record). */
+		if (!line && from)
+			return;
+		line = line ? line + 1 : tail;
+		if (!strncmp(line, "{\"seq\":", 7))
+			break;
+		if (line == tail)
+			return;
+		end = line - 1;
+	}
 	seq = strtoull(line + 7, NULL, 10);
 	if (seq > had.jsonl && seq <= doubt)
 		had.jsonl = seq;
