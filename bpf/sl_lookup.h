@@ -9,10 +9,12 @@
  * (network order, v4 in saddr[0], a v6 address in saddr[0..3], its /64 in
  * saddr[0..1]), so source keys point into the packet and copy nothing.
  *
- * Sources: the exact hash, then the prefixes, longest first, by one hash
- * probe per length sl_config lists (or, with many lengths, the LPM trie).
- * Each probe is gated by a bit of the presence filter.  Connection tags:
- * probed only while sl_config counts any in the family.
+ * Sources: the exact hash (gated by a bit of the presence filter), then the
+ * longest prefix: a walk of the source directory, one inlined array read
+ * per address byte, whenever the directory holds the family's table; else
+ * one hash probe per length sl_config lists, each gated by a filter bit
+ * (or, with many lengths, the LPM trie).  Connection tags: probed only
+ * while sl_config counts any in the family.
  */
 #ifndef SL_LOOKUP_H
 #define SL_LOOKUP_H
@@ -176,8 +178,62 @@ static __always_inline struct sl_src_value *sl_lpm_prefix(const struct sl_pkt *p
 	return v;
 }
 
-/* The longest prefix entry of the source, if its family has any: hash
- * probes at the few lengths in use, else the trie. */
+/* A packet's address, as a type a global function can take. */
+struct sl_addr {
+	__u32 w[4];
+};
+
+/*
+ * The source directory's entry for @addr: from @node (a root), one node
+ * per address byte, at most @levels, until an entry that is not a child.
+ * Returns that entry: 0 (no prefix) or a leaf index + 1.
+ *
+ * Global, not inlined: the verifier walks its loop once, not once per
+ * parser state that reaches it.  Every read is an array lookup the
+ * verifier inlines; the call itself is a direct call.
+ */
+__attribute__((noinline)) __u32 sl_src_dir_walk(const struct sl_addr *addr, __u32 node,
+						__u32 levels)
+{
+	const __u8 *bytes;
+	struct sl_src_node *n;
+	__u32 e;
+
+	if (!addr)
+		return 0;
+	bytes = (const __u8 *)addr->w;
+#pragma clang loop unroll(disable)
+	for (__u32 i = 0; i < 16; i++) {
+		if (i >= levels)
+			break;
+		n = bpf_map_lookup_elem(&sl_src_nodes, &node);
+		if (!n)
+			return 0;
+		e = n->e[bytes[i]];
+		if (!(e & SL_SRC_DIR_CHILD))
+			return e;
+		node = e & ~SL_SRC_DIR_CHILD;
+	}
+	return 0;	/* a child past the last level: never written */
+}
+
+/* The longest prefix entry of the source in the live half of the directory. */
+static __always_inline struct sl_src_value *sl_dir_prefix(const struct sl_config *cfg,
+							   const struct sl_pkt *pkt)
+{
+	__u32 half = cfg->flags & SL_CFG_F_DIR_HALF ? 1 : 0, v4 = pkt->family == SL_AF_INET;
+	__u32 root = half * SL_SRC_DIR_NODES + (v4 ? 0 : SL_SRC_DIR_ROOT_V6);
+	__u32 e = sl_src_dir_walk((const struct sl_addr *)pkt->saddr, root, v4 ? 4 : 16);
+
+	if (!e)
+		return NULL;
+	e -= 1;
+	return bpf_map_lookup_elem(&sl_src_leaves, &e);
+}
+
+/* The longest prefix entry of the source, if its family has any: the
+ * directory when it holds the family's table, else hash probes at the few
+ * lengths in use, else the trie. */
 static __always_inline struct sl_src_value *sl_lookup_prefix(const struct sl_config *cfg,
 							      const struct sl_pkt *pkt)
 {
@@ -187,11 +243,15 @@ static __always_inline struct sl_src_value *sl_lookup_prefix(const struct sl_con
 		n = cfg->n_prefix_lens_v4;
 		if (!n)
 			return NULL;
+		if (cfg->flags & SL_CFG_F_DIR_V4)
+			return sl_dir_prefix(cfg, pkt);
 		return n > SL_PREFIX_PROBES_V4 ? sl_lpm_prefix(pkt) : sl_probe_prefix_v4(cfg, pkt, n);
 	}
 	n = cfg->n_prefix_lens_v6;
 	if (!n)
 		return NULL;
+	if (cfg->flags & SL_CFG_F_DIR_V6)
+		return sl_dir_prefix(cfg, pkt);
 	return n > SL_PREFIX_PROBES_V6 ? sl_lpm_prefix(pkt) : sl_probe_prefix_v6(cfg, pkt, n);
 }
 

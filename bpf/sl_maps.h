@@ -9,7 +9,8 @@
  * Maps keyed by address come one per family, so a v4 packet hashes a v4-sized
  * key (see "Capacities" in sluice_abi.h).
  *
- * Userspace-only writers: sl_config, sl_exact_*, sl_src_*, sl_conn_tags_*,
+ * Userspace-only writers: sl_config, sl_exact_*, sl_src_* (the directory's
+ * sl_src_nodes and sl_src_leaves included), sl_conn_tags_*,
  * sl_agents.  BPF writes sl_agent_state, sl_syn_buckets and sl_evlimit
  * (atomics), and the per-CPU counters, event fold and ring buffer.  sl_clock alone is private
  * and unpinned.
@@ -64,9 +65,10 @@ struct {
 } sl_exact_filter SEC(".maps");
 
 /* IPv4 prefixes shorter than /32, every length in one hash keyed by length
- * and masked address.  The packet path probes the lengths sl_config lists,
- * longest first: each probe is a filter bit and, when set, one hash lookup
- * of an 8-byte key, none when the filter rules the entry out. */
+ * and masked address: the table as written, read back by userspace, and
+ * what the packet path asks when the source directory does not hold the
+ * family.  It probes the lengths sl_config lists, longest first: each probe
+ * is a filter bit and, when set, one hash lookup of an 8-byte key. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SL_MAX_PREFIXES);
@@ -87,8 +89,9 @@ struct {
 } sl_src_v6 SEC(".maps");
 
 /* The same IPv4 prefixes again, in an LPM trie: what the packet path asks
- * when the policy uses more than SL_PREFIX_PROBES_V4 lengths.  Kept complete
- * always, so the switch between the two is never a gap. */
+ * when the source directory does not hold the family and the policy uses
+ * more than SL_PREFIX_PROBES_V4 lengths.  Kept complete always, so the
+ * switch between the three is never a gap. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, SL_MAX_PREFIXES);
@@ -107,6 +110,26 @@ struct {
 	__type(value, struct sl_src_value);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_src_lpm_v6 SEC(".maps");
+
+/* The source directory's nodes, both halves (see SL_SRC_DIR_NODES): what
+ * the packet path walks for a source's longest prefix while sl_config's
+ * SL_CFG_F_DIR_* bit for the family is set. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SL_SRC_DIR_NODES);
+	__type(key, __u32);
+	__type(value, struct sl_src_node);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_src_nodes SEC(".maps");
+
+/* The directory's leaves: the value of the prefix an entry stands for. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SL_SRC_DIR_LEAVES);
+	__type(key, __u32);
+	__type(value, struct sl_src_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_src_leaves SEC(".maps");
 
 /* IPv4 connections sluiced authenticated: 5-tuple -> agent (sluiced writes). */
 struct {

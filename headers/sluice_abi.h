@@ -31,6 +31,8 @@
 #define SL_MAP_SRC_V6		"sl_src_v6"
 #define SL_MAP_SRC_LPM_V4	"sl_src_lpm_v4"
 #define SL_MAP_SRC_LPM_V6	"sl_src_lpm_v6"
+#define SL_MAP_SRC_NODES	"sl_src_nodes"
+#define SL_MAP_SRC_LEAVES	"sl_src_leaves"
 #define SL_MAP_CONN_TAGS_V4	"sl_conn_tags_v4"
 #define SL_MAP_CONN_TAGS_V6	"sl_conn_tags_v6"
 #define SL_MAP_AGENTS		"sl_agents"
@@ -63,6 +65,30 @@
 #ifndef SL_MAX_PREFIXES
 #define SL_MAX_PREFIXES		16384	/* shorter prefixes, per address family (all lengths) */
 #endif
+/*
+ * The source directory: every prefix shorter than a full address, of both
+ * families, as a multibit trie of stride 8 in two arrays the packet path
+ * reads without a helper call (the verifier inlines array lookups): one
+ * node read per address byte, at most 4 (IPv4) or 16 (IPv6), where a hash
+ * probe or an LPM trie lookup is an out-of-line call of 10-15 ns each.
+ * Leaf-pushed: an entry is a child node, a leaf (the longest prefix
+ * covering that part of the address space) or nothing.
+ *
+ * Two halves: a writer builds the new table whole in the half the packet
+ * path does not read, then flips SL_CFG_F_DIR_HALF.  SL_SRC_DIR_NODES 1 KiB
+ * nodes per half (16 MiB in all, preallocated): a table needing more (a
+ * deep, scattered IPv6 table can need up to 7 nodes per /64) is left to
+ * the hashes and trie, which always hold every prefix (SL_CFG_F_DIR_*).
+ */
+#ifndef SL_SRC_DIR_NODES
+#define SL_SRC_DIR_NODES	8192	/* nodes per half */
+#endif
+#define SL_SRC_DIR_LEAVES	(2 * SL_MAX_PREFIXES)	/* leaves per half: every prefix */
+#define SL_SRC_DIR_FANOUT	256
+#define SL_SRC_DIR_CHILD	0x80000000U	/* an entry naming a node (its index below) */
+/* A half's first node is the IPv4 root, its second the IPv6 root. */
+#define SL_SRC_DIR_ROOT_V6	1
+
 #ifndef SL_MAX_CONN_TAGS
 #define SL_MAX_CONN_TAGS	262144	/* tagged connections, per family */
 #endif
@@ -186,6 +212,13 @@ static inline __u32 sl_reason_stat(__u32 reason)
 /* sl_exact_filter holds a bit for every source entry under exact_seed; until
  * set, the packet path probes the source tables as if every bit were set. */
 #define SL_CFG_F_EXACT_FILTER	(1U << 1)
+/* The family's prefixes are in the source directory (sl_src_nodes), in the
+ * half SL_CFG_F_DIR_HALF names: the packet path walks it instead of probing
+ * sl_src_* or asking the trie.  Clear: the directory does not hold the
+ * family's table (it did not fit), and the hashes and trie answer. */
+#define SL_CFG_F_DIR_V4		(1U << 2)
+#define SL_CFG_F_DIR_V6		(1U << 3)
+#define SL_CFG_F_DIR_HALF	(1U << 4)	/* set: the second half is live */
 
 /*
  * The random key of the source presence filter's hash, drawn by the writer
@@ -206,9 +239,10 @@ struct sl_exact_seed {
 #define SL_PREFIX_LENS_V4	32
 #define SL_PREFIX_LENS_V6	128
 /*
- * A family whose prefixes come in at most this many lengths is looked up by
- * one hash probe per length (a filter bit first); with more, by its LPM
- * trie.  Measured with scripts/bench/xdp-cost (1,000 prefixes, hot caches):
+ * When the source directory does not hold a family's table (it did not
+ * fit): a family whose prefixes come in at most this many lengths is looked
+ * up by one hash probe per length (a filter bit first); with more, by its
+ * LPM trie.  Measured with scripts/bench/xdp-cost (1,000 prefixes, hot caches):
  * v4 probes beat the trie by 15-30 ns at one length and tie at five; a v6
  * probe costs more (16-byte masking and hashing), tying the trie at one
  * length and losing ~10 ns at five.  4 for v4, not more: each probe is
@@ -379,6 +413,14 @@ struct sl_agent_state {
 };
 
 /* sl_syn_buckets value: one per-source SYN bucket. */
+/* sl_src_nodes: entry = 0 (no prefix), leaf index + 1 (an index into
+ * sl_src_leaves, < SL_SRC_DIR_CHILD), or SL_SRC_DIR_CHILD | node index.
+ * Indices are absolute: the second half's start at SL_SRC_DIR_NODES and
+ * SL_SRC_DIR_LEAVES. */
+struct sl_src_node {
+	__u32 e[SL_SRC_DIR_FANOUT];
+};
+
 struct sl_bucket {
 	__u64 tat_ns;
 };
@@ -482,6 +524,7 @@ _Static_assert(sizeof(struct sl_event) == 72, "sl_event layout");
 _Static_assert(sizeof(struct sl_agent_state) == 64, "sl_agent_state: one cache line");
 _Static_assert(sizeof(struct sl_event_limiter) == 8, "sl_event_limiter layout");
 _Static_assert(sizeof(struct sl_pfx_v4_key) == 8, "sl_pfx_v4_key layout");
+_Static_assert(sizeof(struct sl_src_node) == 1024, "sl_src_node layout");
 _Static_assert(sizeof(struct sl_pfx_v6_key) == 20, "sl_pfx_v6_key layout");
 _Static_assert(sizeof(struct sl_exact_seed) == 48, "sl_exact_seed layout");
 _Static_assert(sizeof(struct sl_config) == 320 + 8 * SL_PORT_WORDS, "sl_config layout");

@@ -40,6 +40,7 @@
 #include <bpf/libbpf.h>
 
 #include "kern/maps.h"
+#include "kern/srcdir.h"
 #include "sluice_abi.h"
 #include "sluice.skel.h"
 #include "empty.skel.h"
@@ -104,6 +105,24 @@ static void monitor_on(void)
 static void monitor_off(void)
 {
 	cfg.flags &= ~SL_CFG_F_MONITOR;
+	write_config();
+}
+
+/* The source table's prefixes, for the directory user/maps.c would build. */
+static struct srctab prefixes;
+static __u32 dir_flags;
+
+/* The policy's prefixes looked up the way they were before the directory:
+ * hash probes or (past SL_PREFIX_PROBES_* lengths, as here) the trie. */
+static void dir_off(void)
+{
+	cfg.flags &= ~dir_flags;
+	write_config();
+}
+
+static void dir_on(void)
+{
+	cfg.flags |= dir_flags;
 	write_config();
 }
 
@@ -208,6 +227,11 @@ static void put_prefix(int family, const __u32 *addr, __u32 len, __u64 deny_unti
 	bits |= 1ULL << (bit % SL_EXACT_FILTER_WORD_BITS);
 	bpf_map_update_elem(fd_of(skel->maps.sl_exact_filter), &word, &bits, BPF_ANY);
 	memcpy(rkey.addr, key.addr, sizeof(rkey.addr));
+	srctab_add_value(&prefixes, &(struct sl_prefix){ .family = family == 4 ? SL_AF_INET :
+				SL_AF_INET6, .prefixlen = len, .addr = { key.addr[0], key.addr[1],
+				key.addr[2], key.addr[3] } },
+			 &(struct sl_src_value){ .eff_deny_until_ns = deny_until,
+						 .eff_agent_id = agent });
 	if (family == 4) {
 		struct sl_pfx_v4_key k4 = { .prefixlen = len, .addr = key.addr[0] };
 
@@ -252,6 +276,25 @@ static void fill_prefixes(void)
 	put_prefix_v4(0xC6120300, 24, 0, BA_SYN_EMPTY);		/* 198.18.3.0/24: SYN-limited */
 	a6[1] = htonl(0x00010000);				/* 2001:db8:1::/48: identity */
 	put_prefix(6, a6, 48, 0, BA_SOURCE);
+}
+
+/* The source directory of the prefixes, as user/maps.c builds and writes it. */
+static void fill_dir(void)
+{
+	struct srcdir d;
+
+	if (srcdir_build(&d, &prefixes, 0) ||
+	    srcdir_write(&d, fd_of(skel->maps.sl_src_nodes), fd_of(skel->maps.sl_src_leaves))) {
+		fprintf(stderr, "xdp-cost: cannot build the source directory\n");
+		exit(1);
+	}
+	dir_flags = srcdir_flags(&d);
+	cfg.flags |= dir_flags;
+	printf("source directory: %zu nodes, %zu leaves (IPv4 %s, IPv6 %s)\n", d.n_nodes,
+	       d.n_leaves, d.fits[0] ? "in it" : "left to the trie",
+	       d.fits[1] ? "in it" : "left to the trie");
+	srcdir_free(&d);
+	srctab_free(&prefixes);
 }
 
 static void put_agent(__u32 id, struct sl_agent a)
@@ -344,6 +387,7 @@ static void fill_policy(void)
 	cfg.ports[FR_PORT_PROTECTED / 64] |= 1ULL << (FR_PORT_PROTECTED % 64);
 	fill_exact();
 	fill_prefixes();
+	fill_dir();
 	fill_agents();
 	fill_tags();
 	fill_syn_sources();
@@ -379,6 +423,11 @@ static struct path paths[] = {
 	{ "monitor: deny would-drop", "PASS*", SL_REASON_DENY, { .src = "198.18.254.1" }, monitor_on, monitor_off },
 	{ "allowed, no agent, v4, family has no tags", "PASS", SL_REASON_ALLOWED, { .src = "198.18.50.1" },
 	  v4_tags_uncounted, v4_tags_counted },
+	/* Before the directory: the same packets, the trie answering. */
+	{ "deny prefix, no directory (the trie)", "DROP", SL_REASON_DENY, { .src = "198.18.253.9" },
+	  dir_off, dir_on },
+	{ "allowed, identity agent, v6, no directory", "PASS", SL_REASON_ALLOWED, { .family = 6,
+	  .src = "2001:db8:1::5" }, dir_off, dir_on },
 };
 #define N_PATHS (sizeof(paths) / sizeof(paths[0]))
 

@@ -519,6 +519,68 @@ static void test_monitor_order(struct sl_maps *m)
 	free(monitored);
 }
 
+/* sluice_xdp's action for a TCP ACK from @src to the protected port. */
+static __u32 verdict_of(const char *src)
+{
+	struct frame_spec spec = { .family = strchr(src, ':') ? 6 : 4, .src = src };
+	__u8 frame[FR_MAX], out[FR_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_out = out,
+		    .data_size_out = sizeof(out));
+
+	opts.data_size_in = (__u32)frame_build(&spec, frame);
+	if (bpf_prog_test_run_opts(xdp_prog_fd, &opts))
+		return ~0U;
+	return opts.retval;
+}
+
+/*
+ * The source directory: each load builds it into the half packets do not
+ * read and flips to it; a family whose table needs more nodes than a half
+ * has is left to the hashes and trie, with the same verdicts.
+ */
+static void test_directory(struct sl_maps *m)
+{
+	struct buf deny = {};
+	char *small = policy_text("\"198.18.7.0/24\",\"2001:db8:7::/48\"", "", false), *big;
+	struct sl_config c1 = {}, c2 = {}, c3 = {};
+	int err = 0;
+
+	/* 1,500 /64s under distinct /16s: 6 nodes each, past a half's 8,192. */
+	for (int i = 0; i < 1500 && !err; i++)
+		err = buf_printf(&deny, "\"2%03x:%x::/64\",", i, i);
+	if (!err)
+		err = buf_printf(&deny, "\"198.18.7.0/24\"");
+	big = err ? NULL : policy_text(deny.data, "", false);
+	TEST_CASE("directory: each load flips to the other half; a table too big for it is "
+		  "left to the trie, judged the same") {
+		CHECK(small && big && apply(m, small) == 0, "load");
+		CHECK(sl_maps_read_config(m, &c1) == 0, "config");
+		CHECK((c1.flags & (SL_CFG_F_DIR_V4 | SL_CFG_F_DIR_V6)) ==
+		      (SL_CFG_F_DIR_V4 | SL_CFG_F_DIR_V6), "flags %#x", c1.flags);
+		CHECK(verdict_of("198.18.7.9") == XDP_DROP, "v4 in the directory");
+		CHECK(verdict_of("2001:db8:7::1") == XDP_DROP, "v6 in the directory");
+		CHECK(verdict_of("2001:db8:8::1") == XDP_PASS, "v6 outside");
+		CHECK(apply(m, big) == 0, "the big load");
+		CHECK(sl_maps_read_config(m, &c2) == 0, "config");
+		CHECK((c2.flags & SL_CFG_F_DIR_HALF) != (c1.flags & SL_CFG_F_DIR_HALF),
+		      "the half did not flip: %#x then %#x", c1.flags, c2.flags);
+		CHECK(c2.flags & SL_CFG_F_DIR_V4 && !(c2.flags & SL_CFG_F_DIR_V6),
+		      "v4 in the directory, v6 left to the trie: flags %#x", c2.flags);
+		CHECK(verdict_of("198.18.7.9") == XDP_DROP, "v4 still denied");
+		CHECK(verdict_of("2005:5::77") == XDP_DROP, "v6 denied by the trie");
+		CHECK(verdict_of("2001:db8:7::1") == XDP_PASS, "the old v6 entry is gone");
+		CHECK(apply(m, small) == 0, "back");
+		CHECK(sl_maps_read_config(m, &c3) == 0, "config");
+		CHECK((c3.flags & (SL_CFG_F_DIR_V4 | SL_CFG_F_DIR_V6)) ==
+		      (SL_CFG_F_DIR_V4 | SL_CFG_F_DIR_V6), "flags %#x", c3.flags);
+		CHECK(verdict_of("2001:db8:7::1") == XDP_DROP, "v6 in the directory again");
+		CHECK(verdict_of("2005:5::77") == XDP_PASS, "and the big table gone");
+	}
+	free(deny.data);
+	free(small);
+	free(big);
+}
+
 /* Entries of exact map @fd. */
 static __u32 count_keys(int fd)
 {
@@ -1168,6 +1230,7 @@ int main(int argc, char **argv)
 		test_syn_seed(&m);
 		test_diff_keeps_shared_entries(&m);
 		test_reload_covering_prefixes(&m);
+		test_directory(&m);
 		test_monitor_order(&m);
 		test_capacity_of_the_union(&m);
 		test_same_policy_writes_nothing(&m);

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <arpa/inet.h>
 #include <linux/bpf.h>
 #include <linux/if_link.h>
 #include <linux/pkt_cls.h>
@@ -35,6 +36,7 @@
 #include <bpf/libbpf.h>
 
 #include "kern/maps.h"
+#include "kern/srcdir.h"
 #include "check.h"
 #include "sluice_abi.h"
 #include "sluice.skel.h"
@@ -137,6 +139,33 @@ static void write_config(void)
 	bpf_map_update_elem(map_fd(skel->maps.sl_config), &zero, &cfg, BPF_ANY);
 }
 
+/*
+ * The source directory, built from what add_prefix() wrote, as user/maps.c
+ * builds it from its table.  The table runs once with the hashes and trie
+ * answering, and again with the directory for the fixtures that have
+ * prefixes; each build goes to the other half than the one before.
+ */
+static struct srctab dir_tab;
+static bool dir_mode;
+
+static int use_dir(void)
+{
+	static __u32 half;
+	struct srcdir d;
+	int err;
+
+	half ^= 1;
+	err = srcdir_build(&d, &dir_tab, half);
+	if (!err)
+		err = srcdir_write(&d, map_fd(skel->maps.sl_src_nodes),
+				   map_fd(skel->maps.sl_src_leaves));
+	cfg.flags &= ~(SL_CFG_F_DIR_V4 | SL_CFG_F_DIR_V6 | SL_CFG_F_DIR_HALF);
+	if (!err)
+		cfg.flags |= srcdir_flags(&d);
+	srcdir_free(&d);
+	return err;
+}
+
 static void protect_port(__u16 port)
 {
 	cfg.ports[port / 64] |= 1ULL << (port % 64);
@@ -214,6 +243,7 @@ static void reset_maps(void)
 		percpu_set(skel->maps.sl_agent_stats, slot, &counters);
 	}
 	reset_event_limiter();
+	srctab_free(&dir_tab);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.events_per_sec = 1000;
 	cfg.flags = SL_CFG_F_EXACT_FILTER;
@@ -313,6 +343,10 @@ static void add_prefix(const char *addr, __u32 prefixlen, __u64 deny_until_ns, _
 		key.addr[w] = htonl(ntohl(key.addr[w]) & mask);
 	}
 	set_filter_bit_len(family, key.addr, prefixlen);
+	srctab_add_value(&dir_tab, &(struct sl_prefix){ .family = family == 4 ? SL_AF_INET :
+					SL_AF_INET6, .prefixlen = prefixlen,
+					.addr = { key.addr[0], key.addr[1], key.addr[2],
+						  key.addr[3] } }, &val);
 	if (family == 4) {
 		struct sl_pfx_v4_key k4 = { .prefixlen = prefixlen, .addr = key.addr[0] };
 
@@ -466,6 +500,7 @@ enum fixture_flags {
 	FX_XDP_ONLY = 1 << 0,
 	FX_SUPPRESSED = 1 << 1,		/* the limiter folds the event */
 	FX_NO_ADDR = 1 << 2,		/* event has no parsed ports/addresses */
+	FX_FALLBACK = 1 << 3,		/* about the hashes and trie: no directory run */
 };
 
 struct fixture;
@@ -1167,13 +1202,13 @@ static const struct fixture fixtures[] = {
 	{ "prefixes /20 /52 /127: the longest holding v6 decides", { V6, .src = "2001:db8::beef" },
 	  s_prefix_longest, PASS, R(ALLOWED), .agent = AG_SOURCE },
 	{ "9+ lengths v4: the trie decides, the longest holding", { V4, .src = "198.18.0.77" },
-	  s_prefix_many_lengths, PASS, R(ALLOWED), .agent = AG_SOURCE },
+	  s_prefix_many_lengths, PASS, R(ALLOWED), .agent = AG_SOURCE, .flags = FX_FALLBACK },
 	{ "9+ lengths v6: the trie decides, the longest holding", { V6, .src = "2001:db8::beef" },
-	  s_prefix_many_lengths, PASS, R(ALLOWED), .agent = AG_SOURCE },
+	  s_prefix_many_lengths, PASS, R(ALLOWED), .agent = AG_SOURCE, .flags = FX_FALLBACK },
 	{ "few lengths v4: hash probes decide, not the trie", { V4 }, s_prefix_trie_only,
-	  PASS, R(ALLOWED) },
+	  PASS, R(ALLOWED), .flags = FX_FALLBACK },
 	{ "few lengths v6: hash probes decide, not the trie", { V6 }, s_prefix_trie_only,
-	  PASS, R(ALLOWED) },
+	  PASS, R(ALLOWED), .flags = FX_FALLBACK },
 	{ "deny prefix v4 /27 inside an identity /16", { V4, .src = "198.18.0.17" },
 	  s_prefix_longest_deny, DROP, R(DENY) },
 	{ "deny prefix v6 /97 inside an identity /32", { V6, .src = "2001:db8::7f:1" },
@@ -1381,6 +1416,8 @@ static void run_fixture(const struct fixture *fx, bool tc)
 	memset(&r, 0, sizeof(r));
 	reset_maps();
 	fx->setup(fx);
+	if (dir_mode)
+		CHECK(use_dir() == 0, "cannot build the source directory");
 	write_config();
 	r.in_len = (__u32)frame_build(&fx->in, r.in);
 	run_measured(prog, &r, fx->agent, 1);
@@ -1403,23 +1440,204 @@ static void run_fixture(const struct fixture *fx, bool tc)
 		fx->check(fx, &r, tc);
 }
 
-static void run_table(void)
+/* Whether @fx's setup writes any prefix (a directory run would differ). */
+static bool has_prefixes(const struct fixture *fx)
+{
+	bool any;
+
+	reset_maps();
+	fx->setup(fx);
+	any = dir_tab.n > 0;
+	reset_maps();
+	return any;
+}
+
+static void run_table_as(const char *how)
 {
 	char name[256];
 
 	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
-		snprintf(name, sizeof(name), "xdp: %s", fixtures[i].name);
+		if (dir_mode && (fixtures[i].flags & FX_FALLBACK || !has_prefixes(&fixtures[i])))
+			continue;
+		snprintf(name, sizeof(name), "xdp%s: %s", how, fixtures[i].name);
 		TEST_CASE(name)
 			run_fixture(&fixtures[i], false);
 		if (fixtures[i].flags & FX_XDP_ONLY)
 			continue;
-		snprintf(name, sizeof(name), "tc ingress: %s", fixtures[i].name);
+		snprintf(name, sizeof(name), "tc ingress%s: %s", how, fixtures[i].name);
 		TEST_CASE(name)
 			run_fixture(&fixtures[i], true);
 	}
 }
 
+static void run_table(void)
+{
+	run_table_as("");
+	dir_mode = true;
+	run_table_as(", directory");
+	dir_mode = false;
+}
+
 /* --- cases beyond the table ------------------------------------------------------ */
+
+/* One of test_dir_random's prefixes, masked, with whether it denies. */
+struct rnd_prefix {
+	int family;
+	__u32 addr[4];
+	__u32 len;
+	bool deny;
+};
+
+static bool rnd_contains(const struct rnd_prefix *p, int family, const __u32 *addr)
+{
+	if (p->family != family)
+		return false;
+	for (__u32 w = 0, left = p->len; w < 4 && left; w++) {
+		__u32 bits = left >= 32 ? 32 : left;
+		__u32 mask = bits == 32 ? ~0U : ~0U << (32 - bits);
+
+		if ((ntohl(addr[w]) & mask) != ntohl(p->addr[w]))
+			return false;
+		left -= bits;
+	}
+	return true;
+}
+
+/* The deny of the longest prefix containing @addr: -1 none, 0 allow, 1 deny. */
+static int rnd_expect(const struct rnd_prefix *v, size_t n, int family, const __u32 *addr)
+{
+	int best_len = -1, deny = -1;
+
+	for (size_t i = 0; i < n; i++)
+		if ((int)v[i].len > best_len && rnd_contains(&v[i], family, addr)) {
+			best_len = (int)v[i].len;
+			deny = v[i].deny;
+		}
+	return deny;
+}
+
+/* A random address under @base (network order) with @fixed leading bits kept. */
+static void rnd_addr(int family, const __u32 *base, __u32 fixed, __u32 *out)
+{
+	for (int w = 0; w < 4; w++) {
+		__u32 r = (__u32)rand() << 16 ^ (__u32)rand(), keep;
+		int bits = (int)fixed - 32 * w;
+
+		keep = bits <= 0 ? 0 : bits >= 32 ? ~0U : ~0U << (32 - bits);
+		out[w] = family == 4 && w ? 0 : htonl((ntohl(base[w]) & keep) | (r & ~keep));
+	}
+}
+
+static __u32 xdp_verdict_of(int family, const __u32 *addr)
+{
+	char text[INET6_ADDRSTRLEN];
+	struct frame_spec spec = { .family = (__u8)family, .src = text };
+	__u8 frame[FR_MAX], out[FR_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_out = out,
+		    .data_size_out = sizeof(out));
+
+	inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, text, sizeof(text));
+	opts.data_size_in = (__u32)frame_build(&spec, frame);
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.sluice_xdp), &opts))
+		return ~0U;
+	return opts.retval;
+}
+
+/*
+ * Random tables of nested prefixes at every length, both families: the
+ * directory (built in userspace, walked by the program) answers every
+ * address as the longest-match model does, and as the trie does.  Half the
+ * addresses lie inside a random prefix, so nesting is exercised deeply.
+ */
+static void test_dir_random(void)
+{
+	enum { N_PFX = 600, N_ADDR = 3000 };
+	static struct rnd_prefix v[N_PFX];
+	static struct rnd_probe {
+		int family, want;
+		__u32 addr[4];
+	} probes[N_ADDR];
+	__u32 base4[4], base6[4];
+	struct srcdir d = {};
+	char text[INET6_ADDRSTRLEN];
+	int wrong_model = 0, wrong_dir = 0, wrong_trie = 0, built;
+
+	srand(20261203);
+	frame_addr(4, "198.18.0.0", base4);
+	frame_addr(6, "2001:db8::", base6);
+	reset_maps();
+	for (int i = 0; i < N_PFX; i++) {
+		struct rnd_prefix *p = &v[i];
+
+		p->family = i % 2 ? 6 : 4;
+		/* Mostly under the base (/15, /32), so prefixes nest. */
+		p->len = p->family == 4 ? (__u32)rand() % 32 : (__u32)rand() % 128;
+		rnd_addr(p->family, p->family == 4 ? base4 : base6, p->family == 4 ? 15 : 32,
+			 p->addr);
+		for (__u32 w = 0, left = p->len; w < 4; w++) {
+			__u32 bits = left >= 32 ? 32 : left;
+
+			p->addr[w] = bits ? htonl(ntohl(p->addr[w]) & (bits == 32 ? ~0U :
+						  ~0U << (32 - bits))) : 0;
+			left -= bits;
+		}
+		for (int j = 0; j < i; j++)	/* one value per prefix: redraw a repeat */
+			if (v[j].family == p->family && v[j].len == p->len &&
+			    !memcmp(v[j].addr, p->addr, sizeof(p->addr))) {
+				i--;
+				goto next;
+			}
+		p->deny = rand() % 2;
+		inet_ntop(p->family == 4 ? AF_INET : AF_INET6, p->addr, text, sizeof(text));
+		add_prefix(text, p->len, p->deny ? SL_FOREVER : 0, 0);
+next:;
+	}
+	write_config();
+	built = srcdir_build(&d, &dir_tab, 1);
+	TEST_CASE("directory: random tables of 600 nested prefixes, 3000 addresses: the "
+		  "directory, the longest-match model and the trie agree") {
+		CHECK(built == 0 && d.fits[0] && d.fits[1], "build %d, fits %d %d", built,
+		      d.fits[0], d.fits[1]);
+		for (int i = 0; i < N_ADDR && built == 0; i++) {
+			int family = i % 2 ? 6 : 4;
+			const struct rnd_prefix *p = &v[(size_t)rand() % N_PFX];
+			const struct sl_src_value *got;
+			struct rnd_probe *a = &probes[i];
+
+			a->family = family;
+			if (i % 4 < 2 && p->family == family)
+				rnd_addr(family, p->addr, p->len, a->addr);
+			else
+				rnd_addr(family, family == 4 ? base4 : base6, family == 4 ? 15 : 32,
+					 a->addr);
+			a->want = rnd_expect(v, N_PFX, family, a->addr);
+			got = srcdir_lookup(&d, family == 4 ? SL_AF_INET : SL_AF_INET6, a->addr);
+			wrong_model += a->want < 0 ? got != NULL :
+				       !got || (got->eff_deny_until_ns != 0) != a->want;
+			wrong_trie += xdp_verdict_of(family, a->addr) !=
+				      (a->want == 1 ? XDP_DROP : XDP_PASS);
+		}
+		/* The walk alone: hashes and tries emptied, the directory live. */
+		CHECK(srcdir_write(&d, map_fd(skel->maps.sl_src_nodes),
+				   map_fd(skel->maps.sl_src_leaves)) == 0, "write");
+		delete_all(skel->maps.sl_src_v4);
+		delete_all(skel->maps.sl_src_v6);
+		delete_all(skel->maps.sl_src_lpm_v4);
+		delete_all(skel->maps.sl_src_lpm_v6);
+		cfg.flags |= srcdir_flags(&d);
+		write_config();
+		for (int i = 0; i < N_ADDR && built == 0; i++)
+			wrong_dir += xdp_verdict_of(probes[i].family, probes[i].addr) !=
+				     (probes[i].want == 1 ? XDP_DROP : XDP_PASS);
+		CHECK(wrong_model == 0, "the built directory differs from the model %d times",
+		      wrong_model);
+		CHECK(wrong_trie == 0, "the trie differs from the model %d times", wrong_trie);
+		CHECK(wrong_dir == 0, "the program's walk differs from the model %d times",
+		      wrong_dir);
+	}
+	srcdir_free(&d);
+	reset_maps();
+}
 
 struct flooder {
 	int cpu;
@@ -1921,6 +2139,7 @@ int main(int argc, char **argv)
 		return test_finish();
 	}
 	run_table();
+	test_dir_random();
 	test_events_summarised();
 	test_events_lost();
 	test_budget_burst();

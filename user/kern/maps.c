@@ -20,6 +20,7 @@
 
 #include "base/log.h"
 #include "maps.h"
+#include "srcdir.h"
 #include "policy/nameidx.h"
 
 
@@ -38,6 +39,8 @@ static const struct map_slot map_slots[] = {
 	SLOT(src_v6, SL_MAP_SRC_V6),
 	SLOT(src_lpm_v4, SL_MAP_SRC_LPM_V4),
 	SLOT(src_lpm_v6, SL_MAP_SRC_LPM_V6),
+	SLOT(src_nodes, SL_MAP_SRC_NODES),
+	SLOT(src_leaves, SL_MAP_SRC_LEAVES),
 	SLOT(conn_tags_v4, SL_MAP_CONN_TAGS_V4),
 	SLOT(conn_tags_v6, SL_MAP_CONN_TAGS_V6),
 	SLOT(agents, SL_MAP_AGENTS),
@@ -495,9 +498,9 @@ static void set_config_lens(struct sl_config *cfg, const __u64 *v4, const __u64 
 	lens_to_list(v6, SL_PREFIX_LENS_V6, &cfg->n_prefix_lens_v6, cfg->prefix_lens_v6);
 }
 
-/* Writes new and changed entries of @new, then deletes what only @old has. */
-static int write_src_diff(struct sl_maps *m, struct srctab *old, struct srctab *new,
-			  unsigned int *updated, unsigned int *deleted)
+/* Writes the new and changed entries of @new. */
+static int write_src_adds(struct sl_maps *m, struct srctab *old, struct srctab *new,
+			  unsigned int *updated)
 {
 	struct src_key k;
 
@@ -515,6 +518,15 @@ static int write_src_diff(struct sl_maps *m, struct srctab *old, struct srctab *
 			return -errno;
 		(*updated)++;
 	}
+	return 0;
+}
+
+/* Deletes the entries only @old has. */
+static int write_src_deletes(struct sl_maps *m, struct srctab *old, struct srctab *new,
+			     unsigned int *deleted)
+{
+	struct src_key k;
+
 	for (size_t i = 0; i < old->n; i++) {
 		if (srctab_find(new, &old->v[i].pfx))
 			continue;
@@ -619,6 +631,41 @@ static int ensure_filter_seed(struct sl_maps *m, struct sl_config *cur)
 /* --- swapping the source table --------------------------------------------- */
 
 /*
+ * Builds @new's directory into the half the packet path does not read (by
+ * @cur, the live config) and sets @cfg's SL_CFG_F_DIR_* to name it, for
+ * the final config write to flip.  The directory only speeds lookups up:
+ * the hashes and trie hold the whole table, so a family that does not fit,
+ * or a directory that cannot be written, is left to them with a warning.
+ */
+#define DIR_FLAGS (SL_CFG_F_DIR_V4 | SL_CFG_F_DIR_V6 | SL_CFG_F_DIR_HALF)
+
+static void write_dir(struct sl_maps *m, struct sl_config *cfg, const struct sl_config *cur,
+		      struct srctab *new)
+{
+	__u32 half = cur->flags & SL_CFG_F_DIR_HALF ? 0 : 1;
+	struct srcdir d;
+	int err;
+
+	cfg->flags &= ~DIR_FLAGS;
+	err = srcdir_build(&d, new, half);
+	if (!err)
+		err = srcdir_write(&d, m->src_nodes, m->src_leaves);
+	if (err) {
+		pr_warn("source table: cannot write the source directory (%s): prefixes are "
+			"looked up in the hashes and trie\n", strerror(-err));
+		srcdir_free(&d);
+		return;
+	}
+	for (int f = 0; f < 2; f++)
+		if (!d.fits[f])
+			pr_warn("source table: the %s prefixes need more than the source "
+				"directory's %u nodes: they are looked up in the hashes and trie "
+				"(slower)\n", f ? "IPv6" : "IPv4", SL_SRC_DIR_NODES);
+	cfg->flags |= srcdir_flags(&d);
+	srcdir_free(&d);
+}
+
+/*
  * Raises the lookup gates to cover old and new entries and arms the filter
  * (every old and new exact entry's bit is set by now): a live entry is
  * never skipped.
@@ -665,7 +712,18 @@ static int swap_srctab(struct sl_maps *m, struct sl_config *cfg, struct srctab *
 	if (!err)
 		err = open_gates(m, &cur, &c);
 	if (!err)
-		err = write_src_diff(m, old, new, &rep->src_updated, &rep->src_deleted);
+		err = write_src_adds(m, old, new, &rep->src_updated);
+	/* The directory flips to the new table between the adds and the
+	 * deletes, like every other lookup: an old entry (an exact deny, say)
+	 * goes only once the new one covering its source (a prefix in the
+	 * directory) is read. */
+	if (!err) {
+		write_dir(m, cfg, &cur, new);
+		cur.flags = (cur.flags & ~DIR_FLAGS) | (cfg->flags & DIR_FLAGS);
+		err = write_config(m, &cur);
+	}
+	if (!err)
+		err = write_src_deletes(m, old, new, &rep->src_deleted);
 	if (!err)
 		err = write_filter_diff(m, fp.during, fp.after);
 	filter_plan_free(&fp);

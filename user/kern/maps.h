@@ -30,6 +30,8 @@ struct sl_maps {
 	int src_v6;
 	int src_lpm_v4;
 	int src_lpm_v6;
+	int src_nodes;
+	int src_leaves;
 	int conn_tags_v4;
 	int conn_tags_v6;
 	int agents;

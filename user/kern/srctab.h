@@ -8,8 +8,9 @@
  * over all entries that contain it: denied until the latest deadline of any
  * containing deny or block, bound to the agent of the longest containing
  * identity.  Exact addresses (/32, /128) go to the sl_exact hash, shorter
- * prefixes to their family's prefix hash (and its LPM trie mirror): the
- * packet path's first hit, longest length first, decides.
+ * prefixes to their family's prefix hash, its LPM trie mirror and the
+ * source directory (srcdir.h): the exact hit, else the longest prefix,
+ * decides.
  */
 #ifndef SL_SRCTAB_H
 #define SL_SRCTAB_H

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * srcdir.c - build the source directory (see srcdir.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "srcdir.h"
+
+static __u32 node_base(const struct srcdir *d)
+{
+	return d->half * SL_SRC_DIR_NODES;
+}
+
+/* A new node, every entry a copy of @fill; its absolute index, or 0 when
+ * the half is full (0 is never a new node: the roots come first). */
+static __u32 node_new(struct srcdir *d, __u32 fill)
+{
+	struct sl_src_node *n;
+
+	if (d->n_nodes >= SL_SRC_DIR_NODES)
+		return 0;
+	n = &d->nodes[d->n_nodes];
+	for (int i = 0; i < SL_SRC_DIR_FANOUT; i++)
+		n->e[i] = fill;
+	return node_base(d) + (__u32)d->n_nodes++;
+}
+
+static struct sl_src_node *node_at(struct srcdir *d, __u32 index)
+{
+	return &d->nodes[index - node_base(d)];
+}
+
+static int levels_of(__u32 family)
+{
+	return family == SL_AF_INET ? 4 : 16;
+}
+
+/*
+ * Puts @leaf (an entry value) into every entry @pfx covers.  Shortest
+ * prefixes first (the caller's order): what an entry held is then never
+ * longer than @pfx, so overwriting it keeps the longest match.  -ENOSPC
+ * when a node is needed and the half has none left.
+ */
+static int insert(struct srcdir *d, const struct sl_prefix *pfx, __u32 leaf)
+{
+	const __u8 *b = (const __u8 *)pfx->addr;
+	__u32 node = node_base(d) + (pfx->family == SL_AF_INET ? 0 : SL_SRC_DIR_ROOT_V6);
+	unsigned int level = 0, span, start;
+	__u32 *e;
+
+	while (pfx->prefixlen > 8 * (level + 1)) {
+		e = &node_at(d, node)->e[b[level]];
+		if (!(*e & SL_SRC_DIR_CHILD)) {
+			__u32 child = node_new(d, *e);
+
+			if (!child)
+				return -ENOSPC;
+			*e = SL_SRC_DIR_CHILD | child;
+		}
+		node = *e & ~SL_SRC_DIR_CHILD;
+		level++;
+	}
+	span = 1U << (8 * (level + 1) - pfx->prefixlen);
+	start = b[level] & ~(span - 1);
+	for (unsigned int i = start; i < start + span; i++) {
+		e = &node_at(d, node)->e[i];
+		/* A child here would hold longer prefixes, inserted after. */
+		if (!(*e & SL_SRC_DIR_CHILD))
+			*e = leaf;
+	}
+	return 0;
+}
+
+static int by_length(const void *a, const void *b)
+{
+	const struct srctab_entry *x = *(const struct srctab_entry *const *)a;
+	const struct srctab_entry *y = *(const struct srctab_entry *const *)b;
+
+	return (x->pfx.prefixlen > y->pfx.prefixlen) - (x->pfx.prefixlen < y->pfx.prefixlen);
+}
+
+/* One family's prefixes into the directory, or none of them. */
+static int build_family(struct srcdir *d, struct srctab_entry **by_len, size_t n, __u32 family)
+{
+	size_t nodes_before = d->n_nodes, leaves_before = d->n_leaves;
+	__u32 root = family == SL_AF_INET ? 0 : SL_SRC_DIR_ROOT_V6;
+	int err = 0;
+
+	for (size_t i = 0; i < n && !err; i++) {
+		if (by_len[i]->pfx.family != family)
+			continue;
+		d->leaves[d->n_leaves] = by_len[i]->val;
+		err = insert(d, &by_len[i]->pfx,
+			     d->half * SL_SRC_DIR_LEAVES + (__u32)d->n_leaves + 1);
+		d->n_leaves++;
+	}
+	d->fits[family == SL_AF_INET ? 0 : 1] = !err;
+	if (err) {	/* out of nodes: the family is left to the hashes and trie */
+		d->n_nodes = nodes_before;
+		d->n_leaves = leaves_before;
+		memset(&d->nodes[root], 0, sizeof(d->nodes[root]));
+	}
+	return err == -ENOSPC ? 0 : err;
+}
+
+int srcdir_build(struct srcdir *d, struct srctab *t, __u32 half)
+{
+	struct srctab_entry **by_len = NULL;
+	size_t n = 0;
+	int err = -ENOMEM;
+
+	memset(d, 0, sizeof(*d));
+	d->half = half;
+	d->nodes = calloc(SL_SRC_DIR_NODES, sizeof(*d->nodes));
+	d->leaves = calloc(t->n ? t->n : 1, sizeof(*d->leaves));
+	by_len = calloc(t->n ? t->n : 1, sizeof(*by_len));
+	if (!d->nodes || !d->leaves || !by_len)
+		goto out;
+	srctab_find(t, &(struct sl_prefix){ .family = SL_AF_INET });	/* normalise */
+	for (size_t i = 0; i < t->n; i++)
+		if (!srctab_is_exact(&t->v[i].pfx))
+			by_len[n++] = &t->v[i];
+	if (n > SL_SRC_DIR_LEAVES) {
+		err = -E2BIG;
+		goto out;
+	}
+	qsort(by_len, n, sizeof(*by_len), by_length);
+	d->n_nodes = 2;		/* the roots, empty */
+	err = build_family(d, by_len, n, SL_AF_INET);
+	if (!err)
+		err = build_family(d, by_len, n, SL_AF_INET6);
+out:
+	free(by_len);
+	if (err)
+		srcdir_free(d);
+	return err;
+}
+
+void srcdir_free(struct srcdir *d)
+{
+	free(d->nodes);
+	free(d->leaves);
+	d->nodes = NULL;
+	d->leaves = NULL;
+	d->n_nodes = d->n_leaves = 0;
+}
+
+/* Writes @n values of @size from @values at consecutive keys from @first. */
+static int write_array(int fd, __u32 first, const void *values, size_t n)
+{
+	__u32 *keys;
+	__u32 count = (__u32)n;
+	int err = 0;
+
+	if (!n)
+		return 0;
+	keys = malloc(n * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		keys[i] = first + (__u32)i;
+	if (bpf_map_update_batch(fd, keys, values, &count, NULL))
+		err = -errno;
+	free(keys);
+	return err;
+}
+
+int srcdir_write(const struct srcdir *d, int nodes_fd, int leaves_fd)
+{
+	int err = write_array(leaves_fd, d->half * SL_SRC_DIR_LEAVES, d->leaves, d->n_leaves);
+
+	/* Leaves first: a node is written only once what it names is there. */
+	if (!err)
+		err = write_array(nodes_fd, node_base(d), d->nodes, d->n_nodes);
+	return err;
+}
+
+const struct sl_src_value *srcdir_lookup(const struct srcdir *d, __u32 family,
+					 const __u32 *addr)
+{
+	const __u8 *b = (const __u8 *)addr;
+	__u32 node = node_base(d) + (family == SL_AF_INET ? 0 : SL_SRC_DIR_ROOT_V6), e = 0;
+
+	for (int level = 0; level < levels_of(family); level++) {
+		e = d->nodes[node - node_base(d)].e[b[level]];
+		if (!(e & SL_SRC_DIR_CHILD))
+			break;
+		node = e & ~SL_SRC_DIR_CHILD;
+	}
+	if (!e || e & SL_SRC_DIR_CHILD)
+		return NULL;
+	return &d->leaves[e - 1 - d->half * SL_SRC_DIR_LEAVES];
+}
+
+__u32 srcdir_flags(const struct srcdir *d)
+{
+	return (d->fits[0] ? SL_CFG_F_DIR_V4 : 0) | (d->fits[1] ? SL_CFG_F_DIR_V6 : 0) |
+	       (d->half ? SL_CFG_F_DIR_HALF : 0);
+}
