@@ -79,6 +79,9 @@
  * nodes per half (16 MiB in all, preallocated): a table needing more (a
  * deep, scattered IPv6 table can need up to 7 nodes per /64) is left to
  * the hashes and trie, which always hold every prefix (SL_CFG_F_DIR_*).
+ * A packet that read the flag just before a flip finishes its walk in the
+ * old half, which only the next build overwrites: builds are a whole policy
+ * write apart (milliseconds), a walk takes nanoseconds in a softirq.
  */
 #ifndef SL_SRC_DIR_NODES
 #define SL_SRC_DIR_NODES	8192	/* nodes per half */
