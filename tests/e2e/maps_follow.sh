@@ -6,7 +6,9 @@
 # the first set, must notice (on its once-a-second check and on each
 # control request), re-open the pinned maps and load its policy's kernel
 # part into them, so that enforcement comes back without a restart and a
-# reload lands in the maps the programs read.  One namespace "gw" with a
+# reload lands in the maps the programs read; when that load fails (the
+# new maps hold entries its policy does not fit beside), it tries again
+# every second until it succeeds.  One namespace "gw" with a
 # veth end gw0, reached from "cl" (198.18.0.2).
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
@@ -97,6 +99,42 @@ check "the ban sluiced holds is written into the new maps (a re-pin lifts no ban
 check_not "and sluiced did not record it lifted" grep -q "agent held: ban lifted" "$TMP/sluiced.log"
 check "sluiced says why it reloaded the maps" \
 	grep -q "new maps pinned at $PIN" "$TMP/sluiced.log"
+check "sluiced is still serving" port_open "$PORT"
+
+# --- new maps the policy does not fit into at first: retried until it does ------
+# bigpolicy FIRST N FILE [DENY...]: N exact denies from 10.FIRST.0.0 on, and DENY.
+bigpolicy() {
+	python3 - "$PORT" "$@" <<'EOP'
+import json, sys
+port, first, n, path, extra = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5:]
+deny = [f"10.{first + i // 65536}.{i // 256 % 256}.{i % 256}" for i in range(n)] + extra
+json.dump({"version": 1, "listen": f"127.0.0.1:{port}",
+           "backends": {"main": {"url": "http://127.0.0.1:9/mcp"}},
+           "kernel": {"protected_ports": [8470], "deny": deny},
+           "agents": {"held": {"sources": ["203.0.113.9"]}}}, open(path, "w"))
+EOP
+}
+bigpolicy 1 40000 "$TMP/policy.json" 198.18.0.2
+check "sluiced reloads a policy of 40,000 denies" "$SLUICECTL" reload
+# Stopped while the maps are replaced by new ones already holding 30,000
+# other denies: its 40,000 and those do not fit the maps together, so its
+# load into them fails until those are gone.
+kill -STOP "$SLUICED_PID"
+check "detach (sluiced stopped)" ctl detach gw0
+check "attach native XDP" ctl attach gw0 --mode native
+bigpolicy 100 30000 "$TMP/other.json"
+check "another policy of 30,000 denies loaded into the new maps by hand" \
+	ctl policy load "$TMP/other.json"
+kill -CONT "$SLUICED_PID"
+check "sluiced says the new maps enforce none of its policy" \
+	wait_for "the warning" 5 grep -q "enforce none of the policy; trying again" "$TMP/sluiced.log"
+check_not "its deny is not in them" denied 198.18.0.2/32
+bigpolicy 100 0 "$TMP/other.json"
+check "the other policy's denies removed by hand" ctl policy load "$TMP/other.json"
+check "sluiced loads its policy on its next try" \
+	wait_for "the policy in the maps" 5 grep -q "the policy is in the maps pinned at" "$TMP/sluiced.log"
+check "its deny is in the maps" denied 198.18.0.2/32
+check_not "and the XDP program enforces it" connects
 check "sluiced is still serving" port_open "$PORT"
 kill -TERM "$SLUICED_PID" && wait "$SLUICED_PID"
 rc=$?

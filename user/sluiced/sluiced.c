@@ -54,6 +54,7 @@ struct daemon {
 	struct ev_timer ledger_timer;	/* once a second: the ledger's losses */
 	bool have_ledger;
 	struct ev_timer maps_timer;	/* once a second: are our maps still pinned? */
+	bool maps_unloaded;	/* maps followed whose policy load failed: retried */
 };
 
 static void usage(FILE *out)
@@ -196,6 +197,7 @@ static int reload_policy(struct daemon *d, char *why, size_t len)
 		gw_policy_put(gp);
 		return -EIO;
 	}
+	d->maps_unloaded = false;
 	if (kernel_policy(gp)) {
 		snprintf(why, len, "cannot look the agents up in the maps");
 		gw_policy_put(gp);
@@ -341,13 +343,33 @@ static int follow_swap(void *arg)
 	return sl_maps_follow(&d->maps, d->pin_dir);
 }
 
+/*
+ * The running policy into maps pinned anew.  Until it is in, they enforce
+ * nothing of it (no deny list, no bans): a failure is retried every second
+ * by the maps timer, loudly, never left as it is.
+ */
+static void load_into_maps(struct daemon *d)
+{
+	struct gw_policy *gp = gw_policy_current();
+	int err = apply_kernel(d, gp->pol);
+
+	if (!err)
+		kernel_maps_renewed(gp->pol);
+	gw_policy_put(gp);
+	if (err && !d->maps_unloaded)
+		pr_warn("sluiced: the maps pinned at %s enforce none of the policy; trying again "
+			"every second\n", d->pin_dir);
+	else if (!err && d->maps_unloaded)
+		pr_info("sluiced: the policy is in the maps pinned at %s\n", d->pin_dir);
+	d->maps_unloaded = err != 0;
+}
+
 static void follow_maps(struct daemon *d)
 {
 	/* Workers write tags through these descriptors: swapped under the
 	 * kernel module's lock (a closed or reused descriptor, an unmapped
 	 * config page, would be theirs otherwise). */
 	int state = kernel_maps_swap(follow_swap, d);
-	struct gw_policy *gp;
 
 	if (state < 0 || state == SL_MAPS_KEPT)
 		return;
@@ -357,15 +379,13 @@ static void follow_maps(struct daemon *d)
 		d->ring = NULL;
 	}
 	d->have_maps = state == SL_MAPS_OPENED;
+	d->maps_unloaded = false;
 	if (!d->have_maps) {
 		pr_info("sluiced: the kernel half was detached; running without it\n");
 		return;
 	}
 	pr_info("sluiced: new maps pinned at %s: loading the policy into them\n", d->pin_dir);
-	gp = gw_policy_current();
-	if (!apply_kernel(d, gp->pol))
-		kernel_maps_renewed(gp->pol);
-	gw_policy_put(gp);
+	load_into_maps(d);
 	if (setup_ring(d))
 		pr_warn("sluiced: cannot read kernel events from the new maps\n");
 }
@@ -375,6 +395,8 @@ static void on_maps_timer(struct ev_loop *loop, void *data)
 	struct daemon *d = data;
 
 	follow_maps(d);
+	if (d->have_maps && d->maps_unloaded)
+		load_into_maps(d);
 	ev_timer_arm(loop, &d->maps_timer, 1000);
 }
 
