@@ -48,12 +48,13 @@ connects() {
 wait_for "the service" 5 connects || die "service not reachable"
 
 PORT=$(free_port)
+APORT=$(free_port)
 # policy DENY...: the policy file, denying the given sources in the kernel.
 policy() {
 	local deny
 	deny=$(printf '"%s",' "$@")
 	cat >"$TMP/policy.json" <<EOJ
-{ "version": 1, "listen": "127.0.0.1:$PORT",
+{ "version": 1, "listen": "127.0.0.1:$PORT", "admin": "127.0.0.1:$APORT",
   "backends": { "main": { "url": "http://127.0.0.1:9/mcp" } },
   "kernel": { "protected_ports": [8470], "deny": [${deny%,}] },
   "agents": { "held": { "sources": ["203.0.113.9"] } } }
@@ -104,11 +105,12 @@ check "sluiced is still serving" port_open "$PORT"
 # --- new maps the policy does not fit into at first: retried until it does ------
 # bigpolicy FIRST N FILE [DENY...]: N exact denies from 10.FIRST.0.0 on, and DENY.
 bigpolicy() {
-	python3 - "$PORT" "$@" <<'EOP'
+	python3 - "$PORT:$APORT" "$@" <<'EOP'
 import json, sys
-port, first, n, path, extra = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5:]
+port, aport = sys.argv[1].split(":")
+first, n, path, extra = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5:]
 deny = [f"10.{first + i // 65536}.{i // 256 % 256}.{i % 256}" for i in range(n)] + extra
-json.dump({"version": 1, "listen": f"127.0.0.1:{port}",
+json.dump({"version": 1, "listen": f"127.0.0.1:{port}", "admin": f"127.0.0.1:{aport}",
            "backends": {"main": {"url": "http://127.0.0.1:9/mcp"}},
            "kernel": {"protected_ports": [8470], "deny": deny},
            "agents": {"held": {"sources": ["203.0.113.9"]}}}, open(path, "w"))
@@ -129,11 +131,17 @@ kill -CONT "$SLUICED_PID"
 check "sluiced says the new maps enforce none of its policy" \
 	wait_for "the warning" 5 grep -q "enforce none of the policy; trying again" "$TMP/sluiced.log"
 check_not "its deny is not in them" denied 198.18.0.2/32
+# no_policy_ready: /readyz lists "the maps enforce none of the policy".
+no_policy_ready() {
+	curl -s "http://127.0.0.1:$APORT/readyz" | jq -e 'any(.not_ready[]; .kernel == "no policy")'
+}
+check "/readyz says so" no_policy_ready
 bigpolicy 100 0 "$TMP/other.json"
 check "the other policy's denies removed by hand" ctl policy load "$TMP/other.json"
 check "sluiced loads its policy on its next try" \
 	wait_for "the policy in the maps" 5 grep -q "the policy is in the maps pinned at" "$TMP/sluiced.log"
 check "its deny is in the maps" denied 198.18.0.2/32
+check_not "and /readyz no longer lists it" no_policy_ready
 check_not "and the XDP program enforces it" connects
 check "sluiced is still serving" port_open "$PORT"
 kill -TERM "$SLUICED_PID" && wait "$SLUICED_PID"

@@ -5,6 +5,7 @@
  * what metrics.h, breaker.h, audit.h and ledger.h already share.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,14 @@ static struct {
 	uint64_t last_probe_ms;
 	double total_cost;
 } sm;
+
+/* Set by the main thread, read by the admin port's. */
+static _Atomic bool kernel_unloaded;
+
+void sampler_kernel_loaded(bool loaded)
+{
+	atomic_store(&kernel_unloaded, !loaded);
+}
 
 /* The kernel half is there now: maps held (sluiced follows them, and a
  * detach closes them: then every descriptor is -1). */
@@ -497,6 +506,18 @@ static bool readiness(cJSON *arr)
 			cJSON_AddStringToObject(o, "kernel", "not attached");
 			cJSON_AddStringToObject(o, "why", "the policy names kernel.interfaces but no "
 						"kernel half is attached (sluicectl attach)");
+			cJSON_AddItemToArray(arr, o);
+		}
+	}
+	if (sampler_attached() && atomic_load(&kernel_unloaded)) {
+		ready = false;
+		if (arr) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "kernel", "no policy");
+			cJSON_AddStringToObject(o, "why", "the maps pinned anew enforce none of the "
+						"policy yet: loading it into them failed (retried "
+						"every second; see sluiced's log)");
 			cJSON_AddItemToArray(arr, o);
 		}
 	}

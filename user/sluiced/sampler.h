@@ -30,6 +30,9 @@ int sampler_start(struct ev_loop *loop, struct sl_maps *maps);
 void sampler_stop(void);
 /* A reload was tried: counted by result. */
 void sampler_reloaded(bool ok);
+/* Whether the running policy is in the kernel half's maps (false while a
+ * load into maps pinned anew keeps failing): /readyz says so. */
+void sampler_kernel_loaded(bool loaded);
 
 /* The Prometheus text of everything: request path, kernel, queues, backends. */
 int sampler_metrics(struct buf *out);

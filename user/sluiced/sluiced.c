@@ -36,6 +36,7 @@
 #include "kevents.h"
 #include "ledger.h"
 #include "metrics.h"
+#include "sampler.h"
 #include "service.h"
 #include "worker.h"
 
@@ -198,6 +199,7 @@ static int reload_policy(struct daemon *d, char *why, size_t len)
 		return -EIO;
 	}
 	d->maps_unloaded = false;
+	sampler_kernel_loaded(true);
 	if (kernel_policy(gp)) {
 		snprintf(why, len, "cannot look the agents up in the maps");
 		gw_policy_put(gp);
@@ -362,6 +364,7 @@ static void load_into_maps(struct daemon *d)
 	else if (!err && d->maps_unloaded)
 		pr_info("sluiced: the policy is in the maps pinned at %s\n", d->pin_dir);
 	d->maps_unloaded = err != 0;
+	sampler_kernel_loaded(!err);
 }
 
 static void follow_maps(struct daemon *d)
@@ -380,6 +383,7 @@ static void follow_maps(struct daemon *d)
 	}
 	d->have_maps = state == SL_MAPS_OPENED;
 	d->maps_unloaded = false;
+	sampler_kernel_loaded(true);
 	if (!d->have_maps) {
 		pr_info("sluiced: the kernel half was detached; running without it\n");
 		return;
