@@ -8,7 +8,8 @@
 # next one at start; a key-authenticated agent's plan packet and byte
 # budgets drop its tagged connections' packets in XDP; a daemon started
 # before the attach tags once the maps are pinned, clearing the tags it
-# finds in them.
+# finds in them; a connection tagged before a re-pin is tagged in the new
+# maps on its next request.
 # tests/e2e/conntag_cases.py has the cases.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
@@ -76,6 +77,29 @@ check "sluiced takes the maps pinned after it started" \
 $CASES count "$PIN" 0 "and removes the tags it finds in them" || E2E_FAILED=1
 check "and says so" test "$(grep -c "removed 1 connection tags of a previous run" "$TMP/sluiced.log")" = 2
 in_ns "$NS" $CASES tags "$GPORT" "$PIN" "$SLUICECTL" || E2E_FAILED=1
+
+# Maps pinned anew under a running sluiced (a detach and an attach): a
+# connection tagged in the old maps is tagged in the new ones on its next
+# request.
+in_ns "$NS" $CASES hold "$GPORT" alpha "$TMP/again" >"$TMP/hold2.out" 2>&1 &
+HOLD=$!
+E2E_PIDS+=($HOLD)
+wait_for "the held connection" 5 grep -q held "$TMP/hold2.out" || die "hold: $(cat "$TMP/hold2.out")"
+$CASES count "$PIN" 1 "a held connection has its tag" || E2E_FAILED=1
+loads=$(grep -c "kernel policy generation" "$TMP/sluiced.log")
+in_ns "$NS" "$SLUICECTL" detach lo >>"$TMP/attach.log" 2>&1
+ns_attach_lo
+check "sluiced loads its policy into the maps pinned anew" wait_for "the policy load" 5 \
+	sh -c "test \$(grep -c 'kernel policy generation' '$TMP/sluiced.log') -gt $loads"
+$CASES count "$PIN" 0 "the new maps hold no tag" || E2E_FAILED=1
+touch "$TMP/again"
+check "the held connection's next request is answered" \
+	wait_for "its answer" 5 grep -q "again 404" "$TMP/hold2.out"
+$CASES count "$PIN" 1 "and its connection is tagged in the new maps" || E2E_FAILED=1
+touch "$TMP/again.close"
+wait "$HOLD" 2>/dev/null
+check "the tag goes when it closes" wait_for "no tag" 5 sh -c "test \$($CASES n '$PIN') = 0"
+
 kill -TERM "$GW" && wait "$GW"
 check "sluiced exits 0 after SIGTERM" test $? = 0
 check "no sanitizer report" bash -c "! grep -E 'ERROR: AddressSanitizer|runtime error|LeakSanitizer' '$TMP/sluiced.log'"

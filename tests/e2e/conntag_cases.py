@@ -221,11 +221,20 @@ def run_churn(port, pin, n, secs):
          n_tags(pin))
 
 
-def hold(port, name):
+def hold(port, name, again=None):
+    """Holds an authenticated connection; once the file @again exists, makes one more
+    request on it, and once @again.close exists, closes it and returns."""
     s, st = authed(port, KEYS[name], "127.0.0.6")
     print("held" if st == 404 else f"status {st}", flush=True)
-    while True:
+    while not again:
         time.sleep(60)
+    while not os.path.exists(again):
+        time.sleep(0.05)
+    request(s, port, KEYS[name])
+    print(f"again {response(s)}", flush=True)
+    while not os.path.exists(again + ".close"):
+        time.sleep(0.05)
+    s.close()
 
 
 def drops(sluicectl, name):
@@ -293,7 +302,9 @@ def main():
     elif cmd == "churn":
         run_churn(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     elif cmd == "hold":
-        hold(int(sys.argv[2]), sys.argv[3])
+        hold(int(sys.argv[2]), sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None)
+    elif cmd == "n":
+        print(n_tags(sys.argv[2]))
     elif cmd == "count":
         n = n_tags(sys.argv[2])
         case(sys.argv[4], n == int(sys.argv[3]), n)

@@ -93,6 +93,10 @@ static struct {
 	/* the watch's read of every ban at once, when many agents need one */
 	__u64 *bans;			/* SL_MAX_AGENTS, main thread only */
 	bool bans_read;			/* filled this tick */
+	/* bumped by kernel_maps_swap() when the maps change (under maps_lock):
+	 * a connection tagged in older maps is tagged again on its next
+	 * request, in the maps held now */
+	_Atomic unsigned int maps_gen;
 	/* maps open: set at start and by kernel_maps_swap() (under maps_lock,
 	 * which the workers' tags hold); a daemon started before any attach
 	 * begins without and takes the maps once they are pinned */
@@ -503,28 +507,33 @@ void kernel_conn_auth(struct kernel_conn *kc, int fd, const struct net_addr *pee
 		      const struct gw_policy *gp, int agent, bool by_credential)
 {
 	int slot = kernel_agent_slot(gp, agent);
+	unsigned int gen = atomic_load(&k.maps_gen);
 	__u64 until;
 	__u32 id;
 	int err;
 
-	if (slot == kc->slot)
-		return;		/* the same identity: the tag stands */
-	if (kc->slot >= 0)
-		atomic_fetch_sub(&k.slots[kc->slot].conns, 1);
-	if (kc->learning)
-		post_learn(kc, kc->slot, -1);
-	kc->learning = false;
-	kc->slot = slot;
-	if (slot < 0) {
-		kernel_conn_close(kc);
+	/* The same identity: the tag stands, unless it was written to maps
+	 * sluiced has since left for new ones (a re-pin). */
+	if (slot == kc->slot && (slot < 0 || kc->maps_gen == gen))
 		return;
+	if (slot != kc->slot) {
+		if (kc->slot >= 0)
+			atomic_fetch_sub(&k.slots[kc->slot].conns, 1);
+		if (kc->learning)
+			post_learn(kc, kc->slot, -1);
+		kc->learning = false;
+		kc->slot = slot;
+		if (slot < 0) {
+			kernel_conn_close(kc);
+			return;
+		}
+		atomic_fetch_add(&k.slots[slot].conns, 1);
 	}
-	atomic_fetch_add(&k.slots[slot].conns, 1);
 	if (!on())
 		return;
 	if (!kc->tagged && tuple_of(fd, peer, &kc->tuple))
 		return;
-	if (by_credential && atomic_load(&k.learn_on)) {
+	if (by_credential && atomic_load(&k.learn_on) && !kc->learning) {
 		post_learn(kc, slot, 1);
 		kc->learning = true;
 	}
@@ -534,8 +543,12 @@ void kernel_conn_auth(struct kernel_conn *kc, int fd, const struct net_addr *pee
 		pthread_rwlock_unlock(&k.maps_lock);
 		return;
 	}
+	if (kc->maps_gen != atomic_load(&k.maps_gen))
+		kc->tagged = false;	/* its tag went with the maps it was in */
 	if (!id) {
-		/* No kernel id (yet): a tag of the identity before must not stay. */
+		/* No kernel id (yet: new maps get theirs once the policy is in
+		 * them; maps_gen stays behind, so the next request tries again).
+		 * A tag of the identity before must not stay. */
 		if (kc->tagged && !sl_maps_untag_conn(k.maps, &kc->tuple))
 			kc->tagged = false;
 		pthread_rwlock_unlock(&k.maps_lock);
@@ -545,8 +558,10 @@ void kernel_conn_auth(struct kernel_conn *kc, int fd, const struct net_addr *pee
 	if (err)	/* the map is full: this connection is judged by its source only */
 		pr_debug("sluiced: cannot tag a connection of agent %s: %s\n",
 			 k.slots[slot].name, strerror(-err));
-	/* A failed re-tag may leave the old entry: still ours to untag. */
+	/* A failed re-tag may leave the old entry: still ours to untag.  A
+	 * full map is not tried again before the next identity change. */
 	kc->tagged = kc->tagged || !err;
+	kc->maps_gen = atomic_load(&k.maps_gen);
 	/* A ban written into the maps by hand counts from this request on (the
 	 * main thread records it): one lookup per connection, not per request. */
 	if (!sl_maps_agent_banned_until(k.maps, id, &until) && until > now_mono())
@@ -565,8 +580,9 @@ void kernel_conn_close(struct kernel_conn *kc)
 	if (kc->tagged && on()) {
 		pthread_rwlock_rdlock(&k.maps_lock);
 		/* Again under the lock: maps closed since the check above hold
-		 * descriptors that may already name something else. */
-		if (on())
+		 * descriptors that may already name something else.  A tag in
+		 * maps left since went with them. */
+		if (on() && kc->maps_gen == atomic_load(&k.maps_gen))
 			sl_maps_untag_conn(k.maps, &kc->tuple);
 		pthread_rwlock_unlock(&k.maps_lock);
 	}
@@ -586,6 +602,7 @@ int kernel_maps_swap(int (*swap)(void *arg), void *arg)
 		for (size_t i = 0; i < atomic_load(&k.n_slots); i++)
 			atomic_store(&k.slots[i].kern_id, 0);
 		atomic_store(&k.attached, state == SL_MAPS_OPENED);
+		atomic_fetch_add(&k.maps_gen, 1);
 	}
 	/* Maps pinned while this daemon held none (or others) may carry tags
 	 * a previous daemon left: numbered for those maps' agents, they would

@@ -65,6 +65,7 @@ struct gw_policy;
 struct kernel_conn {
 	int slot;			/* the last identity authenticated on it, -1 none */
 	bool tagged;			/* conn_tags holds @tuple */
+	unsigned int maps_gen;		/* the maps its tag was last written to (see kernel.c) */
 	bool learning;			/* counted as a connection of its source (learned) */
 	struct sl_conn_tuple tuple;
 };
