@@ -184,74 +184,87 @@ struct sl_addr {
 };
 
 /*
- * The source directory's entry for @addr: from @node (a root), one node
- * per address byte, at most @levels, until an entry that is not a child.
- * Returns that entry: 0 (no prefix) or a leaf index + 1.
- *
- * Global, not inlined: the verifier walks its loop once, not once per
- * parser state that reaches it.  Every read is an array lookup the
+ * The longest prefix of @addr in the directory half @flags names, copied
+ * into @out: 1 found, 0 none, -1 the half was being rewritten while it was
+ * read (ask the hashes and trie).  The half's sequence number is read
+ * before the walk and again after the leaf is copied; every read in
+ * between is of plain memory in program order (a call and volatile loads
+ * keep the compiler from moving them, and the CPU keeps loads in order).
+ * Global, not inlined: the verifier walks it once, not once for every
+ * parser state that reaches it.  Its three lookups are array lookups the
  * verifier inlines; the call itself is a direct call.
  */
-__attribute__((noinline)) __u32 sl_src_dir_walk(const struct sl_addr *addr, __u32 node,
-						__u32 levels)
+__attribute__((noinline)) int sl_dir_prefix(__u32 flags, const struct sl_addr *addr, __u32 v4,
+					    struct sl_src_value *out)
 {
+	__u32 half = flags & SL_CFG_F_DIR_HALF ? 1 : 0, levels = v4 ? 4 : 16;
+	struct sl_src_value *leaf;
+	struct sl_src_pool *pool;
+	__u32 *seq, before, e;
 	const __u8 *bytes;
-	struct sl_src_node *n;
-	__u32 e;
 
-	if (!addr)
-		return 0;
+	if (!addr || !out)
+		return -1;
+	seq = bpf_map_lookup_elem(&sl_src_dir_seq, &half);
+	if (!seq)
+		return -1;
+	before = *(volatile __u32 *)seq;
+	if (before & 1)
+		return -1;
+	/* One node per address byte until an entry that is not a child: 0
+	 * (no prefix) or a leaf index + 1.  Each step is plain indexing into
+	 * the half's one value, the node index masked for the verifier. */
+	pool = bpf_map_lookup_elem(&sl_src_nodes, &half);
+	if (!pool)
+		return -1;
 	bytes = (const __u8 *)addr->w;
+	e = SL_SRC_DIR_CHILD | (v4 ? 0 : SL_SRC_DIR_ROOT_V6);
 #pragma clang loop unroll(disable)
 	for (__u32 i = 0; i < 16; i++) {
-		if (i >= levels)
+		if (!(e & SL_SRC_DIR_CHILD) || i >= levels)
 			break;
-		n = bpf_map_lookup_elem(&sl_src_nodes, &node);
-		if (!n)
-			return 0;
-		e = n->e[bytes[i]];
-		if (!(e & SL_SRC_DIR_CHILD))
-			return e;
-		node = e & ~SL_SRC_DIR_CHILD;
+		e = pool->n[e & (SL_SRC_DIR_NODES - 1)].e[bytes[i]];
 	}
-	return 0;	/* a child past the last level: never written */
+	if (e & SL_SRC_DIR_CHILD)
+		e = 0;	/* a child past the last level: never written */
+	if (e) {
+		__u32 index = e - 1;
+
+		leaf = bpf_map_lookup_elem(&sl_src_leaves, &index);
+		if (!leaf)
+			return -1;
+		out->eff_deny_until_ns = *(volatile __u64 *)&leaf->eff_deny_until_ns;
+		out->eff_agent_id = *(volatile __u32 *)&leaf->eff_agent_id;
+	}
+	barrier();
+	if (*(volatile __u32 *)seq != before)
+		return -1;
+	return e ? 1 : 0;
 }
 
-/* The longest prefix entry of the source in the live half of the directory. */
-static __always_inline struct sl_src_value *sl_dir_prefix(const struct sl_config *cfg,
-							   const struct sl_pkt *pkt)
-{
-	__u32 half = cfg->flags & SL_CFG_F_DIR_HALF ? 1 : 0, v4 = pkt->family == SL_AF_INET;
-	__u32 root = half * SL_SRC_DIR_NODES + (v4 ? 0 : SL_SRC_DIR_ROOT_V6);
-	__u32 e = sl_src_dir_walk((const struct sl_addr *)pkt->saddr, root, v4 ? 4 : 16);
-
-	if (!e)
-		return NULL;
-	e -= 1;
-	return bpf_map_lookup_elem(&sl_src_leaves, &e);
-}
-
-/* The longest prefix entry of the source, if its family has any: the
- * directory when it holds the family's table, else hash probes at the few
- * lengths in use, else the trie. */
+/* The longest prefix entry of the source, if its family has any (copied
+ * into @scratch when the directory answers): the directory when it holds
+ * the family's table, else hash probes at the few lengths in use, else the
+ * trie.  sl_config's flags are read once, so the family's bit and the half
+ * come from the same write. */
 static __always_inline struct sl_src_value *sl_lookup_prefix(const struct sl_config *cfg,
-							      const struct sl_pkt *pkt)
+							      const struct sl_pkt *pkt,
+							      struct sl_src_value *scratch)
 {
+	__u32 flags = *(volatile const __u32 *)&cfg->flags, v4 = pkt->family == SL_AF_INET;
+	int found;
 	__u32 n;
 
-	if (pkt->family == SL_AF_INET) {
-		n = cfg->n_prefix_lens_v4;
-		if (!n)
-			return NULL;
-		if (cfg->flags & SL_CFG_F_DIR_V4)
-			return sl_dir_prefix(cfg, pkt);
-		return n > SL_PREFIX_PROBES_V4 ? sl_lpm_prefix(pkt) : sl_probe_prefix_v4(cfg, pkt, n);
-	}
-	n = cfg->n_prefix_lens_v6;
+	n = v4 ? cfg->n_prefix_lens_v4 : cfg->n_prefix_lens_v6;
 	if (!n)
 		return NULL;
-	if (cfg->flags & SL_CFG_F_DIR_V6)
-		return sl_dir_prefix(cfg, pkt);
+	if (flags & (v4 ? SL_CFG_F_DIR_V4 : SL_CFG_F_DIR_V6)) {
+		found = sl_dir_prefix(flags, (const struct sl_addr *)pkt->saddr, v4, scratch);
+		if (found >= 0)
+			return found ? scratch : NULL;
+	}
+	if (v4)
+		return n > SL_PREFIX_PROBES_V4 ? sl_lpm_prefix(pkt) : sl_probe_prefix_v4(cfg, pkt, n);
 	return n > SL_PREFIX_PROBES_V6 ? sl_lpm_prefix(pkt) : sl_probe_prefix_v6(cfg, pkt, n);
 }
 

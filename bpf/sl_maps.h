@@ -111,14 +111,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_src_lpm_v6 SEC(".maps");
 
-/* The source directory's nodes, both halves (see SL_SRC_DIR_NODES): what
- * the packet path walks for a source's longest prefix while sl_config's
- * SL_CFG_F_DIR_* bit for the family is set. */
+/* The source directory's nodes, one value per half (see SL_SRC_DIR_NODES):
+ * what the packet path walks for a source's longest prefix while
+ * sl_config's SL_CFG_F_DIR_* bit for the family is set. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * SL_SRC_DIR_NODES);
+	__uint(max_entries, 2);
 	__type(key, __u32);
-	__type(value, struct sl_src_node);
+	__type(value, struct sl_src_pool);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_src_nodes SEC(".maps");
 
@@ -130,6 +130,16 @@ struct {
 	__type(value, struct sl_src_value);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_src_leaves SEC(".maps");
+
+/* Each half's sequence number: odd while a writer rewrites it (see
+ * SL_SRC_DIR_NODES). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_src_dir_seq SEC(".maps");
 
 /* IPv4 connections sluiced authenticated: 5-tuple -> agent (sluiced writes). */
 struct {

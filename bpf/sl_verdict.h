@@ -44,10 +44,10 @@ static __always_inline bool sl_stage_port(struct sl_judge *j)
  */
 static __always_inline bool sl_stage_source(struct sl_judge *j)
 {
-	struct sl_src_value *src = sl_lookup_exact(j->cfg, &j->pkt);
+	struct sl_src_value *src = sl_lookup_exact(j->cfg, &j->pkt), scratch;
 
 	if (!src)
-		src = sl_lookup_prefix(j->cfg, &j->pkt);
+		src = sl_lookup_prefix(j->cfg, &j->pkt, &scratch);
 	if (!src)
 		return true;
 	if (sl_deadline_active(j, src->eff_deny_until_ns))

@@ -33,6 +33,7 @@
 #define SL_MAP_SRC_LPM_V6	"sl_src_lpm_v6"
 #define SL_MAP_SRC_NODES	"sl_src_nodes"
 #define SL_MAP_SRC_LEAVES	"sl_src_leaves"
+#define SL_MAP_SRC_DIR_SEQ	"sl_src_dir_seq"
 #define SL_MAP_CONN_TAGS_V4	"sl_conn_tags_v4"
 #define SL_MAP_CONN_TAGS_V6	"sl_conn_tags_v6"
 #define SL_MAP_AGENTS		"sl_agents"
@@ -74,18 +75,22 @@
  * Leaf-pushed: an entry is a child node, a leaf (the longest prefix
  * covering that part of the address space) or nothing.
  *
- * Two halves: a writer builds the new table whole in the half the packet
- * path does not read, then flips SL_CFG_F_DIR_HALF.  SL_SRC_DIR_NODES 1 KiB
- * nodes per half (16 MiB in all, preallocated): a table needing more (a
- * deep, scattered IPv6 table can need up to 7 nodes per /64) is left to
- * the hashes and trie, which always hold every prefix (SL_CFG_F_DIR_*).
- * A packet that read the flag just before a flip finishes its walk in the
- * old half, which only the next build overwrites: builds are a whole policy
- * write apart (milliseconds), a walk takes nanoseconds in a softirq.
+ * Two halves, each one value of sl_src_nodes (one lookup per walk, then
+ * plain indexing: a lookup per level would cost a stack round trip each):
+ * a writer builds the new table whole in the half the packet path does not
+ * read, then flips SL_CFG_F_DIR_HALF.  SL_SRC_DIR_NODES 1 KiB nodes per
+ * half (4 MiB, the largest value an array map takes; 8 MiB in all): a
+ * table needing more (a deep, scattered IPv6 table can need up to 7 nodes
+ * per /64) is left to the hashes and trie, which always hold every prefix
+ * (SL_CFG_F_DIR_*).
+ * A packet that read the flag just before a flip may still be walking the
+ * old half when the build after next rewrites it (a learned source or a
+ * block is a build, about a millisecond apart): each half has a sequence
+ * number in sl_src_dir_seq, odd while a writer rewrites the half and
+ * bumped again when it is done.  A walk that sees it odd, or changed
+ * between its start and the read of its leaf, asks the hashes and trie.
  */
-#ifndef SL_SRC_DIR_NODES
-#define SL_SRC_DIR_NODES	8192	/* nodes per half */
-#endif
+#define SL_SRC_DIR_NODES	4096	/* nodes per half: a power of two */
 #define SL_SRC_DIR_LEAVES	(2 * SL_MAX_PREFIXES)	/* leaves per half: every prefix */
 #define SL_SRC_DIR_FANOUT	256
 #define SL_SRC_DIR_CHILD	0x80000000U	/* an entry naming a node (its index below) */
@@ -415,14 +420,20 @@ struct sl_agent_state {
 	__u64 _pad0[5];		/* to 64 B: one agent a cache line (see sl_maps.h) */
 };
 
-/* sl_syn_buckets value: one per-source SYN bucket. */
-/* sl_src_nodes: entry = 0 (no prefix), leaf index + 1 (an index into
- * sl_src_leaves, < SL_SRC_DIR_CHILD), or SL_SRC_DIR_CHILD | node index.
- * Indices are absolute: the second half's start at SL_SRC_DIR_NODES and
- * SL_SRC_DIR_LEAVES. */
+/* A node of the source directory: entry = 0 (no prefix), leaf index + 1
+ * (an index into sl_src_leaves, < SL_SRC_DIR_CHILD; the second half's
+ * leaves start at SL_SRC_DIR_LEAVES), or SL_SRC_DIR_CHILD | the index of a
+ * node of the same half. */
 struct sl_src_node {
 	__u32 e[SL_SRC_DIR_FANOUT];
 };
+
+/* sl_src_nodes value: one half's nodes, its two roots first. */
+struct sl_src_pool {
+	struct sl_src_node n[SL_SRC_DIR_NODES];
+};
+
+/* sl_syn_buckets value: one per-source SYN bucket. */
 
 struct sl_bucket {
 	__u64 tat_ns;
@@ -528,6 +539,8 @@ _Static_assert(sizeof(struct sl_agent_state) == 64, "sl_agent_state: one cache l
 _Static_assert(sizeof(struct sl_event_limiter) == 8, "sl_event_limiter layout");
 _Static_assert(sizeof(struct sl_pfx_v4_key) == 8, "sl_pfx_v4_key layout");
 _Static_assert(sizeof(struct sl_src_node) == 1024, "sl_src_node layout");
+_Static_assert(sizeof(struct sl_src_pool) <= (4 << 20), "sl_src_pool: an array map's largest value");
+_Static_assert((SL_SRC_DIR_NODES & (SL_SRC_DIR_NODES - 1)) == 0, "SL_SRC_DIR_NODES: a power of two");
 _Static_assert(sizeof(struct sl_pfx_v6_key) == 20, "sl_pfx_v6_key layout");
 _Static_assert(sizeof(struct sl_exact_seed) == 48, "sl_exact_seed layout");
 _Static_assert(sizeof(struct sl_config) == 320 + 8 * SL_PORT_WORDS, "sl_config layout");

@@ -284,7 +284,9 @@ static void fill_dir(void)
 	struct srcdir d;
 
 	if (srcdir_build(&d, &prefixes, 0) ||
-	    srcdir_write(&d, fd_of(skel->maps.sl_src_nodes), fd_of(skel->maps.sl_src_leaves))) {
+	    srcdir_write(&d, &(struct srcdir_fds){ fd_of(skel->maps.sl_src_nodes),
+						   fd_of(skel->maps.sl_src_leaves),
+						   fd_of(skel->maps.sl_src_dir_seq) })) {
 		fprintf(stderr, "xdp-cost: cannot build the source directory\n");
 		exit(1);
 	}

@@ -147,6 +147,7 @@ static void write_config(void)
  */
 static struct srctab dir_tab;
 static bool dir_mode;
+static struct srcdir_fds dir_fds;
 
 static int use_dir(void)
 {
@@ -157,12 +158,18 @@ static int use_dir(void)
 	half ^= 1;
 	err = srcdir_build(&d, &dir_tab, half);
 	if (!err)
-		err = srcdir_write(&d, map_fd(skel->maps.sl_src_nodes),
-				   map_fd(skel->maps.sl_src_leaves));
+		err = srcdir_write(&d, &dir_fds);
 	cfg.flags &= ~(SL_CFG_F_DIR_V4 | SL_CFG_F_DIR_V6 | SL_CFG_F_DIR_HALF);
+	if (!err && !(d.fits[0] && d.fits[1]))
+		err = -ENOSPC;
 	if (!err)
 		cfg.flags |= srcdir_flags(&d);
 	srcdir_free(&d);
+	/* The walk alone answers: the hashes and tries are emptied. */
+	delete_all(skel->maps.sl_src_v4);
+	delete_all(skel->maps.sl_src_v6);
+	delete_all(skel->maps.sl_src_lpm_v4);
+	delete_all(skel->maps.sl_src_lpm_v6);
 	return err;
 }
 
@@ -1544,6 +1551,47 @@ static __u32 xdp_verdict_of(int family, const __u32 *addr)
 }
 
 /*
+ * A half whose sequence number is odd is being rewritten: a walk does not
+ * trust it and asks the hashes and trie.  Here the two disagree on purpose
+ * (the directory denies 198.18.0.0/24, the hash and trie allow it), and
+ * the directory's one leaf is the first of half 0 (index 0, entry 1).
+ */
+static void test_dir_seq(void)
+{
+	struct sl_prefix pfx = { .family = SL_AF_INET, .prefixlen = 24,
+				 .addr = { htonl(0xC6120000) } };
+	struct srctab t = {};
+	struct srcdir d = {};
+	__u32 addr[4], half = 0, seq = 0;
+	int err;
+
+	reset_maps();
+	add_prefix("198.18.0.0", 24, 0, 0);
+	srctab_add_value(&t, &pfx, &(struct sl_src_value){ .eff_deny_until_ns = SL_FOREVER });
+	err = srcdir_build(&d, &t, 0);
+	if (!err)
+		err = srcdir_write(&d, &dir_fds);
+	cfg.flags |= srcdir_flags(&d);
+	write_config();
+	frame_addr(4, "198.18.0.7", addr);
+	TEST_CASE("directory: a half being rewritten (odd sequence number) is not read; the "
+		  "hashes and trie answer") {
+		CHECK(err == 0, "build: %d", err);
+		CHECK(xdp_verdict_of(4, addr) == XDP_DROP, "the directory's deny (half 0, leaf 0)");
+		bpf_map_lookup_elem(dir_fds.seq, &half, &seq);
+		seq |= 1;
+		bpf_map_update_elem(dir_fds.seq, &half, &seq, BPF_ANY);
+		CHECK(xdp_verdict_of(4, addr) == XDP_PASS, "odd: the hash's allow");
+		seq++;
+		bpf_map_update_elem(dir_fds.seq, &half, &seq, BPF_ANY);
+		CHECK(xdp_verdict_of(4, addr) == XDP_DROP, "even again: the directory");
+	}
+	srcdir_free(&d);
+	srctab_free(&t);
+	reset_maps();
+}
+
+/*
  * Random tables of nested prefixes at every length, both families: the
  * directory (built in userspace, walked by the program) answers every
  * address as the longest-match model does, and as the trie does.  Half the
@@ -1618,8 +1666,7 @@ next:;
 				      (a->want == 1 ? XDP_DROP : XDP_PASS);
 		}
 		/* The walk alone: hashes and tries emptied, the directory live. */
-		CHECK(srcdir_write(&d, map_fd(skel->maps.sl_src_nodes),
-				   map_fd(skel->maps.sl_src_leaves)) == 0, "write");
+		CHECK(srcdir_write(&d, &dir_fds) == 0, "write");
 		delete_all(skel->maps.sl_src_v4);
 		delete_all(skel->maps.sl_src_v6);
 		delete_all(skel->maps.sl_src_lpm_v4);
@@ -2106,6 +2153,9 @@ static int load(void)
 	ring = ring_buffer__new(map_fd(skel->maps.sl_events), on_event, NULL, NULL);
 	if (!ring)
 		return -errno;
+	dir_fds = (struct srcdir_fds){ map_fd(skel->maps.sl_src_nodes),
+				       map_fd(skel->maps.sl_src_leaves),
+				       map_fd(skel->maps.sl_src_dir_seq) };
 	syn_buckets = mmap(NULL, SL_SYN_BUCKETS * sizeof(*syn_buckets), PROT_READ | PROT_WRITE,
 			   MAP_SHARED, map_fd(skel->maps.sl_syn_buckets), 0);
 	return syn_buckets == MAP_FAILED ? -errno : 0;
@@ -2140,6 +2190,7 @@ int main(int argc, char **argv)
 	}
 	run_table();
 	test_dir_random();
+	test_dir_seq();
 	test_events_summarised();
 	test_events_lost();
 	test_budget_burst();

@@ -41,6 +41,7 @@ static const struct map_slot map_slots[] = {
 	SLOT(src_lpm_v6, SL_MAP_SRC_LPM_V6),
 	SLOT(src_nodes, SL_MAP_SRC_NODES),
 	SLOT(src_leaves, SL_MAP_SRC_LEAVES),
+	SLOT(src_dir_seq, SL_MAP_SRC_DIR_SEQ),
 	SLOT(conn_tags_v4, SL_MAP_CONN_TAGS_V4),
 	SLOT(conn_tags_v6, SL_MAP_CONN_TAGS_V6),
 	SLOT(agents, SL_MAP_AGENTS),
@@ -643,24 +644,33 @@ static void write_dir(struct sl_maps *m, struct sl_config *cfg, const struct sl_
 		      struct srctab *new)
 {
 	__u32 half = cur->flags & SL_CFG_F_DIR_HALF ? 0 : 1;
+	static bool warned[2];
 	struct srcdir d;
 	int err;
 
 	cfg->flags &= ~DIR_FLAGS;
 	err = srcdir_build(&d, new, half);
 	if (!err)
-		err = srcdir_write(&d, m->src_nodes, m->src_leaves);
+		err = srcdir_write(&d, &(struct srcdir_fds){ m->src_nodes, m->src_leaves,
+							    m->src_dir_seq });
 	if (err) {
 		pr_warn("source table: cannot write the source directory (%s): prefixes are "
 			"looked up in the hashes and trie\n", strerror(-err));
 		srcdir_free(&d);
 		return;
 	}
-	for (int f = 0; f < 2; f++)
-		if (!d.fits[f])
-			pr_warn("source table: the %s prefixes need more than the source "
-				"directory's %u nodes: they are looked up in the hashes and trie "
-				"(slower)\n", f ? "IPv6" : "IPv4", SL_SRC_DIR_NODES);
+	/* Said once per process and family (every learned source and block
+	 * is a build), and again once it fitted in between. */
+	for (int f = 0; f < 2; f++) {
+		if (d.fits[f] || warned[f]) {
+			warned[f] = !d.fits[f];
+			continue;
+		}
+		warned[f] = true;
+		pr_warn("source table: the %s prefixes need more than the source directory's "
+			"%u nodes: they are looked up in the hashes and trie (slower)\n",
+			f ? "IPv6" : "IPv4", SL_SRC_DIR_NODES);
+	}
 	cfg->flags |= srcdir_flags(&d);
 	srcdir_free(&d);
 }

@@ -32,6 +32,7 @@ struct sl_maps {
 	int src_lpm_v6;
 	int src_nodes;
 	int src_leaves;
+	int src_dir_seq;
 	int conn_tags_v4;
 	int conn_tags_v6;
 	int agents;

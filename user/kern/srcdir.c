@@ -9,13 +9,8 @@
 
 #include "srcdir.h"
 
-static __u32 node_base(const struct srcdir *d)
-{
-	return d->half * SL_SRC_DIR_NODES;
-}
-
-/* A new node, every entry a copy of @fill; its absolute index, or 0 when
- * the half is full (0 is never a new node: the roots come first). */
+/* A new node, every entry a copy of @fill; its index, or 0 when the half
+ * is full (0 is never a new node: the roots come first). */
 static __u32 node_new(struct srcdir *d, __u32 fill)
 {
 	struct sl_src_node *n;
@@ -25,12 +20,12 @@ static __u32 node_new(struct srcdir *d, __u32 fill)
 	n = &d->nodes[d->n_nodes];
 	for (int i = 0; i < SL_SRC_DIR_FANOUT; i++)
 		n->e[i] = fill;
-	return node_base(d) + (__u32)d->n_nodes++;
+	return (__u32)d->n_nodes++;
 }
 
 static struct sl_src_node *node_at(struct srcdir *d, __u32 index)
 {
-	return &d->nodes[index - node_base(d)];
+	return &d->nodes[index];
 }
 
 static int levels_of(__u32 family)
@@ -47,7 +42,7 @@ static int levels_of(__u32 family)
 static int insert(struct srcdir *d, const struct sl_prefix *pfx, __u32 leaf)
 {
 	const __u8 *b = (const __u8 *)pfx->addr;
-	__u32 node = node_base(d) + (pfx->family == SL_AF_INET ? 0 : SL_SRC_DIR_ROOT_V6);
+	__u32 node = pfx->family == SL_AF_INET ? 0 : SL_SRC_DIR_ROOT_V6;
 	unsigned int level = 0, span, start;
 	__u32 *e;
 
@@ -168,24 +163,39 @@ static int write_array(int fd, __u32 first, const void *values, size_t n)
 	return err;
 }
 
-int srcdir_write(const struct srcdir *d, int nodes_fd, int leaves_fd)
+/* The half's sequence number to odd (@writing) or from odd to even. */
+static int seq_mark(int seq_fd, __u32 half, bool writing)
 {
-	int err = write_array(leaves_fd, d->half * SL_SRC_DIR_LEAVES, d->leaves, d->n_leaves);
+	__u32 seq = 0;
 
-	/* Leaves first: a node is written only once what it names is there. */
+	if (bpf_map_lookup_elem(seq_fd, &half, &seq))
+		return -errno;
+	seq = writing ? (seq + 1) | 1 : seq + 1;
+	return bpf_map_update_elem(seq_fd, &half, &seq, BPF_ANY) ? -errno : 0;
+}
+
+int srcdir_write(const struct srcdir *d, const struct srcdir_fds *fds)
+{
+	int err = seq_mark(fds->seq, d->half, true);
+
 	if (!err)
-		err = write_array(nodes_fd, node_base(d), d->nodes, d->n_nodes);
-	return err;
+		err = write_array(fds->leaves, d->half * SL_SRC_DIR_LEAVES, d->leaves, d->n_leaves);
+	/* The half is one value, written whole: the builder's nodes are a
+	 * whole half (those past n_nodes are never reached). */
+	if (!err && bpf_map_update_elem(fds->nodes, &d->half, d->nodes, BPF_ANY))
+		err = -errno;
+	/* Left odd on an error: no walk trusts the half, and no flip names it. */
+	return err ? err : seq_mark(fds->seq, d->half, false);
 }
 
 const struct sl_src_value *srcdir_lookup(const struct srcdir *d, __u32 family,
 					 const __u32 *addr)
 {
 	const __u8 *b = (const __u8 *)addr;
-	__u32 node = node_base(d) + (family == SL_AF_INET ? 0 : SL_SRC_DIR_ROOT_V6), e = 0;
+	__u32 node = family == SL_AF_INET ? 0 : SL_SRC_DIR_ROOT_V6, e = 0;
 
 	for (int level = 0; level < levels_of(family); level++) {
-		e = d->nodes[node - node_base(d)].e[b[level]];
+		e = d->nodes[node].e[b[level]];
 		if (!(e & SL_SRC_DIR_CHILD))
 			break;
 		node = e & ~SL_SRC_DIR_CHILD;

@@ -23,7 +23,7 @@
 
 struct srcdir {
 	__u32 half;			/* 0 or 1: which half the indices are for */
-	struct sl_src_node *nodes;	/* the half's nodes in use, both roots first */
+	struct sl_src_node *nodes;	/* a whole half; n_nodes in use, both roots first */
 	size_t n_nodes;
 	struct sl_src_value *leaves;
 	size_t n_leaves;
@@ -37,11 +37,16 @@ struct srcdir {
  */
 int srcdir_build(struct srcdir *d, struct srctab *t, __u32 half);
 void srcdir_free(struct srcdir *d);
-/* Writes the built half into the maps (nodes and leaves fds): in use by
- * the packet path only once sl_config names the half. */
-int srcdir_write(const struct srcdir *d, int nodes_fd, int leaves_fd);
+/* The maps a directory is written to. */
+struct srcdir_fds {
+	int nodes, leaves, seq;
+};
+
+/* Writes the built half into the maps, its sequence number odd meanwhile:
+ * read by the packet path only once sl_config names the half. */
+int srcdir_write(const struct srcdir *d, const struct srcdir_fds *fds);
 /* The entry's value for @addr (network order) of @family, as the packet
- * path walks it; NULL when no prefix contains it (tests, sluicectl). */
+ * path walks it; NULL when no prefix contains it (tests). */
 const struct sl_src_value *srcdir_lookup(const struct srcdir *d, __u32 family,
 					 const __u32 *addr);
 /* The SL_CFG_F_DIR_* flags that make the packet path read @d. */
