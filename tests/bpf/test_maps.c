@@ -545,7 +545,7 @@ static void test_directory(struct sl_maps *m)
 	struct sl_config c1 = {}, c2 = {}, c3 = {};
 	int err = 0;
 
-	/* 1,500 /64s under distinct /16s: 6 nodes each, past a half's 8,192. */
+	/* 1,500 /64s under distinct /16s: 6 nodes each, past a half's 4,096. */
 	for (int i = 0; i < 1500 && !err; i++)
 		err = buf_printf(&deny, "\"2%03x:%x::/64\",", i, i);
 	if (!err)
