@@ -128,10 +128,10 @@ bigpolicy 100 30000 "$TMP/other.json"
 check "another policy of 30,000 denies loaded into the new maps by hand" \
 	ctl policy load "$TMP/other.json"
 kill -CONT "$SLUICED_PID"
-check "sluiced says the new maps enforce none of its policy" \
-	wait_for "the warning" 5 grep -q "enforce none of the policy; trying again" "$TMP/sluiced.log"
+check "sluiced says the new maps do not hold its policy" \
+	wait_for "the warning" 5 grep -q "do not hold the running policy; trying again" "$TMP/sluiced.log"
 check_not "its deny is not in them" denied 198.18.0.2/32
-# no_policy_ready: /readyz lists "the maps enforce none of the policy".
+# no_policy_ready: /readyz lists "the maps do not hold the running policy".
 no_policy_ready() {
 	curl -s "http://127.0.0.1:$APORT/readyz" | jq -e 'any(.not_ready[]; .kernel == "no policy")'
 }
@@ -143,6 +143,24 @@ check "sluiced loads its policy on its next try" \
 check "its deny is in the maps" denied 198.18.0.2/32
 check_not "and /readyz no longer lists it" no_policy_ready
 check_not "and the XDP program enforces it" connects
+
+# The same failure, then a reload of a policy that fits beside the other
+# denies: the bans sluiced holds go into the maps with it (none is lifted).
+kill -STOP "$SLUICED_PID"
+check "detach (sluiced stopped)" ctl detach gw0
+check "attach native XDP" ctl attach gw0 --mode native
+bigpolicy 100 30000 "$TMP/other.json"
+check "the other policy of 30,000 denies loaded into the new maps again" \
+	ctl policy load "$TMP/other.json"
+kill -CONT "$SLUICED_PID"
+check "sluiced says the new maps do not hold its policy" wait_for "the warning again" 5 \
+	sh -c "test \$(grep -c 'do not hold the running policy' '$TMP/sluiced.log') -ge 2"
+policy 192.0.2.0/24 198.18.0.2
+check "a reload of a policy that fits beside them" "$SLUICECTL" reload
+check "its deny is in the maps" denied 198.18.0.2/32
+check "the ban sluiced holds is in them too" banned held
+check_not "and sluiced did not record it lifted" grep -q "agent held: ban lifted" "$TMP/sluiced.log"
+check_not "/readyz no longer lists the maps" no_policy_ready
 check "sluiced is still serving" port_open "$PORT"
 kill -TERM "$SLUICED_PID" && wait "$SLUICED_PID"
 rc=$?

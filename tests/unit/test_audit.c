@@ -145,6 +145,20 @@ int main(int argc, char **argv)
 		CHECK(!restart(), "audit_start");
 		check_once("after the restart");
 	}
+	/* The record in flight cut short, mended with a newline by a start
+	 * that died before it wrote anything: not a record that got there. */
+	TEST_CASE("a line cut short and mended earlier is not taken for the record in flight") {
+		char cut[128];
+
+		CHECK(!leave(3, 2, NULL), "cannot set up");
+		record_line(cut, sizeof(cut), 3);
+		cut[strlen(cut) / 2] = '\0';
+		FILE *f = fopen(jsonl_path, "a");
+
+		CHECK(f && fprintf(f, "%s\n", cut) > 0 && !fclose(f), "cannot append");
+		CHECK(!restart(), "audit_start");
+		check_once("after the restart");
+	}
 	unlink(spool_path);
 	unlink(jsonl_path);
 	rmdir(dir);

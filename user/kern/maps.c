@@ -159,6 +159,19 @@ static int maps_pinned(struct sl_maps *m, const char *pin_dir)
 	return 1;
 }
 
+int sl_maps_moved(struct sl_maps *m, const char *pin_dir)
+{
+	char path[PATH_MAX];
+	int same;
+
+	if (m->config >= 0) {
+		same = maps_pinned(m, pin_dir);
+		return same < 0 ? same : !same;
+	}
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, SL_MAP_CONFIG);
+	return !access(path, F_OK);
+}
+
 int sl_maps_follow(struct sl_maps *m, const char *pin_dir)
 {
 	bool held = m->config >= 0;
@@ -1018,21 +1031,43 @@ int sl_maps_untag_conn(struct sl_maps *m, const struct sl_conn_tuple *c)
 	return 0;
 }
 
-/* Deletes every key of @fd (@key_size bytes); how many went in @n. */
+/*
+ * Deletes every key of @fd (@key_size bytes); how many went in @n.  The
+ * keys are read first, each walk step from the one before, then deleted:
+ * deleting as it walks would restart every step at the table's first
+ * bucket (a walk of all buckets per key).
+ */
 static int clear_map(int fd, size_t key_size, unsigned int *n)
 {
-	unsigned char key[sizeof(struct sl_conn_v6_key)];
+	size_t count = 0, cap = 0;
+	char *keys = NULL, *grown;
+	int err = 0;
 
-	if (key_size > sizeof(key))
-		return -EINVAL;
-	/* Always the first key: deleting what get_next_key just gave would
-	 * make the next walk step start over anyway. */
-	while (!bpf_map_get_next_key(fd, NULL, key)) {
-		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
-			return -errno;
-		(*n)++;
+	for (;;) {
+		if (count == cap) {
+			cap = cap ? 2 * cap : 1024;
+			grown = realloc(keys, cap * key_size);
+			if (!grown) {
+				err = -ENOMEM;
+				break;
+			}
+			keys = grown;
+		}
+		if (bpf_map_get_next_key(fd, count ? keys + (count - 1) * key_size : NULL,
+					 keys + count * key_size)) {
+			err = errno == ENOENT ? 0 : -errno;
+			break;
+		}
+		count++;
 	}
-	return errno == ENOENT ? 0 : -errno;
+	for (size_t i = 0; !err && i < count; i++) {
+		if (!bpf_map_delete_elem(fd, keys + i * key_size))
+			(*n)++;
+		else if (errno != ENOENT)
+			err = -errno;
+	}
+	free(keys);
+	return err;
 }
 
 int sl_maps_clear_conn_tags(struct sl_maps *m, unsigned int *removed)

@@ -67,6 +67,9 @@ int sl_maps_lock(struct sl_maps *m);
  */
 enum { SL_MAPS_KEPT, SL_MAPS_OPENED, SL_MAPS_CLOSED };
 int sl_maps_follow(struct sl_maps *m, const char *pin_dir);
+/* Whether sl_maps_follow() would change @m (reads only: callers may skip
+ * its lock when not): 1 yes, 0 no, -errno. */
+int sl_maps_moved(struct sl_maps *m, const char *pin_dir);
 void sl_maps_unlock(struct sl_maps *m);
 
 /* CLOCK_MONOTONIC_COARSE now, the clock the BPF side reads. */

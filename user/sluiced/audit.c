@@ -237,6 +237,16 @@ static void replay_marks(void)
  * whole line tells whether the write in flight got there: a sequence
  * number past the mark, up to the one being written, is in the file.
  */
+/* Whether @line (NUL-terminated) is one whole JSON value. */
+static bool whole_json(const char *line)
+{
+	const char *end = NULL;
+	cJSON *v = cJSON_ParseWithOpts(line, &end, true);
+
+	cJSON_Delete(v);
+	return v != NULL;
+}
+
 static void jsonl_resume(int fd, const char *path)
 {
 	uint64_t doubt = spool_sink_sending_seq(au.spool, SPOOL_JSONL), seq;
@@ -269,8 +279,10 @@ static void jsonl_resume(int fd, const char *path)
 	end = strrchr(tail, '\n');
 	if (!end || doubt <= had.jsonl)
 		return;
-	/* The last line that is a record: a loss report written after the
-	 * records carries no seq and says nothing of what the file has. */
+	/* The last line that is a whole record: a loss report written after
+	 * the records carries no seq and says nothing of what the file has,
+	 * and a line a death cut short (mended with a newline by an earlier
+	 * start) is no record of what got there. */
 	for (;;) {
 		*end = '\0';
 		line = memrchr(tail, '\n', (size_t)(end - tail));
@@ -279,7 +291,7 @@ static void jsonl_resume(int fd, const char *path)
 		if (!line && from)
 			return;
 		line = line ? line + 1 : tail;
-		if (!strncmp(line, "{\"seq\":", 7))
+		if (!strncmp(line, "{\"seq\":", 7) && whole_json(line))
 			break;
 		if (line == tail)
 			return;

@@ -97,6 +97,9 @@ static struct {
 	 * a connection tagged in older maps is tagged again on its next
 	 * request, in the maps held now */
 	_Atomic unsigned int maps_gen;
+	/* bumped once new maps have their agent ids: a connection that found
+	 * none meanwhile is tagged on its next request */
+	_Atomic unsigned int ids_gen;
 	/* maps open: set at start and by kernel_maps_swap() (under maps_lock,
 	 * which the workers' tags hold); a daemon started before any attach
 	 * begins without and takes the maps once they are pinned */
@@ -513,8 +516,10 @@ void kernel_conn_auth(struct kernel_conn *kc, int fd, const struct net_addr *pee
 	int err;
 
 	/* The same identity: the tag stands, unless it was written to maps
-	 * sluiced has since left for new ones (a re-pin). */
-	if (slot == kc->slot && (slot < 0 || kc->maps_gen == gen))
+	 * sluiced has since left for new ones (a re-pin), or the new maps'
+	 * ids came after its last try. */
+	if (slot == kc->slot && (slot < 0 || (kc->maps_gen == gen &&
+					      kc->ids_gen == atomic_load(&k.ids_gen))))
 		return;
 	if (slot != kc->slot) {
 		if (kc->slot >= 0)
@@ -537,18 +542,23 @@ void kernel_conn_auth(struct kernel_conn *kc, int fd, const struct net_addr *pee
 		post_learn(kc, slot, 1);
 		kc->learning = true;
 	}
-	id = atomic_load(&k.slots[slot].kern_id);
 	pthread_rwlock_rdlock(&k.maps_lock);
 	if (!on()) {	/* detached since the check above */
 		pthread_rwlock_unlock(&k.maps_lock);
 		return;
 	}
-	if (kc->maps_gen != atomic_load(&k.maps_gen))
+	/* Under the lock, with the generation: an id read before a swap
+	 * would name another agent in the new maps. */
+	gen = atomic_load(&k.maps_gen);
+	kc->ids_gen = atomic_load(&k.ids_gen);
+	id = atomic_load(&k.slots[slot].kern_id);
+	if (kc->maps_gen != gen)
 		kc->tagged = false;	/* its tag went with the maps it was in */
+	kc->maps_gen = gen;
 	if (!id) {
-		/* No kernel id (yet: new maps get theirs once the policy is in
-		 * them; maps_gen stays behind, so the next request tries again).
-		 * A tag of the identity before must not stay. */
+		/* No kernel id: the agent has none, or new maps get theirs once
+		 * the policy is in them, which bumps ids_gen, so the next request
+		 * then tags.  A tag of the identity before must not stay. */
 		if (kc->tagged && !sl_maps_untag_conn(k.maps, &kc->tuple))
 			kc->tagged = false;
 		pthread_rwlock_unlock(&k.maps_lock);
@@ -561,7 +571,6 @@ void kernel_conn_auth(struct kernel_conn *kc, int fd, const struct net_addr *pee
 	/* A failed re-tag may leave the old entry: still ours to untag.  A
 	 * full map is not tried again before the next identity change. */
 	kc->tagged = kc->tagged || !err;
-	kc->maps_gen = atomic_load(&k.maps_gen);
 	/* A ban written into the maps by hand counts from this request on (the
 	 * main thread records it): one lookup per connection, not per request. */
 	if (!sl_maps_agent_banned_until(k.maps, id, &until) && until > now_mono())
@@ -633,6 +642,9 @@ void kernel_maps_renewed(const struct policy *pol)
 				atomic_store(&k.slots[s].kern_id, ids[i]);
 		}
 		pthread_mutex_unlock(&k.slot_lock);
+		/* After the ids: a connection that found none since the swap is
+		 * tagged on its next request. */
+		atomic_fetch_add(&k.ids_gen, 1);
 	}
 	free(ids);
 	/* The bans sluiced holds, and the sources it learned, are written into

@@ -66,6 +66,7 @@ struct kernel_conn {
 	int slot;			/* the last identity authenticated on it, -1 none */
 	bool tagged;			/* conn_tags holds @tuple */
 	unsigned int maps_gen;		/* the maps its tag was last written to (see kernel.c) */
+	unsigned int ids_gen;		/* the agent ids it was last tagged with */
 	bool learning;			/* counted as a connection of its source (learned) */
 	struct sl_conn_tuple tuple;
 };

@@ -515,9 +515,9 @@ static bool readiness(cJSON *arr)
 			cJSON *o = cJSON_CreateObject();
 
 			cJSON_AddStringToObject(o, "kernel", "no policy");
-			cJSON_AddStringToObject(o, "why", "the maps pinned anew enforce none of the "
-						"policy yet: loading it into them failed (retried "
-						"every second; see sluiced's log)");
+			cJSON_AddStringToObject(o, "why", "the maps do not hold the running policy: "
+						"loading it into them failed (retried every "
+						"second; see sluiced's log)");
 			cJSON_AddItemToArray(arr, o);
 		}
 	}

@@ -181,8 +181,20 @@ static int reload(struct daemon *d, char *why, size_t len)
 	return err;
 }
 
+/* A reload refused after its kernel part went into the maps: they hold a
+ * policy that is not running, and the maps timer loads the running one
+ * back (as into maps pinned anew). */
+static void maps_hold_refused(struct daemon *d)
+{
+	if (!d->have_maps)
+		return;
+	d->maps_unloaded = true;
+	sampler_kernel_loaded(false);
+}
+
 static int reload_policy(struct daemon *d, char *why, size_t len)
 {
+	bool was_unloaded = d->maps_unloaded;
 	struct gw_policy *gp, *cur;
 	int err;
 
@@ -198,10 +210,9 @@ static int reload_policy(struct daemon *d, char *why, size_t len)
 		gw_policy_put(gp);
 		return -EIO;
 	}
-	d->maps_unloaded = false;
-	sampler_kernel_loaded(true);
 	if (kernel_policy(gp)) {
 		snprintf(why, len, "cannot look the agents up in the maps");
+		maps_hold_refused(d);
 		gw_policy_put(gp);
 		return -EIO;
 	}
@@ -216,11 +227,18 @@ static int reload_policy(struct daemon *d, char *why, size_t len)
 		snprintf(why, len, "cannot open the audit file %.200s: %s", gp->cfg.audit_path,
 			 strerror(-err));
 		pr_warn("sluiced: reload refused, the running policy stays: %s\n", why);
+		maps_hold_refused(d);
 		gw_policy_put(gp);
 		return -EIO;
 	}
 	check_nofile(&gp->cfg, d->workers);
 	gw_policy_install(gp);
+	/* Maps pinned anew that had none of the policy get what the old maps
+	 * held beside it too: the bans sluiced holds, the learned sources. */
+	if (was_unloaded && d->have_maps)
+		kernel_maps_renewed(gp->pol);
+	d->maps_unloaded = false;
+	sampler_kernel_loaded(true);
 	ledger_policy(&gp->cfg);
 	snprintf(why, len, "generation %lu", gp->generation);
 	pr_info("sluiced: reloaded %s (%s)\n", d->policy_path, why);
@@ -346,9 +364,10 @@ static int follow_swap(void *arg)
 }
 
 /*
- * The running policy into maps pinned anew.  Until it is in, they enforce
- * nothing of it (no deny list, no bans): a failure is retried every second
- * by the maps timer, loudly, never left as it is.
+ * The running policy into maps pinned anew (or back into maps a refused
+ * reload wrote).  Until it is in, they do not enforce it (new maps: no
+ * deny list, no bans): a failure is retried every second by the maps
+ * timer, loudly, never left as it is.
  */
 static void load_into_maps(struct daemon *d)
 {
@@ -359,8 +378,8 @@ static void load_into_maps(struct daemon *d)
 		kernel_maps_renewed(gp->pol);
 	gw_policy_put(gp);
 	if (err && !d->maps_unloaded)
-		pr_warn("sluiced: the maps pinned at %s enforce none of the policy; trying again "
-			"every second\n", d->pin_dir);
+		pr_warn("sluiced: the maps pinned at %s do not hold the running policy; trying "
+			"again every second\n", d->pin_dir);
 	else if (!err && d->maps_unloaded)
 		pr_info("sluiced: the policy is in the maps pinned at %s\n", d->pin_dir);
 	d->maps_unloaded = err != 0;
@@ -369,10 +388,16 @@ static void load_into_maps(struct daemon *d)
 
 static void follow_maps(struct daemon *d)
 {
-	/* Workers write tags through these descriptors: swapped under the
-	 * kernel module's lock (a closed or reused descriptor, an unmapped
-	 * config page, would be theirs otherwise). */
-	int state = kernel_maps_swap(follow_swap, d);
+	int state;
+
+	/* Checked without the lock first: only this thread changes d->maps,
+	 * and the workers' tags need not wait on a check's syscalls each
+	 * second.  Workers write tags through these descriptors: swapped
+	 * under the kernel module's lock (a closed or reused descriptor, an
+	 * unmapped config page, would be theirs otherwise). */
+	if (!sl_maps_moved(&d->maps, d->pin_dir))
+		return;
+	state = kernel_maps_swap(follow_swap, d);
 
 	if (state < 0 || state == SL_MAPS_KEPT)
 		return;
