@@ -198,9 +198,10 @@ __attribute__((noinline)) int sl_dir_prefix(__u32 flags, const struct sl_addr *a
 					    struct sl_src_value *out)
 {
 	__u32 half = flags & SL_CFG_F_DIR_HALF ? 1 : 0, levels = v4 ? 4 : 16;
+	struct sl_src_dir_head *head;
 	struct sl_src_value *leaf;
 	struct sl_src_pool *pool;
-	__u32 *seq, before, e;
+	__u32 *seq, before, e, hidx;
 	const __u8 *bytes;
 
 	if (!addr || !out)
@@ -215,12 +216,22 @@ __attribute__((noinline)) int sl_dir_prefix(__u32 flags, const struct sl_addr *a
 	 * (no prefix) or a leaf index + 1.  Each step is plain indexing into
 	 * the half's one value, the node index masked for the verifier. */
 	pool = bpf_map_lookup_elem(&sl_src_nodes, &half);
-	if (!pool)
+	hidx = half * 2 + (v4 ? 0 : 1);
+	head = bpf_map_lookup_elem(&sl_src_dir_head, &hidx);
+	if (!pool || !head)
 		return -1;
 	bytes = (const __u8 *)addr->w;
-	e = SL_SRC_DIR_CHILD | (v4 ? 0 : SL_SRC_DIR_ROOT_V6);
+	/* The bytes every prefix shares, at once: an address that differs
+	 * there is in none (the walk through them would meet a 0). */
+	if (((addr->w[0] & head->mask[0]) ^ head->prefix[0]) |
+	    ((addr->w[1] & head->mask[1]) ^ head->prefix[1]) |
+	    ((addr->w[2] & head->mask[2]) ^ head->prefix[2]) |
+	    ((addr->w[3] & head->mask[3]) ^ head->prefix[3]))
+		e = 0;
+	else
+		e = SL_SRC_DIR_CHILD | head->start;
 #pragma clang loop unroll(disable)
-	for (__u32 i = 0; i < 16; i++) {
+	for (__u32 i = head->skip & 15; i < 16; i++) {
 		if (!(e & SL_SRC_DIR_CHILD) || i >= levels)
 			break;
 		e = pool->n[e & (SL_SRC_DIR_NODES - 1)].e[bytes[i]];

@@ -141,6 +141,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_src_dir_seq SEC(".maps");
 
+/* Each half's shared leading bytes per family (struct sl_src_dir_head). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, struct sl_src_dir_head);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_src_dir_head SEC(".maps");
+
 /* IPv4 connections sluiced authenticated: 5-tuple -> agent (sluiced writes). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -34,6 +34,7 @@
 #define SL_MAP_SRC_NODES	"sl_src_nodes"
 #define SL_MAP_SRC_LEAVES	"sl_src_leaves"
 #define SL_MAP_SRC_DIR_SEQ	"sl_src_dir_seq"
+#define SL_MAP_SRC_DIR_HEAD	"sl_src_dir_head"
 #define SL_MAP_CONN_TAGS_V4	"sl_conn_tags_v4"
 #define SL_MAP_CONN_TAGS_V6	"sl_conn_tags_v6"
 #define SL_MAP_AGENTS		"sl_agents"
@@ -433,6 +434,21 @@ struct sl_src_pool {
 	struct sl_src_node n[SL_SRC_DIR_NODES];
 };
 
+/*
+ * sl_src_dir_head value, one per half and family (index half * 2 + 0 for
+ * IPv4, + 1 for IPv6), written with the half: the address bytes every
+ * prefix of the family shares, which the walk compares at once instead of
+ * stepping through them (their nodes have one child each), and the node
+ * it starts from after them.  An address that differs there is in no
+ * prefix.  @skip 0: the walk starts at the root.
+ */
+struct sl_src_dir_head {
+	__u32 skip;		/* leading bytes shared: 0..15 */
+	__u32 start;		/* the node at level @skip */
+	__u32 prefix[4];	/* those bytes, network order, the rest 0 */
+	__u32 mask[4];		/* 0xff for each of them */
+};
+
 /* sl_syn_buckets value: one per-source SYN bucket. */
 
 struct sl_bucket {
@@ -540,6 +556,7 @@ _Static_assert(sizeof(struct sl_event_limiter) == 8, "sl_event_limiter layout");
 _Static_assert(sizeof(struct sl_pfx_v4_key) == 8, "sl_pfx_v4_key layout");
 _Static_assert(sizeof(struct sl_src_node) == 1024, "sl_src_node layout");
 _Static_assert(sizeof(struct sl_src_pool) <= (4 << 20), "sl_src_pool: an array map's largest value");
+_Static_assert(sizeof(struct sl_src_dir_head) == 40, "sl_src_dir_head layout");
 _Static_assert((SL_SRC_DIR_NODES & (SL_SRC_DIR_NODES - 1)) == 0, "SL_SRC_DIR_NODES: a power of two");
 _Static_assert(sizeof(struct sl_pfx_v6_key) == 20, "sl_pfx_v6_key layout");
 _Static_assert(sizeof(struct sl_exact_seed) == 48, "sl_exact_seed layout");

@@ -286,7 +286,8 @@ static void fill_dir(void)
 	if (srcdir_build(&d, &prefixes, 0) ||
 	    srcdir_write(&d, &(struct srcdir_fds){ fd_of(skel->maps.sl_src_nodes),
 						   fd_of(skel->maps.sl_src_leaves),
-						   fd_of(skel->maps.sl_src_dir_seq) })) {
+						   fd_of(skel->maps.sl_src_dir_seq),
+						   fd_of(skel->maps.sl_src_dir_head) })) {
 		fprintf(stderr, "xdp-cost: cannot build the source directory\n");
 		exit(1);
 	}

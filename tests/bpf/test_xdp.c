@@ -2155,7 +2155,8 @@ static int load(void)
 		return -errno;
 	dir_fds = (struct srcdir_fds){ map_fd(skel->maps.sl_src_nodes),
 				       map_fd(skel->maps.sl_src_leaves),
-				       map_fd(skel->maps.sl_src_dir_seq) };
+				       map_fd(skel->maps.sl_src_dir_seq),
+				       map_fd(skel->maps.sl_src_dir_head) };
 	syn_buckets = mmap(NULL, SL_SYN_BUCKETS * sizeof(*syn_buckets), PROT_READ | PROT_WRITE,
 			   MAP_SHARED, map_fd(skel->maps.sl_syn_buckets), 0);
 	return syn_buckets == MAP_FAILED ? -errno : 0;

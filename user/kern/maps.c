@@ -42,6 +42,7 @@ static const struct map_slot map_slots[] = {
 	SLOT(src_nodes, SL_MAP_SRC_NODES),
 	SLOT(src_leaves, SL_MAP_SRC_LEAVES),
 	SLOT(src_dir_seq, SL_MAP_SRC_DIR_SEQ),
+	SLOT(src_dir_head, SL_MAP_SRC_DIR_HEAD),
 	SLOT(conn_tags_v4, SL_MAP_CONN_TAGS_V4),
 	SLOT(conn_tags_v6, SL_MAP_CONN_TAGS_V6),
 	SLOT(agents, SL_MAP_AGENTS),
@@ -665,7 +666,7 @@ static void write_dir(struct sl_maps *m, struct sl_config *cfg, const struct sl_
 	err = srcdir_build(&d, new, half);
 	if (!err)
 		err = srcdir_write(&d, &(struct srcdir_fds){ m->src_nodes, m->src_leaves,
-							    m->src_dir_seq });
+							    m->src_dir_seq, m->src_dir_head });
 	if (err) {
 		pr_warn("source table: cannot write the source directory (%s): prefixes are "
 			"looked up in the hashes and trie\n", strerror(-err));

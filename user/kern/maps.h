@@ -33,6 +33,7 @@ struct sl_maps {
 	int src_nodes;
 	int src_leaves;
 	int src_dir_seq;
+	int src_dir_head;
 	int conn_tags_v4;
 	int conn_tags_v6;
 	int agents;

@@ -101,6 +101,43 @@ static int build_family(struct srcdir *d, struct srctab_entry **by_len, size_t n
 	return err == -ENOSPC ? 0 : err;
 }
 
+/*
+ * The family's head: from its root, as long as a node has exactly one
+ * entry and that entry is a child, every prefix shares that byte, and the
+ * walk can compare it instead of stepping through the node.  At least the
+ * last level is always walked.
+ */
+static void find_head(struct srcdir *d, int f)
+{
+	struct sl_src_dir_head *h = &d->head[f];
+	__u32 node = f ? SL_SRC_DIR_ROOT_V6 : 0;
+	int levels = f ? 16 : 4;
+	__u8 *prefix = (__u8 *)h->prefix, *mask = (__u8 *)h->mask;
+
+	memset(h, 0, sizeof(*h));
+	while ((int)h->skip < levels - 1) {
+		const struct sl_src_node *n = &d->nodes[node];
+		int only = -1;
+
+		for (int i = 0; i < SL_SRC_DIR_FANOUT; i++) {
+			if (!n->e[i])
+				continue;
+			if (only >= 0) {
+				only = -2;
+				break;
+			}
+			only = i;
+		}
+		if (only < 0 || !(n->e[only] & SL_SRC_DIR_CHILD))
+			break;
+		prefix[h->skip] = (__u8)only;
+		mask[h->skip] = 0xff;
+		node = n->e[only] & ~SL_SRC_DIR_CHILD;
+		h->skip++;
+	}
+	h->start = node;
+}
+
 int srcdir_build(struct srcdir *d, struct srctab *t, __u32 half)
 {
 	struct srctab_entry **by_len = NULL;
@@ -127,6 +164,10 @@ int srcdir_build(struct srcdir *d, struct srctab *t, __u32 half)
 	err = build_family(d, by_len, n, SL_AF_INET);
 	if (!err)
 		err = build_family(d, by_len, n, SL_AF_INET6);
+	if (!err) {
+		find_head(d, 0);
+		find_head(d, 1);
+	}
 out:
 	free(by_len);
 	if (err)
@@ -178,6 +219,8 @@ int srcdir_write(const struct srcdir *d, const struct srcdir_fds *fds)
 {
 	int err = seq_mark(fds->seq, d->half, true);
 
+	if (!err)
+		err = write_array(fds->head, d->half * 2, d->head, 2);
 	if (!err)
 		err = write_array(fds->leaves, d->half * SL_SRC_DIR_LEAVES, d->leaves, d->n_leaves);
 	/* The half is one value, written whole: the builder's nodes are a

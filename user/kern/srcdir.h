@@ -28,6 +28,7 @@ struct srcdir {
 	struct sl_src_value *leaves;
 	size_t n_leaves;
 	bool fits[2];			/* [0] IPv4, [1] IPv6: the family's table is in it */
+	struct sl_src_dir_head head[2];	/* [0] IPv4, [1] IPv6 */
 };
 
 /*
@@ -39,7 +40,7 @@ int srcdir_build(struct srcdir *d, struct srctab *t, __u32 half);
 void srcdir_free(struct srcdir *d);
 /* The maps a directory is written to. */
 struct srcdir_fds {
-	int nodes, leaves, seq;
+	int nodes, leaves, seq, head;
 };
 
 /* Writes the built half into the maps, its sequence number odd meanwhile:
