@@ -1597,7 +1597,7 @@ static void test_dir_seq(void)
  * address as the longest-match model does, and as the trie does.  Half the
  * addresses lie inside a random prefix, so nesting is exercised deeply.
  */
-static void test_dir_random(void)
+static void test_dir_random(__u32 min4, __u32 min6, const char *name)
 {
 	enum { N_PFX = 600, N_ADDR = 3000 };
 	static struct rnd_prefix v[N_PFX];
@@ -1619,7 +1619,8 @@ static void test_dir_random(void)
 
 		p->family = i % 2 ? 6 : 4;
 		/* Mostly under the base (/15, /32), so prefixes nest. */
-		p->len = p->family == 4 ? (__u32)rand() % 32 : (__u32)rand() % 128;
+		p->len = p->family == 4 ? min4 + (__u32)rand() % (32 - min4) :
+					  min6 + (__u32)rand() % (128 - min6);
 		rnd_addr(p->family, p->family == 4 ? base4 : base6, p->family == 4 ? 15 : 32,
 			 p->addr);
 		for (__u32 w = 0, left = p->len; w < 4; w++) {
@@ -1642,8 +1643,7 @@ next:;
 	}
 	write_config();
 	built = srcdir_build(&d, &dir_tab, 1);
-	TEST_CASE("directory: random tables of 600 nested prefixes, 3000 addresses: the "
-		  "directory, the longest-match model and the trie agree") {
+	TEST_CASE(name) {
 		CHECK(built == 0 && d.fits[0] && d.fits[1], "build %d, fits %d %d", built,
 		      d.fits[0], d.fits[1]);
 		for (int i = 0; i < N_ADDR && built == 0; i++) {
@@ -1655,9 +1655,9 @@ next:;
 			a->family = family;
 			if (i % 4 < 2 && p->family == family)
 				rnd_addr(family, p->addr, p->len, a->addr);
-			else
-				rnd_addr(family, family == 4 ? base4 : base6, family == 4 ? 15 : 32,
-					 a->addr);
+			else	/* under the base, or (one in four) anywhere */
+				rnd_addr(family, family == 4 ? base4 : base6,
+					 i % 4 == 3 ? 0 : family == 4 ? 15 : 32, a->addr);
 			a->want = rnd_expect(v, N_PFX, family, a->addr);
 			got = srcdir_lookup(&d, family == 4 ? SL_AF_INET : SL_AF_INET6, a->addr);
 			wrong_model += a->want < 0 ? got != NULL :
@@ -2190,7 +2190,12 @@ int main(int argc, char **argv)
 		return test_finish();
 	}
 	run_table();
-	test_dir_random();
+	test_dir_random(0, 0, "directory: random tables of 600 nested prefixes of every length, "
+			"3000 addresses: the directory, the longest-match model and the trie agree");
+	/* Every prefix under the bases (/15, /32): the walk skips the bytes
+	 * they share (two and four), compared at once. */
+	test_dir_random(16, 33, "directory: the same, every prefix at least /16 and /33 (the "
+			"shared leading bytes compared at once)");
 	test_dir_seq();
 	test_events_summarised();
 	test_events_lost();
