@@ -174,11 +174,6 @@ static __always_inline void sl_syn_refund(__u64 *tat, __u64 cost_ns)
 		__sync_fetch_and_sub(tat, cost_ns ? cost_ns : 1);
 }
 
-/* A packet's source address, as a type a global function can take. */
-struct sl_syn_source {
-	__u32 addr[4];
-};
-
 /*
  * Global, not inlined: the verifier checks it once, on its own, instead of
  * once for every way a packet can reach it (tag counts, extension headers,
@@ -186,7 +181,7 @@ struct sl_syn_source {
  * instructions it walks.  Returns 1 when the SYN conforms at every level.
  */
 __attribute__((noinline)) int sl_syn_source_check(const struct sl_config *cfg,
-						   const struct sl_syn_source *src, __u32 family,
+						   const struct sl_addr *src, __u32 family,
 						   __u64 now)
 {
 	__u64 interval_ns, i56, i48;
@@ -196,16 +191,16 @@ __attribute__((noinline)) int sl_syn_source_check(const struct sl_config *cfg,
 		return 1;
 	interval_ns = cfg->syn_src_interval_ns;
 	if (family == SL_AF_INET)
-		return sl_syn_level(cfg, src->addr, SL_SYN_V4_32, now, interval_ns, &t64);
-	if (!sl_syn_level(cfg, src->addr, SL_SYN_V6_64, now, interval_ns, &t64))
+		return sl_syn_level(cfg, src->w, SL_SYN_V4_32, now, interval_ns, &t64);
+	if (!sl_syn_level(cfg, src->w, SL_SYN_V6_64, now, interval_ns, &t64))
 		return 0;
 	i56 = interval_ns >> SL_SYN_V6_56_SHIFT;
-	if (!sl_syn_level(cfg, src->addr, SL_SYN_V6_56, now, i56, &t56)) {
+	if (!sl_syn_level(cfg, src->w, SL_SYN_V6_56, now, i56, &t56)) {
 		sl_syn_refund(t64, interval_ns);
 		return 0;
 	}
 	i48 = interval_ns >> SL_SYN_V6_48_SHIFT;
-	if (!sl_syn_level(cfg, src->addr, SL_SYN_V6_48, now, i48, &t48)) {
+	if (!sl_syn_level(cfg, src->w, SL_SYN_V6_48, now, i48, &t48)) {
 		sl_syn_refund(t56, i56);
 		sl_syn_refund(t64, interval_ns);
 		return 0;
@@ -217,7 +212,7 @@ static __always_inline bool sl_syn_source_conforms(struct sl_judge *j)
 {
 	if (!j->cfg->syn_src_interval_ns)
 		return true;
-	return sl_syn_source_check(j->cfg, (const struct sl_syn_source *)j->pkt.saddr,
+	return sl_syn_source_check(j->cfg, (const struct sl_addr *)j->pkt.saddr,
 				   j->pkt.family, sl_now(j));
 }
 
