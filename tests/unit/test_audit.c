@@ -60,6 +60,7 @@ static int leave(int in_file, int done, const char *trailer)
 	for (int i = 0; i < N_RECORDS; i++) {
 		at = spool_get(s, at, &data, &len, &seq);
 		seqs[i] = seq;
+		free(data);
 	}
 	spool_sink_sending(s, SPOOL_JSONL, seqs[N_RECORDS - 1]);
 	if (done)
