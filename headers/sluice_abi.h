@@ -80,7 +80,8 @@
  * plain indexing: a lookup per level would cost a stack round trip each):
  * a writer builds the new table whole in the half the packet path does not
  * read, then flips SL_CFG_F_DIR_HALF.  SL_SRC_DIR_NODES 1 KiB nodes per
- * half (4 MiB, the largest value an array map takes; 8 MiB in all): a
+ * half (4 MiB: an array map's value may not pass KMALLOC_MAX_SIZE, which
+ * is 4 MiB on common kernel configurations; 8 MiB in all): a
  * table needing more (a deep, scattered IPv6 table can need up to 7 nodes
  * per /64) is left to the hashes and trie, which always hold every prefix
  * (SL_CFG_F_DIR_*).
@@ -555,7 +556,7 @@ _Static_assert(sizeof(struct sl_agent_state) == 64, "sl_agent_state: one cache l
 _Static_assert(sizeof(struct sl_event_limiter) == 8, "sl_event_limiter layout");
 _Static_assert(sizeof(struct sl_pfx_v4_key) == 8, "sl_pfx_v4_key layout");
 _Static_assert(sizeof(struct sl_src_node) == 1024, "sl_src_node layout");
-_Static_assert(sizeof(struct sl_src_pool) <= (4 << 20), "sl_src_pool: an array map's largest value");
+_Static_assert(sizeof(struct sl_src_pool) <= (4 << 20), "sl_src_pool: within KMALLOC_MAX_SIZE on any common kernel");
 _Static_assert(sizeof(struct sl_src_dir_head) == 40, "sl_src_dir_head layout");
 _Static_assert((SL_SRC_DIR_NODES & (SL_SRC_DIR_NODES - 1)) == 0, "SL_SRC_DIR_NODES: a power of two");
 _Static_assert(sizeof(struct sl_pfx_v6_key) == 20, "sl_pfx_v6_key layout");
