@@ -654,6 +654,26 @@ static int ensure_filter_seed(struct sl_maps *m, struct sl_config *cur)
  */
 #define DIR_FLAGS (SL_CFG_F_DIR_V4 | SL_CFG_F_DIR_V6 | SL_CFG_F_DIR_HALF)
 
+/* The entry after @i that the directory holds (not a full address), or t->n. */
+static size_t next_prefix(const struct srctab *t, size_t i)
+{
+	while (i < t->n && srctab_is_exact(&t->v[i].pfx))
+		i++;
+	return i;
+}
+
+/* Whether @a and @b (normalised) hold the same prefixes with the same values. */
+static bool prefixes_equal(const struct srctab *a, const struct srctab *b)
+{
+	size_t i = next_prefix(a, 0), j = next_prefix(b, 0);
+
+	for (; i < a->n && j < b->n; i = next_prefix(a, i + 1), j = next_prefix(b, j + 1))
+		if (sl_prefix_cmp(&a->v[i].pfx, &b->v[j].pfx) ||
+		    memcmp(&a->v[i].val, &b->v[j].val, sizeof(a->v[i].val)))
+			return false;
+	return i == a->n && j == b->n;
+}
+
 static void write_dir(struct sl_maps *m, struct sl_config *cfg, const struct sl_config *cur,
 		      struct srctab *new)
 {
@@ -742,7 +762,12 @@ static int swap_srctab(struct sl_maps *m, struct sl_config *cfg, struct srctab *
 	 * goes only once the new one covering its source (a prefix in the
 	 * directory) is read. */
 	if (!err) {
-		write_dir(m, cfg, &cur, new);
+		/* Exact entries (a learned source, a blocked address) are not
+		 * in the directory: the live half stays as it is. */
+		if (prefixes_equal(old, new))
+			cfg->flags = (cfg->flags & ~DIR_FLAGS) | (cur.flags & DIR_FLAGS);
+		else
+			write_dir(m, cfg, &cur, new);
 		cur.flags = (cur.flags & ~DIR_FLAGS) | (cfg->flags & DIR_FLAGS);
 		err = write_config(m, &cur);
 	}
