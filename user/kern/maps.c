@@ -175,17 +175,14 @@ int sl_maps_moved(struct sl_maps *m, const char *pin_dir)
 
 int sl_maps_follow(struct sl_maps *m, const char *pin_dir)
 {
-	bool held = m->config >= 0;
+	int moved = sl_maps_moved(m, pin_dir);
 	char path[PATH_MAX];
 	struct sl_maps fresh;
-	int same = held ? maps_pinned(m, pin_dir) : 0;
 
-	if (same)
-		return same < 0 ? same : SL_MAPS_KEPT;
+	if (moved <= 0)
+		return moved < 0 ? moved : SL_MAPS_KEPT;
 	snprintf(path, sizeof(path), "%s/%s", pin_dir, SL_MAP_CONFIG);
 	if (access(path, F_OK)) {
-		if (!held)
-			return SL_MAPS_KEPT;
 		sl_maps_close(m);	/* detached: nothing to write to any more */
 		return SL_MAPS_CLOSED;
 	}

@@ -69,26 +69,19 @@ static int insert(struct srcdir *d, const struct sl_prefix *pfx, __u32 leaf)
 	return 0;
 }
 
-static int by_length(const void *a, const void *b)
-{
-	const struct srctab_entry *x = *(const struct srctab_entry *const *)a;
-	const struct srctab_entry *y = *(const struct srctab_entry *const *)b;
-
-	return (x->pfx.prefixlen > y->pfx.prefixlen) - (x->pfx.prefixlen < y->pfx.prefixlen);
-}
-
-/* One family's prefixes into the directory, or none of them. */
-static int build_family(struct srcdir *d, struct srctab_entry **by_len, size_t n, __u32 family)
+/* One family's prefixes into the directory, or none of them.  @t is
+ * normalised: sorted by family, then length, so shortest first. */
+static int build_family(struct srcdir *d, const struct srctab *t, __u32 family)
 {
 	size_t nodes_before = d->n_nodes, leaves_before = d->n_leaves;
 	__u32 root = family == SL_AF_INET ? 0 : SL_SRC_DIR_ROOT_V6;
 	int err = 0;
 
-	for (size_t i = 0; i < n && !err; i++) {
-		if (by_len[i]->pfx.family != family)
+	for (size_t i = 0; i < t->n && !err; i++) {
+		if (t->v[i].pfx.family != family || srctab_is_exact(&t->v[i].pfx))
 			continue;
-		d->leaves[d->n_leaves] = by_len[i]->val;
-		err = insert(d, &by_len[i]->pfx,
+		d->leaves[d->n_leaves] = t->v[i].val;
+		err = insert(d, &t->v[i].pfx,
 			     d->half * SL_SRC_DIR_LEAVES + (__u32)d->n_leaves + 1);
 		d->n_leaves++;
 	}
@@ -140,7 +133,6 @@ static void find_head(struct srcdir *d, int f)
 
 int srcdir_build(struct srcdir *d, struct srctab *t, __u32 half)
 {
-	struct srctab_entry **by_len = NULL;
 	size_t n = 0;
 	int err = -ENOMEM;
 
@@ -148,28 +140,24 @@ int srcdir_build(struct srcdir *d, struct srctab *t, __u32 half)
 	d->half = half;
 	d->nodes = calloc(SL_SRC_DIR_NODES, sizeof(*d->nodes));
 	d->leaves = calloc(t->n ? t->n : 1, sizeof(*d->leaves));
-	by_len = calloc(t->n ? t->n : 1, sizeof(*by_len));
-	if (!d->nodes || !d->leaves || !by_len)
+	if (!d->nodes || !d->leaves)
 		goto out;
 	srctab_find(t, &(struct sl_prefix){ .family = SL_AF_INET });	/* normalise */
 	for (size_t i = 0; i < t->n; i++)
-		if (!srctab_is_exact(&t->v[i].pfx))
-			by_len[n++] = &t->v[i];
+		n += !srctab_is_exact(&t->v[i].pfx);
 	if (n > SL_SRC_DIR_LEAVES) {
 		err = -E2BIG;
 		goto out;
 	}
-	qsort(by_len, n, sizeof(*by_len), by_length);
 	d->n_nodes = 2;		/* the roots, empty */
-	err = build_family(d, by_len, n, SL_AF_INET);
+	err = build_family(d, t, SL_AF_INET);
 	if (!err)
-		err = build_family(d, by_len, n, SL_AF_INET6);
+		err = build_family(d, t, SL_AF_INET6);
 	if (!err) {
 		find_head(d, 0);
 		find_head(d, 1);
 	}
 out:
-	free(by_len);
 	if (err)
 		srcdir_free(d);
 	return err;
